@@ -1,0 +1,33 @@
+# Two commands for a fresh machine with only Python and make:
+#   make demo   set up .venv and run a whole reporting round on localhost
+#   make test   set up .venv and run the linters and the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench protos clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/guanai demo
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+protos: $(STAMP)
+	$(BIN)/python -m protos.codegen
+
+clean:
+	rm -rf $(VENV) demo-out bench-out

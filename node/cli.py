@@ -1,0 +1,47 @@
+"""``guanai node …``: the school aid office's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from node.store import get_meta, open_store, set_meta, transaction
+from protos.regions import check_region, check_school
+
+DEFAULT_DB = "guanai-node.db"
+
+
+@click.group()
+@click.option(
+    "--db",
+    envvar="GUANAI_NODE_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The school's local store (SQLite); also $GUANAI_NODE_DB.",
+)
+@click.pass_context
+def node(ctx: click.Context, db: Path) -> None:
+    """学校节点 School node: records stay here; only DP tables leave."""
+    ctx.obj = db
+
+
+@node.command()
+@click.option("--school-id", required=True, help="10-digit 学校标识码, e.g. 2161010001.")
+@click.option("--region", required=True, help="6-digit county region code (GB/T 2260), e.g. 610102.")
+@click.option("--name", "school_name", required=True, help="School name (学校名称), kept locally.")
+@click.pass_obj
+def init(db: Path, school_id: str, region: str, school_name: str) -> None:
+    """Create the school's store (建立学校节点)."""
+    check_school(school_id)
+    check_region(region)
+    database = open_store(db, create=True)
+    existing = get_meta(database, "school_id")
+    if existing and existing != school_id:
+        raise click.ClickException(f"{db} already belongs to school {existing}")
+    with transaction(database):
+        set_meta(database, "school_id", school_id)
+        set_meta(database, "region_code", region)
+        set_meta(database, "school_name", school_name)
+    click.echo(f"学校节点已建立 node ready: {school_id} {school_name} ({region}) → {db}")

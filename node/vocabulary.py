@@ -1,0 +1,72 @@
+"""The words staff use in import files and on the command line, and what they mean to the store.
+
+Categories, factors, stages, requesters, placements, absence reasons and aid items come from
+the catalogue (their Chinese labels are the accepted spellings); the rest is fixed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protos.catalogue import Label
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    label: Label
+
+
+def _terms(*rows: tuple[str, str, str]) -> dict[str, Term]:
+    return {row[0]: Term(row[0], Label(row[1], row[2])) for row in rows}
+
+
+# care_records.kind — one row per activity; quantity counts talks or postings on that date.
+RECORD_KINDS = _terms(
+    ("tutoring", "学业辅导", "Tutoring"),
+    ("pairing", "一对一结对帮扶", "One-to-one peer pairing"),
+    ("placement_regular_class", "随班就读", "Placement: regular class"),
+    ("placement_special_school", "特殊教育学校", "Placement: special-education school"),
+    ("placement_home_delivery", "送教上门", "Placement: education delivered at home"),
+    ("talk", "谈心谈话", "Talk with counsellor or class teacher"),
+    ("risk_sign", "心理高危倾向", "High-risk mental-health sign"),
+    ("intervention", "干预", "Intervention"),
+    ("referral", "转介", "Referral"),
+    ("posting", "岗位信息推送", "Targeted job postings given"),
+    ("job_training", "就业能力培训", "Employment training"),
+    ("certificate", "职业资格证书", "Vocational certificate"),
+    ("placed", "就业或升学", "Employed or in further study"),
+)
+
+# registrations.status
+REGISTRATION_STATUSES = _terms(
+    ("on_time", "按时报到", "Registered on time"),
+    ("illness", "因病请假", "Absent: illness"),
+    ("suspension", "休学", "Absent: suspension of schooling"),
+    ("other", "其他原因", "Absent: other reason"),
+)
+
+# students.tier — 家庭经济困难等级 (教财〔2018〕16号; tiers are set locally, this is the common form)
+TIERS = _terms(
+    ("special", "特别困难", "Special difficulty"),
+    ("difficult", "困难", "Difficulty"),
+    ("general", "一般困难", "General difficulty"),
+)
+
+# case_events.kind
+CASE_STEPS = _terms(
+    ("apply", "提出申请", "Application"),
+    ("review", "集体评议", "Collective review"),
+    ("confirm", "对象确定", "Determination"),
+    ("file", "备案", "Filed with the superior authority"),
+    ("exit", "退出", "Exit after collective review"),
+)
+
+DECISIONS = _terms(
+    ("approve", "同意", "Approved"),
+    ("reject", "不同意", "Rejected"),
+)
+
+GENDERS = {"男": "男", "女": "女", "M": "男", "F": "女"}
+YES = {"是", "Y", "y", "yes", "1", "√"}
+NO = {"否", "N", "n", "no", "0", ""}

@@ -1,0 +1,296 @@
+"""The versioned catalogue of the statistics table (困境学生教育助学关爱服务情况统计表).
+
+The catalogue file (``protos/catalogue/<version>.toml``) is declarative: families of cells
+expanded over dimensions. This module expands it into an ordered tuple of cells, which is the
+layout of every released vector, and derives from the per-student bounds the L2 sensitivity
+of each DP group.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from protos.errors import GuanaiError
+
+CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+LATEST_VERSION = "v1"
+
+
+class CatalogueError(GuanaiError):
+    """The catalogue file is malformed, or a name asked of it does not exist."""
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+    def both(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+@dataclass(frozen=True)
+class DimensionValue:
+    id: str
+    label: Label
+    stages: frozenset[str] | None = None
+    bound: int | None = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    label: Label
+    values: tuple[DimensionValue, ...]
+
+    def value(self, value_id: str) -> DimensionValue:
+        for value in self.values:
+            if value.id == value_id:
+                return value
+        raise CatalogueError(f"unknown {self.id} {value_id!r}")
+
+    def by_zh(self) -> dict[str, DimensionValue]:
+        return {value.label.zh: value for value in self.values}
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    label: Label
+    unit: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the table: what a student can add to it, and who may add to it."""
+
+    id: str
+    index: int
+    label: Label
+    section: str
+    family: str
+    unit: str
+    group: str | None  # None for public cells, released without noise
+    bound: int
+    stages: frozenset[str]  # stages of the students who may contribute
+    exclusive: str | None  # cells sharing this key take at most one per student
+    keys: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def public(self) -> bool:
+        return self.group is None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validation rule (勾稽关系) instantiated over its placeholders."""
+
+    id: str
+    label: Label
+    lhs: tuple[str, ...]
+    op: str
+    rhs: tuple[str, ...]
+
+    def holds(self, values: dict[str, int]) -> bool:
+        left = sum(values[c] for c in self.lhs)
+        right = sum(values[c] for c in self.rhs)
+        return left <= right if self.op == "<=" else left == right
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    title: Label
+    units: dict[str, Label]
+    sections: dict[str, Label]
+    groups: dict[str, Group]
+    dimensions: dict[str, Dimension]
+    cells: tuple[Cell, ...]
+    rules: tuple[Rule, ...]
+    by_id: dict[str, Cell] = field(default_factory=dict, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        return hash(self.version)
+
+    @property
+    def stages(self) -> Dimension:
+        return self.dimensions["stage"]
+
+    def cell(self, cell_id: str) -> Cell:
+        try:
+            return self.by_id[cell_id]
+        except KeyError:
+            raise CatalogueError(f"no cell {cell_id!r} in catalogue {self.version}") from None
+
+    def ids(self) -> list[str]:
+        return [cell.id for cell in self.cells]
+
+    def expand(self, pattern: str) -> list[str]:
+        """Cell ids matching an id or a glob pattern, in catalogue order."""
+        if pattern in self.by_id:
+            return [pattern]
+        matched = [cell.id for cell in self.cells if fnmatch.fnmatchcase(cell.id, pattern)]
+        if not matched:
+            raise CatalogueError(f"{pattern!r} matches no cell of catalogue {self.version}")
+        return matched
+
+    def group_cells(self, group: str) -> list[Cell]:
+        return [cell for cell in self.cells if cell.group == group]
+
+    def sensitivity(self, group: str) -> float:
+        """L2 sensitivity of a group's cells for adding or removing one student.
+
+        A student has one stage, so only the cells open to that stage can move; of an
+        exclusive set, only one. The worst stage decides.
+        """
+        worst = 0.0
+        for stage in self.stages.values:
+            squares = 0
+            exclusive: dict[str, int] = {}
+            for cell in self.group_cells(group):
+                if stage.id not in cell.stages:
+                    continue
+                if cell.exclusive is None:
+                    squares += cell.bound**2
+                else:
+                    exclusive[cell.exclusive] = max(exclusive.get(cell.exclusive, 0), cell.bound)
+            squares += sum(bound**2 for bound in exclusive.values())
+            worst = max(worst, float(squares))
+        return math.sqrt(worst)
+
+
+def _label(table: dict, where: str) -> Label:
+    try:
+        return Label(zh=table["zh"], en=table["en"])
+    except KeyError as missing:
+        raise CatalogueError(f"{where}: missing label {missing}") from None
+
+
+def _dimensions(raw: dict, stage_ids: set[str] | None = None) -> dict[str, Dimension]:
+    dimensions = {}
+    for dim_id, table in raw.items():
+        values = []
+        for value in table["values"]:
+            stages = value.get("stages")
+            values.append(
+                DimensionValue(
+                    id=value["id"],
+                    label=_label(value, f"{dim_id}.{value['id']}"),
+                    stages=frozenset(stages) if stages is not None else None,
+                    bound=value.get("bound"),
+                )
+            )
+        dimensions[dim_id] = Dimension(dim_id, _label(table, dim_id), tuple(values))
+    return dimensions
+
+
+def _family_cells(family: dict, dims: dict[str, Dimension], groups: dict[str, Group],
+                  start: int) -> list[Cell]:
+    all_stages = frozenset(v.id for v in dims["stage"].values)
+    over = family.get("over", [])
+    over = [over] if isinstance(over, str) else list(over)
+    public = family.get("public", False)
+    unit = family["unit"]
+    group = None if public else next((g.id for g in groups.values() if g.unit == unit), None)
+    if not public and group is None:
+        raise CatalogueError(f"{family['id']}: no DP group for unit {unit!r}")
+    cells = []
+    for combo in itertools.product(*(dims[d].values for d in over)):
+        stages = frozenset(family.get("stages", all_stages))
+        bound = family.get("bound", 1)
+        zh, en = [family["zh"]], [family["en"]]
+        keys = {}
+        for dim_id, value in zip(over, combo, strict=True):
+            keys[dim_id] = value.id
+            zh.append(value.label.zh)
+            en.append(value.label.en)
+            if dim_id == "stage":
+                stages = stages & {value.id}
+            if value.stages is not None:
+                stages = stages & value.stages
+            if value.bound is not None and unit != "students":
+                bound = value.bound
+        cells.append(
+            Cell(
+                id=".".join([family["id"], *keys.values()]),
+                index=start + len(cells),
+                label=Label("—".join(zh), " — ".join(en)),
+                section=family["section"],
+                family=family["id"],
+                unit=unit,
+                group=group,
+                bound=int(bound),
+                stages=stages,
+                exclusive=family["id"] if family.get("exclusive") else None,
+                keys=keys,
+            )
+        )
+    return cells
+
+
+def _rules(raw: list[dict], dims: dict[str, Dimension], expand) -> tuple[Rule, ...]:  # noqa: ANN001
+    rules = []
+    for rule in raw:
+        terms = rule["lhs"] + rule["rhs"]
+        placeholders = [d for d in dims if any("{" + d + "}" in t for t in terms)]
+        for combo in itertools.product(*(dims[d].values for d in placeholders)):
+            subst = {d: v.id for d, v in zip(placeholders, combo, strict=True)}
+
+            def side(patterns: list[str], subst: dict = subst) -> tuple[str, ...]:
+                return tuple(c for p in patterns for c in expand(p.format(**subst)))
+
+            suffix = f"[{','.join(subst.values())}]" if subst else ""
+            if rule["op"] not in ("<=", "=="):
+                raise CatalogueError(f"rule {rule['id']}: unknown operator {rule['op']!r}")
+            rules.append(
+                Rule(rule["id"] + suffix, _label(rule, rule["id"]), side(rule["lhs"]),
+                     rule["op"], side(rule["rhs"]))
+            )
+    return tuple(rules)
+
+
+def parse(text: str) -> Catalogue:
+    """Build a catalogue from the text of a catalogue file."""
+    raw = tomllib.loads(text)
+    dims = _dimensions(raw["dimensions"])
+    groups = {
+        gid: Group(gid, _label(g, gid), g["unit"], float(g["share"]))
+        for gid, g in raw["groups"].items()
+    }
+    if not math.isclose(sum(g.share for g in groups.values()), 1.0):
+        raise CatalogueError("the shares of ρ over the DP groups must add up to 1")
+    cells: list[Cell] = []
+    for family in raw["families"]:
+        cells.extend(_family_cells(family, dims, groups, len(cells)))
+    if len({c.id for c in cells}) != len(cells):
+        raise CatalogueError("duplicate cell ids")
+    catalogue = Catalogue(
+        version=raw["version"],
+        title=Label(raw["title_zh"], raw["title_en"]),
+        units={u: _label(t, u) for u, t in raw["units"].items()},
+        sections={s: _label(t, s) for s, t in raw["sections"].items()},
+        groups=groups,
+        dimensions=dims,
+        cells=tuple(cells),
+        rules=(),
+        by_id={cell.id: cell for cell in cells},
+    )
+    rules = _rules(raw.get("rules", []), dims, catalogue.expand)
+    return Catalogue(**{**catalogue.__dict__, "rules": rules})
+
+
+@cache
+def load(version: str = LATEST_VERSION) -> Catalogue:
+    """The catalogue of a given version, as shipped in ``protos/catalogue/``."""
+    path = CATALOGUE_DIR / f"{version}.toml"
+    if not path.is_file() or "/" in version:
+        known = ", ".join(sorted(p.stem for p in CATALOGUE_DIR.glob("*.toml")))
+        raise CatalogueError(f"unknown catalogue version {version!r} (known: {known})")
+    return parse(path.read_text(encoding="utf-8"))
