@@ -9,9 +9,9 @@ import click
 
 from aggregator.cli import aggregator
 from guanai.demo import demo
+from guanai.plan import plan
 from inspector.cli import inspect
 from node.cli import node
-from privacy.plan_cli import plan
 from protos.errors import GuanaiError
 from synth.cli import synth
 

@@ -45,3 +45,15 @@ def init(db: Path, school_id: str, region: str, school_name: str) -> None:
         set_meta(database, "region_code", region)
         set_meta(database, "school_name", school_name)
     click.echo(f"学校节点已建立 node ready: {school_id} {school_name} ({region}) → {db}")
+
+
+def _register() -> None:
+    from node.cli_care import CARE_COMMANDS
+    from node.cli_release import RELEASE_COMMANDS
+    from node.cli_submit import SUBMIT_COMMANDS
+
+    for command in (*CARE_COMMANDS, *RELEASE_COMMANDS, *SUBMIT_COMMANDS):
+        node.add_command(command)
+
+
+_register()

@@ -141,17 +141,24 @@ class Catalogue:
             raise CatalogueError(f"{pattern!r} matches no cell of catalogue {self.version}")
         return matched
 
-    def group_cells(self, group: str) -> list[Cell]:
-        return [cell for cell in self.cells if cell.group == group]
+    def group_cells(self, group: str, stages: frozenset[str] | None = None) -> list[Cell]:
+        """The cells of a DP group, limited to those open to some of ``stages`` if given."""
+        return [
+            cell for cell in self.cells
+            if cell.group == group and (stages is None or cell.stages & stages)
+        ]
 
-    def sensitivity(self, group: str) -> float:
+    def sensitivity(self, group: str, stages: frozenset[str] | None = None) -> float:
         """L2 sensitivity of a group's cells for adding or removing one student.
 
         A student has one stage, so only the cells open to that stage can move; of an
-        exclusive set, only one. The worst stage decides.
+        exclusive set, only one. The worst stage decides — of ``stages`` if given (a school
+        has only the students of the stages it teaches).
         """
         worst = 0.0
         for stage in self.stages.values:
+            if stages is not None and stage.id not in stages:
+                continue
             squares = 0
             exclusive: dict[str, int] = {}
             for cell in self.group_cells(group):

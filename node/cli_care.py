@@ -1,0 +1,5 @@
+"""guanai node commands (in progress)."""
+
+import click
+
+CARE_COMMANDS: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""guanai node commands (in progress)."""
+
+import click
+
+SUBMIT_COMMANDS: list[click.Command] = []

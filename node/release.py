@@ -1,0 +1,155 @@
+"""Releasing a period's table: validate, charge the budget, add noise, store — once.
+
+A release is made once per (period, revision) and stored before anything else can happen
+(DESIGN §4.2): asking again returns the stored bytes, so a resend never carries fresh noise.
+A correction is a new revision and spends budget again. The budget check, the charge and the
+stored release are one transaction, so a refused release spends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlite_utils
+
+from node import table, validation
+from node.store import get_meta, transaction
+from privacy import dp
+from privacy.budget import BudgetPolicy
+from protos import report_pb2
+from protos.catalogue import Catalogue, load
+from protos.errors import GuanaiError
+from protos.periods import Period
+from protos.regions import school_stages
+
+
+class NotInitialised(GuanaiError):
+    """The store has no school identity yet."""
+
+
+@dataclass(frozen=True)
+class StoredRelease:
+    period: str
+    revision: int
+    created_at: str
+    report_bytes: bytes
+    true_values: dict[str, int]
+
+    @property
+    def report(self) -> report_pb2.Report:
+        report = report_pb2.Report()
+        report.ParseFromString(self.report_bytes)
+        return report
+
+
+def _stored(row: tuple | None) -> StoredRelease | None:
+    if row is None:
+        return None
+    period, revision, created_at, true_values, report = row
+    return StoredRelease(period, revision, created_at, bytes(report), json.loads(true_values))
+
+
+_SELECT = "SELECT period, revision, created_at, true_values, report FROM releases"
+
+
+def latest_release(db: sqlite_utils.Database, period: Period) -> StoredRelease | None:
+    row = db.execute(
+        f"{_SELECT} WHERE period = ? ORDER BY revision DESC LIMIT 1", [period.code]
+    ).fetchone()
+    return _stored(row)
+
+
+def get_release(db: sqlite_utils.Database, period: Period, revision: int) -> StoredRelease | None:
+    row = db.execute(f"{_SELECT} WHERE period = ? AND revision = ?", [period.code, revision])
+    return _stored(row.fetchone())
+
+
+def spent_in_year(db: sqlite_utils.Database, year: int) -> float:
+    return db.execute(
+        "SELECT coalesce(sum(rho), 0) FROM budget_ledger WHERE year = ?", [year]
+    ).fetchone()[0]
+
+
+def true_table(db: sqlite_utils.Database, period: Period, catalogue: Catalogue,
+               today: date | None = None) -> dict[str, int]:
+    return table.compute(db, catalogue, table.Window.of(period, today))
+
+
+def _identity(db: sqlite_utils.Database) -> tuple[str, str]:
+    school_id, region = get_meta(db, "school_id"), get_meta(db, "region_code")
+    if not school_id or not region:
+        raise NotInitialised("this store has no school id (run `guanai node init` first)")
+    return school_id, region
+
+
+def release_period(
+    db: sqlite_utils.Database,
+    period: Period,
+    recipient_id: str,
+    policy: BudgetPolicy | None = None,
+    *,
+    correction: bool = False,
+    today: date | None = None,
+    catalogue: Catalogue | None = None,
+) -> StoredRelease:
+    """The period's stored release; made now (validated, charged, noised, stored) if none yet.
+
+    With ``correction`` a new revision is made even if one exists, spending budget again.
+    """
+    policy = policy or BudgetPolicy()
+    catalogue = catalogue or load()
+    school_id, region = _identity(db)
+    with transaction(db):
+        existing = latest_release(db, period)
+        if existing and not correction:
+            return existing
+        true_values = true_table(db, period, catalogue, today)
+        validation.check(catalogue, true_values)
+        spent = spent_in_year(db, period.year)
+        rho = policy.check(period, spent)
+        noisy = dp.release(catalogue, [true_values[c.id] for c in catalogue.cells], rho,
+                           frozenset(school_stages(school_id)))
+        revision = existing.revision + 1 if existing else 1
+        report = report_pb2.Report(
+            report_id=os.urandom(16),
+            kind=report_pb2.Report.SCHOOL,
+            sender_id=school_id,
+            region_code=region,
+            recipient_id=recipient_id,
+            period=period.code,
+            catalogue_version=catalogue.version,
+            revision=revision,
+            values=noisy.values,
+            noise_variance=noisy.noise_variance,
+            noise=[
+                report_pb2.NoiseGroup(
+                    group=n.group, mechanism=dp.MECHANISM, scale=n.scale,
+                    l2_sensitivity=n.sensitivity, rho=n.rho,
+                )
+                for n in noisy.noise.values()
+            ],
+            budget=report_pb2.Budget(
+                rho=rho,
+                rho_year_total=spent + rho,
+                rho_year_cap=policy.annual_cap,
+                epsilon=dp.epsilon_delta(spent + rho, policy.delta),
+                delta=policy.delta,
+            ),
+            created_unix_ms=int(time.time() * 1000),
+            stage_code=school_id[:2],
+        )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        db.execute(
+            "INSERT INTO budget_ledger (year, period, revision, rho, charged_at) VALUES (?,?,?,?,?)",
+            [period.year, period.code, revision, rho, now],
+        )
+        db.execute(
+            "INSERT INTO releases (period, revision, created_at, true_values, report) "
+            "VALUES (?,?,?,?,?)",
+            [period.code, revision, now, json.dumps(true_values), report.SerializeToString()],
+        )
+    return latest_release(db, period)
