@@ -64,6 +64,11 @@ def noise_plan(catalogue: Catalogue, rho: float,
     return plan
 
 
+def add_noise(values: list[int], scale: float) -> list[int]:
+    """Independent discrete Gaussian noise of ``scale`` on every value (OpenDP)."""
+    return [int(v) for v in _vector_gaussian(scale)(values)]
+
+
 @dataclass(frozen=True)
 class Release:
     values: list[int]
@@ -91,9 +96,8 @@ def release(catalogue: Catalogue, true_values: list[int], rho: float,
     spent = 0.0
     for group, noise in plan.items():
         cells = catalogue.group_cells(group, stages)
-        measurement = _vector_gaussian(noise.scale)
-        noisy = measurement([int(true_values[cell.index]) for cell in cells])
-        spent += measurement.map(noise.sensitivity)
+        noisy = add_noise([int(true_values[cell.index]) for cell in cells], noise.scale)
+        spent += _vector_gaussian(noise.scale).map(noise.sensitivity)
         for cell, value in zip(cells, noisy, strict=True):
             values[cell.index] = int(value)
             variance[cell.index] = noise.scale**2
