@@ -1,0 +1,141 @@
+"""The signed and sealed envelope of a submission (DESIGN.md §4, invariant 5).
+
+A node serializes its Report once, signs ``REPORT_CONTEXT || report_bytes`` with Ed25519,
+wraps report, signature and public key in a SignedReport, and seals that to exactly one
+aggregator's X25519 key with a libsodium sealed box. The signature covers the exact bytes
+that travel, and those bytes name the sender, recipient, period, catalogue version and
+revision: that is what binds a submission to them. ``verify_signed`` checks only the
+signature; the receiver must still check that the signer is enrolled for
+``report.sender_id``, that ``report.recipient_id`` is itself, and that period and catalogue
+are ones it accepts — a replay to another aggregator or period then fails there.
+
+Every signed object has its own context string (domain separation), so a signature on a
+receipt can never pass for a signature on a report. A context is ASCII and ends with its only
+NUL byte, which makes the contexts prefix-free; checkpoints are signed notes (UTF-8 text
+without NUL), so they cannot collide with these either.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.message import DecodeError
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.signing import SigningKey, VerifyKey
+
+from protos.envelope_pb2 import SignedReport
+from protos.errors import GuanaiError
+from protos.report_pb2 import Report
+
+REPORT_CONTEXT = b"guanai.v1.report\x00"
+RECEIPT_CONTEXT = b"guanai.v1.receipt\x00"
+WARNING_CONTEXT = b"guanai.v1.warning\x00"
+SIGNATURE_SIZE = 64
+PUBLIC_KEY_SIZE = 32
+
+
+class EnvelopeError(GuanaiError):
+    """A submission envelope that cannot be opened, parsed or verified."""
+
+
+class CannotOpen(EnvelopeError):
+    """Not sealed to this key, or not a sealed box at all."""
+
+
+class BadSignature(EnvelopeError):
+    """The signature does not verify with the stated public key."""
+
+
+class Malformed(EnvelopeError):
+    """The bytes are not a well-formed SignedReport or Report."""
+
+
+def _check_context(context: bytes) -> None:
+    if not (context.isascii() and context.endswith(b"\x00") and context.count(b"\x00") == 1):
+        raise ValueError("a signing context must be ASCII and end with its only NUL byte")
+
+
+def sign_with_context(context: bytes, message: bytes, key: SigningKey) -> bytes:
+    """The 64-byte Ed25519 signature of ``context || message``."""
+    _check_context(context)
+    return key.sign(context + message).signature
+
+
+def verify_with_context(
+    context: bytes, message: bytes, signature: bytes, public_key: bytes | VerifyKey
+) -> None:
+    """Raise BadSignature unless ``signature`` is by ``public_key`` over ``context || message``."""
+    _check_context(context)
+    what = context[:-1].decode("ascii")
+    try:
+        VerifyKey(bytes(public_key)).verify(context + message, signature)
+    except CryptoError as exc:
+        raise BadSignature(
+            f"签名无效 bad signature: the {what} signature does not verify with the stated "
+            "key; the data was altered or signed by someone else"
+        ) from exc
+
+
+def sign_report(report_bytes: bytes, key: SigningKey) -> bytes:
+    """A serialized SignedReport over the exact ``report_bytes``."""
+    return SignedReport(
+        report=report_bytes,
+        signature=sign_with_context(REPORT_CONTEXT, report_bytes, key),
+        signer_key=bytes(key.verify_key),
+    ).SerializeToString()
+
+
+def seal(data: bytes, recipient: PublicKey | bytes) -> bytes:
+    """Encrypt ``data`` so that only the holder of the recipient's X25519 key can read it."""
+    if not isinstance(recipient, PublicKey):
+        if len(recipient) != PUBLIC_KEY_SIZE:
+            raise EnvelopeError(
+                f"收件方公钥错误 bad recipient key: a sealing key is {PUBLIC_KEY_SIZE} bytes, "
+                f"got {len(recipient)}; check the aggregator's exported public keys"
+            )
+        recipient = PublicKey(recipient)
+    return SealedBox(recipient).encrypt(data)
+
+
+def open_sealed(sealed: bytes, key: PrivateKey) -> bytes:
+    try:
+        return SealedBox(key).decrypt(sealed)
+    except CryptoError as exc:
+        raise CannotOpen(
+            "无法解密 cannot open: the submission is not sealed to this aggregator's key, "
+            "or it was damaged on the way; the sender must seal it to this aggregator"
+        ) from exc
+
+
+def parse_signed(signed: bytes) -> tuple[SignedReport, Report]:
+    """Parse a SignedReport and the Report inside it, without checking the signature."""
+    try:
+        envelope = SignedReport.FromString(signed)
+        report = Report.FromString(envelope.report)
+    except DecodeError as exc:
+        raise Malformed(
+            "报送格式错误 malformed submission: not a guanai.v1.SignedReport holding a Report"
+        ) from exc
+    if len(envelope.signature) != SIGNATURE_SIZE or len(envelope.signer_key) != PUBLIC_KEY_SIZE:
+        raise Malformed(
+            f"报送格式错误 malformed submission: expected a {SIGNATURE_SIZE}-byte signature "
+            f"and a {PUBLIC_KEY_SIZE}-byte signer key"
+        )
+    if not envelope.report:
+        raise Malformed("报送格式错误 malformed submission: the report is empty")
+    return envelope, report
+
+
+def verify_signed(signed: bytes) -> tuple[Report, bytes]:
+    """Check the signature of a SignedReport; return the Report and the signer's public key.
+
+    The caller still decides whether that key is enrolled for ``report.sender_id`` and whether
+    recipient, period, catalogue version and revision are acceptable.
+    """
+    envelope, report = parse_signed(signed)
+    verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature, envelope.signer_key)
+    return report, envelope.signer_key
+
+
+def open_and_verify(sealed: bytes, key: PrivateKey) -> tuple[Report, bytes]:
+    """``open_sealed`` then ``verify_signed``. Call the two yourself to keep the signed bytes."""
+    return verify_signed(open_sealed(sealed, key))
