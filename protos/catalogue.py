@@ -65,6 +65,7 @@ class Group:
     label: Label
     unit: str
     share: float
+    default: bool  # the group of its unit's families that name none
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,10 @@ def _family_cells(family: dict, dims: dict[str, Dimension], groups: dict[str, Gr
     over = [over] if isinstance(over, str) else list(over)
     public = family.get("public", False)
     unit = family["unit"]
-    group = None if public else next((g.id for g in groups.values() if g.unit == unit), None)
-    if not public and group is None:
-        raise CatalogueError(f"{family['id']}: no DP group for unit {unit!r}")
+    group = None if public else family.get("group") or next(
+        (g.id for g in groups.values() if g.unit == unit and g.default), None)
+    if not public and (group not in groups or groups[group].unit != unit):
+        raise CatalogueError(f"{family['id']}: no DP group of unit {unit!r} named {group!r}")
     cells = []
     for combo in itertools.product(*(dims[d].values for d in over)):
         stages = frozenset(family.get("stages", all_stages))
@@ -268,7 +270,7 @@ def parse(text: str) -> Catalogue:
     raw = tomllib.loads(text)
     dims = _dimensions(raw["dimensions"])
     groups = {
-        gid: Group(gid, _label(g, gid), g["unit"], float(g["share"]))
+        gid: Group(gid, _label(g, gid), g["unit"], float(g["share"]), g.get("default", True))
         for gid, g in raw["groups"].items()
     }
     if not math.isclose(sum(g.share for g in groups.values()), 1.0):
