@@ -146,6 +146,15 @@ CREATE TABLE IF NOT EXISTS budget_ledger (
     rho REAL NOT NULL,
     charged_at TEXT NOT NULL
 );
+
+-- Natural keys, so that importing the same file twice adds nothing; and lookups by student.
+CREATE UNIQUE INDEX IF NOT EXISTS care_records_key
+    ON care_records (student_id, kind, on_date, ifnull(note, ''));
+CREATE UNIQUE INDEX IF NOT EXISTS aid_records_key ON aid_records (student_id, item, on_date);
+CREATE UNIQUE INDEX IF NOT EXISTS activities_key ON activities (kind, on_date, ifnull(note, ''));
+CREATE INDEX IF NOT EXISTS cases_student ON cases (student_id);
+CREATE INDEX IF NOT EXISTS case_events_case ON case_events (case_id);
+CREATE INDEX IF NOT EXISTS growth_events_student ON growth_events (student_id, on_date);
 """
 
 

@@ -70,3 +70,34 @@ DECISIONS = _terms(
 GENDERS = {"男": "男", "女": "女", "M": "男", "F": "女"}
 YES = {"是", "Y", "y", "yes", "1", "√"}
 NO = {"否", "N", "n", "no", "0", ""}
+
+# cases.status
+CASE_STATUSES = _terms(
+    ("applied", "已申请", "Applied"),
+    ("reviewed", "评议同意", "Approved at review"),
+    ("rejected", "评议不同意", "Rejected at review"),
+    ("confirmed", "已确定", "Confirmed key care target"),
+    ("exited", "已退出", "Exited"),
+)
+
+# activities.kind — R-HOME home-school activities
+ACTIVITY_KINDS = _terms(
+    ("parent_school", "家长学校", "Parent school"),
+    ("parent_meeting", "家长会", "Parents' meeting"),
+    ("open_day", "学校开放日", "School open day"),
+    ("lecture", "专题讲座", "Lecture"),
+    ("online", "网络平台", "Online platform"),
+    ("other", "其他", "Other"),
+)
+
+# growth_events.kind — R-LEDGER key growth events (关键成长事件)
+GROWTH_KINDS = _terms(
+    ("academic", "学业", "Academic"),
+    ("psychological", "心理", "Psychological"),
+    ("health", "健康", "Health"),
+    ("family", "家庭变故", "Family change"),
+    ("award", "获奖表彰", "Award"),
+    ("discipline", "违纪", "Discipline"),
+    ("care", "关爱措施", "Care given"),
+    ("other", "其他", "Other"),
+)

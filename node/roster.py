@@ -1,0 +1,264 @@
+"""Who the students are: the school's roster (学生名册) and the aid system's list (免申即享).
+
+The roster is upserted by 学号; its categories replace the student's roster-sourced ones,
+while those pushed by the aid system stay. ``--full`` marks students missing from a whole
+roster as left (enrolled = 0); nobody is ever deleted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlite_utils
+
+from node.procedure import confirm_auto
+from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
+from node.vocabulary import TIERS
+from protos.catalogue import Label, load
+from protos.errors import GuanaiError
+
+STAGES = Terms.of_dimension(load().stages)
+CATEGORIES = Terms.of_dimension(load().dimensions["category"])
+FACTORS = Terms.of_dimension(load().dimensions["factor"])
+TIER_TERMS = Terms.of_vocabulary(Label("家庭经济困难等级", "tier of family economic difficulty"),
+                                 TIERS)
+
+
+class RosterError(GuanaiError):
+    """A roster that cannot be applied as a whole."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    student_no: str
+    name: str
+    id_card: str | None
+    gender: str | None
+    stage: str
+    grade: str | None
+    class_: str | None
+    tier: str | None
+    graduating: int
+    phone: str | None
+    address: str | None
+    categories: frozenset[str]
+    factors: frozenset[str]
+
+    def fields(self) -> tuple:
+        """The values of the students table's columns, in SQL order."""
+        return (self.student_no, self.name, self.id_card, self.gender, self.stage, self.grade,
+                self.class_, self.tier, self.graduating, self.phone, self.address)
+
+
+def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
+    student_no = cells.text("学号", required=True)
+    id_card = cells.id_card("身份证号")
+    stage = cells.term("学段", STAGES, required=True)
+    if stage is not None and stage not in context.stages:
+        taught = "、".join(STAGES.labels[s] for s in context.stages)
+        cells.fail("学段", f"本校不设该学段（本校学段：{taught}）",
+                   f"the school does not teach stage {stage} (it teaches {', '.join(context.stages)})")
+    if id_card is not None and student_no is not None:
+        holder = context.by_id_card.get(id_card)
+        if holder is not None and holder.student_no != student_no:
+            cells.fail("身份证号", f"该身份证号已属于学号 {holder.student_no} 的学生",
+                       f"this ID number already belongs to student {holder.student_no}")
+    row = RosterRow(
+        student_no=student_no,
+        name=cells.text("姓名", required=True),
+        id_card=id_card,
+        gender=cells.gender("性别"),
+        stage=stage,
+        grade=cells.text("年级"),
+        class_=cells.text("班级"),
+        tier=cells.term("家庭经济困难等级", TIER_TERMS),
+        graduating=int(cells.yes("应届毕业生")),
+        phone=cells.text("联系电话"),
+        address=cells.text("家庭住址"),
+        categories=cells.terms("困境类别", CATEGORIES),
+        factors=cells.terms("叠加因素", FACTORS),
+    )
+    return None if cells.problems else row
+
+
+_FIELDS = "student_no, name, id_card, gender, stage, grade, class, tier, graduating, phone, address"
+
+
+def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
+                 context: Context) -> Counter[str]:
+    now = datetime.now().isoformat(timespec="seconds")
+    since = context.today.isoformat()
+    old = {r[1]: r for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
+    categories: dict[int, dict[str, str]] = defaultdict(dict)
+    for student_id, category, source in db.execute(
+            "SELECT student_id, category, source FROM student_categories"):
+        categories[student_id][category] = source
+    factors: dict[int, set[str]] = defaultdict(set)
+    for student_id, factor in db.execute("SELECT student_id, factor FROM student_factors"):
+        factors[student_id].add(factor)
+
+    counts: Counter[str] = Counter()
+    new_rows, changed = [], []
+    for row in rows:
+        before = old.get(row.student_no)
+        if before is None:
+            new_rows.append(row)
+            counts["added"] += 1
+            continue
+        student_id = before[0]
+        held = categories[student_id]
+        roster_held = {c for c, source in held.items() if source == "roster"}
+        wanted = {c for c in row.categories if held.get(c) != "auto"}
+        if before[1:12] == row.fields() and before[12] and roster_held == wanted \
+                and factors[student_id] == row.factors:
+            counts["unchanged"] += 1
+            continue
+        changed.append((student_id, row, roster_held, wanted))
+        counts["updated"] += 1
+
+    db.conn.executemany(
+        f"INSERT INTO students ({_FIELDS}, enrolled, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        [(*row.fields(), now) for row in new_rows],
+    )
+    db.conn.executemany(
+        "UPDATE students SET name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
+        "tier = ?, graduating = ?, phone = ?, address = ?, enrolled = 1, updated_at = ? "
+        "WHERE id = ?",
+        [(*row.fields()[1:], now, student_id) for student_id, row, _, _ in changed],
+    )
+    ids = dict(db.execute("SELECT student_no, id FROM students").fetchall()) if new_rows else {}
+    category_drops, category_adds, factor_drops, factor_adds = [], [], [], []
+    for row in new_rows:
+        student_id = ids[row.student_no]
+        category_adds += [(student_id, c, since) for c in row.categories]
+        factor_adds += [(student_id, f) for f in row.factors]
+    for student_id, row, roster_held, wanted in changed:
+        category_drops += [(student_id, c) for c in roster_held - wanted]
+        category_adds += [(student_id, c, since) for c in wanted - roster_held]
+        factor_drops += [(student_id, f) for f in factors[student_id] - row.factors]
+        factor_adds += [(student_id, f) for f in row.factors - factors[student_id]]
+    db.conn.executemany("DELETE FROM student_categories WHERE student_id = ? AND category = ? "
+                        "AND source = 'roster'", category_drops)
+    db.conn.executemany("INSERT OR IGNORE INTO student_categories (student_id, category, source, "
+                        "since) VALUES (?, ?, 'roster', ?)", category_adds)
+    db.conn.executemany("DELETE FROM student_factors WHERE student_id = ? AND factor = ?",
+                        factor_drops)
+    db.conn.executemany("INSERT INTO student_factors (student_id, factor) VALUES (?, ?)",
+                        factor_adds)
+    return counts
+
+
+def _mark_left(db: sqlite_utils.Database, rows: list[RosterRow],
+               context: Context) -> Counter[str]:
+    """``--full``: enrolled students missing from the whole roster have left the school."""
+    if not rows:
+        raise RosterError(
+            "完整名册不能为空 a --full roster with no students would mark everyone as left"
+        )
+    listed = {row.student_no for row in rows}
+    gone = [(datetime.now().isoformat(timespec="seconds"), s.id)
+            for s in context.students.values() if s.enrolled and s.student_no not in listed]
+    db.conn.executemany("UPDATE students SET enrolled = 0, updated_at = ? WHERE id = ?", gone)
+    return Counter(left=len(gone))
+
+
+ROSTER = RowKind(
+    id="roster",
+    label=Label("学生名册", "student roster"),
+    columns=(
+        Column("学号", "student number", required=True, text=True),
+        Column("姓名", "name", required=True),
+        Column("身份证号", "ID-card number", text=True),
+        Column("性别", "gender"),
+        Column("学段", "stage", required=True),
+        Column("年级", "grade"),
+        Column("班级", "class"),
+        Column("困境类别", "categories of difficulty"),
+        Column("叠加因素", "stacked factors"),
+        Column("家庭经济困难等级", "tier of family economic difficulty"),
+        Column("应届毕业生", "graduating this year"),
+        Column("联系电话", "phone", text=True),
+        Column("家庭住址", "address"),
+    ),
+    parse=_parse_roster,
+    save=_save_roster,
+    uniques=(Unique(("学号",), "学号与第{line}行重复", "student number repeats line {line}"),
+             Unique(("身份证号",), "身份证号与第{line}行重复", "ID number repeats line {line}")),
+    finish_full=_mark_left,
+)
+
+
+# ------------------------------------------------------------------ 免申即享 (R-AUTO)
+
+@dataclass(frozen=True)
+class AutoRow:
+    student: Student
+    categories: frozenset[str]
+    source: str | None
+    pushed_on: date
+
+
+def _same_name(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _parse_auto(cells: Cells, context: Context) -> AutoRow | None:
+    id_card = cells.id_card("身份证号", required=True)
+    name = cells.text("姓名", required=True)
+    student = context.by_id_card.get(id_card) if id_card else None
+    if id_card and student is None:
+        cells.fail("身份证号", "学生名册中没有该身份证号的学生（请先导入学生名册）",
+                   "no student on the roster has this ID number (import the roster first)")
+    elif student is not None and not student.enrolled:
+        cells.fail("身份证号", f"学号 {student.student_no} 的学生已离校",
+                   f"student {student.student_no} has left the school")
+    elif student is not None and name and not _same_name(name, student.name):
+        cells.fail("姓名", f"姓名与学生名册（学号 {student.student_no}）不一致",
+                   f"the name differs from the roster (student {student.student_no})")
+    row = AutoRow(student, cells.terms("困境类别", CATEGORIES, required=True),
+                  cells.text("来源"), cells.date("推送日期", required=True))
+    return None if cells.problems else row
+
+
+def _save_auto(db: sqlite_utils.Database, rows: list[AutoRow], context: Context) -> Counter[str]:
+    """Add the pushed categories (source auto) and a confirmed auto case where none is open."""
+    counts: Counter[str] = Counter()
+    for row in rows:
+        held = dict(db.execute(
+            "SELECT category, source FROM student_categories WHERE student_id = ?",
+            [row.student.id]).fetchall())
+        changed = False
+        for category in sorted(row.categories):
+            if category not in held:
+                db.execute("INSERT INTO student_categories (student_id, category, source, since) "
+                           "VALUES (?, ?, 'auto', ?)",
+                           [row.student.id, category, row.pushed_on.isoformat()])
+                changed = True
+            elif held[category] != "auto":
+                db.execute("UPDATE student_categories SET source = 'auto' "
+                           "WHERE student_id = ? AND category = ?", [row.student.id, category])
+                changed = True
+        if confirm_auto(db, row.student.id, row.pushed_on, row.source):
+            counts["added"] += 1
+        else:
+            counts["updated" if changed else "unchanged"] += 1
+    return counts
+
+
+AUTO = RowKind(
+    id="auto",
+    label=Label("免申即享名单", "aid-system list (免申即享)"),
+    columns=(
+        Column("身份证号", "ID-card number", required=True, text=True),
+        Column("姓名", "name", required=True),
+        Column("困境类别", "categories of difficulty", required=True),
+        Column("来源", "source"),
+        Column("推送日期", "date pushed", required=True),
+    ),
+    parse=_parse_auto,
+    save=_save_auto,
+    uniques=(Unique(("身份证号",), "身份证号与第{line}行重复", "ID number repeats line {line}"),),
+)
