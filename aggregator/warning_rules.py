@@ -7,13 +7,13 @@ threshold, so that noise alone makes a false warning at most (1 − confidence)/
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from aggregator.estimates import Interval, ratio, total
 from protos.catalogue import Catalogue, CatalogueError, Label, load
 from protos.errors import GuanaiError
+from protos.tomlfile import read_toml
 
 DEFAULT_RULES = Path(__file__).with_name("warnings.toml")
 KINDS = ("ratio", "total", "missing")
@@ -120,12 +120,7 @@ def _rule(raw: dict, catalogue: Catalogue) -> WarningRule:
 def load_rules(path: Path | None = None) -> RuleSet:
     """The rules of a file (default: the shipped aggregator/warnings.toml), fully checked."""
     path = path or DEFAULT_RULES
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RulesError(f"no warning-rules file at {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, RulesError, "warning-rules file")
     catalogue = load(raw.get("catalogue", "v1"))
     rules = tuple(_rule(r, catalogue) for r in raw.get("rules", []))
     ids = [r.id for r in rules]

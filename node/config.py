@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from privacy.budget import BudgetPolicy
 from protos.errors import GuanaiError
+from protos.tomlfile import read_toml
 
 
 class ConfigError(GuanaiError):
@@ -29,12 +29,7 @@ class NodeConfig:
 def load_config(path: Path | None) -> NodeConfig:
     if path is None:
         return NodeConfig()
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no configuration file at {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, ConfigError, "configuration file")
     unknown = set(raw) - {"budget"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}; allowed: [budget]")
