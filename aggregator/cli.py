@@ -1,8 +1,216 @@
 """``guanai aggregator …``: county, city and provincial aggregators."""
 
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
 import click
+
+from aggregator import config, enrolment, server
+from aggregator.client import Backoff, ClientTls
+from aggregator.completeness import by_region, member_status
+from aggregator.rollup import make_rollup, rollup_report, send_rollup
+from aggregator.store import Store
+from privacy.identity import LEVELS, Identity
+from protos.periods import Period
+from protos.regions import name
+
+DEFAULT_DB = "guanai-aggregator.db"
 
 
 @click.group()
-def aggregator() -> None:
+@click.option("--db", envvar="GUANAI_AGGREGATOR_DB", default=DEFAULT_DB, show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The aggregator's store (SQLite); also $GUANAI_AGGREGATOR_DB.")
+@click.pass_context
+def aggregator(ctx: click.Context, db: Path) -> None:
     """汇总节点 Aggregator (county 县区, city 市, province 省)."""
+    ctx.obj = db
+
+
+def _open(db: Path) -> tuple[Store, config.Settings]:
+    store = Store(db)
+    return store, config.load(store)
+
+
+def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
+    return Period.parse(value)
+
+
+period_option = click.option("--period", required=True, callback=_period,
+                             help="2025-H1 (上半年), 2025-H2 (下半年) or 2025 (年度).")
+
+
+@aggregator.command()
+@click.option("--level", "level_name", type=click.Choice(LEVELS), required=True)
+@click.option("--region", required=True, help="6-digit region code, e.g. 610102 (新城区).")
+@click.option("--parent-region", help="Region code of the aggregator this one reports to.")
+@click.pass_obj
+def init(db: Path, level_name: str, region: str, parent_region: str | None) -> None:
+    """建立汇总节点 Create the aggregator's store, signing key and sealing key."""
+    settings = config.init(db, level_name, region, parent_region)
+    signing, sealing = config.key_paths(db)
+    click.echo(f"汇总节点已建立 aggregator ready: {settings.describe()} → {db}")
+    click.echo(f"密钥 keys (mode 0600, keep them secret): {signing}, {sealing}")
+
+
+@aggregator.command("export-keys")
+@click.option("--address", required=True, help="host:port where members reach this aggregator.")
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM root certificate of the server's TLS chain, for members to trust.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: print).")
+@click.pass_obj
+def export_keys(db: Path, address: str, tls_ca: Path | None, out: Path | None) -> None:
+    """导出公钥 Write the file members import (region, level, address, public keys)."""
+    _, settings = _open(db)
+    text = settings.identity(address, tls_ca.read_text("ascii") if tls_ca else None).to_json()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"已导出 exported to {out}: members import it with `guanai node parent` "
+                   "or `guanai aggregator parent`")
+
+
+@aggregator.command()
+@click.option("--key", "key_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The member's export (`guanai node export-key` or `… aggregator export-keys`).")
+@click.option("--member-id", help="Expected member id; refused if the file names another.")
+@click.option("--kind", type=click.Choice(["school", "aggregator"]),
+              help="Expected kind; refused if the file says another.")
+@click.pass_obj
+def enroll(db: Path, key_file: Path, member_id: str | None, kind: str | None) -> None:
+    """登记成员 Enrol a member's public key so that its submissions are accepted."""
+    store, settings = _open(db)
+    identity = Identity.from_json(key_file.read_text(encoding="utf-8"))
+    if member_id not in (None, identity.id) or kind not in (None, identity.kind):
+        raise click.ClickException(
+            f"{key_file} is the export of {identity.kind} {identity.id}, not what was expected")
+    key, new = enrolment.enrol(store, settings, identity)
+    verb = "已登记 enrolled" if new else "已登记过 already enrolled"
+    click.echo(f"{verb}: {identity.kind} {identity.id} ({name(identity.region)} "
+               f"{identity.region}), key {key.key_id}")
+
+
+@aggregator.command()
+@click.option("--member-id", required=True)
+@click.option("--key-id", help="Revoke only this key (default: every key of the member).")
+@click.option("--from", "from_", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S",
+                                                       "%Y-%m-%d"]),
+              help="Refuse from this time (ISO 8601; local time if no offset; default now).")
+@click.pass_obj
+def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None) -> None:
+    """吊销密钥 Refuse a member's key from now (or a given time) on."""
+    store, _ = _open(db)
+    at = from_.astimezone() if from_ is not None else None
+    count = enrolment.revoke(store, member_id, key_id, at)
+    click.echo(f"已吊销 revoked {count} key(s) of {member_id}; earlier submissions stay verifiable")
+
+
+@aggregator.command()
+@click.pass_obj
+def members(db: Path) -> None:
+    """成员 List enrolled members and their keys."""
+    store, _ = _open(db)
+    click.echo("成员 Member    类型 Kind     地区 Region            密钥 Key          吊销 Revoked")
+    for member in store.members():
+        for key in store.keys(member.member_id):
+            click.echo(f"{member.member_id:<14}{member.kind:<12}"
+                       f"{name(member.region) + ' ' + member.region:<20}{key.key_id:<18}"
+                       f"{key.revoked_at or '-'}")
+
+
+@aggregator.command("parent")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def parent_command(db: Path, export: Path) -> None:
+    """设置上级 Import the export of the aggregator this one reports to."""
+    store, settings = _open(db)
+    identity = Identity.from_json(export.read_text(encoding="utf-8"))
+    config.set_parent(store, settings, identity)
+    click.echo(f"上级已设置 parent set: {identity.id} ({identity.level}) at {identity.address}")
+
+
+@aggregator.command()
+@click.option("--listen", default="127.0.0.1:50051", show_default=True, help="host:port")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Server certificate chain (PEM); enables TLS.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CA (PEM) of members' client certificates; enables mutual TLS.")
+@click.option("--max-message-mb", type=click.FloatRange(min=0.001), default=64.0,
+              show_default=True, help="Largest request accepted (RESOURCE_EXHAUSTED beyond).")
+@click.option("--grace", type=click.FloatRange(min=0), default=server.DEFAULT_GRACE_SECONDS,
+              show_default=True, help="Seconds to finish submissions in flight when stopping.")
+@click.pass_obj
+def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
+          tls_client_ca: Path | None, max_message_mb: float, grace: float) -> None:
+    """服务 Serve gRPC until SIGTERM or Ctrl-C (then stop gracefully)."""
+    if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
+        raise click.UsageError("--tls-cert and --tls-key go together; --tls-client-ca needs them")
+    tls = server.Tls.from_files(tls_cert, tls_key, tls_client_ca) if tls_cert else None
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace)
+
+
+@aggregator.command()
+@period_option
+@click.option("--attempts", type=click.IntRange(min=1),
+              help="Give up sending after this many attempts (default: keep trying).")
+@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds before the first retry; doubles each time, with jitter.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
+@click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Client certificate (PEM) for a parent that requires mutual TLS.")
+@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeout: float,
+           client_cert: Path | None, client_key: Path | None) -> None:
+    """汇总上报 Sum the members' latest reports; sign, seal and send the rollup to the parent."""
+    store, settings = _open(db)
+    made, new = make_rollup(store, settings, period)
+    report = rollup_report(made)
+    click.echo(f"{'汇总已生成 rollup made' if new else '汇总未变 rollup unchanged'}: {period} "
+               f"revision {made.revision}, {len(report.members)} members included, "
+               f"{len(report.missing)} missing{': ' + ', '.join(report.missing) if report.missing else ''}")
+    if settings.parent_region is None:
+        click.echo("本级为最高级 top level: the rollup is kept here, nothing is sent")
+        return
+    parent = config.parent(store)
+    if parent is None:
+        raise click.ClickException(
+            "未设置上级 no parent address: import its export with `guanai aggregator parent FILE`")
+    tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
+    body = send_rollup(store, settings, parent, made, attempts=attempts, timeout=timeout,
+                       backoff=Backoff(initial=backoff), client_tls=tls)
+    click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
+               f"{body.log_index} of {body.tree_size}")
+
+
+@aggregator.command()
+@period_option
+@click.pass_obj
+def status(db: Path, period: Period) -> None:
+    """完整性 Who has submitted for the period and who is missing (一个都不少), by region."""
+    store, settings = _open(db)
+    statuses = member_status(store, period)
+    click.echo(f"完整性（一个都不少）Completeness (not one left out): {settings.describe()} · "
+               f"{period.label_zh} {period.label_en}")
+    click.echo(f"{'地区 Region':<22}{'应报 Enrolled':>14}{'已报 Submitted':>16}{'未报 Missing':>14}")
+    regions = by_region(statuses)
+    for r in regions:
+        click.echo(f"{r.label:<22}{r.enrolled:>14}{r.submitted:>16}{len(r.missing):>14}")
+    enrolled, submitted = sum(r.enrolled for r in regions), sum(r.submitted for r in regions)
+    click.echo(f"{'合计 Total':<22}{enrolled:>14}{submitted:>16}{enrolled - submitted:>14}")
+    missing = [s.member.member_id for s in statuses if not s.submitted]
+    click.echo(f"未报成员 Missing members: {', '.join(missing) if missing else '无 none'}")
+    for s in statuses:
+        if s.submission is not None and s.submission.kind == "rollup":
+            lacking = ", ".join(s.missing_below) if s.missing_below else "无 none"
+            click.echo(f"下级汇总 rollup of {name(s.member.region)} {s.member.member_id} "
+                       f"(revision {s.submission.revision}): 已含 {s.included} members included, "
+                       f"未报 missing below: {lacking}")

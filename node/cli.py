@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from node.membership import ensure_key, key_path
 from node.store import get_meta, open_store, set_meta, transaction
 from protos.regions import check_region, check_school
 
@@ -33,7 +34,7 @@ def node(ctx: click.Context, db: Path) -> None:
 @click.option("--name", "school_name", required=True, help="School name (学校名称), kept locally.")
 @click.pass_obj
 def init(db: Path, school_id: str, region: str, school_name: str) -> None:
-    """Create the school's store (建立学校节点)."""
+    """Create the school's store and signing key (建立学校节点)."""
     check_school(school_id)
     check_region(region)
     database = open_store(db, create=True)
@@ -45,6 +46,8 @@ def init(db: Path, school_id: str, region: str, school_name: str) -> None:
         set_meta(database, "region_code", region)
         set_meta(database, "school_name", school_name)
     click.echo(f"学校节点已建立 node ready: {school_id} {school_name} ({region}) → {db}")
+    if ensure_key(db):
+        click.echo(f"签名密钥已生成 signing key created: {key_path(db)} (mode 0600; keep it secret)")
 
 
 def _register() -> None:

@@ -147,6 +147,31 @@ CREATE TABLE IF NOT EXISTS budget_ledger (
     charged_at TEXT NOT NULL
 );
 
+-- Submissions to the parent aggregator, kept until a receipt is held (node/submit.py).
+CREATE TABLE IF NOT EXISTS outbox (
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    recipient_id TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- SignedReport: the same bytes on every attempt
+    state TEXT NOT NULL,                  -- pending | delivered | refused | superseded
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (period, revision)
+);
+-- The parent's verified receipts (回执).
+CREATE TABLE IF NOT EXISTS receipts (
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    aggregator_id TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    tree_size INTEGER NOT NULL,
+    receipt BLOB NOT NULL,                -- serialized guanai.v1.Receipt
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (period, revision)
+);
+
 -- Natural keys, so that importing the same file twice adds nothing; and lookups by student.
 CREATE UNIQUE INDEX IF NOT EXISTS care_records_key
     ON care_records (student_id, kind, on_date, ifnull(note, ''));

@@ -1,0 +1,125 @@
+"""What an aggregator checks of a Report before it accepts it, and the status code of each refusal.
+
+These checks need nothing but the report, the catalogue and the aggregator's own region; the
+checks against stored state (enrolment, revocation, revisions) are in ``aggregator.accept``.
+The codes follow DESIGN §4.8 and are listed in docs/aggregator.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import grpc
+
+from protos.catalogue import CatalogueError, load
+from protos.errors import GuanaiError
+from protos.periods import Period, PeriodError
+from protos.regions import CodeError, check_region, check_school, school_stages
+from protos.report_pb2 import Report
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class Rejected(GuanaiError):
+    """A submission refused with a gRPC status code; nothing was stored."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a report of a catalogue version may and must have what, for a set of stages."""
+
+    size: int
+    public: tuple[int, ...]
+    closed: tuple[int, ...]  # DP cells no student of these stages can reach: structural zeros
+    groups: dict[str, tuple[int, ...]]  # DP group → the cells it noises
+
+
+@cache
+def layout(version: str, stages: frozenset[str] | None = None) -> Layout:
+    catalogue = load(version)
+    open_ = [c for c in catalogue.cells if c.group and (stages is None or c.stages & stages)]
+    groups = {
+        g: tuple(c.index for c in open_ if c.group == g)
+        for g in catalogue.groups
+        if stages is not None and catalogue.sensitivity(g, stages) > 0
+    }
+    return Layout(
+        size=len(catalogue.cells),
+        public=tuple(c.index for c in catalogue.cells if c.public),
+        closed=tuple(c.index for c in catalogue.cells
+                     if c.group and stages is not None and not c.stages & stages),
+        groups=groups,
+    )
+
+
+def check_report(report: Report, region: str, today: date) -> None:
+    """Raise Rejected unless the report is addressed to ``region`` and fits the catalogue."""
+    if report.recipient_id != region:
+        raise Rejected(grpc.StatusCode.PERMISSION_DENIED,
+                       f"收件方不符 wrong recipient: the report is for {report.recipient_id or '?'}, "
+                       f"this is aggregator {region}; seal and address it to its own aggregator")
+    try:
+        period = Period.parse(report.period)
+        load(report.catalogue_version)
+        if report.kind == Report.SCHOOL:
+            check_school(report.sender_id)
+        elif report.kind == Report.ROLLUP:
+            check_region(report.sender_id)
+        else:
+            raise Rejected(INVALID, "报送类型未知 unknown report kind: expected SCHOOL or ROLLUP")
+        check_region(report.region_code)
+    except (PeriodError, CatalogueError, CodeError) as exc:
+        raise Rejected(INVALID, f"报送内容错误 bad report: {exc}") from exc
+    if period.start > today:
+        raise Rejected(INVALID, f"报送期未开始 period {period} has not begun")
+    if report.revision < 1:
+        raise Rejected(INVALID, "版本号错误 bad revision: the first release is revision 1")
+    check_values(report)
+
+
+def check_values(report: Report) -> None:
+    """Every value where the catalogue allows it, every variance sound, every noise group there."""
+    school = report.kind == Report.SCHOOL
+    try:
+        stages = frozenset(school_stages(report.sender_id)) if school else None
+        shape = layout(report.catalogue_version, stages)
+    except (CodeError, CatalogueError) as exc:
+        raise _bad(str(exc)) from exc
+    if school and report.stage_code != report.sender_id[:2]:
+        raise _bad("the stage code is not the school id's 学校类别")
+    values, variances = list(report.values), list(report.noise_variance)
+    if len(values) != shape.size or len(variances) != shape.size:
+        raise _bad(f"catalogue {report.catalogue_version} has {shape.size} cells, the report "
+                   f"{len(values)} values and {len(variances)} variances")
+    if not math.isfinite(sum(variances)) or min(variances) < 0:  # a NaN or ∞ makes the sum so
+        raise _bad("a noise variance is negative or not a finite number")
+    if any(values[i] < 0 or variances[i] != 0 for i in shape.public):
+        raise _bad("a public cell is negative or has noise")
+    if any(values[i] != 0 or variances[i] != 0 for i in shape.closed):
+        raise _bad("a cell the school's stages cannot reach is not zero")
+    if not school:
+        if report.noise:
+            raise _bad("a rollup carries no noise groups of its own")
+        return
+    noise = {n.group: n for n in report.noise}
+    if len(noise) != len(report.noise) or set(noise) != set(shape.groups):
+        raise _bad(f"noise groups {sorted(noise)}, expected {sorted(shape.groups)}")
+    for group, cells in shape.groups.items():
+        scale = noise[group].scale
+        found = {variances[i] for i in cells}
+        if not (math.isfinite(scale) and scale > 0) or any(
+            not math.isclose(v, scale * scale, rel_tol=1e-9) for v in found
+        ):
+            raise _bad(f"the variances of group {group} are not its declared scale squared")
+
+
+def _bad(what: str) -> Rejected:
+    return Rejected(INVALID, f"数值不符合目录 values outside the catalogue: {what}")

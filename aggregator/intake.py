@@ -1,0 +1,107 @@
+"""Opening a submission: unseal, verify the signature, check the report — nothing stored yet.
+
+This is the part of accepting that needs no stored state, so the server runs it for many
+submissions at once; ``aggregator.accept`` then checks enrolment and revisions and stores.
+A rollup arrives with the SignedReports of the members it names (and of theirs, down to the
+schools); each must verify, be addressed to the rollup's sender, be named by a rollup in the
+submission, and every rollup must be exactly the sum of the members it names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+from nacl.public import PrivateKey
+
+from aggregator.checks import INVALID, Rejected, check_report, check_values
+from aggregator.sums import is_sum_of
+from privacy.envelope import (
+    REPORT_CONTEXT,
+    BadSignature,
+    EnvelopeError,
+    open_sealed,
+    parse_signed,
+    verify_with_context,
+)
+from privacy.receipt import report_sha256
+from protos.aggregator_pb2 import Submission
+from protos.report_pb2 import Member, Report
+
+
+@dataclass(frozen=True)
+class Opened:
+    signed: bytes  # the SignedReport bytes: the log leaf
+    report: Report
+    report_sha256: bytes
+    signer_key: bytes
+    forwarded: tuple[Opened, ...] = ()
+
+
+def open_submission(submission: Submission, key: PrivateKey, region: str, today: date) -> Opened:
+    """The opened, verified and checked submission; Rejected with a status code otherwise."""
+    opened = _open(submission.sealed, key)
+    check_report(opened.report, region, today)
+    if opened.report.kind != Report.ROLLUP:
+        if submission.sealed_members:
+            raise Rejected(INVALID, "多余附件 only a rollup carries its members' reports")
+        return opened
+    forwarded = tuple(_open(sealed, key) for sealed in submission.sealed_members)
+    _check_members(opened, forwarded)
+    return Opened(opened.signed, opened.report, opened.report_sha256, opened.signer_key, forwarded)
+
+
+def _open(sealed: bytes, key: PrivateKey) -> Opened:
+    try:
+        signed = open_sealed(sealed, key)
+        envelope, report = parse_signed(signed)
+        verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature,
+                            envelope.signer_key)
+    except BadSignature as exc:
+        raise Rejected(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from exc
+    except EnvelopeError as exc:
+        raise Rejected(INVALID, str(exc)) from exc
+    return Opened(signed, report, report_sha256(envelope.report), envelope.signer_key)
+
+
+def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
+    by_digest = {f.report_sha256: f for f in forwarded}
+    if len(by_digest) != len(forwarded):
+        raise Rejected(INVALID, "附件重复 a member report is attached twice")
+    named: set[bytes] = set()
+    pending = [top]
+    while pending:
+        rollup = pending.pop()
+        members = []
+        for member in rollup.report.members:
+            found = by_digest.get(member.report_sha256)
+            if found is None or member.report_sha256 in named:
+                raise Rejected(INVALID, f"缺少成员报送 the report of member {member.sender_id} "
+                               f"revision {member.revision} is missing or named twice")
+            named.add(member.report_sha256)
+            _check_member(rollup.report, member, found.report)
+            members.append(found.report)
+            if found.report.kind == Report.ROLLUP:
+                pending.append(found)
+        if not is_sum_of(rollup.report, members):
+            raise Rejected(INVALID, f"汇总不符 the rollup of {rollup.report.sender_id} is not the "
+                           "exact sum of the member reports it names")
+    if named != set(by_digest):
+        raise Rejected(INVALID, "多余附件 a member report is attached that no rollup names")
+
+
+def _check_member(rollup: Report, member: Member, report: Report) -> None:
+    same = (
+        (report.sender_id, report.revision) == (member.sender_id, member.revision)
+        and report.recipient_id == rollup.sender_id
+        and report.period == rollup.period
+        and report.catalogue_version == rollup.catalogue_version
+    )
+    if not same:
+        raise Rejected(INVALID, f"成员报送不符 the report attached for member {member.sender_id} "
+                       "is of another sender, revision, recipient, period or catalogue")
+    try:
+        check_values(report)
+    except Rejected as exc:
+        raise Rejected(INVALID, f"member {member.sender_id}: {exc.message}") from exc

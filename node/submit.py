@@ -1,0 +1,204 @@
+"""Submitting releases to the parent aggregator: an outbox in the store, tried until a receipt.
+
+A release enters the outbox signed, once: its SignedReport bytes are stored, and every attempt
+seals and sends those same bytes (DESIGN §4.2) — nothing is released again, and a resend is
+idempotent at the aggregator. Each failure is recorded (attempts, error, time of the next try),
+so a restart resumes where it stopped. A receipt is stored, and the item marked delivered,
+only once it verifies: the parent's signature, its checkpoint, and the inclusion proof of
+these exact bytes in its log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from aggregator.client import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    ClientTls,
+    SubmitRefused,
+    submit_until_receipt,
+)
+from node.membership import MembershipError, parent, signing_key
+from node.release import latest_release
+from node.store import transaction
+from privacy.envelope import seal, sign_report
+from privacy.identity import Identity
+from privacy.receipt import ReceiptError, verify_receipt
+from protos.aggregator_pb2 import Receipt, ReceiptBody, Submission
+from protos.errors import GuanaiError
+from protos.periods import Period
+
+
+class NothingToSubmit(GuanaiError):
+    """No release of the period to submit."""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    period: str
+    revision: int
+    recipient_id: str
+    signed: bytes
+    state: str  # pending | delivered | refused | superseded
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    period: str
+    revision: int
+    aggregator_id: str
+    log_index: int
+    tree_size: int
+    receipt: bytes
+    received_at: str
+
+    @property
+    def body(self) -> ReceiptBody:
+        return ReceiptBody.FromString(Receipt.FromString(self.receipt).body)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+_ITEM = ("period, revision, recipient_id, signed, state, attempts, last_error, next_attempt_at "
+         "FROM outbox")
+
+
+def _item(row: tuple | None) -> OutboxItem | None:
+    if row is None:
+        return None
+    values = list(row)
+    values[3] = bytes(values[3])
+    return OutboxItem(*values)
+
+
+def outbox(store: sqlite_utils.Database) -> list[OutboxItem]:
+    return [_item(r) for r in store.execute(f"SELECT {_ITEM} ORDER BY period, revision")]
+
+
+def pending(store: sqlite_utils.Database) -> list[OutboxItem]:
+    return [item for item in outbox(store) if item.state == "pending"]
+
+
+def enqueue(store: sqlite_utils.Database, db: Path, period: Period) -> OutboxItem:
+    """Put the period's latest release into the outbox, signed (once); an older one is dropped.
+
+    A release already refused is queued again: the refusal may have been fixed (an enrolment).
+    """
+    release = latest_release(store, period)
+    if release is None:
+        raise NothingToSubmit(
+            f"无可报送 no release of {period} yet: run `guanai node release --period {period}`"
+        )
+    target = parent(store)
+    recipient = release.report.recipient_id
+    if recipient != target.id:
+        raise MembershipError(
+            f"收件方不符 the release of {period} was made for {recipient or 'no aggregator'}, "
+            f"the parent is {target.id}: release a correction for it "
+            f"(`guanai node release --period {period} --correction`)"
+        )
+    where = [period.code, release.revision]
+    with transaction(store):
+        row = store.execute(f"SELECT {_ITEM} WHERE period = ? AND revision = ?", where).fetchone()
+        if row is None:
+            store.execute(
+                "INSERT INTO outbox (period, revision, recipient_id, signed, state, created_at)"
+                " VALUES (?,?,?,?,'pending',?)",
+                [*where, recipient, sign_report(release.report_bytes, signing_key(db)),
+                 _stamp(_now())],
+            )
+        elif _item(row).state == "refused":
+            store.execute("UPDATE outbox SET state = 'pending' WHERE period = ? AND revision = ?",
+                          where)
+        store.execute(
+            "UPDATE outbox SET state = 'superseded' WHERE period = ? AND revision < ?"
+            " AND state IN ('pending', 'refused')", where)
+    return _item(store.execute(f"SELECT {_ITEM} WHERE period = ? AND revision = ?",
+                               where).fetchone())
+
+
+def deliver(
+    store: sqlite_utils.Database,
+    item: OutboxItem,
+    target: Identity,
+    *,
+    attempts: int | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    timeout: float = 60.0,
+    client_tls: ClientTls | None = None,
+) -> ReceiptBody:
+    """Send one outbox item until its verified receipt is stored."""
+    where = [item.period, item.revision]
+    if item.recipient_id != target.id:
+        raise MembershipError(
+            f"收件方不符 {item.period} revision {item.revision} is for {item.recipient_id}, "
+            f"the parent is now {target.id}: release a correction for the new parent"
+        )
+
+    def record(error: str, delay: float | None = None, state: str = "pending") -> None:
+        after = None if delay is None else _stamp(_now() + timedelta(seconds=delay))
+        with transaction(store):
+            store.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                " state = ? WHERE period = ? AND revision = ?", [error, after, state, *where])
+
+    submission = Submission(sealed=seal(item.signed, target.keys.sealing))
+    try:
+        receipt = submit_until_receipt(
+            target, submission, attempts=attempts, backoff=backoff, timeout=timeout,
+            client_tls=client_tls,
+            on_failure=lambda _n, code, details, delay: record(f"{code.name}: {details}", delay),
+        )
+    except SubmitRefused as exc:
+        record(f"{exc.code.name}: {exc.details}", state="refused")
+        raise
+    try:
+        body = verify_receipt(receipt, item.signed, target.keys.signing)
+    except ReceiptError as exc:
+        record(str(exc))
+        raise
+    with transaction(store):
+        store.execute(
+            "INSERT OR REPLACE INTO receipts VALUES (?,?,?,?,?,?,?)",
+            [*where, body.aggregator_id, body.log_index, body.tree_size,
+             receipt.SerializeToString(), _stamp(_now())],
+        )
+        store.execute(
+            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,"
+            " next_attempt_at = NULL WHERE period = ? AND revision = ?", where)
+    return body
+
+
+def submit(
+    store: sqlite_utils.Database,
+    db: Path,
+    period: Period | None = None,
+    **options: object,
+) -> list[ReceiptBody]:
+    """Queue the period's release (if given), then deliver everything pending, oldest first.
+
+    ``options`` are those of ``deliver`` (attempts, backoff, timeout, client_tls).
+    """
+    if period is not None:
+        enqueue(store, db, period)
+    target = parent(store)
+    return [deliver(store, item, target, **options) for item in pending(store)]
+
+
+def receipts(store: sqlite_utils.Database) -> list[StoredReceipt]:
+    rows = store.execute("SELECT * FROM receipts ORDER BY period, revision").fetchall()
+    return [StoredReceipt(*r[:5], bytes(r[5]), r[6]) for r in rows]

@@ -1,0 +1,76 @@
+"""Signed receipts (回执): an aggregator's signed word that it logged a submission.
+
+A receipt body names the submission (sender, period, revision, SHA-256 of the Report bytes),
+its leaf in the aggregator's log (the RFC 9162 leaf hash of the SignedReport bytes, its index)
+and carries an inclusion proof up to a signed checkpoint. The body is signed with the
+receipt context (docs/formats.md §7). ``verify_receipt`` checks all of it against the exact
+signed bytes the sender sent, so a sender that holds a verified receipt can later prove the
+aggregator accepted exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from google.protobuf.message import DecodeError
+from nacl.signing import SigningKey
+
+from privacy.checkpoint import CheckpointError, verify_checkpoint
+from privacy.envelope import (
+    RECEIPT_CONTEXT,
+    EnvelopeError,
+    parse_signed,
+    sign_with_context,
+    verify_with_context,
+)
+from privacy.merkle import ProofError, leaf_hash, verify_inclusion
+from protos.aggregator_pb2 import Receipt, ReceiptBody
+from protos.errors import GuanaiError
+
+
+class ReceiptError(GuanaiError):
+    """A receipt that does not prove the aggregator logged these exact bytes."""
+
+
+def log_origin(aggregator_id: str) -> str:
+    """The origin (name) of an aggregator's log in its checkpoints: ``guanai/<region code>``."""
+    return f"guanai/{aggregator_id}"
+
+
+def report_sha256(report_bytes: bytes) -> bytes:
+    return hashlib.sha256(report_bytes).digest()
+
+
+def sign_receipt(body: ReceiptBody, key: SigningKey) -> Receipt:
+    data = body.SerializeToString()
+    return Receipt(body=data, signature=sign_with_context(RECEIPT_CONTEXT, data, key))
+
+
+def verify_receipt(receipt: Receipt, signed: bytes, aggregator_key: bytes) -> ReceiptBody:
+    """The receipt's body, once every part of it checks out for the SignedReport ``signed``.
+
+    ``aggregator_key`` is the aggregator's Ed25519 public key, from its exported identity.
+    """
+    try:
+        verify_with_context(RECEIPT_CONTEXT, receipt.body, receipt.signature, aggregator_key)
+        body = ReceiptBody.FromString(receipt.body)
+        envelope, report = parse_signed(signed)
+        origin = log_origin(body.aggregator_id)
+        checkpoint = verify_checkpoint(body.checkpoint, origin, aggregator_key)
+        leaf = leaf_hash(signed)
+        if checkpoint.origin != origin or checkpoint.size != body.tree_size:
+            raise ReceiptError("回执无效 bad receipt: its checkpoint is of another log or size")
+        if body.leaf_hash != leaf or body.report_sha256 != report_sha256(envelope.report):
+            raise ReceiptError("回执无效 bad receipt: it is for other bytes than those sent")
+        if (body.sender_id, body.period, body.revision) != (
+            report.sender_id, report.period, report.revision
+        ):
+            raise ReceiptError("回执无效 bad receipt: it names another sender, period or revision")
+        verify_inclusion(leaf, body.log_index, body.tree_size, body.inclusion_proof,
+                         checkpoint.root)
+    except (EnvelopeError, CheckpointError, ProofError, DecodeError) as exc:
+        raise ReceiptError(
+            f"回执无效 bad receipt: {exc}; the aggregator's answer cannot be trusted — "
+            "keep the submission and report this to the aggregator's operator"
+        ) from exc
+    return body
