@@ -198,6 +198,8 @@ def contributions(db: sqlite_utils.Database, window: Window) -> pd.DataFrame:
 
 def bound(catalogue: Catalogue, frame: pd.DataFrame) -> pd.DataFrame:
     """Apply the catalogue's per-student bounds, stage limits and exclusive sets."""
+    if frame.empty:
+        return frame
     cells = pd.DataFrame(
         [(c.id, c.index, c.bound, c.exclusive, c.stages) for c in catalogue.cells],
         columns=["cell", "index", "bound", "exclusive", "stages"],

@@ -18,6 +18,10 @@ def table(school, period=H1, today=END):  # noqa: ANN001, ANN201
     return compute(school.db, CAT, Window.of(period, today))
 
 
+def test_a_school_with_no_records_has_a_table_of_zeros(school):
+    assert set(table(school).values()) == {0}
+
+
 def test_population_counts_students_in_difficulty_by_category_and_stage(school):
     school.student("primary", ["poverty", "left_behind"], ["academic_lag", "mental_health"])
     school.student("primary", ["orphan"], ["behaviour"])
