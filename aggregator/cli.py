@@ -206,8 +206,8 @@ def status(db: Path, period: Period) -> None:
         click.echo(f"{r.label:<22}{r.enrolled:>14}{r.submitted:>16}{len(r.missing):>14}")
     enrolled, submitted = sum(r.enrolled for r in regions), sum(r.submitted for r in regions)
     click.echo(f"{'合计 Total':<22}{enrolled:>14}{submitted:>16}{enrolled - submitted:>14}")
-    missing = [s.member.member_id for s in statuses if not s.submitted]
-    click.echo(f"未报成员 Missing members: {', '.join(missing) if missing else '无 none'}")
+    missing = [m for r in regions for m in r.missing]
+    click.echo(f"未报 Missing: {', '.join(missing) if missing else '无 none'}")
     for s in statuses:
         if s.submission is not None and s.submission.kind == "rollup":
             lacking = ", ".join(s.missing_below) if s.missing_below else "无 none"

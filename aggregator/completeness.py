@@ -55,15 +55,22 @@ def member_status(store: Store, period: Period) -> list[MemberStatus]:
 
 
 def by_region(statuses: list[MemberStatus]) -> list[RegionSummary]:
+    """Members by region; a rollup counts as the schools it sums and those it lacks."""
     grouped: dict[str, list[MemberStatus]] = defaultdict(list)
     for status in statuses:
         grouped[status.member.region].append(status)
-    return [
-        RegionSummary(
-            region=region,
-            enrolled=len(members),
-            submitted=sum(s.submitted for s in members),
-            missing=tuple(s.member.member_id for s in members if not s.submitted),
-        )
-        for region, members in sorted(grouped.items())
-    ]
+    summaries = []
+    for region, members in sorted(grouped.items()):
+        enrolled = submitted = 0
+        missing: list[str] = []
+        for s in members:
+            if s.submission is not None and s.submission.kind == "rollup":
+                enrolled += s.included + len(s.missing_below)
+                submitted += s.included
+                missing.extend(s.missing_below)
+            else:
+                enrolled += 1
+                submitted += s.submitted
+                missing.extend(() if s.submitted else (s.member.member_id,))
+        summaries.append(RegionSummary(region, enrolled, submitted, tuple(missing)))
+    return summaries

@@ -1,8 +1,219 @@
-"""``guanai demo``: a whole reporting round on localhost."""
+"""``guanai demo``: a whole reporting round of a small synthetic province, on localhost.
+
+It does, in one process and in order, what schools and bureaus do with the other commands:
+synthesise schools (``guanai synth``), set up a province and its counties (``guanai aggregator
+init/enroll/parent/serve``), set up each school's node and import its files (``guanai node
+init/import/parent``), release each school's table with differential privacy and submit it
+(``guanai node release/submit``), roll the counties up to the province (``guanai aggregator
+rollup``), and show the provincial table and who has reported (``guanai aggregator status``).
+Everything it writes stays in the output folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
+from aggregator import config, enrolment
+from aggregator.cli import status as status_command
+from aggregator.rollup import make_rollup, rollup_report, send_rollup
+from aggregator.server import RunningAggregator, start
+from aggregator.store import Store
+from guanai import tables
+from node.importer import import_file
+from node.membership import import_parent, init_school, own_identity
+from node.release import release_period
+from node.store import open_store
+from node.submit import submit
+from protos.catalogue import load
+from protos.periods import Period
+from protos.regions import PROVINCE, name
+from synth import province as synth_province
+from synth.files import IMPORT_ORDER
+
+DEFAULT_PERIOD = "2026-H1"
+SHOWN_FAMILIES = ("pop.enrolled", "pop.in_difficulty", "pop.stacked", "key.", "acad.",
+                  "psy.talk_monthly", "job.graduating", "job.postings3", "aid.assessed",
+                  "aid.highest_tier", "mentor.")
+
+
+@dataclass
+class Level:
+    """One aggregator of the demo: its store, settings and running server."""
+
+    db: Path
+    settings: config.Settings
+    running: RunningAggregator | None = None
+
+    def store(self) -> Store:
+        return Store(self.db)
+
+
+def _step(number: int, zh: str, en: str) -> None:
+    click.echo(click.style(f"\n[{number}] {zh} — {en}", bold=True))
+
+
+@contextmanager
+def _timed(label: str) -> Iterator[None]:
+    began = time.perf_counter()
+    yield
+    click.echo(f"    {label} ({time.perf_counter() - began:.1f} s)")
+
+
+def _aggregators(out: Path, counties: list[str]) -> tuple[Level, dict[str, Level]]:
+    folder = out / "aggregators"
+    folder.mkdir(parents=True)
+    province = Level(folder / f"{PROVINCE}.db",
+                     config.init(folder / f"{PROVINCE}.db", "province", PROVINCE, None))
+    county_levels = {
+        code: Level(folder / f"{code}.db", config.init(folder / f"{code}.db", "county", code,
+                                                       PROVINCE))
+        for code in counties
+    }
+    return province, county_levels
+
+
+def _enrol(level: Level, identity) -> None:  # noqa: ANN001
+    store = level.store()
+    try:
+        enrolment.enrol(store, level.settings, identity)
+    finally:
+        store.close()
+
+
+def _schools(out: Path, plan: dict, levels: dict[str, Level], period: Period) -> list[Path]:
+    """Every school's node: init, import its synthetic files, enrol it with its parent."""
+    dbs = []
+    for school in plan["schools"]:
+        db = out / "nodes" / f"{school['id']}.db"
+        init_school(db, school["id"], school["county"], school["name"])
+        store = open_store(db)
+        files = out / "synth" / school["path"]
+        for kind in IMPORT_ORDER:
+            import_file(store, kind, files / f"{kind}.csv", today=period.end)
+        _enrol(levels[school["reports_to"]], own_identity(store, db))
+        dbs.append(db)
+    return dbs
+
+
+def _provincial_table(province: Level, period: Period, out: Path) -> None:
+    store = province.store()
+    try:
+        rollup, _ = make_rollup(store, province.settings, period)
+    finally:
+        store.close()
+    report = rollup_report(rollup)
+    catalogue = load(report.catalogue_version)
+    half = [1.96 * math.sqrt(v) for v in report.noise_variance]
+    data = tables.frame(catalogue, {
+        "全省 Province": list(report.values),
+        "±95% 区间 interval": [round(h) for h in half],
+    })
+    sheet = tables.Sheet(
+        name=f"{PROVINCE} {period}",
+        title=f"{catalogue.title.zh} {catalogue.title.en}",
+        subtitle=(f"{name(PROVINCE)} {PROVINCE} · {period.label_zh} {period.label_en} · "
+                  f"{len(report.members)} 个直接成员 direct members · 差分隐私发布值之和 "
+                  "sums of differentially private releases"),
+        data=data,
+    )
+    xlsx = out / f"province-{period}.xlsx"
+    tables.write([sheet], "xlsx", xlsx)
+    shown = data[[c.id.startswith(SHOWN_FAMILIES) for c in catalogue.cells]]
+    click.echo(tables.to_text(shown))
+    click.echo(f"    全表 the whole table ({len(catalogue.cells)} cells): {xlsx}")
+
 
 @click.command()
-def demo() -> None:
-    """演示 Run a reporting round on localhost."""
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-out",
+              show_default=True, help="Folder for everything the demo writes (emptied first).")
+@click.option("--counties", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--schools-per-county", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--period", default=DEFAULT_PERIOD, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: int) -> None:
+    """演示 Run a whole reporting round of a synthetic province on localhost."""
+    logging.getLogger().setLevel(logging.WARNING)
+    period_ = Period.parse(period)
+    if out.exists():
+        shutil.rmtree(out)
+    started = time.perf_counter()
+    click.echo(f"关爱 guanai 演示 demo: {period_.label_zh} {period_.label_en}; output in {out}/")
+
+    _step(1, "合成数据", "synthesise a province (no real student)")
+    with _timed(f"{counties} counties × {schools_per_county} schools and one university"):
+        plan = synth_province.plan(counties, schools_per_county, seed, period_,
+                                   problem_counties=1)
+        synth_province.write(plan, out / "synth")
+    layout = tomllib.loads((out / "synth" / "province.toml").read_text(encoding="utf-8"))
+
+    _step(2, "启动省级和县区汇总节点", "start the province and county aggregators on localhost")
+    province, county_levels = _aggregators(out, [c["code"] for c in layout["counties"]])
+    levels = {PROVINCE: province, **county_levels}
+    for level in levels.values():
+        level.running = start(level.db)
+        click.echo(f"    {level.settings.describe()} → {level.running.address}")
+    try:
+        for level in county_levels.values():
+            _enrol(province, level.settings.identity(level.running.address))
+            store = level.store()
+            try:
+                config.set_parent(store, level.settings,
+                                  province.settings.identity(province.running.address))
+            finally:
+                store.close()
+
+        _step(3, "学校节点建立并导入本校数据", "each school sets up its node and imports its files")
+        with _timed(f"{len(layout['schools'])} schools imported; names stay in each school's "
+                    "own database"):
+            dbs = _schools(out, layout, levels, period_)
+
+        _step(4, "差分隐私发布并签名加密报送",
+              "each school releases its table with DP, signs, seals and submits it")
+        late = next(s for s in reversed(layout["schools"]) if not s["direct_to_province"])
+        click.echo(f"    (one school, {late['name']} {late['id']}, does not submit: to show "
+                   "what a missing school looks like)")
+        with _timed("every other school holds a signed receipt with an inclusion proof"):
+            for db, school in zip(dbs, layout["schools"], strict=True):
+                store = open_store(db)
+                parent = levels[school["reports_to"]]
+                import_parent(store, parent.settings.identity(parent.running.address))
+                release_period(store, period_, parent.settings.region, today=period_.end)
+                if school is not late:
+                    submit(store, db, period_, attempts=5, timeout=30)
+
+        _step(5, "县区汇总上报省级", "counties roll up and forward to the province")
+        for code, level in county_levels.items():
+            store = level.store()
+            try:
+                rollup, _ = make_rollup(store, level.settings, period_)
+                body = send_rollup(store, level.settings, config.parent(store), rollup,
+                                   attempts=5, timeout=30)
+            finally:
+                store.close()
+            report = rollup_report(rollup)
+            click.echo(f"    {name(code)} {code}: {len(report.members)} schools summed, "
+                       f"{len(report.missing)} missing → province log index {body.log_index}")
+
+        _step(6, "省级统计表", "the provincial table (sums of DP releases, 95% intervals)")
+        _provincial_table(province, period_, out)
+
+        _step(7, "报送完整性（一个都不少）", "completeness: who has reported")
+        with click.Context(status_command, obj=province.db) as ctx:
+            ctx.invoke(status_command, period=period_)
+    finally:
+        for level in levels.values():
+            if level.running is not None:
+                level.running.stop(grace=5)
+    click.echo(f"\n完成 done in {time.perf_counter() - started:.0f} s: every server stopped. "
+               f"Schools' databases (with names) are in {out}/nodes; aggregators' (no names) in "
+               f"{out}/aggregators.")

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from node.membership import ensure_key, key_path
-from node.store import get_meta, open_store, set_meta, transaction
-from protos.regions import check_region, check_school
+from node.membership import init_school, key_path
 
 DEFAULT_DB = "guanai-node.db"
 
@@ -35,18 +33,9 @@ def node(ctx: click.Context, db: Path) -> None:
 @click.pass_obj
 def init(db: Path, school_id: str, region: str, school_name: str) -> None:
     """Create the school's store and signing key (建立学校节点)."""
-    check_school(school_id)
-    check_region(region)
-    database = open_store(db, create=True)
-    existing = get_meta(database, "school_id")
-    if existing and existing != school_id:
-        raise click.ClickException(f"{db} already belongs to school {existing}")
-    with transaction(database):
-        set_meta(database, "school_id", school_id)
-        set_meta(database, "region_code", region)
-        set_meta(database, "school_name", school_name)
+    created = init_school(db, school_id, region, school_name)
     click.echo(f"学校节点已建立 node ready: {school_id} {school_name} ({region}) → {db}")
-    if ensure_key(db):
+    if created:
         click.echo(f"签名密钥已生成 signing key created: {key_path(db)} (mode 0600; keep it secret)")
 
 

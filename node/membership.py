@@ -13,11 +13,11 @@ from pathlib import Path
 import sqlite_utils
 from nacl.signing import SigningKey
 
-from node.store import get_meta, set_meta, transaction
+from node.store import get_meta, open_store, set_meta, transaction
 from privacy.identity import Identity
 from privacy.keys import PublicKeys, generate_signing_key, load_signing_key
 from protos.errors import GuanaiError
-from protos.regions import parents
+from protos.regions import check_region, check_school, parents
 
 
 class MembershipError(GuanaiError):
@@ -34,6 +34,24 @@ def ensure_key(db: Path) -> bool:
         return False
     generate_signing_key(key_path(db))
     return True
+
+
+def init_school(db: Path, school_id: str, region: str, school_name: str) -> bool:
+    """Create (or reopen) the school's store with its identity; make its key if it has none.
+
+    Returns whether a key was made. A store that belongs to another school is refused.
+    """
+    check_school(school_id)
+    check_region(region)
+    store = open_store(db, create=True)
+    existing = get_meta(store, "school_id")
+    if existing and existing != school_id:
+        raise MembershipError(f"{db} already belongs to school {existing}")
+    with transaction(store):
+        set_meta(store, "school_id", school_id)
+        set_meta(store, "region_code", region)
+        set_meta(store, "school_name", school_name)
+    return ensure_key(db)
 
 
 def signing_key(db: Path) -> SigningKey:

@@ -97,7 +97,7 @@ def test_status_and_rollup_to_a_running_parent(tmp_path):
         finally:
             county.stop()
         out = run(db, "status", "--period", "2025-H1")
-        assert "未报成员 Missing members: 2161010002" in out
+        assert "未报 Missing: 2161010002" in out
 
         fails(db, "rollup", "--period", "2025-H1", "--attempts", "1")  # no parent file yet
         parent_file = tmp_path / "province.json"

@@ -1,0 +1,26 @@
+"""The demo runs a whole round end to end and says what happened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from click.testing import CliRunner
+
+from guanai.cli import cli
+
+
+def test_demo_runs_a_round_and_keeps_names_in_the_schools(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--counties", "2",
+                                      "--schools-per-county", "3"])
+    assert result.exit_code == 0, result.output
+    for expected in ("省级统计表", "期末重点关爱对象总数", "±95%", "一个都不少",
+                     "every server stopped"):
+        assert expected in result.output
+    assert "合计 Total" in result.output and "未报 Missing: " in result.output
+    assert (out / "province-2026-H1.xlsx").exists()
+    # a name from a school's roster is in that school's database and in no aggregator's
+    school_db = next((out / "nodes").glob("*.db"))
+    name = sqlite3.connect(school_db).execute("SELECT name FROM students LIMIT 1").fetchone()[0]
+    for db in (out / "aggregators").glob("*.db*"):
+        assert name.encode() not in db.read_bytes()
