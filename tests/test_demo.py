@@ -12,7 +12,7 @@ from guanai.cli import cli
 def test_demo_runs_a_round_and_keeps_names_in_the_schools(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--counties", "2",
-                                      "--schools-per-county", "3"])
+                                      "--schools-per-county", "4"])
     assert result.exit_code == 0, result.output
     for expected in ("省级统计表", "期末重点关爱对象总数", "±95%", "一个都不少",
                      "every server stopped"):
