@@ -24,7 +24,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/node_release.py
+	$(BIN)/python bench/submit_throughput.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen
