@@ -105,3 +105,12 @@ def test_cli_release_and_report(school, tmp_path):
     assert sheet["A1"].value.startswith("困境学生教育助学关爱服务情况统计表")
     headers = [c.value for c in sheet[3]]
     assert "真实值 True" in headers and "发布值 Released" in headers
+
+
+def test_the_store_and_its_journal_are_readable_by_the_owner_only(school):
+    import stat
+
+    school.student("primary", ["poverty"])
+    release_period(school.db, H1, "610102", today=DAY)
+    for path in school.path.parent.glob("school.db*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
