@@ -49,12 +49,14 @@ class Keys:
         self._verdict = verdict
         self._manifest = {b.id: b.aggregator.keys.signing for b in bundles}
         self._enrolled: dict[tuple[str, str], list[EnrolledKey]] = defaultdict(list)
-        self._seen: set[tuple[str, str, bytes]] = set()
+        self._enrolled_by: dict[str, set[str]] = defaultdict(set)  # member → aggregators
+        seen: set[tuple[str, str, bytes]] = set()
         for bundle in bundles:
             for key in bundle.keys:
-                if (bundle.id, key.member_id, key.key) not in self._seen:
-                    self._seen.add((bundle.id, key.member_id, key.key))
+                if (bundle.id, key.member_id, key.key) not in seen:
+                    seen.add((bundle.id, key.member_id, key.key))
                     self._enrolled[bundle.id, key.member_id].append(key)
+                    self._enrolled_by[key.member_id].add(bundle.id)
 
     def aggregator_key(self, aggregator: str) -> bytes | None:
         """The key to check the aggregator's checkpoints, receipts and rollups with."""
@@ -67,8 +69,8 @@ class Keys:
         """Confirm the key a bundle states for its aggregator, or say that nothing could."""
         key, who = bundle.aggregator.keys.signing, f"{name(bundle.id)} {bundle.id}"
         trusted = self._trusted.get(bundle.id)
-        parents = [(agg, keys) for (agg, member), keys in self._enrolled.items()
-                   if member == bundle.id]
+        parents = [(agg, self._enrolled[agg, bundle.id])
+                   for agg in sorted(self._enrolled_by[bundle.id])]
         if trusted is not None:
             if key in trusted:
                 self._verdict.pass_("key")

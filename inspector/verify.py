@@ -27,10 +27,10 @@ def verify(bundles: Iterable[Path], receipts: Iterable[Path] = (),
     """Read the bundles (or folders of bundles), receipt folders and trusted key files; check."""
     read = [read_bundle(path) for path in find_bundles(bundles)]
     held = [r for folder in receipts for r in read_receipts(folder)]
-    return inspect(read, held, read_trusted(keys))
+    return inspect_bundles(read, held, read_trusted(keys))
 
 
-def inspect(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted) -> Verdict:
+def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted) -> Verdict:
     verdict = Verdict(bundles=[_summary(b) for b in bundles])
     keys = Keys(bundles, trusted, verdict)
     views: dict[str, list[LogView]] = defaultdict(list)

@@ -16,6 +16,7 @@ from aggregator import config
 from aggregator.client import Backoff
 from aggregator.export import export_bundle
 from aggregator.rollup import make_rollup, send_rollup
+from aggregator.server import start
 from aggregator.store import Store
 from node.membership import ensure_key, import_parent, own_identity
 from node.receipt_files import export_receipts
@@ -132,3 +133,31 @@ def trusted_keys(folder: Path) -> Path:
 def copy_round(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     return target
+
+
+def correct(folder: Path, school_id: str, region: str) -> None:
+    """The school releases a correction (revision 2); its county and the province roll up again."""
+    servers = {r: start(aggregator_db(folder, r)) for r in (region, "610000")}
+    try:
+        identities = {r: s.settings.identity(s.address) for r, s in servers.items()}
+        school = open_store(folder / f"school-{school_id}.db")
+        try:
+            import_parent(school, identities[region])
+            release_period(school, H1, region, correction=True, today=DAY)
+            submit(school, folder / f"school-{school_id}.db", H1, **FAST)
+        finally:
+            school.conn.close()
+        store = Store(aggregator_db(folder, region))
+        try:
+            made, _ = make_rollup(store, config.load(store), H1)
+            send_rollup(store, config.load(store), identities["610000"], made, **FAST)
+        finally:
+            store.close()
+    finally:
+        for server in servers.values():
+            server.stop(grace=5)
+    store = Store(aggregator_db(folder, "610000"))
+    try:
+        make_rollup(store, config.load(store), H1)
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +36,7 @@ from tests.inspection import (
     H1,
     aggregator_db,
     copy_round,
+    correct,
     export_all,
     export_school_receipts,
     run_round,
@@ -115,6 +117,16 @@ def test_an_honest_round_verifies_clean_from_the_command_line(round_):
     assert checked["receipt"] == 6  # 4 schools' and 2 counties' (from the province)
     assert checked["rollup"] == 5  # each county's own and as the province holds it; the province's
     assert checked["inclusion"] == 6 and checked["checkpoint"] == 6
+
+
+def test_a_correction_at_every_level_verifies_clean_with_every_revision(round_):
+    correct(round_, SCHOOL, "610102")
+    verdict = inspect(round_)
+    assert verdict.ok, text(verdict.failures)
+    assert [b.rollups for b in verdict.bundles] == [2, 2, 1]  # 610000, 610102, 610103
+    assert verdict.passed["receipt"] == 8  # the school's two, the county's two rollups'
+    # the province's two and the three county rollups it logged; the counties' own three
+    assert verdict.passed["rollup"] == 8
 
 
 def test_the_province_alone_verifies_and_says_what_it_cannot_check(round_):
@@ -288,3 +300,34 @@ def test_an_export_never_overwrites_and_leaves_nothing_when_refused(round_):
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert not (round_ / "bundle.partial").exists()
     shutil.rmtree(out)
+
+
+def test_the_worked_example_in_the_docs_checks_a_leaf_by_hand(honest, tmp_path):
+    docs = (ROOT / "docs" / "inspection.md").read_text()
+    for script in ("signed_parts.py", "included.py"):
+        code = re.search(rf"```python\n(# {re.escape(script)} .*?)```", docs, re.DOTALL).group(1)
+        (tmp_path / script).write_text(code)
+    shutil.copytree(export_all(copy_round(honest, tmp_path / "round")) / "610102",
+                    tmp_path / "bundle-610102")
+    session = re.search(r"```\n(\$ python3 signed_parts\.py .*?)```", docs, re.DOTALL).group(1)
+    steps = re.findall(r"^\$ (.*)\n((?:[^$].*\n)*)", session, re.MULTILINE)
+    assert [command.split()[0] for command, _ in steps] == ["python3", "openssl", "python3"]
+
+    def run(command: str) -> subprocess.CompletedProcess:
+        program, *arguments = command.split()
+        executable = [sys.executable, "-I"] if program == "python3" else [program]
+        return subprocess.run([*executable, *arguments], cwd=tmp_path, capture_output=True,
+                              text=True)
+
+    if shutil.which("openssl") is None:
+        steps = [s for s in steps if not s[0].startswith("openssl")]
+    for command, output in steps:
+        done = run(command)
+        assert done.returncode == 0 and done.stdout == output, (command, done.stderr)
+
+    leaf = tmp_path / "bundle-610102" / "submissions" / "0.signed"
+    data = bytearray(leaf.read_bytes())
+    data[40] ^= 1  # inside the Report bytes
+    leaf.write_bytes(bytes(data))
+    codes = [run(command).returncode for command, _ in steps]
+    assert codes[0] == 0 and all(code != 0 for code in codes[1:])  # the checks fail
