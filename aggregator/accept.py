@@ -48,7 +48,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
                         outcomes.append(rejected)
                 receipts = _issue_receipts(store, log, settings, fresh, now)
         except BaseException:
-            log.reset(store.leaf_hashes())
+            log.reset()
             raise
     return [receipts[o] if isinstance(o, int) else o for o in outcomes]
 

@@ -11,6 +11,7 @@ import click
 from aggregator import config, enrolment, server
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
+from aggregator.export import export_bundle
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
 from aggregator.store import Store
 from privacy.identity import LEVELS, Identity
@@ -214,3 +215,18 @@ def status(db: Path, period: Period) -> None:
             click.echo(f"下级汇总 rollup of {name(s.member.region)} {s.member.member_id} "
                        f"(revision {s.submission.revision}): 已含 {s.included} members included, "
                        f"未报 missing below: {lacking}")
+
+
+@aggregator.command("export")
+@period_option
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new folder for the bundle.")
+@click.pass_obj
+def export_command(db: Path, period: Period, out: Path) -> None:
+    """导出核验包 Export the period's bundle for inspectors (督查): log, checkpoints, signed reports."""
+    store, settings = _open(db)
+    done = export_bundle(store, settings, period, out)
+    click.echo(f"已导出核验包 bundle written to {done.path}: {period}, log of {done.tree_size} leaves, "
+               f"{done.checkpoints} checkpoints, {done.submissions} submissions, "
+               f"{done.forwarded} forwarded reports, {done.rollups} rollups, "
+               f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")

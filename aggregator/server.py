@@ -91,7 +91,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     store = Store(db)
     try:
         settings = config.load(store)
-        log = TransparencyLog(settings.origin, settings.signing_key, store.leaf_hashes())
+        log = TransparencyLog(settings.origin, settings.signing_key, store)
     except BaseException:
         store.close()
         raise

@@ -74,6 +74,11 @@ CREATE TABLE IF NOT EXISTS rollups (
 );
 CREATE INDEX IF NOT EXISTS submissions_period ON submissions (period, sender_id, revision);
 CREATE INDEX IF NOT EXISTS submissions_sha ON submissions (report_sha256);
+-- Every checkpoint this aggregator signed, one per tree size, for inspectors (docs/inspection.md).
+CREATE TABLE IF NOT EXISTS checkpoints (
+    tree_size INTEGER PRIMARY KEY,
+    note TEXT NOT NULL                    -- C2SP signed note (docs/formats.md §5)
+);
 """
 
 
@@ -129,6 +134,19 @@ class Rollup:
     signed: bytes
     created_at: str
     receipt: bytes | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One leaf of the log, without the submission's bytes."""
+
+    log_index: int
+    leaf_hash: bytes
+    sender_id: str
+    kind: str
+    period: str
+    revision: int
+    received_at: str
 
 
 _SUBMISSION = ("log_index, leaf_hash, sender_id, kind, period, revision, signed, report_sha256,"
@@ -224,6 +242,10 @@ class Store:
                          [member_id])
         return [MemberKey(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows]
 
+    def all_keys(self) -> list[MemberKey]:
+        rows = self._all("SELECT * FROM member_keys ORDER BY member_id, enrolled_at")
+        return [MemberKey(r[0], r[1], bytes(r[2]), r[3], r[4]) for r in rows]
+
     def revoke(self, member_id: str, key_id: str | None, at: str) -> int:
         """Revoke one key, or every key of the member; return how many were revoked."""
         sql = "UPDATE member_keys SET revoked_at = ? WHERE member_id = ? AND revoked_at IS NULL"
@@ -270,6 +292,17 @@ class Store:
             raise StoreError(f"汇总库损坏 store {self.path} has a gap in its log")
         return [bytes(leaf) for _, leaf in rows]
 
+    def log_entries(self) -> list[LogEntry]:
+        rows = self._all("SELECT log_index, leaf_hash, sender_id, kind, period, revision,"
+                         " received_at FROM submissions ORDER BY log_index")
+        return [LogEntry(r[0], bytes(r[1]), *r[2:]) for r in rows]
+
+    def period_submissions(self, period: str) -> list[Submission]:
+        """Every submission of the period, every revision, in log order."""
+        rows = self._all(f"SELECT {_SUBMISSION} FROM submissions WHERE period = ?"
+                         " ORDER BY log_index", [period])
+        return [_submission(row) for row in rows]
+
     def latest_submissions(self, period: str) -> list[Submission]:
         """Each sender's latest revision for the period, by sender."""
         rows = self._all(
@@ -291,6 +324,11 @@ class Store:
             return None
         return Rollup(row[0], row[1], bytes(row[2]), row[3], None if row[4] is None else bytes(row[4]))
 
+    def rollups(self, period: str) -> list[Rollup]:
+        rows = self._all("SELECT * FROM rollups WHERE period = ? ORDER BY revision", [period])
+        return [Rollup(r[0], r[1], bytes(r[2]), r[3], None if r[4] is None else bytes(r[4]))
+                for r in rows]
+
     def add_rollup(self, rollup: Rollup) -> None:
         self._run("INSERT INTO rollups VALUES (?,?,?,?,?)",
                   [rollup.period, rollup.revision, rollup.signed, rollup.created_at, rollup.receipt])
@@ -298,3 +336,15 @@ class Store:
     def set_rollup_receipt(self, period: str, revision: int, receipt: bytes) -> None:
         self._run("UPDATE rollups SET receipt = ? WHERE period = ? AND revision = ?",
                   [receipt, period, revision])
+
+    # --- checkpoints (the log's signed heads)
+    def checkpoint_at(self, tree_size: int) -> str | None:
+        row = self._one("SELECT note FROM checkpoints WHERE tree_size = ?", [tree_size])
+        return row[0] if row else None
+
+    def add_checkpoint(self, tree_size: int, note: str) -> None:
+        self._run("INSERT INTO checkpoints VALUES (?, ?)", [tree_size, note])
+
+    def checkpoints(self) -> list[tuple[int, str]]:
+        """Every stored checkpoint, by tree size."""
+        return [(r[0], r[1]) for r in self._all("SELECT * FROM checkpoints ORDER BY tree_size")]

@@ -1,8 +1,40 @@
 """``guanai inspect …``: offline verification for inspectors (督查)."""
 
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
 import click
+
+from inspector.verdict import render_text, to_json
+from inspector.verify import verify
 
 
 @click.group()
 def inspect() -> None:
     """督查核验 Inspector: verify exported bundles offline."""
+
+
+@inspect.command("verify")
+@click.argument("bundles", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--receipts", "receipt_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of receipts held by schools or aggregators "
+                   "(`guanai node receipts --export DIR`); may be given several times.")
+@click.option("--keys", "key_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Exported identities you trust (one, or a JSON list); they override the "
+                   "keys the bundles state. May be given several times.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def verify_command(bundles: tuple[Path, ...], receipt_dirs: tuple[Path, ...],
+                   key_files: tuple[Path, ...], output: str) -> None:
+    """核验 Verify bundles (or a folder of bundles): signatures, logs, sums and receipts.
+
+    Exit status 0: everything checked holds; 1: at least one problem, each named.
+    """
+    verdict = verify(bundles, receipt_dirs, key_files)
+    click.echo(to_json(verdict) if output == "json" else render_text(verdict), nl=False)
+    sys.exit(0 if verdict.ok else 1)

@@ -9,6 +9,7 @@ import click
 
 from aggregator.client import Backoff, ClientTls
 from node.membership import import_parent, own_identity, parent
+from node.receipt_files import export_receipts
 from node.store import open_store
 from node.submit import outbox, receipts, submit
 from privacy.identity import Identity
@@ -78,10 +79,17 @@ def submit_command(db: Path, period: Period | None, attempts: int | None, backof
 
 
 @click.command("receipts")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write every receipt, with the bytes it vouches for, to this folder "
+                   "(for `guanai inspect verify --receipts`).")
 @click.pass_obj
-def receipts_command(db: Path) -> None:
+def receipts_command(db: Path, export_dir: Path | None) -> None:
     """回执 Show the parent's receipts and what is still in the outbox."""
     store = open_store(db)
+    if export_dir is not None:
+        files = export_receipts(store, export_dir)
+        click.echo(f"已导出回执 exported {len(files)} receipt(s) to {export_dir}, for inspectors "
+                   "(督查): `guanai inspect verify BUNDLE --receipts DIR`")
     held = receipts(store)
     click.echo("期次 Period  版本 Rev  汇总节点 Aggregator  日志序号 Log index  "
                "日志大小 Tree size  接收时间 Accepted (UTC)")

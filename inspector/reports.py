@@ -1,0 +1,264 @@
+"""Checking the signed reports in a bundle: the period's leaves, forwarded reports and rollups.
+
+Each leaf of the period must be in the bundle, be the very bytes that were logged (its leaf
+hash), be included under the head checkpoint, carry a valid signature by a key the aggregator
+enrolled for its sender and had not revoked when it accepted it, and say what its log entry
+says. Reports forwarded with a member rollup must verify too. Every rollup — the aggregator's
+own, its members' and theirs — is recomputed from the member reports it names, and a member
+named by its log index in a member aggregator's log is looked up there when that bundle is
+given, so that the chain school → county → province holds end to end.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from inspector.bundle import LogEntry
+from inspector.keys import Keys
+from inspector.logcheck import LogView, log_name
+from inspector.sums import mismatches
+from inspector.verdict import Verdict
+from privacy.envelope import (
+    REPORT_CONTEXT,
+    BadSignature,
+    EnvelopeError,
+    parse_signed,
+    verify_with_context,
+)
+from privacy.keys import key_id
+from privacy.merkle import ProofError, leaf_hash, verify_inclusion
+from privacy.receipt import report_sha256
+from protos.report_pb2 import Member, Report
+
+MAX_CELLS_NAMED = 5
+KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup"}
+
+
+@dataclass(frozen=True)
+class Held:
+    """A signed report found in a bundle, parsed (its signature checked once, by Reports)."""
+
+    signed: bytes
+    report: Report
+    sha: bytes  # SHA-256 of the Report bytes, as rollups name members
+    leaf: bytes  # the RFC 9162 leaf hash of the SignedReport bytes
+    signer: bytes
+
+
+@dataclass
+class PeriodLog:
+    """One aggregator's log and the reports of one period held in its bundle."""
+
+    view: LogView
+    leaves: dict[int, Held] = field(default_factory=dict)  # log index → the period's leaf
+    forwarded: dict[bytes, Held] = field(default_factory=dict)  # Report SHA-256 → report
+
+
+def leaf_subject(aggregator: str, entry: LogEntry) -> str:
+    return (f"{log_name(aggregator)} 日志叶 leaf {entry.index}: {entry.sender_id} · "
+            f"{entry.period} 第{entry.revision}版 revision {entry.revision}")
+
+
+def report_subject(report: Report) -> str:
+    return f"{report.sender_id} · {report.period} 第{report.revision}版 revision {report.revision}"
+
+
+class Reports:
+    def __init__(self, verdict: Verdict, keys: Keys) -> None:
+        self._verdict = verdict
+        self._keys = keys
+        self._signature_ok: dict[bytes, bool] = {}  # leaf hash → verified (each bytes once)
+
+    def open(self, signed: bytes, subject: str) -> Held | None:
+        """Parse a SignedReport and check its signature; None if it is not one."""
+        try:
+            envelope, report = parse_signed(signed)
+        except EnvelopeError as exc:
+            self._verdict.fail("signature", subject, "不是格式正确的签名报送", str(exc))
+            return None
+        leaf = leaf_hash(signed)
+        if leaf not in self._signature_ok:
+            try:
+                verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature,
+                                    envelope.signer_key)
+                self._verdict.pass_("signature")
+                self._signature_ok[leaf] = True
+            except BadSignature:
+                self._verdict.fail("signature", subject,
+                                   "签名无效：报送在签名之后被改动",
+                                   "the signature does not verify: the report was altered after "
+                                   "it was signed")
+                self._signature_ok[leaf] = False
+        return Held(signed, report, report_sha256(envelope.report), leaf, envelope.signer_key)
+
+    def check_leaves(self, view: LogView) -> PeriodLog:
+        """The period's leaves: present, unchanged, included, signed by an enrolled key."""
+        bundle, held = view.bundle, PeriodLog(view)
+        entries = [e for e in bundle.log if e.period == bundle.period]
+        for index in sorted(set(bundle.submissions) - {e.index for e in entries}):
+            self._verdict.fail("log", f"{log_name(bundle.id)} 日志叶 leaf {index}",
+                               f"核验包中有此报送文件，但日志未把叶 {index} 列为本期报送",
+                               f"the bundle holds a submission file for leaf {index}, which the "
+                               f"log does not list as a submission of {bundle.period}")
+        for entry in entries:
+            subject = leaf_subject(bundle.id, entry)
+            path = bundle.submissions.get(entry.index)
+            if path is None:
+                self._verdict.fail("log", subject, "日志中有此报送，核验包中却没有：被扣留",
+                                   "the log holds this submission but the bundle does not: it "
+                                   "was withheld")
+                continue
+            found = self.open(path.read_bytes(), subject)
+            if found is None:
+                continue
+            self._check_leaf(view, entry, found, subject)
+            held.leaves[entry.index] = found
+        return held
+
+    def _check_leaf(self, view: LogView, entry: LogEntry, found: Held, subject: str) -> None:
+        bundle, report = view.bundle, found.report
+        if found.leaf != entry.leaf_hash:
+            self._verdict.fail("log", subject,
+                               "存储的报送不是当初记入日志的字节：接收之后被改动",
+                               "the stored submission is not the bytes that were logged: it was "
+                               "changed after it was accepted")
+        elif view.head is not None:
+            try:
+                verify_inclusion(entry.leaf_hash, entry.index, bundle.tree_size,
+                                 entry.inclusion_proof or (), view.head.root)
+                self._verdict.pass_("inclusion")
+            except ProofError as exc:
+                self._verdict.fail("inclusion", subject, "包含证明无效或缺失", str(exc))
+        said = (entry.sender_id, entry.period, entry.revision, entry.kind)
+        signed = (report.sender_id, report.period, report.revision, KINDS.get(report.kind, "?"))
+        if said != signed:
+            self._verdict.fail("log", subject, f"日志条目与签名报送不符：{said} ≠ {signed}",
+                               f"the log entry says {said}, the signed report {signed}")
+        if report.recipient_id != bundle.id:
+            self._verdict.fail("log", subject, f"报送的收件方是 {report.recipient_id}，不是本节点",
+                               f"the report is addressed to {report.recipient_id}, not to this "
+                               "aggregator")
+        self._keys.check_signer(subject, report.sender_id, found.signer, bundle.id,
+                                view.accepted_ms(entry.index))
+
+    def check_forwarded(self, held: PeriodLog) -> None:
+        """Reports forwarded with member rollups: named by their digest, validly signed."""
+        bundle = held.view.bundle
+        unchecked: Counter = Counter()
+        for digest, path in sorted(bundle.forwarded.items()):
+            subject = f"{log_name(bundle.id)} 转报 forwarded report {digest[:16]}"
+            found = self.open(path.read_bytes(), subject)
+            if found is None:
+                continue
+            if found.sha.hex() != digest:
+                self._verdict.fail("bundle", subject, "文件名不是其报送内容的 SHA-256",
+                                   "the file is not named by the SHA-256 of its report")
+                continue
+            report = found.report
+            subject = f"{log_name(bundle.id)} 转报 forwarded: {report_subject(report)}"
+            if not self._keys.check_signer(subject, report.sender_id, found.signer,
+                                           report.recipient_id, None):
+                unchecked[report.recipient_id] += 1
+            held.forwarded[found.sha] = found
+        for below, count in sorted(unchecked.items()):
+            self._verdict.note("key", f"{log_name(bundle.id)} 转报 forwarded via {log_name(below)}",
+                               f"{count} 份转报的签名有效，但其登记密钥在 {below} 的核验包中，未提供",
+                               f"{count} forwarded reports are validly signed, but their keys are "
+                               f"enrolled at {below}, whose bundle was not given: add it (or "
+                               "--keys) to check who signed them")
+
+    def check_rollups(self, held: PeriodLog, logs: dict[tuple[str, str], PeriodLog]) -> None:
+        """Recompute every rollup in the bundle from the members it names."""
+        bundle = held.view.bundle
+        own_key = self._keys.aggregator_key(bundle.id)
+        for revision, path in sorted(bundle.rollups.items()):
+            subject = f"{log_name(bundle.id)} 本级汇总 own rollup · {bundle.period} r{revision}"
+            found = self.open(path.read_bytes(), subject)
+            if found is None:
+                continue
+            report = found.report
+            if found.signer != own_key:
+                self._verdict.fail("key", subject,
+                                   f"由密钥 {key_id(found.signer)} 签名，不是本节点的密钥",
+                                   f"signed with key {key_id(found.signer)}, not the aggregator's")
+            if (report.kind, report.sender_id, report.period, report.revision) != (
+                    Report.ROLLUP, bundle.id, bundle.period, revision):
+                self._verdict.fail("rollup", subject, "文件中不是本节点该版本的汇总",
+                                   "the file holds another report than this rollup revision")
+                continue
+            members = [self._member_leaf(held, m, subject) for m in report.members]
+            self._sums(subject, report, members)
+        rollups = [h for h in (*held.leaves.values(), *held.forwarded.values())
+                   if h.report.kind == Report.ROLLUP]
+        for found in rollups:
+            subject = f"{log_name(bundle.id)} 成员汇总 member rollup: {report_subject(found.report)}"
+            below = logs.get((found.report.sender_id, found.report.period))
+            members = [self._forwarded_member(held, below, m, subject)
+                       for m in found.report.members]
+            if below is not None:
+                self._check_sent(below, found, subject)
+            self._sums(subject, found.report, members)
+
+    def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Report | None:
+        found = held.leaves.get(member.log_index)
+        if found is None or (found.report.sender_id, found.report.revision) != (
+                member.sender_id, member.revision):
+            self._verdict.fail("rollup", subject,
+                               f"所列成员 {member.sender_id} 第{member.revision}版（日志叶 "
+                               f"{member.log_index}）不在核验包中，或该叶是另一份报送",
+                               f"names member {member.sender_id} revision {member.revision} at "
+                               f"leaf {member.log_index}, which the bundle does not hold there")
+            return None
+        if found.sha != member.report_sha256:  # summed anyway, to name the cells that differ
+            self._verdict.fail("rollup", subject,
+                               f"日志叶 {member.log_index} 上 {member.sender_id} 的报送不是汇总时"
+                               "所用的那份（SHA-256 不同）",
+                               f"the report of {member.sender_id} at leaf {member.log_index} is "
+                               "not the one the rollup summed (its SHA-256 differs)")
+        return found.report
+
+    def _forwarded_member(self, held: PeriodLog, below: PeriodLog | None, member: Member,
+                          subject: str) -> Report | None:
+        found = held.forwarded.get(member.report_sha256)
+        if found is None or (found.report.sender_id, found.report.revision) != (
+                member.sender_id, member.revision):
+            self._verdict.fail("rollup", subject,
+                               f"所列成员 {member.sender_id} 第{member.revision}版的报送未随汇总转报",
+                               f"the report of member {member.sender_id} revision "
+                               f"{member.revision} it names was not forwarded with it")
+            return None
+        if below is not None:
+            logged = below.view.bundle.log
+            if member.log_index >= len(logged) or logged[member.log_index].leaf_hash != found.leaf:
+                self._verdict.fail("rollup", f"{subject} · 成员 member {member.sender_id}",
+                                   f"{below.view.bundle.id} 日志叶 {member.log_index} 不是转报的这份"
+                                   "报送：上下级所持字节不同",
+                                   f"leaf {member.log_index} of {below.view.bundle.id}'s log is not "
+                                   "the report forwarded for this member: the two levels hold "
+                                   "different bytes")
+        return found.report
+
+    def _check_sent(self, below: PeriodLog, found: Held, subject: str) -> None:
+        """The member aggregator's own bundle must hold the rollup it sent, byte for byte."""
+        path = below.view.bundle.rollups.get(found.report.revision)
+        if path is None or path.read_bytes() != found.signed:
+            self._verdict.fail("rollup", subject,
+                               f"{found.report.sender_id} 自己的核验包中没有这份汇总",
+                               f"{found.report.sender_id}'s own bundle does not hold this rollup")
+
+    def _sums(self, subject: str, rollup: Report, members: list[Report | None]) -> None:
+        if any(m is None for m in members):
+            return
+        bad = mismatches(rollup, members)
+        if not bad:
+            self._verdict.pass_("rollup")
+            self._verdict.cells += len(rollup.values)
+            return
+        more = len(bad) - MAX_CELLS_NAMED
+        tail_zh, tail_en = (f"；另有 {more} 处", f"; and {more} more") if more > 0 else ("", "")
+        self._verdict.fail("rollup", subject,
+                           "汇总不等于其所列成员之和：" + "；".join(
+                               m.zh() for m in bad[:MAX_CELLS_NAMED]) + tail_zh,
+                           "the rollup is not the sum of the members it names: " + "; ".join(
+                               m.en() for m in bad[:MAX_CELLS_NAMED]) + tail_en)
