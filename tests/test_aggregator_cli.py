@@ -17,7 +17,7 @@ from aggregator.store import Store
 from guanai.cli import cli
 from privacy.keys import KeyFileError
 from protos.aggregator_pb2_grpc import AggregatorStub
-from tests.federation import Aggregator, make_report, school_identity, sealed
+from tests.federation import Aggregator, leave_open, make_report, school_identity, sealed
 
 
 def run(db, *args: str) -> str:  # noqa: ANN001
@@ -88,6 +88,7 @@ def test_status_and_rollup_to_a_running_parent(tmp_path):
         out = run(db, "status", "--period", "2025-H1")
         assert "一个都不少" in out and "Missing" in out and "2161010001, 2161010002" in out
 
+        leave_open(db, 2025)
         county = start(db)
         try:
             with grpc.insecure_channel(county.address) as channel:
