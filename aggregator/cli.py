@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from aggregator import config, decisions, enrolment, server, staff
+from aggregator import config, decisions, enrolment, keyring, server, staff
 from aggregator.cli_calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
@@ -191,6 +191,7 @@ def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeo
         raise click.ClickException(
             "未设置上级 no parent address: import its export with `guanai aggregator parent FILE`")
     tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
+    parent = keyring.follow_parent(store, settings, parent, datetime.now(UTC), tls)
     body = send_rollup(store, settings, parent, made, attempts=attempts, timeout=timeout,
                        backoff=Backoff(initial=backoff), client_tls=tls)
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
@@ -227,7 +228,8 @@ def status(db: Path, period: Period) -> None:
     for s in statuses:
         if s.returned is not None:
             click.echo(f"退回修改 returned: {s.member.member_id} revision {s.returned.revision} "
-                       f"at {s.returned.returned_at}: {s.returned.reason}")
+                       f"at {local_text(datetime.fromisoformat(s.returned.returned_at))}: "
+                       f"{s.returned.reason}")
     for s in statuses:
         if s.submission is not None and s.member.kind == "aggregator":
             lacking = ", ".join(s.missing_below) if s.missing_below else "无 none"

@@ -3,7 +3,7 @@ staff credentials, key rotation and annual summaries (docs/calendar.md)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -16,7 +16,13 @@ from aggregator.timeliness import deadlines
 from guanai import tables
 from privacy.envelope import parse_signed
 from protos.catalogue import load
-from protos.deadlines import TIMELINESS_LABELS, Deadlines, end_of_day, local_text
+from protos.deadlines import (
+    DEFAULT_LOCK_DAYS,
+    TIMELINESS_LABELS,
+    Deadlines,
+    end_of_day,
+    local_text,
+)
 from protos.periods import Period
 from protos.regions import name
 
@@ -58,8 +64,12 @@ def deadline(db: Path, period: Period, due: datetime | None, lock: datetime | No
     """截止与锁定 Set the period's deadline and lock date at this aggregator."""
     store, settings = _open(db)
     current = deadlines(store, period)
-    limits = Deadlines(end_of_day(due.date()) if due else current.due,
-                       end_of_day(lock.date()) if lock else current.lock)
+    new_due = end_of_day(due.date()) if due else current.due
+    if lock:
+        new_lock = end_of_day(lock.date())
+    else:
+        new_lock = new_due + timedelta(days=DEFAULT_LOCK_DAYS) if due else current.lock
+    limits = Deadlines(new_due, new_lock)
     decisions.set_deadlines(store, settings, staff.load(store, credential), period, limits, _now())
     click.echo(f"已设置 set for {period}: 截止 due {local_text(limits.due)}, 锁定 locked after "
                f"{local_text(limits.lock)} (Beijing time)")
@@ -219,8 +229,10 @@ def summary_file(db: Path, year: Period, text_file: Path, attempts: int | None,
     parent = config.parent(store)
     if parent is None:
         raise click.ClickException("未设置上级 no parent address: `guanai aggregator parent FILE`")
+    tls = _client_tls(client_cert, client_key)
+    parent = keyring.follow_parent(store, settings, parent, _now(), tls)
     body = send_rollup(store, settings, parent, made, attempts=attempts, backoff=Backoff(),
-                       client_tls=_client_tls(client_cert, client_key))
+                       client_tls=tls)
     click.echo(f"已报送 delivered to {body.aggregator_id}: 回执 receipt verified "
                f"({TIMELINESS_LABELS.get(body.timeliness, '-')}), log index {body.log_index}")
 

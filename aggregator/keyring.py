@@ -9,7 +9,9 @@ and ``<db>.sealing.<key id>.key`` (the old sealing key still opens what members 
 they learnt the new one), the next keys take their place, and the rotation is recorded,
 endorsed by the old signing key. Members learn the new keys from their next status answer;
 receipts, checkpoints and rollups signed before stay verifiable with the old public key. A
-running server uses the new keys once restarted.
+running server uses the new keys once restarted. ``follow_parent`` is the other direction:
+before sending up, an aggregator asks its parent for its standing and takes the parent's
+rotated keys from the answer.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
 from aggregator.client import ClientTls
-from aggregator.config import Settings, key_paths, retired_key_paths
-from aggregator.member_client import rotate_key
+from aggregator.config import Settings, key_paths, retired_key_paths, set_parent
+from aggregator.member_client import get_status, rotate_key, updated_identity
 from aggregator.store import Store
 from privacy.identity import Identity
 from privacy.keys import (
@@ -71,3 +73,15 @@ def switch(store: Store, settings: Settings, now: datetime) -> KeyRotation:
             os.rename(current, retired)
             os.rename(following, current)
     return rotation
+
+
+def follow_parent(store: Store, settings: Settings, parent: Identity, now: datetime,
+                  client_tls: ClientTls | None = None) -> Identity:
+    """The parent's export, with the keys it rotated to since it was imported (then kept)."""
+    verified = get_status(parent, settings.region, settings.signing_key, now,
+                          client_tls=client_tls)
+    learnt = updated_identity(parent, verified)
+    if learnt is None:
+        return parent
+    set_parent(store, settings, learnt)
+    return learnt

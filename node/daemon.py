@@ -160,7 +160,7 @@ class Daemon:
         except GuanaiError as exc:
             first = get_meta(store, "parent_contact_error") is None
             with transaction(store):
-                set_meta(store, "parent_contact_error", f"{_stamp(now)} {exc}")
+                set_meta(store, "parent_contact_error", f"{local_text(now)} {exc}")
             (self.log.warning if first else self.log.info)("no standing from the parent: %s",
                                                            exc)
 

@@ -182,3 +182,30 @@ def test_an_aggregator_rotates_its_keys_without_losing_a_period(federation):
     body = send_rollup(store, county.settings, province.identity(), made, **FAST)
     store.close()
     assert body.sender_id == "610102"
+
+
+def test_a_county_follows_its_provinces_rotation_before_sending_up(federation):
+    clock, province, county, key = federation
+    submit(county, key)
+    old_province = province.identity()
+    store = Store(province.db)
+    keyring.next_keys(province.db)
+    keyring.switch(store, province.settings, clock.now())  # the top level announces to nobody
+    store.close()
+    province.stop()
+    store = Store(province.db)
+    province.settings = config.load(store)
+    store.close()
+    province.start(clock=clock, listen=old_province.address)
+
+    store = Store(county.db)
+    try:
+        made, _ = make_rollup(store, county.settings, H1)
+        with pytest.raises(ReceiptError):
+            send_rollup(store, county.settings, old_province, made, **FAST)
+        parent = keyring.follow_parent(store, county.settings, old_province, clock.now())
+        assert parent.keys == province.identity().keys
+        assert config.parent(store).keys == parent.keys
+        assert send_rollup(store, county.settings, parent, made, **FAST).sender_id == "610102"
+    finally:
+        store.close()
