@@ -1,11 +1,11 @@
 """``guanai node run``: the school's reporting calendar, kept without anyone typing a command.
 
-Each time it wakes (every ``check_every_minutes``, sooner when something is due) the daemon
-asks the parent for the school's standing (node/upstream.py), then for each period in scope
-(node/schedule.py): checks early that the table would pass validation and fit the budget,
-releases it when the window opens, queues it, and delivers what is queued — one attempt per
-wake-up, the next after an exponentially growing pause with jitter, so outages and restarts
-cost nothing but time (the outbox in the store remembers). A refusal is tried again a day later,
+Every ``check_every_minutes``, and when a period's date comes, the daemon takes a full look:
+it asks the parent for the school's standing (node/upstream.py), then for each period in scope
+(node/schedule.py) checks early that the table would pass validation and fit the budget,
+releases it when the window opens and queues it. At every wake-up it delivers what is queued
+and due — one attempt each time, the next after an exponentially growing pause with jitter, so
+outages and restarts cost nothing but time (the outbox in the store remembers). A refusal is tried again a day later,
 or at once when the parent grants an exception. What it finds is kept per period in
 ``schedule_checks`` for ``guanai node status`` and logged (once, then once a day while it
 lasts); it never logs a name or anything else identifiable.
@@ -103,7 +103,7 @@ class Daemon:
         self.backoff = Backoff(initial=self.settings.retry_seconds,
                                maximum=self.settings.max_retry_minutes * 60)
         self.log: logging.LoggerAdapter = _School(logger, {"school": "?"})
-        self._next_refresh: datetime | None = None
+        self._next_look: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         store = open_store(self.db)
@@ -122,35 +122,44 @@ class Daemon:
             self.log.info("schedule stopped")
 
     def step(self, store: sqlite_utils.Database) -> datetime:
-        """Do what is due now; return when to look again."""
+        """Do what is due now; return when to look again.
+
+        A full look (the standing, every period) happens every ``check_every`` or when a
+        period's date comes; wake-ups in between only deliver what is due.
+        """
         now = self.clock.now()
+        if self._next_look is None or now >= self._next_look:
+            self._next_look = max(self._look(store, now), now + timedelta(seconds=1))
+        for item in pending(store):
+            if item.next_attempt_at is None or datetime.fromisoformat(item.next_attempt_at) <= now:
+                self._deliver(store, item, now)
+        wake = self._next_look
+        for item in pending(store):
+            if item.next_attempt_at is not None:
+                wake = min(wake, datetime.fromisoformat(item.next_attempt_at))
+        return max(wake, now + timedelta(seconds=1))
+
+    def _look(self, store: sqlite_utils.Database, now: datetime) -> datetime:
+        """Ask for the standing and move every period along; when to look next."""
         since = get_meta(store, "schedule_since")
         with transaction(store):
             if since is None:
                 since = _stamp(now)
                 set_meta(store, "schedule_since", since)
             set_meta(store, "schedule_checked_at", _stamp(now))
-        if self._next_refresh is None or now >= self._next_refresh:
-            self._refresh(store, now)
-            self._next_refresh = now + self.settings.check_every
+        self._refresh(store, now)
         standing = upstream.standing(store)
-        wake = now + self.settings.check_every
+        look = now + self.settings.check_every
         for period in periods_in_scope(now, datetime.fromisoformat(since)):
             held = standing.get(period.code)
             limits = Deadlines(held.due, held.lock) if held else None
             try:
-                wake = min(wake, self._tend(store, Window.of(period, self.settings, limits),
+                look = min(look, self._tend(store, Window.of(period, self.settings, limits),
                                             held, now))
             except GuanaiError as exc:  # e.g. no parent yet: say so, keep the schedule going
                 if note(store, period, str(exc), now):
                     self.log.error("%s: %s", period, exc)
-        for item in pending(store):
-            if item.next_attempt_at is None or datetime.fromisoformat(item.next_attempt_at) <= now:
-                self._deliver(store, item, now)
-        for item in pending(store):
-            if item.next_attempt_at is not None:
-                wake = min(wake, datetime.fromisoformat(item.next_attempt_at))
-        return max(wake, now + timedelta(seconds=1))
+        return look
 
     def _refresh(self, store: sqlite_utils.Database, now: datetime) -> None:
         try:

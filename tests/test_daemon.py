@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
+from contextlib import closing
 from datetime import datetime
 
 import pytest
@@ -105,3 +111,27 @@ def test_schedule_settings_come_from_the_node_configuration(tmp_path):
     path.write_text("[schedule]\nwarn_days = 5\nwindow_days = 10\n", encoding="utf-8")
     with pytest.raises(ScheduleError, match="window_days cannot exceed"):
         load_config(path)
+
+
+def test_guanai_node_run_is_a_service_that_stops_cleanly_on_sigterm(tmp_path):
+    school = School(tmp_path / "school.db")
+    ensure_key(school.path)
+    process = subprocess.Popen([sys.executable, "-m", "guanai", "node", "--db", str(school.path),
+                                "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):  # until its first look at the calendar is stored
+            with closing(sqlite3.connect(school.path)) as conn:
+                row = conn.execute(
+                    "SELECT value FROM meta WHERE key = 'schedule_checked_at'").fetchone()
+            if row or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err.decode()
+    log = err.decode()
+    assert "schedule running" in log and "schedule stopped" in log
+    assert "no parent aggregator" in log  # said, not crashed on
+    assert out == b""
