@@ -2,7 +2,8 @@
 
 One call takes a group of opened submissions into one transaction: each is checked against
 the stored state (sender enrolled, key enrolled for that sender and not revoked, revision not
-older than the latest), then stored with its log leaf. After the group, one checkpoint is
+older than the latest, the period not locked: aggregator/timeliness.py), then stored with its
+log leaf and its timeliness mark. After the group, one checkpoint is
 signed for the new tree size and every new submission gets a receipt with its inclusion
 proof to it, stored in the same transaction. The caller answers only after this returns, that
 is after the commit (DESIGN §4.6). A refused submission stores nothing.
@@ -23,6 +24,8 @@ from aggregator.config import Settings
 from aggregator.intake import Opened
 from aggregator.log import TransparencyLog
 from aggregator.store import Forwarded, Store, Submission
+from aggregator.timeliness import admit
+from privacy.envelope import parse_signed
 from privacy.keys import key_id
 from privacy.merkle import leaf_hash
 from privacy.receipt import sign_receipt
@@ -37,7 +40,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
     """Store and log what may be accepted; one outcome per item, in order."""
     now = now or datetime.now(UTC)
     outcomes: list[Outcome | int] = []
-    fresh: list[tuple[int, Opened]] = []
+    fresh: list[tuple[int, Opened, str]] = []
     with log.lock:
         try:
             with store.transaction():
@@ -54,7 +57,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
 
 
 def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
-                fresh: list[tuple[int, Opened]]) -> Outcome | int:
+                fresh: list[tuple[int, Opened, str]]) -> Outcome | int:
     report = item.report
     signer = _check_sender(store, item, now)
     revisions = store.revisions(report.sender_id, report.period)
@@ -71,12 +74,13 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
         raise Rejected(grpc.StatusCode.FAILED_PRECONDITION,
                        f"版本过旧 revision {report.revision} of {report.period} is older than "
                        f"revision {latest}, already accepted from {report.sender_id}")
+    timeliness, exception = admit(store, report.sender_id, report.period, now)
     leaf = leaf_hash(item.signed)
     index = log.append(leaf)
     store.add_submission(
         Submission(
             log_index=index, leaf_hash=leaf, sender_id=report.sender_id,
-            kind="rollup" if report.kind == Report.ROLLUP else "school",
+            kind=_KINDS[report.kind],
             period=report.period, revision=report.revision, signed=item.signed,
             report_sha256=item.report_sha256, key_id=signer,
             received_at=now.isoformat(timespec="milliseconds"), receipt=b"",
@@ -84,8 +88,12 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
         [Forwarded(f.report_sha256, f.report.sender_id, f.report.period, f.report.revision,
                    f.signed) for f in item.forwarded],
     )
-    fresh.append((index, item))
+    store.add_mark(index, timeliness, exception)
+    fresh.append((index, item, timeliness))
     return index
+
+
+_KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup", Report.SUMMARY: "summary"}
 
 
 def _check_sender(store: Store, item: Opened, now: datetime) -> str:
@@ -96,7 +104,7 @@ def _check_sender(store: Store, item: Opened, now: datetime) -> str:
         raise Rejected(grpc.StatusCode.UNAUTHENTICATED,
                        f"未登记 unknown sender {report.sender_id}: not enrolled at this aggregator; "
                        "its operator enrols the sender's key with `guanai aggregator enroll`")
-    expected = "aggregator" if report.kind == Report.ROLLUP else "school"
+    expected = {Report.ROLLUP: "aggregator", Report.SCHOOL: "school"}.get(report.kind, member.kind)
     if member.kind != expected:
         raise Rejected(grpc.StatusCode.PERMISSION_DENIED,
                        f"身份不符 {report.sender_id} is enrolled as a {member.kind}, "
@@ -114,23 +122,30 @@ def _check_sender(store: Store, item: Opened, now: datetime) -> str:
         raise Rejected(grpc.StatusCode.PERMISSION_DENIED,
                        f"密钥已吊销 the signing key {key.key_id} of {report.sender_id} was revoked "
                        f"at {key.revoked_at}; enrol a new key")
+    enrolled = {k.signing_key for k in store.keys(member.member_id)}
+    for figure in report.summary.figures:
+        if parse_signed(figure)[0].signer_key not in enrolled:
+            raise Rejected(grpc.StatusCode.UNAUTHENTICATED,
+                           f"密钥未登记 a figure attached to the summary of {report.sender_id} is "
+                           "signed by a key not enrolled for it")
     return key.key_id
 
 
 def _issue_receipts(store: Store, log: TransparencyLog, settings: Settings,
-                    fresh: list[tuple[int, Opened]], now: datetime) -> dict[int, Receipt]:
+                    fresh: list[tuple[int, Opened, str]], now: datetime) -> dict[int, Receipt]:
     if not fresh:
         return {}
     size = log.size
     checkpoint = log.checkpoint(size)
     receipts = {}
-    for index, item in fresh:
+    for index, item, timeliness in fresh:
         body = ReceiptBody(
             aggregator_id=settings.region, sender_id=item.report.sender_id,
             period=item.report.period, revision=item.report.revision,
             report_sha256=item.report_sha256, leaf_hash=leaf_hash(item.signed),
             log_index=index, tree_size=size, inclusion_proof=log.inclusion_proof(index, size),
             checkpoint=checkpoint, accepted_unix_ms=int(now.timestamp() * 1000),
+            timeliness=timeliness,
         )
         receipts[index] = sign_receipt(body, settings.signing_key)
         store.set_receipt(index, receipts[index].SerializeToString())

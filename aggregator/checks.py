@@ -14,6 +14,7 @@ from functools import cache
 
 import grpc
 
+from privacy.envelope import EnvelopeError, verify_signed
 from protos.catalogue import CatalogueError, load
 from protos.errors import GuanaiError
 from protos.periods import Period, PeriodError
@@ -21,6 +22,8 @@ from protos.regions import CodeError, check_region, check_school, school_stages
 from protos.report_pb2 import Report
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
+SCHOOL_ID_LENGTH = 10
+MAX_SUMMARY_BYTES = 256 * 1024
 
 
 class Rejected(GuanaiError):
@@ -69,12 +72,14 @@ def check_report(report: Report, region: str, today: date) -> None:
     try:
         period = Period.parse(report.period)
         load(report.catalogue_version)
-        if report.kind == Report.SCHOOL:
+        if report.kind == Report.SCHOOL or (report.kind == Report.SUMMARY
+                                            and len(report.sender_id) == SCHOOL_ID_LENGTH):
             check_school(report.sender_id)
-        elif report.kind == Report.ROLLUP:
+        elif report.kind in (Report.ROLLUP, Report.SUMMARY):
             check_region(report.sender_id)
         else:
-            raise Rejected(INVALID, "报送类型未知 unknown report kind: expected SCHOOL or ROLLUP")
+            raise Rejected(INVALID, "报送类型未知 unknown report kind: expected SCHOOL, ROLLUP or "
+                           "SUMMARY")
         check_region(report.region_code)
     except (PeriodError, CatalogueError, CodeError) as exc:
         raise Rejected(INVALID, f"报送内容错误 bad report: {exc}") from exc
@@ -82,7 +87,52 @@ def check_report(report: Report, region: str, today: date) -> None:
         raise Rejected(INVALID, f"报送期未开始 period {period} has not begun")
     if report.revision < 1:
         raise Rejected(INVALID, "版本号错误 bad revision: the first release is revision 1")
-    check_values(report)
+    if period.annual != (report.kind == Report.SUMMARY):
+        raise Rejected(INVALID, f"期次不符 {period}: the annual period takes the work summary "
+                       "(年度工作总结), a half-year takes the statistics table")
+    check_content(report)
+
+
+def check_content(report: Report) -> None:
+    """The checks of a table's values, or of a summary's text and attached figures."""
+    if report.kind == Report.SUMMARY:
+        check_summary(report)
+    else:
+        check_values(report)
+
+
+def check_summary(report: Report) -> None:
+    """Text within bounds; no values of its own; figures: the sender's own half-year tables."""
+    school = len(report.sender_id) == SCHOOL_ID_LENGTH
+    if report.values or report.noise_variance or report.noise or report.HasField("budget"):
+        raise _bad_summary("a summary carries no values or noise of its own")
+    if school and (report.members or report.missing):
+        raise _bad_summary("a school's summary names no members")
+    size = len(report.summary.text.encode("utf-8"))
+    if not report.summary.text.strip() or size > MAX_SUMMARY_BYTES:
+        raise _bad_summary(f"the text must be non-empty and at most {MAX_SUMMARY_BYTES} bytes, "
+                           f"it has {size}")
+    halves = {f"{report.period}-H1", f"{report.period}-H2"}
+    seen = set()
+    for signed in report.summary.figures:
+        try:
+            figure, _ = verify_signed(signed)
+        except EnvelopeError as exc:
+            raise _bad_summary(f"an attached figure does not verify: {exc}") from exc
+        expected = Report.SCHOOL if school else Report.ROLLUP
+        if (figure.sender_id != report.sender_id or figure.kind != expected
+                or figure.period not in halves or figure.period in seen):
+            raise _bad_summary("each attached figure must be the sender's own table of a different "
+                               f"half of {report.period}")
+        seen.add(figure.period)
+        try:
+            check_values(figure)
+        except Rejected as exc:
+            raise _bad_summary(f"attached {figure.period}: {exc.message}") from exc
+
+
+def _bad_summary(what: str) -> Rejected:
+    return Rejected(INVALID, f"工作总结不合要求 bad annual summary: {what}")
 
 
 def check_values(report: Report) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from aggregator import config, enrolment, server
+from aggregator import config, decisions, enrolment, keyring, server, staff
+from aggregator.cli_calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
 from aggregator.export import export_bundle
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
 from aggregator.store import Store
+from aggregator.timeliness import deadlines
 from privacy.identity import LEVELS, Identity
+from protos.deadlines import TIMELINESS_LABELS, local_text
 from protos.periods import Period
 from protos.regions import name
 
@@ -103,12 +106,15 @@ def enroll(db: Path, key_file: Path, member_id: str | None, kind: str | None) ->
 @click.option("--from", "from_", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S",
                                                        "%Y-%m-%d"]),
               help="Refuse from this time (ISO 8601; local time if no offset; default now).")
+@credential_option
 @click.pass_obj
-def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None) -> None:
-    """吊销密钥 Refuse a member's key from now (or a given time) on."""
-    store, _ = _open(db)
+def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
+           credential: Path) -> None:
+    """吊销密钥 Refuse a member's key from now (or a given time) on (a recorded decision)."""
+    store, settings = _open(db)
     at = from_.astimezone() if from_ is not None else None
-    count = enrolment.revoke(store, member_id, key_id, at)
+    count = decisions.revoke(store, settings, staff.load(store, credential), member_id, key_id,
+                             datetime.now(UTC), at)
     click.echo(f"已吊销 revoked {count} key(s) of {member_id}; earlier submissions stay verifiable")
 
 
@@ -186,6 +192,7 @@ def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeo
         raise click.ClickException(
             "未设置上级 no parent address: import its export with `guanai aggregator parent FILE`")
     tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
+    parent = keyring.follow_parent(store, settings, parent, datetime.now(UTC), tls)
     body = send_rollup(store, settings, parent, made, attempts=attempts, timeout=timeout,
                        backoff=Backoff(initial=backoff), client_tls=tls)
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
@@ -199,21 +206,38 @@ def status(db: Path, period: Period) -> None:
     """完整性 Who has submitted for the period and who is missing (一个都不少), by region."""
     store, settings = _open(db)
     statuses = member_status(store, period)
+    limits = deadlines(store, period)
     click.echo(f"完整性（一个都不少）Completeness (not one left out): {settings.describe()} · "
-               f"{period.label_zh} {period.label_en}")
-    click.echo(f"{'地区 Region':<22}{'应报 Enrolled':>14}{'已报 Submitted':>16}{'未报 Missing':>14}")
+               f"{period.label_zh} {period.label_en} · 截止 due {local_text(limits.due)}, "
+               f"锁定 locked after {local_text(limits.lock)} (Beijing time)")
+    click.echo(f"{'地区 Region':<22}{'应报 Enrolled':>14}{'已报 Submitted':>16}{'按时 On time':>13}"
+               f"{'逾期 Late':>10}{'退回 Returned':>15}{'未报 Missing':>14}")
     regions = by_region(statuses)
     for r in regions:
-        click.echo(f"{r.label:<22}{r.enrolled:>14}{r.submitted:>16}{len(r.missing):>14}")
+        click.echo(f"{r.label:<22}{r.enrolled:>14}{r.submitted:>16}"
+                   f"{r.submitted - len(r.late):>13}{len(r.late):>10}{len(r.returned):>15}"
+                   f"{len(r.missing):>14}")
+    total = {key: sum(len(getattr(r, key)) for r in regions)
+             for key in ("late", "returned", "missing")}
     enrolled, submitted = sum(r.enrolled for r in regions), sum(r.submitted for r in regions)
-    click.echo(f"{'合计 Total':<22}{enrolled:>14}{submitted:>16}{enrolled - submitted:>14}")
-    missing = [m for r in regions for m in r.missing]
-    click.echo(f"未报 Missing: {', '.join(missing) if missing else '无 none'}")
+    click.echo(f"{'合计 Total':<22}{enrolled:>14}{submitted:>16}{submitted - total['late']:>13}"
+               f"{total['late']:>10}{total['returned']:>15}{total['missing']:>14}")
+    for key, label in (("missing", "未报 Missing"), ("late", "逾期 Late")):
+        listed = [m for r in regions for m in getattr(r, key)]
+        click.echo(f"{label}: {', '.join(listed) if listed else '无 none'}")
     for s in statuses:
-        if s.submission is not None and s.submission.kind == "rollup":
+        if s.returned is not None:
+            click.echo(f"退回修改 returned: {s.member.member_id} revision {s.returned.revision} "
+                       f"at {local_text(datetime.fromisoformat(s.returned.returned_at))}: "
+                       f"{s.returned.reason}")
+    for s in statuses:
+        if s.submission is not None and s.member.kind == "aggregator":
             lacking = ", ".join(s.missing_below) if s.missing_below else "无 none"
+            late_below = ", ".join(s.late_below) if s.late_below else "无 none"
             click.echo(f"下级汇总 rollup of {name(s.member.region)} {s.member.member_id} "
-                       f"(revision {s.submission.revision}): 已含 {s.included} members included, "
+                       f"(revision {s.submission.revision}, "
+                       f"{TIMELINESS_LABELS.get(s.timeliness or '', '-')}): "
+                       f"已含 {s.included} members included, 逾期 late below: {late_below}, "
                        f"未报 missing below: {lacking}")
 
 
@@ -230,3 +254,7 @@ def export_command(db: Path, period: Period, out: Path) -> None:
                f"{done.checkpoints} checkpoints, {done.submissions} submissions, "
                f"{done.forwarded} forwarded reports, {done.rollups} rollups, "
                f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
+
+
+for _command in CALENDAR_COMMANDS:
+    aggregator.add_command(_command)

@@ -37,6 +37,11 @@ def key_paths(db: Path) -> tuple[Path, Path]:
     return Path(f"{db}.signing.key"), Path(f"{db}.sealing.key")
 
 
+def retired_key_paths(db: Path, key_id: str) -> tuple[Path, Path]:
+    """Where the keys replaced by a rotation are kept (aggregator/keyring.py)."""
+    return Path(f"{db}.signing.{key_id}.key"), Path(f"{db}.sealing.{key_id}.key")
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str
@@ -44,6 +49,12 @@ class Settings:
     parent_region: str | None
     signing_key: SigningKey
     sealing_key: PrivateKey
+    retired_sealing_keys: tuple[PrivateKey, ...] = ()  # the most recently retired first
+
+    @property
+    def sealing_keys(self) -> tuple[PrivateKey, ...]:
+        """Every key a submission may be sealed to: the current one, then retired ones."""
+        return (self.sealing_key, *self.retired_sealing_keys)
 
     @property
     def origin(self) -> str:
@@ -94,8 +105,10 @@ def load(store: Store) -> Settings:
     if not region or not level_name:
         raise ConfigError(f"未初始化 {store.path} is not set up (run `guanai aggregator init`)")
     signing_path, sealing_path = key_paths(store.path)
+    retired = tuple(load_sealing_key(retired_key_paths(store.path, old)[1])
+                    for old, _ in reversed(store.key_rotations()))
     return Settings(region, level_name, store.get_meta("parent_region"),
-                    load_signing_key(signing_path), load_sealing_key(sealing_path))
+                    load_signing_key(signing_path), load_sealing_key(sealing_path), retired)
 
 
 def parent(store: Store) -> Identity | None:

@@ -75,10 +75,15 @@ def enrol(store: Store, settings: Settings, identity: Identity,
 def revoke(store: Store, member_id: str, key: str | None = None,
            at: datetime | None = None) -> int:
     """Revoke one key (or all keys) of a member from ``at`` (default now); return how many."""
+    with store.transaction():
+        return revoke_keys(store, member_id, key, at)
+
+
+def revoke_keys(store: Store, member_id: str, key: str | None, at: datetime | None) -> int:
+    """``revoke`` inside the caller's transaction (aggregator/decisions.py records it)."""
     if store.member(member_id) is None:
         raise EnrolmentError(f"未登记 {member_id} is not enrolled here")
-    with store.transaction():
-        count = store.revoke(member_id, key, _stamp(at))
+    count = store.revoke(member_id, key, _stamp(at))
     if count == 0:
         raise EnrolmentError(
             f"无可吊销密钥 {member_id} has no unrevoked key{' ' + key if key else ''}"

@@ -4,22 +4,25 @@ This is the part of accepting that needs no stored state, so the server runs it 
 submissions at once; ``aggregator.accept`` then checks enrolment and revisions and stores.
 A rollup arrives with the SignedReports of the members it names (and of theirs, down to the
 schools); each must verify, be addressed to the rollup's sender, be named by a rollup in the
-submission, and every rollup must be exactly the sum of the members it names.
+submission, and every rollup must be exactly the sum of the members it names. An aggregator's
+annual summary carries its members' summaries the same way (they are named, not summed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import grpc
 from nacl.public import PrivateKey
 
-from aggregator.checks import INVALID, Rejected, check_report, check_values
+from aggregator.checks import INVALID, Rejected, check_content, check_report
 from aggregator.sums import is_sum_of
 from privacy.envelope import (
     REPORT_CONTEXT,
     BadSignature,
+    CannotOpen,
     EnvelopeError,
     open_sealed,
     parse_signed,
@@ -39,22 +42,42 @@ class Opened:
     forwarded: tuple[Opened, ...] = ()
 
 
-def open_submission(submission: Submission, key: PrivateKey, region: str, today: date) -> Opened:
-    """The opened, verified and checked submission; Rejected with a status code otherwise."""
-    opened = _open(submission.sealed, key)
+def open_submission(submission: Submission, key: PrivateKey | Sequence[PrivateKey], region: str,
+                    today: date) -> Opened:
+    """The opened, verified and checked submission; Rejected with a status code otherwise.
+
+    ``key`` may be several sealing keys, the current one first: after a rotation, members
+    that have not yet learnt the new key still seal to an old one.
+    """
+    keys = (key,) if isinstance(key, PrivateKey) else tuple(key)
+    opened = _open(submission.sealed, keys)
     check_report(opened.report, region, today)
-    if opened.report.kind != Report.ROLLUP:
+    if not _names_members(opened.report):
         if submission.sealed_members:
-            raise Rejected(INVALID, "多余附件 only a rollup carries its members' reports")
+            raise Rejected(INVALID, "多余附件 only a rollup or an aggregator's summary carries "
+                           "its members' reports")
         return opened
-    forwarded = tuple(_open(sealed, key) for sealed in submission.sealed_members)
+    forwarded = tuple(_open(sealed, keys) for sealed in submission.sealed_members)
     _check_members(opened, forwarded)
     return Opened(opened.signed, opened.report, opened.report_sha256, opened.signer_key, forwarded)
 
 
-def _open(sealed: bytes, key: PrivateKey) -> Opened:
+def _names_members(report: Report) -> bool:
+    return report.kind == Report.ROLLUP or (report.kind == Report.SUMMARY and bool(report.members))
+
+
+def _unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
+    for key in keys[:-1]:
+        try:
+            return open_sealed(sealed, key)
+        except CannotOpen:
+            continue
+    return open_sealed(sealed, keys[-1])
+
+
+def _open(sealed: bytes, keys: tuple[PrivateKey, ...]) -> Opened:
     try:
-        signed = open_sealed(sealed, key)
+        signed = _unseal(sealed, keys)
         envelope, report = parse_signed(signed)
         verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature,
                             envelope.signer_key)
@@ -82,9 +105,9 @@ def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
             named.add(member.report_sha256)
             _check_member(rollup.report, member, found.report)
             members.append(found.report)
-            if found.report.kind == Report.ROLLUP:
+            if _names_members(found.report):
                 pending.append(found)
-        if not is_sum_of(rollup.report, members):
+        if rollup.report.kind == Report.ROLLUP and not is_sum_of(rollup.report, members):
             raise Rejected(INVALID, f"汇总不符 the rollup of {rollup.report.sender_id} is not the "
                            "exact sum of the member reports it names")
     if named != set(by_digest):
@@ -94,14 +117,15 @@ def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
 def _check_member(rollup: Report, member: Member, report: Report) -> None:
     same = (
         (report.sender_id, report.revision) == (member.sender_id, member.revision)
+        and (report.kind == Report.SUMMARY) == (rollup.kind == Report.SUMMARY)
         and report.recipient_id == rollup.sender_id
         and report.period == rollup.period
         and report.catalogue_version == rollup.catalogue_version
     )
     if not same:
         raise Rejected(INVALID, f"成员报送不符 the report attached for member {member.sender_id} "
-                       "is of another sender, revision, recipient, period or catalogue")
+                       "is of another sender, revision, kind, recipient, period or catalogue")
     try:
-        check_values(report)
+        check_content(report)
     except Rejected as exc:
         raise Rejected(INVALID, f"member {member.sender_id}: {exc.message}") from exc

@@ -22,6 +22,7 @@ from aggregator.client import DEFAULT_BACKOFF, Backoff, ClientTls, submit_until_
 from aggregator.config import Settings
 from aggregator.store import Rollup, Store
 from aggregator.sums import sum_reports
+from aggregator.timeliness import counted_submissions, member_timeliness
 from privacy.envelope import parse_signed, seal, sign_report
 from privacy.identity import Identity
 from privacy.receipt import verify_receipt
@@ -37,8 +38,16 @@ class RollupError(GuanaiError):
 
 
 def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollup, bool]:
-    """The period's rollup, made now if the members' reports changed; and whether it is new."""
-    held = store.latest_submissions(period.code)
+    """The period's rollup, made now if the members' reports changed; and whether it is new.
+
+    Members whose latest report was returned for correction are left out (and listed as
+    missing) until they send a new revision.
+    """
+    if period.annual:
+        raise RollupError(f"年度不汇总 {period} is the annual summary's period, with no table to "
+                          "sum: file this aggregator's own summary (`guanai aggregator summary "
+                          "file`), which lists the members' summaries")
+    held = counted_submissions(store, period.code)
     if not held:
         raise RollupError(f"无成员报送 no member has submitted for {period} yet")
     reports = [parse_signed(s.signed)[1] for s in held]
@@ -46,7 +55,9 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     if len(versions) != 1:
         raise RollupError(f"目录版本不一 members used different catalogue versions: {sorted(versions)}")
     members = [Member(sender_id=s.sender_id, revision=s.revision, report_sha256=s.report_sha256,
-                      log_index=s.log_index) for s in held]
+                      log_index=s.log_index,
+                      timeliness=member_timeliness(store, s.sender_id, period.code) or "")
+               for s in held]
     submitted = {s.sender_id for s in held}
     missing = [m.member_id for m in store.members() if m.member_id not in submitted]
     previous = store.latest_rollup(period.code)

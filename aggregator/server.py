@@ -14,7 +14,6 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import grpc
@@ -25,13 +24,16 @@ from aggregator import config
 from aggregator.accept import accept
 from aggregator.committer import Committer
 from aggregator.log import TransparencyLog
+from aggregator.members_service import MembersService
 from aggregator.service import AggregatorService
 from aggregator.store import Store
-from protos import aggregator_pb2, aggregator_pb2_grpc
+from guanai.clock import Clock, SystemClock
+from protos import aggregator_pb2, aggregator_pb2_grpc, members_pb2, members_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = aggregator_pb2.DESCRIPTOR.services_by_name["Aggregator"].full_name
+MEMBERS_SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["Members"].full_name
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 32
 DEFAULT_GRACE_SECONDS = 10.0
@@ -86,8 +88,12 @@ class RunningAggregator:
 
 def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-          workers: int = DEFAULT_WORKERS) -> RunningAggregator:
-    """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port."""
+          workers: int = DEFAULT_WORKERS, clock: Clock | None = None) -> RunningAggregator:
+    """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
+
+    ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one).
+    """
+    clock = clock or SystemClock()
     store = Store(db)
     try:
         settings = config.load(store)
@@ -95,7 +101,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     except BaseException:
         store.close()
         raise
-    committer = Committer(partial(accept, store, log, settings))
+    committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
         options=[
@@ -104,11 +110,12 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         ],
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer), server)
+        AggregatorService(settings, store, log, committer, clock), server)
+    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        (SERVICE_NAME, MEMBERS_SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
     port = (server.add_secure_port(listen, tls.credentials()) if tls
             else server.add_insecure_port(listen))
@@ -117,7 +124,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         store.close()
         raise config.ConfigError(f"无法监听 cannot listen on {listen}: address in use or invalid")
     server.start()
-    for service in ("", SERVICE_NAME):
+    for service in ("", SERVICE_NAME, MEMBERS_SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")

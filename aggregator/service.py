@@ -8,7 +8,6 @@ sender's school or region code, period and revision — never anything inside th
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 import grpc
 
@@ -18,24 +17,27 @@ from aggregator.config import Settings
 from aggregator.intake import Opened, open_submission
 from aggregator.log import TransparencyLog
 from aggregator.store import Store
+from guanai.clock import Clock, SystemClock
 from privacy.merkle import ProofError
 from protos import aggregator_pb2 as pb
 from protos import aggregator_pb2_grpc
+from protos.deadlines import local_date
 
 logger = logging.getLogger(__name__)
 
 
 class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
     def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
-                 committer: Committer) -> None:
+                 committer: Committer, clock: Clock | None = None) -> None:
         self._settings = settings
         self._store = store
         self._log = log
         self._committer = committer
+        self._clock = clock or SystemClock()
 
     def _open(self, submission: pb.Submission) -> Opened:
-        return open_submission(submission, self._settings.sealing_key, self._settings.region,
-                               date.today())
+        return open_submission(submission, self._settings.sealing_keys, self._settings.region,
+                               local_date(self._clock.now()))
 
     def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
         try:

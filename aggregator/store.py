@@ -79,6 +79,56 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     tree_size INTEGER PRIMARY KEY,
     note TEXT NOT NULL                    -- C2SP signed note (docs/formats.md §5)
 );
+
+-- The reporting calendar (docs/calendar.md): deadlines, staff credentials and their decisions.
+CREATE TABLE IF NOT EXISTS deadlines (
+    period TEXT PRIMARY KEY,
+    due TEXT NOT NULL,                    -- UTC ISO 8601: on time up to here
+    lock TEXT NOT NULL                    -- after this, accepted only with an exception
+);
+CREATE TABLE IF NOT EXISTS staff (
+    key_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,                   -- the official who holds the credential
+    public_key BLOB NOT NULL,             -- raw Ed25519 public key of the credential
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                   -- deadline | unlock | return | revoke | rotate | staff
+    member_id TEXT,
+    period TEXT,
+    made_at TEXT NOT NULL,
+    credential TEXT NOT NULL,             -- staff:<key id> | member:<id>:<key id> | aggregator:<key id>
+    record BLOB NOT NULL,                 -- the signed bytes (docs/calendar.md §6)
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exceptions (
+    member_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    until TEXT NOT NULL,                  -- may submit after the lock up to here
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    PRIMARY KEY (member_id, period)
+);
+CREATE TABLE IF NOT EXISTS returns (
+    member_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,            -- returned for correction; open until a later one arrives
+    reason TEXT NOT NULL,
+    returned_at TEXT NOT NULL,
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    PRIMARY KEY (member_id, period, revision)
+);
+CREATE TABLE IF NOT EXISTS marks (
+    log_index INTEGER PRIMARY KEY REFERENCES submissions(log_index),
+    timeliness TEXT NOT NULL,             -- on_time | late, by this aggregator's deadline
+    exception INTEGER REFERENCES decisions(id)  -- the unlock it used, after the lock
+);
+CREATE TABLE IF NOT EXISTS key_rotations (
+    seq INTEGER PRIMARY KEY,
+    old_key_id TEXT NOT NULL UNIQUE,      -- this aggregator's key it replaced
+    rotation BLOB NOT NULL,               -- serialized guanai.v1.KeyRotation, endorsed
+    rotated_at TEXT NOT NULL
+);
 """
 
 
@@ -147,6 +197,36 @@ class LogEntry:
     period: str
     revision: int
     received_at: str
+
+
+@dataclass(frozen=True)
+class Staff:
+    key_id: str
+    name: str
+    public_key: bytes
+    added_at: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    member_id: str | None
+    period: str | None
+    made_at: str
+    credential: str
+    record: bytes
+    signature: bytes
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Return:
+    member_id: str
+    period: str
+    revision: int
+    reason: str
+    returned_at: str
+    decision_id: int
 
 
 _SUBMISSION = ("log_index, leaf_hash, sender_id, kind, period, revision, signed, report_sha256,"
@@ -348,3 +428,68 @@ class Store:
     def checkpoints(self) -> list[tuple[int, str]]:
         """Every stored checkpoint, by tree size."""
         return [(r[0], r[1]) for r in self._all("SELECT * FROM checkpoints ORDER BY tree_size")]
+
+    # --- the reporting calendar (aggregator/calendar.py, aggregator/decisions.py)
+    def deadlines(self, period: str) -> tuple[str, str] | None:
+        row = self._one("SELECT due, lock FROM deadlines WHERE period = ?", [period])
+        return (row[0], row[1]) if row else None
+
+    def set_deadlines(self, period: str, due: str, lock: str) -> None:
+        self._run("INSERT OR REPLACE INTO deadlines VALUES (?,?,?)", [period, due, lock])
+
+    def add_staff(self, staff: Staff) -> None:
+        self._run("INSERT INTO staff VALUES (?,?,?,?)",
+                  [staff.key_id, staff.name, staff.public_key, staff.added_at])
+
+    def staff(self) -> list[Staff]:
+        rows = self._all("SELECT * FROM staff ORDER BY added_at, key_id")
+        return [Staff(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+
+    def add_decision(self, d: Decision) -> int:
+        with self._lock:
+            return self.db.conn.execute(
+                "INSERT INTO decisions (kind, member_id, period, made_at, credential, record,"
+                " signature) VALUES (?,?,?,?,?,?,?)",
+                [d.kind, d.member_id, d.period, d.made_at, d.credential, d.record, d.signature],
+            ).lastrowid
+
+    def decisions(self, member_id: str | None = None, period: str | None = None) -> list[Decision]:
+        rows = self._all(
+            "SELECT * FROM decisions WHERE (?1 IS NULL OR member_id = ?1)"
+            " AND (?2 IS NULL OR period = ?2) ORDER BY id", [member_id, period])
+        return [Decision(*r[1:6], bytes(r[6]), bytes(r[7]), r[0]) for r in rows]
+
+    def set_exception(self, member_id: str, period: str, until: str, decision_id: int) -> None:
+        self._run("INSERT OR REPLACE INTO exceptions VALUES (?,?,?,?)",
+                  [member_id, period, until, decision_id])
+
+    def exception(self, member_id: str, period: str) -> tuple[str, int] | None:
+        """(until, decision id) of the exception granted to the member for the period."""
+        row = self._one("SELECT until, decision_id FROM exceptions WHERE member_id = ?"
+                        " AND period = ?", [member_id, period])
+        return (row[0], row[1]) if row else None
+
+    def add_return(self, r: Return) -> None:
+        self._run("INSERT INTO returns VALUES (?,?,?,?,?,?)",
+                  [r.member_id, r.period, r.revision, r.reason, r.returned_at, r.decision_id])
+
+    def returns(self, period: str, member_id: str | None = None) -> list[Return]:
+        rows = self._all("SELECT * FROM returns WHERE period = ?1 AND (?2 IS NULL OR"
+                         " member_id = ?2) ORDER BY returned_at", [period, member_id])
+        return [Return(*r) for r in rows]
+
+    def add_mark(self, log_index: int, timeliness: str, exception: int | None) -> None:
+        self._run("INSERT INTO marks VALUES (?,?,?)", [log_index, timeliness, exception])
+
+    def mark(self, log_index: int) -> tuple[str, int | None] | None:
+        row = self._one("SELECT timeliness, exception FROM marks WHERE log_index = ?", [log_index])
+        return (row[0], row[1]) if row else None
+
+    def add_key_rotation(self, old_key_id: str, rotation: bytes, rotated_at: str) -> None:
+        self._run("INSERT INTO key_rotations (old_key_id, rotation, rotated_at) VALUES (?,?,?)",
+                  [old_key_id, rotation, rotated_at])
+
+    def key_rotations(self) -> list[tuple[str, bytes]]:
+        """(old key id, serialized KeyRotation) of this aggregator's own rotations, oldest first."""
+        rows = self._all("SELECT old_key_id, rotation FROM key_rotations ORDER BY seq")
+        return [(r[0], bytes(r[1])) for r in rows]

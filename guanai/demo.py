@@ -19,14 +19,16 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from aggregator import config, enrolment
+from aggregator import config, decisions, enrolment
 from aggregator.cli import status as status_command
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
 from aggregator.server import RunningAggregator, start
+from aggregator.staff import aggregator_credential
 from aggregator.store import Store
 from guanai import tables
 from node.importer import import_file
@@ -35,6 +37,7 @@ from node.release import release_period
 from node.store import open_store
 from node.submit import submit
 from protos.catalogue import load
+from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_text
 from protos.periods import Period
 from protos.regions import PROVINCE, name
 from synth import province as synth_province
@@ -80,6 +83,16 @@ def _aggregators(out: Path, counties: list[str]) -> tuple[Level, dict[str, Level
         for code in counties
     }
     return province, county_levels
+
+
+def _open_period(level: Level, period: Period, due: datetime) -> None:
+    store = level.store()
+    try:
+        decisions.set_deadlines(store, level.settings, aggregator_credential(level.settings.signing_key),
+                                period, Deadlines(due, due + timedelta(days=DEFAULT_LOCK_DAYS)),
+                                datetime.now(UTC))
+    finally:
+        store.close()
 
 
 def _enrol(level: Level, identity) -> None:  # noqa: ANN001
@@ -159,7 +172,11 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
     _step(2, "启动省级和县区汇总节点", "start the province and county aggregators on localhost")
     province, county_levels = _aggregators(out, [c["code"] for c in layout["counties"]])
     levels = {PROVINCE: province, **county_levels}
+    due = end_of_day(date.today() + timedelta(days=7))
+    click.echo(f"    {period_} is past its lock date, so each aggregator first sets a demo "
+               f"deadline of {local_text(due)} (a recorded decision, `guanai aggregator deadline`)")
     for level in levels.values():
+        _open_period(level, period_, due)
         level.running = start(level.db)
         click.echo(f"    {level.settings.describe()} → {level.running.address}")
     try:

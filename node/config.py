@@ -5,6 +5,15 @@
     rho_annual = 0.25     # ρ of the annual table
     annual_cap = 2.0      # ρ per student population per year
     delta = 1e-6          # δ for reporting the (ε, δ) equivalent
+
+    [schedule]            # `guanai node run` (node/schedule.py)
+    check_every_minutes = 60
+    warn_days = 30        # checks begin this many days before a deadline
+    window_days = 10      # release and submission begin this many days before it
+    retry_seconds = 60
+    max_retry_minutes = 60
+    refused_retry_hours = 24
+    timeout_seconds = 60
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from node.schedule import ScheduleSettings
 from privacy.budget import BudgetPolicy
 from protos.errors import GuanaiError
 from protos.tomlfile import read_toml
@@ -24,20 +34,30 @@ class ConfigError(GuanaiError):
 @dataclass(frozen=True)
 class NodeConfig:
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
 
 def load_config(path: Path | None) -> NodeConfig:
     if path is None:
         return NodeConfig()
     raw = read_toml(path, ConfigError, "configuration file")
-    unknown = set(raw) - {"budget"}
+    unknown = set(raw) - {"budget", "schedule"}
     if unknown:
-        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}; allowed: [budget]")
-    budget = raw.get("budget", {})
-    allowed = {f.name for f in fields(BudgetPolicy)}
-    bad = set(budget) - allowed
+        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}; allowed: [budget], "
+                          "[schedule]")
+    budget = _numbers(path, raw, "budget", BudgetPolicy)
+    schedule = _numbers(path, raw, "schedule", ScheduleSettings)
+    return NodeConfig(budget=BudgetPolicy(**{k: float(v) for k, v in budget.items()}),
+                      schedule=ScheduleSettings(**schedule))
+
+
+def _numbers(path: Path, raw: dict, section: str, kind: type) -> dict:
+    values = raw.get(section, {})
+    allowed = {f.name for f in fields(kind)}
+    bad = set(values) - allowed
     if bad:
-        raise ConfigError(f"{path}: unknown key(s) budget.{sorted(bad)}; allowed: {sorted(allowed)}")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in budget.values()):
-        raise ConfigError(f"{path}: every budget key takes a number")
-    return NodeConfig(budget=BudgetPolicy(**{k: float(v) for k, v in budget.items()}))
+        raise ConfigError(f"{path}: unknown key(s) {section}.{sorted(bad)}; allowed: "
+                          f"{sorted(allowed)}")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
+        raise ConfigError(f"{path}: every {section} key takes a number")
+    return values

@@ -99,3 +99,17 @@ def parent(store: sqlite_utils.Database) -> Identity:
             "未设置上级 no parent aggregator: import its export with `guanai node parent FILE`"
         )
     return Identity.from_json(text)
+
+
+def previous_parent_keys(store: sqlite_utils.Database) -> list[bytes]:
+    """The parent's signing keys before its rotations, newest first (they verify old receipts)."""
+    rows = store.execute("SELECT signing_key FROM parent_keys ORDER BY replaced_at DESC")
+    return [bytes(r[0]) for r in rows]
+
+
+def follow_parent(store: sqlite_utils.Database, identity: Identity, at: str) -> None:
+    """Take the parent's rotated keys (verified by the caller), keeping its old signing key."""
+    old = parent(store)
+    with transaction(store):
+        store.execute("INSERT OR IGNORE INTO parent_keys VALUES (?, ?)", [old.keys.signing, at])
+        set_meta(store, "parent_identity", identity.to_json())

@@ -31,6 +31,10 @@ class NotInitialised(GuanaiError):
     """The store has no school identity yet."""
 
 
+class NoAnnualTable(GuanaiError):
+    """The annual period takes the work summary, which attaches the half-years' releases."""
+
+
 @dataclass(frozen=True)
 class StoredRelease:
     period: str
@@ -100,6 +104,12 @@ def release_period(
 
     With ``correction`` a new revision is made even if one exists, spending budget again.
     """
+    if period.annual:
+        raise NoAnnualTable(
+            f"年度不发布统计表 {period} takes the annual work summary (年度工作总结), which "
+            f"attaches the year's released tables without new budget: `guanai node summary "
+            f"--year {period} FILE`"
+        )
     policy = policy or BudgetPolicy()
     catalogue = catalogue or load()
     school_id, region = _identity(db)

@@ -172,6 +172,29 @@ CREATE TABLE IF NOT EXISTS receipts (
     PRIMARY KEY (period, revision)
 );
 
+-- The schedule (node/daemon.py): each period's latest check, and the parent's word on it.
+CREATE TABLE IF NOT EXISTS schedule_checks (
+    period TEXT PRIMARY KEY,
+    problem TEXT,                         -- why it cannot go now; NULL: nothing stands in the way
+    logged_at TEXT NOT NULL               -- when it was found, or last logged again
+);
+CREATE TABLE IF NOT EXISTS parent_standing (  -- from the parent's latest signed status answer
+    period TEXT PRIMARY KEY,
+    due TEXT NOT NULL,                    -- UTC ISO 8601
+    lock TEXT NOT NULL,
+    exception_until TEXT,
+    revision INTEGER NOT NULL,            -- latest revision the parent holds (0: none)
+    timeliness TEXT,
+    returned_revision INTEGER,            -- returned for correction, not yet revised
+    return_reason TEXT,
+    returned_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parent_keys (  -- the parent's signing keys before its rotations
+    signing_key BLOB PRIMARY KEY,         -- still verify the receipts it signed with them
+    replaced_at TEXT NOT NULL
+);
+
 -- Natural keys, so that importing the same file twice adds nothing; and lookups by student.
 CREATE UNIQUE INDEX IF NOT EXISTS care_records_key
     ON care_records (student_id, kind, on_date, ifnull(note, ''));

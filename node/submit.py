@@ -4,12 +4,14 @@ A release enters the outbox signed, once: its SignedReport bytes are stored, and
 seals and sends those same bytes (DESIGN §4.2) — nothing is released again, and a resend is
 idempotent at the aggregator. Each failure is recorded (attempts, error, time of the next try),
 so a restart resumes where it stopped. A receipt is stored, and the item marked delivered,
-only once it verifies: the parent's signature, its checkpoint, and the inclusion proof of
-these exact bytes in its log.
+only once it verifies: the parent's signature (its current key, or one it rotated away from),
+its checkpoint, and the inclusion proof of these exact bytes in its log. The daemon
+(node/daemon.py) delivers with one attempt per wake-up and schedules the next itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,7 @@ from aggregator.client import (
     SubmitRefused,
     submit_until_receipt,
 )
-from node.membership import MembershipError, parent, signing_key
+from node.membership import MembershipError, parent, previous_parent_keys, signing_key
 from node.release import latest_release
 from node.store import transaction
 from privacy.envelope import seal, sign_report
@@ -93,11 +95,17 @@ def pending(store: sqlite_utils.Database) -> list[OutboxItem]:
     return [item for item in outbox(store) if item.state == "pending"]
 
 
-def enqueue(store: sqlite_utils.Database, db: Path, period: Period) -> OutboxItem:
+def enqueue(store: sqlite_utils.Database, db: Path, period: Period,
+            now: Callable[[], datetime] = _now) -> OutboxItem:
     """Put the period's latest release into the outbox, signed (once); an older one is dropped.
 
     A release already refused is queued again: the refusal may have been fixed (an enrolment).
     """
+    if period.annual:
+        raise NothingToSubmit(
+            f"年度报送工作总结 {period} takes the annual work summary: "
+            f"`guanai node summary --year {period} FILE` queues it"
+        )
     release = latest_release(store, period)
     if release is None:
         raise NothingToSubmit(
@@ -111,15 +119,21 @@ def enqueue(store: sqlite_utils.Database, db: Path, period: Period) -> OutboxIte
             f"the parent is {target.id}: release a correction for it "
             f"(`guanai node release --period {period} --correction`)"
         )
-    where = [period.code, release.revision]
+    return queue_signed(store, period.code, release.revision, recipient,
+                        lambda: sign_report(release.report_bytes, signing_key(db)), now)
+
+
+def queue_signed(store: sqlite_utils.Database, period: str, revision: int, recipient: str,
+                 sign: Callable[[], bytes], now: Callable[[], datetime] = _now) -> OutboxItem:
+    """Queue (period, revision), signed by ``sign`` only if not yet queued; supersede older ones."""
+    where = [period, revision]
     with transaction(store):
         row = store.execute(f"SELECT {_ITEM} WHERE period = ? AND revision = ?", where).fetchone()
         if row is None:
             store.execute(
                 "INSERT INTO outbox (period, revision, recipient_id, signed, state, created_at)"
                 " VALUES (?,?,?,?,'pending',?)",
-                [*where, recipient, sign_report(release.report_bytes, signing_key(db)),
-                 _stamp(_now())],
+                [*where, recipient, sign(), _stamp(now())],
             )
         elif _item(row).state == "refused":
             store.execute("UPDATE outbox SET state = 'pending' WHERE period = ? AND revision = ?",
@@ -140,8 +154,14 @@ def deliver(
     backoff: Backoff = DEFAULT_BACKOFF,
     timeout: float = 60.0,
     client_tls: ClientTls | None = None,
+    trusted_keys: Sequence[bytes] = (),
+    now: Callable[[], datetime] = _now,
 ) -> ReceiptBody:
-    """Send one outbox item until its verified receipt is stored."""
+    """Send one outbox item until its verified receipt is stored.
+
+    ``trusted_keys`` are the parent's earlier signing keys (after its rotations), tried after
+    its current one: a resend may get back a receipt signed before the rotation.
+    """
     where = [item.period, item.revision]
     if item.recipient_id != target.id:
         raise MembershipError(
@@ -150,7 +170,7 @@ def deliver(
         )
 
     def record(error: str, delay: float | None = None, state: str = "pending") -> None:
-        after = None if delay is None else _stamp(_now() + timedelta(seconds=delay))
+        after = None if delay is None else _stamp(now() + timedelta(seconds=delay))
         with transaction(store):
             store.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -167,7 +187,7 @@ def deliver(
         record(f"{exc.code.name}: {exc.details}", state="refused")
         raise
     try:
-        body = verify_receipt(receipt, item.signed, target.keys.signing)
+        body = _verified(receipt, item.signed, [target.keys.signing, *trusted_keys])
     except ReceiptError as exc:
         record(str(exc))
         raise
@@ -175,12 +195,28 @@ def deliver(
         store.execute(
             "INSERT OR REPLACE INTO receipts VALUES (?,?,?,?,?,?,?)",
             [*where, body.aggregator_id, body.log_index, body.tree_size,
-             receipt.SerializeToString(), _stamp(_now())],
+             receipt.SerializeToString(), _stamp(now())],
         )
         store.execute(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,"
             " next_attempt_at = NULL WHERE period = ? AND revision = ?", where)
     return body
+
+
+def _verified(receipt: Receipt, signed: bytes, keys: list[bytes]) -> ReceiptBody:
+    for key in keys[:-1]:
+        try:
+            return verify_receipt(receipt, signed, key)
+        except ReceiptError:
+            continue
+    return verify_receipt(receipt, signed, keys[-1])
+
+
+def schedule_retry(store: sqlite_utils.Database, item: OutboxItem, at: datetime) -> None:
+    """Note when the daemon tries ``item`` again."""
+    with transaction(store):
+        store.execute("UPDATE outbox SET next_attempt_at = ? WHERE period = ? AND revision = ?",
+                      [_stamp(at), item.period, item.revision])
 
 
 def submit(
@@ -195,6 +231,7 @@ def submit(
     """
     if period is not None:
         enqueue(store, db, period)
+    options.setdefault("trusted_keys", previous_parent_keys(store))
     target = parent(store)
     return [deliver(store, item, target, **options) for item in pending(store)]
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17protos/aggregator.proto\x12\tguanai.v1\"4\n\nSubmission\x12\x0e\n\x06sealed\x18\x01 \x01(\x0c\x12\x16\n\x0esealed_members\x18\x02 \x03(\x0c\"\xf0\x01\n\x0bReceiptBody\x12\x15\n\raggregator_id\x18\x01 \x01(\t\x12\x11\n\tsender_id\x18\x02 \x01(\t\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x10\n\x08revision\x18\x04 \x01(\r\x12\x15\n\rreport_sha256\x18\x05 \x01(\x0c\x12\x11\n\tleaf_hash\x18\x06 \x01(\x0c\x12\x11\n\tlog_index\x18\x07 \x01(\x04\x12\x11\n\ttree_size\x18\x08 \x01(\x04\x12\x17\n\x0finclusion_proof\x18\t \x03(\x0c\x12\x12\n\ncheckpoint\x18\n \x01(\t\x12\x18\n\x10\x61\x63\x63\x65pted_unix_ms\x18\x0b \x01(\x03\"*\n\x07Receipt\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"@\n\x12SubmitBatchRequest\x12*\n\x0bsubmissions\x18\x01 \x03(\x0b\x32\x15.guanai.v1.Submission\"*\n\tRejection\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"e\n\x07Outcome\x12%\n\x07receipt\x18\x01 \x01(\x0b\x32\x12.guanai.v1.ReceiptH\x00\x12)\n\trejection\x18\x02 \x01(\x0b\x32\x14.guanai.v1.RejectionH\x00\x42\x08\n\x06result\";\n\x13SubmitBatchResponse\x12$\n\x08outcomes\x18\x01 \x03(\x0b\x32\x12.guanai.v1.Outcome\"\x16\n\x14GetCheckpointRequest\" \n\x10SignedCheckpoint\x12\x0c\n\x04note\x18\x01 \x01(\t\"@\n\x18GetInclusionProofRequest\x12\x11\n\tleaf_hash\x18\x01 \x01(\x0c\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"Z\n\x0eInclusionProof\x12\x11\n\tlog_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\"Z\n\x10\x43onsistencyProof\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t2\x8e\x03\n\nAggregator\x12\x33\n\x06Submit\x12\x15.guanai.v1.Submission\x1a\x12.guanai.v1.Receipt\x12L\n\x0bSubmitBatch\x12\x1d.guanai.v1.SubmitBatchRequest\x1a\x1e.guanai.v1.SubmitBatchResponse\x12M\n\rGetCheckpoint\x12\x1f.guanai.v1.GetCheckpointRequest\x1a\x1b.guanai.v1.SignedCheckpoint\x12S\n\x11GetInclusionProof\x12#.guanai.v1.GetInclusionProofRequest\x1a\x19.guanai.v1.InclusionProof\x12Y\n\x13GetConsistencyProof\x12%.guanai.v1.GetConsistencyProofRequest\x1a\x1b.guanai.v1.ConsistencyProofb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17protos/aggregator.proto\x12\tguanai.v1\"4\n\nSubmission\x12\x0e\n\x06sealed\x18\x01 \x01(\x0c\x12\x16\n\x0esealed_members\x18\x02 \x03(\x0c\"\x84\x02\n\x0bReceiptBody\x12\x15\n\raggregator_id\x18\x01 \x01(\t\x12\x11\n\tsender_id\x18\x02 \x01(\t\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x10\n\x08revision\x18\x04 \x01(\r\x12\x15\n\rreport_sha256\x18\x05 \x01(\x0c\x12\x11\n\tleaf_hash\x18\x06 \x01(\x0c\x12\x11\n\tlog_index\x18\x07 \x01(\x04\x12\x11\n\ttree_size\x18\x08 \x01(\x04\x12\x17\n\x0finclusion_proof\x18\t \x03(\x0c\x12\x12\n\ncheckpoint\x18\n \x01(\t\x12\x18\n\x10\x61\x63\x63\x65pted_unix_ms\x18\x0b \x01(\x03\x12\x12\n\ntimeliness\x18\x0c \x01(\t\"*\n\x07Receipt\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"@\n\x12SubmitBatchRequest\x12*\n\x0bsubmissions\x18\x01 \x03(\x0b\x32\x15.guanai.v1.Submission\"*\n\tRejection\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"e\n\x07Outcome\x12%\n\x07receipt\x18\x01 \x01(\x0b\x32\x12.guanai.v1.ReceiptH\x00\x12)\n\trejection\x18\x02 \x01(\x0b\x32\x14.guanai.v1.RejectionH\x00\x42\x08\n\x06result\";\n\x13SubmitBatchResponse\x12$\n\x08outcomes\x18\x01 \x03(\x0b\x32\x12.guanai.v1.Outcome\"\x16\n\x14GetCheckpointRequest\" \n\x10SignedCheckpoint\x12\x0c\n\x04note\x18\x01 \x01(\t\"@\n\x18GetInclusionProofRequest\x12\x11\n\tleaf_hash\x18\x01 \x01(\x0c\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"Z\n\x0eInclusionProof\x12\x11\n\tlog_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t\"@\n\x1aGetConsistencyProofRequest\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\"Z\n\x10\x43onsistencyProof\x12\x10\n\x08old_size\x18\x01 \x01(\x04\x12\x10\n\x08new_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\x12\x12\n\ncheckpoint\x18\x04 \x01(\t2\x8e\x03\n\nAggregator\x12\x33\n\x06Submit\x12\x15.guanai.v1.Submission\x1a\x12.guanai.v1.Receipt\x12L\n\x0bSubmitBatch\x12\x1d.guanai.v1.SubmitBatchRequest\x1a\x1e.guanai.v1.SubmitBatchResponse\x12M\n\rGetCheckpoint\x12\x1f.guanai.v1.GetCheckpointRequest\x1a\x1b.guanai.v1.SignedCheckpoint\x12S\n\x11GetInclusionProof\x12#.guanai.v1.GetInclusionProofRequest\x1a\x19.guanai.v1.InclusionProof\x12Y\n\x13GetConsistencyProof\x12%.guanai.v1.GetConsistencyProofRequest\x1a\x1b.guanai.v1.ConsistencyProofb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,29 +34,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMISSION']._serialized_start=38
   _globals['_SUBMISSION']._serialized_end=90
   _globals['_RECEIPTBODY']._serialized_start=93
-  _globals['_RECEIPTBODY']._serialized_end=333
-  _globals['_RECEIPT']._serialized_start=335
-  _globals['_RECEIPT']._serialized_end=377
-  _globals['_SUBMITBATCHREQUEST']._serialized_start=379
-  _globals['_SUBMITBATCHREQUEST']._serialized_end=443
-  _globals['_REJECTION']._serialized_start=445
-  _globals['_REJECTION']._serialized_end=487
-  _globals['_OUTCOME']._serialized_start=489
-  _globals['_OUTCOME']._serialized_end=590
-  _globals['_SUBMITBATCHRESPONSE']._serialized_start=592
-  _globals['_SUBMITBATCHRESPONSE']._serialized_end=651
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=653
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=675
-  _globals['_SIGNEDCHECKPOINT']._serialized_start=677
-  _globals['_SIGNEDCHECKPOINT']._serialized_end=709
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=711
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=775
-  _globals['_INCLUSIONPROOF']._serialized_start=777
-  _globals['_INCLUSIONPROOF']._serialized_end=867
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=869
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=933
-  _globals['_CONSISTENCYPROOF']._serialized_start=935
-  _globals['_CONSISTENCYPROOF']._serialized_end=1025
-  _globals['_AGGREGATOR']._serialized_start=1028
-  _globals['_AGGREGATOR']._serialized_end=1426
+  _globals['_RECEIPTBODY']._serialized_end=353
+  _globals['_RECEIPT']._serialized_start=355
+  _globals['_RECEIPT']._serialized_end=397
+  _globals['_SUBMITBATCHREQUEST']._serialized_start=399
+  _globals['_SUBMITBATCHREQUEST']._serialized_end=463
+  _globals['_REJECTION']._serialized_start=465
+  _globals['_REJECTION']._serialized_end=507
+  _globals['_OUTCOME']._serialized_start=509
+  _globals['_OUTCOME']._serialized_end=610
+  _globals['_SUBMITBATCHRESPONSE']._serialized_start=612
+  _globals['_SUBMITBATCHRESPONSE']._serialized_end=671
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=673
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=695
+  _globals['_SIGNEDCHECKPOINT']._serialized_start=697
+  _globals['_SIGNEDCHECKPOINT']._serialized_end=729
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=731
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=795
+  _globals['_INCLUSIONPROOF']._serialized_start=797
+  _globals['_INCLUSIONPROOF']._serialized_end=887
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=889
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=953
+  _globals['_CONSISTENCYPROOF']._serialized_start=955
+  _globals['_CONSISTENCYPROOF']._serialized_end=1045
+  _globals['_AGGREGATOR']._serialized_start=1048
+  _globals['_AGGREGATOR']._serialized_end=1446
 # @@protoc_insertion_point(module_scope)

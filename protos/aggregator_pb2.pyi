@@ -15,7 +15,7 @@ class Submission(_message.Message):
     def __init__(self, sealed: _Optional[bytes] = ..., sealed_members: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class ReceiptBody(_message.Message):
-    __slots__ = ("aggregator_id", "sender_id", "period", "revision", "report_sha256", "leaf_hash", "log_index", "tree_size", "inclusion_proof", "checkpoint", "accepted_unix_ms")
+    __slots__ = ("aggregator_id", "sender_id", "period", "revision", "report_sha256", "leaf_hash", "log_index", "tree_size", "inclusion_proof", "checkpoint", "accepted_unix_ms", "timeliness")
     AGGREGATOR_ID_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,7 @@ class ReceiptBody(_message.Message):
     INCLUSION_PROOF_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    TIMELINESS_FIELD_NUMBER: _ClassVar[int]
     aggregator_id: str
     sender_id: str
     period: str
@@ -38,7 +39,8 @@ class ReceiptBody(_message.Message):
     inclusion_proof: _containers.RepeatedScalarFieldContainer[bytes]
     checkpoint: str
     accepted_unix_ms: int
-    def __init__(self, aggregator_id: _Optional[str] = ..., sender_id: _Optional[str] = ..., period: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., leaf_hash: _Optional[bytes] = ..., log_index: _Optional[int] = ..., tree_size: _Optional[int] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ..., checkpoint: _Optional[str] = ..., accepted_unix_ms: _Optional[int] = ...) -> None: ...
+    timeliness: str
+    def __init__(self, aggregator_id: _Optional[str] = ..., sender_id: _Optional[str] = ..., period: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., leaf_hash: _Optional[bytes] = ..., log_index: _Optional[int] = ..., tree_size: _Optional[int] = ..., inclusion_proof: _Optional[_Iterable[bytes]] = ..., checkpoint: _Optional[str] = ..., accepted_unix_ms: _Optional[int] = ..., timeliness: _Optional[str] = ...) -> None: ...
 
 class Receipt(_message.Message):
     __slots__ = ("body", "signature")

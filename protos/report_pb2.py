@@ -22,23 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from protos import summary_pb2 as protos_dot_summary__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13protos/report.proto\x12\tguanai.v1\"c\n\x06\x42udget\x12\x0b\n\x03rho\x18\x01 \x01(\x01\x12\x16\n\x0erho_year_total\x18\x02 \x01(\x01\x12\x14\n\x0crho_year_cap\x18\x03 \x01(\x01\x12\x0f\n\x07\x65psilon\x18\x04 \x01(\x01\x12\r\n\x05\x64\x65lta\x18\x05 \x01(\x01\"b\n\nNoiseGroup\x12\r\n\x05group\x18\x01 \x01(\t\x12\x11\n\tmechanism\x18\x02 \x01(\t\x12\r\n\x05scale\x18\x03 \x01(\x01\x12\x16\n\x0el2_sensitivity\x18\x04 \x01(\x01\x12\x0b\n\x03rho\x18\x05 \x01(\x01\"W\n\x06Member\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\r\x12\x15\n\rreport_sha256\x18\x03 \x01(\x0c\x12\x11\n\tlog_index\x18\x04 \x01(\x04\"\xc5\x03\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\x0c\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.guanai.v1.Report.Kind\x12\x11\n\tsender_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0crecipient_id\x18\x05 \x01(\t\x12\x0e\n\x06period\x18\x06 \x01(\t\x12\x19\n\x11\x63\x61talogue_version\x18\x07 \x01(\t\x12\x10\n\x08revision\x18\x08 \x01(\r\x12\x0e\n\x06values\x18\t \x03(\x12\x12\x16\n\x0enoise_variance\x18\n \x03(\x01\x12$\n\x05noise\x18\x0b \x03(\x0b\x32\x15.guanai.v1.NoiseGroup\x12!\n\x06\x62udget\x18\x0c \x01(\x0b\x32\x11.guanai.v1.Budget\x12\x17\n\x0f\x63reated_unix_ms\x18\r \x01(\x03\x12\x12\n\nstage_code\x18\x0e \x01(\t\x12\"\n\x07members\x18\x0f \x03(\x0b\x32\x11.guanai.v1.Member\x12\x0f\n\x07missing\x18\x10 \x03(\t\"4\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\n\n\x06SCHOOL\x10\x01\x12\n\n\x06ROLLUP\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13protos/report.proto\x12\tguanai.v1\x1a\x14protos/summary.proto\"c\n\x06\x42udget\x12\x0b\n\x03rho\x18\x01 \x01(\x01\x12\x16\n\x0erho_year_total\x18\x02 \x01(\x01\x12\x14\n\x0crho_year_cap\x18\x03 \x01(\x01\x12\x0f\n\x07\x65psilon\x18\x04 \x01(\x01\x12\r\n\x05\x64\x65lta\x18\x05 \x01(\x01\"b\n\nNoiseGroup\x12\r\n\x05group\x18\x01 \x01(\t\x12\x11\n\tmechanism\x18\x02 \x01(\t\x12\r\n\x05scale\x18\x03 \x01(\x01\x12\x16\n\x0el2_sensitivity\x18\x04 \x01(\x01\x12\x0b\n\x03rho\x18\x05 \x01(\x01\"k\n\x06Member\x12\x11\n\tsender_id\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\r\x12\x15\n\rreport_sha256\x18\x03 \x01(\x0c\x12\x11\n\tlog_index\x18\x04 \x01(\x04\x12\x12\n\ntimeliness\x18\x05 \x01(\t\"\xfd\x03\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\x0c\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.guanai.v1.Report.Kind\x12\x11\n\tsender_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0crecipient_id\x18\x05 \x01(\t\x12\x0e\n\x06period\x18\x06 \x01(\t\x12\x19\n\x11\x63\x61talogue_version\x18\x07 \x01(\t\x12\x10\n\x08revision\x18\x08 \x01(\r\x12\x0e\n\x06values\x18\t \x03(\x12\x12\x16\n\x0enoise_variance\x18\n \x03(\x01\x12$\n\x05noise\x18\x0b \x03(\x0b\x32\x15.guanai.v1.NoiseGroup\x12!\n\x06\x62udget\x18\x0c \x01(\x0b\x32\x11.guanai.v1.Budget\x12\x17\n\x0f\x63reated_unix_ms\x18\r \x01(\x03\x12\x12\n\nstage_code\x18\x0e \x01(\t\x12\"\n\x07members\x18\x0f \x03(\x0b\x32\x11.guanai.v1.Member\x12\x0f\n\x07missing\x18\x10 \x03(\t\x12)\n\x07summary\x18\x11 \x01(\x0b\x32\x18.guanai.v1.AnnualSummary\"A\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\n\n\x06SCHOOL\x10\x01\x12\n\n\x06ROLLUP\x10\x02\x12\x0b\n\x07SUMMARY\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.report_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BUDGET']._serialized_start=34
-  _globals['_BUDGET']._serialized_end=133
-  _globals['_NOISEGROUP']._serialized_start=135
-  _globals['_NOISEGROUP']._serialized_end=233
-  _globals['_MEMBER']._serialized_start=235
-  _globals['_MEMBER']._serialized_end=322
-  _globals['_REPORT']._serialized_start=325
-  _globals['_REPORT']._serialized_end=778
-  _globals['_REPORT_KIND']._serialized_start=726
-  _globals['_REPORT_KIND']._serialized_end=778
+  _globals['_BUDGET']._serialized_start=56
+  _globals['_BUDGET']._serialized_end=155
+  _globals['_NOISEGROUP']._serialized_start=157
+  _globals['_NOISEGROUP']._serialized_end=255
+  _globals['_MEMBER']._serialized_start=257
+  _globals['_MEMBER']._serialized_end=364
+  _globals['_REPORT']._serialized_start=367
+  _globals['_REPORT']._serialized_end=876
+  _globals['_REPORT_KIND']._serialized_start=811
+  _globals['_REPORT_KIND']._serialized_end=876
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from protos import summary_pb2 as _summary_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -36,27 +37,31 @@ class NoiseGroup(_message.Message):
     def __init__(self, group: _Optional[str] = ..., mechanism: _Optional[str] = ..., scale: _Optional[float] = ..., l2_sensitivity: _Optional[float] = ..., rho: _Optional[float] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ("sender_id", "revision", "report_sha256", "log_index")
+    __slots__ = ("sender_id", "revision", "report_sha256", "log_index", "timeliness")
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     REPORT_SHA256_FIELD_NUMBER: _ClassVar[int]
     LOG_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TIMELINESS_FIELD_NUMBER: _ClassVar[int]
     sender_id: str
     revision: int
     report_sha256: bytes
     log_index: int
-    def __init__(self, sender_id: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., log_index: _Optional[int] = ...) -> None: ...
+    timeliness: str
+    def __init__(self, sender_id: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., log_index: _Optional[int] = ..., timeliness: _Optional[str] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing")
+    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Report.Kind]
         SCHOOL: _ClassVar[Report.Kind]
         ROLLUP: _ClassVar[Report.Kind]
+        SUMMARY: _ClassVar[Report.Kind]
     KIND_UNSPECIFIED: Report.Kind
     SCHOOL: Report.Kind
     ROLLUP: Report.Kind
+    SUMMARY: Report.Kind
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     SENDER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +78,7 @@ class Report(_message.Message):
     STAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
     report_id: bytes
     kind: Report.Kind
     sender_id: str
@@ -89,4 +95,5 @@ class Report(_message.Message):
     stage_code: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
     missing: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ...) -> None: ...
+    summary: _summary_pb2.AnnualSummary
+    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ...) -> None: ...

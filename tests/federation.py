@@ -16,6 +16,8 @@ from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
 from privacy.keys import PublicKeys
 from protos.aggregator_pb2 import Submission
+from protos.deadlines import default_deadlines
+from protos.periods import Period
 from protos.regions import school_stages
 from protos.report_pb2 import NoiseGroup, Report
 
@@ -24,12 +26,19 @@ CANARY_ID = "610102200801011235"
 
 
 class Aggregator:
-    """An aggregator's store and keys in a folder; ``start`` serves it on a loopback port."""
+    """An aggregator's store and keys in a folder; ``start`` serves it on a loopback port.
 
-    def __init__(self, folder: Path, region: str, level: str, parent_region: str | None = None):
+    Its calendar leaves 2025's periods open (the tests use them, long after their lock dates)
+    unless ``open_2025`` is false.
+    """
+
+    def __init__(self, folder: Path, region: str, level: str, parent_region: str | None = None,
+                 open_2025: bool = True):
         self.db = folder / f"aggregator-{region}.db"
         self.settings = config.init(self.db, level, region, parent_region)
         self.running: RunningAggregator | None = None
+        if open_2025:
+            leave_open(self.db, 2025)
 
     def start(self, **options) -> RunningAggregator:  # noqa: ANN003
         self.running = start(self.db, **options)
@@ -58,6 +67,17 @@ class Aggregator:
             config.set_parent(store, self.settings, parent.identity())
         finally:
             store.close()
+
+
+def leave_open(db: Path, year: int) -> None:
+    """Give an aggregator's store deadlines for the year's periods that never lock."""
+    store = Store(db)
+    try:
+        for period in Period.of_year(year):
+            store.set_deadlines(period.code, default_deadlines(period).due.isoformat(),
+                                "2999-12-31T00:00:00+00:00")
+    finally:
+        store.close()
 
 
 def school_identity(school_id: str, region: str, key: SigningKey) -> Identity:

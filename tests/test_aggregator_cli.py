@@ -17,7 +17,7 @@ from aggregator.store import Store
 from guanai.cli import cli
 from privacy.keys import KeyFileError
 from protos.aggregator_pb2_grpc import AggregatorStub
-from tests.federation import Aggregator, make_report, school_identity, sealed
+from tests.federation import Aggregator, leave_open, make_report, school_identity, sealed
 
 
 def run(db, *args: str) -> str:  # noqa: ANN001
@@ -67,10 +67,14 @@ def test_export_enrol_revoke_and_members(tmp_path):
     elsewhere.write_text(school_identity("2161030001", "610103", SigningKey.generate()).to_json())
     assert isinstance(fails(db, "enroll", "--key", str(elsewhere)), EnrolmentError)
 
+    credential = tmp_path / "wang.key"
+    run(db, "staff", "add", "--name", "王科长", "--key-out", str(credential))
     assert "revoked 1 key" in run(db, "revoke", "--member-id", "2161010001",
-                                  "--from", "2025-07-01T00:00:00+08:00")
+                                  "--from", "2025-07-01T00:00:00+08:00",
+                                  "--credential", str(credential))
     assert "2025-06-30T16:00:00+00:00" in run(db, "members")
-    assert isinstance(fails(db, "revoke", "--member-id", "2161010001"), EnrolmentError)
+    assert isinstance(fails(db, "revoke", "--member-id", "2161010001", "--credential",
+                            str(credential)), EnrolmentError)
 
 
 def test_status_and_rollup_to_a_running_parent(tmp_path):
@@ -88,6 +92,7 @@ def test_status_and_rollup_to_a_running_parent(tmp_path):
         out = run(db, "status", "--period", "2025-H1")
         assert "一个都不少" in out and "Missing" in out and "2161010001, 2161010002" in out
 
+        leave_open(db, 2025)
         county = start(db)
         try:
             with grpc.insecure_channel(county.address) as channel:

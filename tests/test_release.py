@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from guanai.cli import cli
-from node.release import latest_release, release_period, spent_in_year
+from node.release import NoAnnualTable, latest_release, release_period, spent_in_year
 from node.validation import ValidationFailed
 from privacy.budget import BudgetExceeded, BudgetPolicy
 from protos import report_pb2
@@ -60,8 +60,17 @@ def test_a_release_past_the_annual_cap_is_refused_and_spends_nothing(school):
         release_period(school.db, H2, "610102", policy, today=DAY)
     assert _dump(school.db) == before
     # A smaller release that still fits goes through: the refusal did not exhaust anything.
-    assert release_period(school.db, YEAR, "610102", policy, today=DAY).revision == 1
+    smaller = BudgetPolicy(rho_half_year=0.25, annual_cap=0.8)
+    assert release_period(school.db, H2, "610102", smaller, today=DAY).revision == 1
     assert spent_in_year(school.db, 2025) == pytest.approx(0.75)
+
+
+def test_the_annual_period_has_no_table_of_its_own(school):
+    school.student("primary", ["poverty"])
+    before = _dump(school.db)
+    with pytest.raises(NoAnnualTable, match="guanai node summary"):
+        release_period(school.db, YEAR, "610102", today=DAY)
+    assert _dump(school.db) == before
 
 
 def test_a_violated_rule_blocks_the_release_and_names_it(school):
