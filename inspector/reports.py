@@ -32,7 +32,7 @@ from privacy.receipt import report_sha256
 from protos.report_pb2 import Member, Report
 
 MAX_CELLS_NAMED = 5
-KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup"}
+KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup", Report.SUMMARY: "summary"}
 
 
 @dataclass(frozen=True)

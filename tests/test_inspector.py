@@ -331,3 +331,34 @@ def test_the_worked_example_in_the_docs_checks_a_leaf_by_hand(honest, tmp_path):
     leaf.write_bytes(bytes(data))
     codes = [run(command).returncode for command, _ in steps]
     assert codes[0] == 0 and all(code != 0 for code in codes[1:])  # the checks fail
+
+
+def test_a_bundle_with_annual_summaries_verifies_clean(tmp_path):
+    """Summaries (issue 4) are logged like tables; the inspector checks them, not their sums."""
+    from aggregator.export import export_bundle
+    from node.submit import submit
+    from node.summary import file_summary
+    from protos.periods import Period
+    from tests.federation import Aggregator
+    from tests.inspection import FAST, make_school
+
+    county = Aggregator(tmp_path, "610102", "county")
+    county.start()
+    try:
+        school = make_school(tmp_path, "2161010001", "primary", "610102", county)
+        from node.store import open_store
+
+        store = open_store(school.path)
+        year = Period.parse("2025")
+        file_summary(store, school.path, year, "# 2025年度工作总结\n全年开展关爱活动十二次。\n")
+        submit(store, school.path, None, **FAST)
+    finally:
+        county.stop()
+    aggregator_store = Store(county.db)
+    try:
+        bundle = export_bundle(aggregator_store, config.load(aggregator_store), year,
+                               tmp_path / "bundle").path
+    finally:
+        aggregator_store.close()
+    verdict = verify([bundle])
+    assert verdict.ok, verdict
