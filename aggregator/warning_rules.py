@@ -61,6 +61,7 @@ class Figures:
     variances: dict[str, float]
     members: int
     missing: int
+    schools: int = 0  # school reports behind the figures
 
 
 @dataclass(frozen=True)
