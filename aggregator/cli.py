@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from aggregator import config, enrolment, server
+from aggregator.cli_staff import STAFF_COMMANDS
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
@@ -214,3 +215,7 @@ def status(db: Path, period: Period) -> None:
             click.echo(f"下级汇总 rollup of {name(s.member.region)} {s.member.member_id} "
                        f"(revision {s.submission.revision}): 已含 {s.included} members included, "
                        f"未报 missing below: {lacking}")
+
+
+for _command in STAFF_COMMANDS:
+    aggregator.add_command(_command)

@@ -54,6 +54,7 @@ def _message(finding: Finding, settings: Settings, rules: RuleSet, period: Perio
         threshold=rule.threshold, direction=rule.direction, severity=rule.severity,
         confidence=rule.confidence, title_zh=rule.label.zh, title_en=rule.label.en,
         advice_zh=rule.advice.zh, advice_en=rule.advice.en, members=members, missing=missing,
+        kind=rule.kind,
     )
 
 
