@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from aggregator.estimates import Interval, ratio, total
+from aggregator.estimates import Interval, combine, ratio, total
 from protos.catalogue import Catalogue, CatalogueError, Label, load
 from protos.errors import GuanaiError
 from protos.tomlfile import read_toml
@@ -146,6 +146,11 @@ def judge(rule: WarningRule, figures: Figures) -> Finding | None:
                          rule.confidence)
     beyond = interval.above if rule.direction == "above" else interval.below
     fires = not math.isnan(interval.value) and beyond(rule.threshold)
+    if rule.kind == "ratio":
+        # A count cannot be negative: a denominator estimated below zero is noise alone, and
+        # Fieller's bounded set for it would let a false warning through more than 2.5% of
+        # the time. Such a region is not warned.
+        fires = fires and combine(rule.denominator, figures.values, figures.variances)[0] > 0
     return Finding(rule, figures.region, interval, fires)
 
 
