@@ -181,3 +181,14 @@ def test_forged_or_misdirected_warnings_and_responses_are_refused(round_):
         assert refused.value.code() == code, (method, refused.value.details())
     for aggregator, tables in before.items():
         assert dump(aggregator.db) == tables
+
+
+def test_a_ratio_warns_only_if_the_test_at_the_threshold_agrees():
+    """Fieller's set can lie beyond the threshold when the denominator is noise (here it is
+    estimated below zero); the one-sided test of N − T·D keeps such a region from a warning."""
+    from aggregator.warning_rules import Figures, judge, load_rules
+
+    w03 = next(r for r in load_rules().rules if r.id == "W03")
+    values = dict.fromkeys(CAT.ids(), 0.0) | {"key.current": -1000.0, "psy.talk_monthly": -500.0}
+    finding = judge(w03, Figures("610102", "county", values, dict.fromkeys(CAT.ids(), 1.0), 3, 0))
+    assert finding.interval.low > w03.threshold and not finding.fires
