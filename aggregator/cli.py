@@ -10,6 +10,7 @@ import click
 
 from aggregator import config, decisions, enrolment, keyring, server, staff
 from aggregator.cli_calendar import CALENDAR_COMMANDS, credential_option
+from aggregator.cli_staff import STAFF_COMMANDS
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
 from aggregator.export import export_bundle
@@ -256,5 +257,5 @@ def export_command(db: Path, period: Period, out: Path) -> None:
                f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
 
 
-for _command in CALENDAR_COMMANDS:
+for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS):
     aggregator.add_command(_command)

@@ -60,6 +60,9 @@ def enrol(store: Store, settings: Settings, identity: Identity,
             f"登记不符 {identity.id} is enrolled as a {known.kind} of region {known.region}, "
             f"the file says a {identity.kind} of {identity.region}"
         )
+    if identity.kind == "aggregator" and identity.address:
+        # Where to deliver warnings about its region (aggregator/warning_delivery.py).
+        store.set_meta(f"member_identity:{identity.id}", identity.to_json())
     kid = key_id(identity.keys.signing)
     for key in store.keys(identity.id):
         if key.key_id == kid:

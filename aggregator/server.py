@@ -25,15 +25,25 @@ from aggregator.accept import accept
 from aggregator.committer import Committer
 from aggregator.log import TransparencyLog
 from aggregator.members_service import MembersService
+from aggregator.query_service import QueryService
 from aggregator.service import AggregatorService
 from aggregator.store import Store
+from aggregator.warning_service import WarningsService
 from guanai.clock import Clock, SystemClock
-from protos import aggregator_pb2, aggregator_pb2_grpc, members_pb2, members_pb2_grpc
+from protos import (
+    aggregator_pb2,
+    aggregator_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
+)
 
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = aggregator_pb2.DESCRIPTOR.services_by_name["Aggregator"].full_name
 MEMBERS_SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["Members"].full_name
+STAFF_SERVICES = tuple(s.full_name for s in query_pb2.DESCRIPTOR.services_by_name.values())
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 32
 DEFAULT_GRACE_SECONDS = 10.0
@@ -112,11 +122,14 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
         AggregatorService(settings, store, log, committer, clock), server)
     members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
+    query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
+    query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, MEMBERS_SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME), server)
+        (SERVICE_NAME, MEMBERS_SERVICE_NAME, *STAFF_SERVICES,
+         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server)
     port = (server.add_secure_port(listen, tls.credentials()) if tls
             else server.add_insecure_port(listen))
     if port == 0:

@@ -129,6 +129,39 @@ CREATE TABLE IF NOT EXISTS key_rotations (
     rotation BLOB NOT NULL,               -- serialized guanai.v1.KeyRotation, endorsed
     rotated_at TEXT NOT NULL
 );
+
+-- 监测预警 Monitoring warnings (docs/warnings.md): judged here (issuer = this region) or
+-- received from the aggregator above; one row per (issuer, rule, region, period).
+CREATE TABLE IF NOT EXISTS warnings (
+    warning_id TEXT PRIMARY KEY,
+    issuer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    status TEXT NOT NULL,                 -- new | persisting | resolved
+    since TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- the SignedWarning
+    recorded_at TEXT NOT NULL,
+    delivered_at TEXT                     -- issued here: when the region's aggregator took it
+);
+CREATE INDEX IF NOT EXISTS warnings_period ON warnings (issuer, period);
+-- Periods judged here, with the version of the rules used.
+CREATE TABLE IF NOT EXISTS warning_runs (
+    period TEXT PRIMARY KEY,
+    rules_version TEXT NOT NULL,
+    evaluated_at TEXT NOT NULL
+);
+-- Responses to warnings: made here (sent_at: when the issuer took it) or received from below.
+CREATE TABLE IF NOT EXISTS warning_responses (
+    warning_id TEXT NOT NULL,
+    responded_unix_ms INTEGER NOT NULL,
+    responder TEXT NOT NULL,
+    action TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- the SignedWarningResponse
+    sent_at TEXT,
+    PRIMARY KEY (warning_id, responded_unix_ms)
+);
+CREATE INDEX IF NOT EXISTS forwarded_sender ON forwarded (sender_id);
 """
 
 
@@ -175,6 +208,30 @@ class Forwarded:
     period: str
     revision: int
     signed: bytes
+
+
+@dataclass(frozen=True)
+class StoredWarning:
+    warning_id: str
+    issuer: str
+    period: str
+    rule_id: str
+    region: str
+    status: str
+    since: str
+    signed: bytes
+    recorded_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    warning_id: str
+    responded_unix_ms: int
+    responder: str
+    action: str
+    signed: bytes
+    sent_at: str | None
 
 
 @dataclass(frozen=True)
@@ -493,3 +550,62 @@ class Store:
         """(old key id, serialized KeyRotation) of this aggregator's own rotations, oldest first."""
         rows = self._all("SELECT old_key_id, rotation FROM key_rotations ORDER BY seq")
         return [(r[0], bytes(r[1])) for r in rows]
+
+    # --- reports of one sender, submitted here or forwarded (their signer keys)
+    def signed_reports_of(self, sender_id: str) -> list[bytes]:
+        rows = self._all("SELECT signed FROM submissions WHERE sender_id = ? UNION "
+                         "SELECT signed FROM forwarded WHERE sender_id = ?", [sender_id, sender_id])
+        return [bytes(row[0]) for row in rows]
+
+    # --- monitoring warnings (监测预警)
+    def put_warning(self, w: StoredWarning) -> None:
+        self._run("INSERT OR REPLACE INTO warnings VALUES (?,?,?,?,?,?,?,?,?,?)",
+                  [w.warning_id, w.issuer, w.period, w.rule_id, w.region, w.status, w.since,
+                   w.signed, w.recorded_at, w.delivered_at])
+
+    def warning(self, warning_id: str) -> StoredWarning | None:
+        row = self._one("SELECT * FROM warnings WHERE warning_id = ?", [warning_id])
+        return _warning(row) if row else None
+
+    def warnings(self, issuer: str | None = None, period: str | None = None) -> list[StoredWarning]:
+        sql, params = "SELECT * FROM warnings WHERE 1 = 1", []
+        for column, value in (("issuer", issuer), ("period", period)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        rows = self._all(sql + " ORDER BY period, region, rule_id", params)
+        return [_warning(row) for row in rows]
+
+    def delete_warning(self, warning_id: str) -> None:
+        self._run("DELETE FROM warnings WHERE warning_id = ?", [warning_id])
+
+    def set_warning_delivered(self, warning_id: str, at: str) -> None:
+        self._run("UPDATE warnings SET delivered_at = ? WHERE warning_id = ?", [at, warning_id])
+
+    def add_warning_run(self, period: str, rules_version: str, at: str) -> None:
+        self._run("INSERT OR REPLACE INTO warning_runs VALUES (?,?,?)", [period, rules_version, at])
+
+    def warning_runs(self) -> list[str]:
+        """The periods judged here."""
+        return [row[0] for row in self._all("SELECT period FROM warning_runs")]
+
+    def add_warning_response(self, r: StoredResponse) -> None:
+        self._run("INSERT OR REPLACE INTO warning_responses VALUES (?,?,?,?,?,?)",
+                  [r.warning_id, r.responded_unix_ms, r.responder, r.action, r.signed, r.sent_at])
+
+    def warning_responses(self, warning_id: str | None = None) -> list[StoredResponse]:
+        sql, params = "SELECT * FROM warning_responses", []
+        if warning_id is not None:
+            sql, params = sql + " WHERE warning_id = ?", [warning_id]
+        rows = self._all(sql + " ORDER BY warning_id, responded_unix_ms", params)
+        return [StoredResponse(r[0], r[1], r[2], r[3], bytes(r[4]), r[5]) for r in rows]
+
+    def set_response_sent(self, warning_id: str, responded_unix_ms: int, at: str) -> None:
+        self._run("UPDATE warning_responses SET sent_at = ? WHERE warning_id = ? AND "
+                  "responded_unix_ms = ?", [at, warning_id, responded_unix_ms])
+
+
+def _warning(row: tuple) -> StoredWarning:
+    values = list(row)
+    values[7] = bytes(values[7])
+    return StoredWarning(*values)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from aggregator.estimates import Interval, ratio, total
+from aggregator.estimates import Interval, combine, ratio, total, z_value
 from protos.catalogue import Catalogue, CatalogueError, Label, load
 from protos.errors import GuanaiError
 from protos.tomlfile import read_toml
@@ -61,6 +61,7 @@ class Figures:
     variances: dict[str, float]
     members: int
     missing: int
+    schools: int = 0  # school reports behind the figures
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,25 @@ def judge(rule: WarningRule, figures: Figures) -> Finding | None:
                          rule.confidence)
     beyond = interval.above if rule.direction == "above" else interval.below
     fires = not math.isnan(interval.value) and beyond(rule.threshold)
+    if rule.kind == "ratio" and fires:
+        fires = _beyond_at_threshold(rule, figures)
     return Finding(rule, figures.region, interval, fires)
+
+
+def _beyond_at_threshold(rule: WarningRule, figures: Figures) -> bool:
+    """The one-sided test at the threshold T: N − T·D beyond zero by z standard errors.
+
+    When the true ratio is T, N − T·D has mean 0 and a variance known from the declared noise
+    (shared cells included), so this bounds false warnings at (1 − confidence)/2 whatever the
+    denominator's size — where Fieller's set alone may not, when the denominator is barely
+    above its noise (e.g. a county's few disabled children).
+    """
+    cells = set(rule.numerator) | set(rule.denominator)
+    at_threshold = {c: rule.numerator.get(c, 0.0) - rule.threshold * rule.denominator.get(c, 0.0)
+                    for c in cells}
+    value, variance = combine(at_threshold, figures.values, figures.variances)
+    margin = z_value(rule.confidence) * math.sqrt(variance)
+    return value > margin if rule.direction == "above" else value < -margin
 
 
 def evaluate(rules: RuleSet, figures: Figures) -> list[Finding]:

@@ -10,6 +10,7 @@ import click
 from aggregator.cli import aggregator
 from guanai.demo import demo
 from guanai.plan import plan
+from guanai.query import query
 from inspector.cli import inspect
 from node.cli import node
 from protos.errors import GuanaiError
@@ -29,7 +30,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for group in (node, aggregator, inspect, synth, plan, demo):
+for group in (node, aggregator, inspect, synth, plan, query, demo):
     cli.add_command(group)
 
 

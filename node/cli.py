@@ -41,11 +41,13 @@ def init(db: Path, school_id: str, region: str, school_name: str) -> None:
 
 def _register() -> None:
     from node.cli_care import CARE_COMMANDS
+    from node.cli_credential import credential_command
     from node.cli_release import RELEASE_COMMANDS
     from node.cli_run import RUN_COMMANDS
     from node.cli_submit import SUBMIT_COMMANDS
 
-    for command in (*CARE_COMMANDS, *RELEASE_COMMANDS, *SUBMIT_COMMANDS, *RUN_COMMANDS):
+    for command in (*CARE_COMMANDS, *RELEASE_COMMANDS, *SUBMIT_COMMANDS, *RUN_COMMANDS,
+                    credential_command):
         node.add_command(command)
 
 

@@ -1,0 +1,279 @@
+"""Benchmark: precision and recall of the monitoring warnings at county level (docs/warnings.md).
+
+Synthetic provinces (`guanai synth`) are imported into real school nodes to get each school's
+true table. Then, many times over, every school's table is released as the node releases it
+under the default budget (ρ = 0.5 per half-year: discrete Gaussian noise from OpenDP at each
+DP group's scale, for the stages the school teaches), summed per county with the declared
+variances, and every rule is judged (aggregator/warning_rules.py). A warning is right when the
+county's true indicator (the rule's indicator on the true sums) is beyond the threshold.
+
+Three experiments:
+1. provinces with planted problem counties and schools: precision, recall for counties whose
+   true indicator is ≥ 20% beyond the threshold, detection of the planted counties;
+2. a province with no planted problem: the false-warning rate;
+3. the boundary: each county of (2) moved to exactly 20% beyond each rule's threshold (the
+   subtracted cells lowered, or the counted cells raised), noise from the county's declared
+   variances (Gaussian, as the sum of ≥ 30 schools' discrete Gaussians is): the recall the
+   target asks for, where it is hardest.
+
+    .venv/bin/python bench/warnings_precision.py [--counties 12] [--schools 40] [--rounds 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aggregator.warning_rules import Figures, judge, load_rules  # noqa: E402
+from node.importer import import_file  # noqa: E402
+from node.release import true_table  # noqa: E402
+from node.store import open_store, set_meta  # noqa: E402
+from privacy import dp  # noqa: E402
+from privacy.budget import BudgetPolicy  # noqa: E402
+from protos.catalogue import load  # noqa: E402
+from protos.periods import Period  # noqa: E402
+from protos.regions import school_stages  # noqa: E402
+from synth import province as synth_province  # noqa: E402
+from synth.files import IMPORT_ORDER  # noqa: E402
+
+CAT = load()
+PERIOD = Period.parse("2025-H1")
+TODAY = date(2025, 7, 1)
+RHO = BudgetPolicy().rho_half_year
+RULES = [r for r in load_rules().rules if r.kind != "missing"]
+CELLS = sorted({c for r in RULES for c in (*r.numerator, *r.denominator)},
+               key=lambda c: CAT.cell(c).index)
+INDEX = {c: i for i, c in enumerate(CELLS)}
+RULES_OF_PROBLEM = {"dropout": ("W01", "W02"), "no_talks": ("W03",), "few_postings": ("W04",),
+                    "low_tier": ("W05",), "no_placement": ("W06",), "no_mentor": ("W07",)}
+
+
+def province(counties: int, per_county: int, seed: int, problem_counties: int,
+             problem_schools: int, folder: Path):
+    """The plan and each county school's (county, true values of CELLS) via a real node."""
+    plan = synth_province.plan(counties, per_county, seed, PERIOD,
+                               problem_counties=problem_counties,
+                               problem_schools=problem_schools, university=False)
+    synth_province.write(plan, folder)
+    schools = []
+    for spec in plan.schools:
+        if spec.direct:
+            continue
+        db = open_store(folder / f"{spec.school_id}.db", create=True)
+        set_meta(db, "school_id", spec.school_id)
+        set_meta(db, "region_code", spec.county.code)
+        for kind in IMPORT_ORDER:
+            import_file(db, kind, folder / spec.county.code / spec.school_id / f"{kind}.csv",
+                        today=TODAY)
+        table = true_table(db, PERIOD, CAT, TODAY)
+        db.conn.close()
+        schools.append((spec.school_id, spec.county.code, [table[c] for c in CELLS]))
+    return plan, schools
+
+
+class Noise:
+    """Per-cell noise of every school as its release declares it, grouped by scale."""
+
+    def __init__(self, schools, counties: list[str]) -> None:
+        self.counties = counties
+        where = {c: i for i, c in enumerate(counties)}
+        self.truth = np.zeros((len(counties), len(CELLS)))
+        self.variance = np.zeros((len(counties), len(CELLS)))
+        by_scale: dict[float, list[tuple[int, int, int]]] = defaultdict(list)
+        for school_id, county, values in schools:
+            stages = frozenset(school_stages(school_id))
+            plan = dp.noise_plan(CAT, RHO, stages)
+            for cell, value in zip(CELLS, values, strict=True):
+                c = CAT.cell(cell)
+                self.truth[where[county], INDEX[cell]] += value
+                if c.public or not c.stages & stages:
+                    continue  # published exactly, or a structural zero: no noise
+                scale = plan[c.group].scale
+                by_scale[scale].append((where[county], INDEX[cell], value))
+                self.variance[where[county], INDEX[cell]] += scale**2
+        self.groups = [(scale, np.array([e[0] for e in entries]), np.array([e[1] for e in entries]),
+                        [e[2] for e in entries]) for scale, entries in by_scale.items()]
+
+    def release(self) -> np.ndarray:
+        """One round: the county sums of freshly released school values (OpenDP noise)."""
+        sums = np.zeros_like(self.truth)
+        for _scale, county_ix, cell_ix, values in self.groups:
+            noisy = dp.add_noise(values, _scale)
+            np.add.at(sums, (county_ix, cell_ix), noisy)
+        exact = self.truth.copy()
+        for _scale, county_ix, cell_ix, values in self.groups:
+            np.add.at(exact, (county_ix, cell_ix), -np.array(values, dtype=float))
+        return sums + exact  # public and closed cells exactly, the others noisy
+
+
+def figures(county: str, values: np.ndarray, variances: np.ndarray) -> Figures:
+    return Figures(county, "county", dict(zip(CELLS, map(float, values), strict=True)),
+                   dict(zip(CELLS, map(float, variances), strict=True)), 1, 0)
+
+
+def truth_of(rule, values: np.ndarray) -> float | None:
+    def side(combination):
+        return sum(k * values[INDEX[c]] for c, k in combination.items())
+    d = side(rule.denominator) if rule.kind == "ratio" else 1.0
+    return side(rule.numerator) / d if d else None
+
+
+def beyond(rule, value: float, margin: float = 0.0) -> bool:
+    if rule.direction == "above":
+        return value > rule.threshold * (1 + margin) - (1e-12 if margin else 0)
+    return value < rule.threshold * (1 - margin)
+
+
+def measure(noise: Noise, rounds: int, planted: dict[str, str]) -> dict:
+    """Fires per (rule, county) over the rounds, with each truth and interval width."""
+    fires: dict[tuple[str, str], int] = defaultdict(int)
+    widths: dict[str, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        sums = noise.release()
+        for ci, county in enumerate(noise.counties):
+            f = figures(county, sums[ci], noise.variance[ci])
+            for rule in RULES:
+                finding = judge(rule, f)
+                fires[(rule.id, county)] += finding.fires
+                if math.isfinite(finding.interval.high - finding.interval.low):
+                    widths[rule.id].append((finding.interval.high - finding.interval.low) / 2)
+    rows = []
+    for rule in RULES:
+        for ci, county in enumerate(noise.counties):
+            value = truth_of(rule, noise.truth[ci])
+            if value is None:
+                continue
+            rows.append({"rule": rule.id, "county": county, "truth": value,
+                         "beyond": beyond(rule, value), "clearly": beyond(rule, value, 0.2),
+                         "planted": rule.id in RULES_OF_PROBLEM.get(planted.get(county), ()),
+                         "rate": fires[(rule.id, county)] / rounds})
+    return {"rows": rows, "widths": {k: statistics.median(v) for k, v in widths.items()}}
+
+
+def boundary(noise: Noise, rounds: int, rng: random.Random) -> dict[str, float]:
+    """Recall when every county sits exactly 20% beyond each rule's threshold."""
+    recall = {}
+    for rule in RULES:
+        hits = total = 0
+        for ci, county in enumerate(noise.counties):
+            truth = noise.truth[ci].copy()
+            target = rule.threshold * 1.2
+            if not _move(rule, truth, target):
+                continue
+            sd = np.sqrt(noise.variance[ci])
+            for _ in range(rounds):
+                noisy = truth + np.array([rng.gauss(0.0, s) if s else 0.0 for s in sd])
+                hits += judge(rule, figures(county, noisy, noise.variance[ci])).fires
+                total += 1
+        recall[rule.id] = hits / total if total else math.nan
+    return recall
+
+
+def _move(rule, truth: np.ndarray, target: float) -> bool:
+    """Set the true cells so that the rule's indicator is ``target``; False if impossible."""
+    d = sum(k * truth[INDEX[c]] for c, k in rule.denominator.items())
+    if d <= 0:
+        return False
+    positive = [c for c, k in rule.numerator.items() if k > 0]
+    negative = [c for c, k in rule.numerator.items() if k < 0]
+    counted = sum(truth[INDEX[c]] for c in positive)
+    for c in negative:
+        truth[INDEX[c]] = 0.0
+    if negative and counted >= target * d:
+        truth[INDEX[negative[0]]] = counted - target * d  # fewer cared for
+        return True
+    if set(positive) & set(rule.denominator):
+        return False  # (A − B) / A with too few A: cannot be moved by raising A alone
+    for c in positive:
+        truth[INDEX[c]] = 0.0
+    truth[INDEX[positive[0]]] = target * d  # more counted (e.g. more dropouts)
+    return True
+
+
+def report(title: str, results: list[dict]) -> None:
+    rows = [r for result in results for r in result["rows"]]
+    fired = sum(r["rate"] for r in rows)
+    right = sum(r["rate"] for r in rows if r["beyond"])
+    clearly = [r for r in rows if r["clearly"]]
+    not_beyond = [r for r in rows if not r["beyond"]]
+    planted = [r for r in rows if r["planted"]]
+    print(f"\n## {title}")
+    print(f"(rule, county) judgements per round: {len(rows)}; truly beyond the threshold: "
+          f"{sum(r['beyond'] for r in rows)}, of which ≥ 20% beyond: {len(clearly)}; "
+          f"planted: {len(planted)}")
+    print(f"precision (fired and truly beyond / fired): "
+          f"{right / fired:.4f}" if fired else "precision: no warning fired")
+    if clearly:
+        print(f"recall, counties ≥ 20% beyond: {statistics.mean(r['rate'] for r in clearly):.4f}")
+    if planted:
+        print(f"recall, planted problem counties: "
+              f"{statistics.mean(r['rate'] for r in planted):.4f}")
+    if not_beyond:
+        worst = max(not_beyond, key=lambda r: r["rate"])
+        print(f"false-warning rate (fired, truly not beyond / such judgements): "
+              f"{statistics.mean(r['rate'] for r in not_beyond):.5f}; worst single county "
+              f"{worst['rate']:.4f} ({worst['rule']} {worst['county']}, truth {worst['truth']:.4f})")
+    print("| rule | threshold | ≥20% beyond: n, recall | beyond <20%: n, detected | not beyond: n, "
+          "false rate | median ±half-width | found 90% of the time from |")
+    print("|---|---|---|---|---|---|---|")
+    for rule in RULES:
+        mine = [r for r in rows if r["rule"] == rule.id]
+        groups = ([r for r in mine if r["clearly"]],
+                  [r for r in mine if r["beyond"] and not r["clearly"]],
+                  [r for r in mine if not r["beyond"]])
+        cells = [f"{len(g)}, {statistics.mean(r['rate'] for r in g):.3f}" if g else "0, —"
+                 for g in groups]
+        width = statistics.median(result["widths"][rule.id] for result in results
+                                  if rule.id in result["widths"])
+        # recall 90% needs the estimate 1.28 sd beyond the interval's edge: T + (1.96 + 1.28) sd
+        print(f"| {rule.id} | {rule.threshold:g} | {' | '.join(cells)} | ±{width:.4f} | "
+              f"{rule.threshold + width * (1.96 + 1.28) / 1.96:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counties", type=int, default=12)
+    parser.add_argument("--schools", type=int, default=40, help="schools per county")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--provinces", type=int, default=2, help="with planted problems")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    rng = random.Random(2025)
+    print(f"default budget ρ = {RHO} per half-year; {args.counties} counties × {args.schools} "
+          f"schools per province; {args.rounds} releases per province")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(args.provinces):
+            plan, schools = province(args.counties, args.schools, 100 + n, args.counties // 2,
+                                     args.counties, Path(tmp) / f"p{n}")
+            noise = Noise(schools, [c.code for c in plan.counties])
+            students = sum(s.students for s in plan.schools if not s.direct)
+            print(f"province {n + 1}: {len(schools)} county schools, {students} students, "
+                  f"planted counties {plan.county_problems}, {len(plan.school_problems)} "
+                  f"planted schools")
+            results.append(measure(noise, args.rounds, plan.county_problems))
+        report("Provinces with planted problems", results)
+        plan, schools = province(args.counties, args.schools, 999, 0, 0, Path(tmp) / "clean")
+        clean = Noise(schools, [c.code for c in plan.counties])
+        report("A province with no planted problem", [measure(clean, args.rounds, {})])
+        print("\n## Counties exactly 20% beyond the threshold (the target's boundary)")
+        for rule_id, recall in boundary(clean, args.rounds, rng).items():
+            print(f"{rule_id}: recall {recall:.3f}")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

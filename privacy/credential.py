@@ -1,0 +1,106 @@
+"""Credentials for queries: short-lived tokens signed with Ed25519 (docs/query.md §2).
+
+A credential says who may ask (a post, never a student), in which role (staff of a region, or
+a school asking about itself), about which region, until when. Its issuer signs
+``CREDENTIAL_CONTEXT || credential`` — a context of its own, so that a credential can never
+pass for a report, a receipt or a warning. Whether the signer is one the aggregator trusts
+for that role and region is decided by the aggregator (aggregator/access.py), not here.
+
+On disk and on the command line a credential is one line of text: ``guanai-credential-v1:``
+followed by the base64 of the SignedCredential bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf.message import DecodeError
+from nacl.signing import SigningKey
+
+from privacy.envelope import BadSignature, sign_with_context, verify_with_context
+from protos.errors import GuanaiError
+from protos.query_pb2 import Credential, SignedCredential
+
+CREDENTIAL_CONTEXT = b"guanai.v1.credential\x00"
+ROLES = ("staff", "school")
+TEXT_PREFIX = "guanai-credential-v1:"
+LONGEST = timedelta(days=366)
+
+
+class CredentialError(GuanaiError):
+    """A credential that is malformed, forged or expired."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A verified credential: what its holder may ask, and who signed it."""
+
+    issuer: str
+    role: str
+    region: str
+    subject: str
+    expires: datetime
+    signer_key: bytes
+
+
+def issue(key: SigningKey, issuer: str, role: str, region: str, subject: str,
+          valid_for: timedelta, now: datetime | None = None) -> bytes:
+    """A SignedCredential (bytes) granting ``role`` over ``region`` for ``valid_for``."""
+    if role not in ROLES:
+        raise CredentialError(f"角色错误 role must be one of {ROLES}, not {role!r}")
+    if not timedelta(0) < valid_for <= LONGEST:
+        raise CredentialError("有效期错误 a credential is valid for 1 to 366 days")
+    now = now or datetime.now(UTC)
+    credential = Credential(
+        issuer=issuer, role=role, region=region, subject=subject,
+        issued_unix=int(now.timestamp()), expires_unix=int((now + valid_for).timestamp()),
+        nonce=os.urandom(16),
+    ).SerializeToString()
+    return SignedCredential(
+        credential=credential, signature=sign_with_context(CREDENTIAL_CONTEXT, credential, key),
+        signer_key=bytes(key.verify_key),
+    ).SerializeToString()
+
+
+def verify(token: bytes, now: datetime | None = None) -> Grant:
+    """The grant of a well-formed, correctly signed, unexpired credential."""
+    try:
+        signed = SignedCredential.FromString(token)
+        credential = Credential.FromString(signed.credential)
+    except DecodeError:
+        raise CredentialError("凭据格式错误 malformed credential") from None
+    if len(signed.signer_key) != 32 or len(signed.signature) != 64:
+        raise CredentialError("凭据格式错误 malformed credential: bad key or signature size")
+    try:
+        verify_with_context(CREDENTIAL_CONTEXT, signed.credential, signed.signature,
+                            signed.signer_key)
+    except BadSignature:
+        raise CredentialError("凭据签名无效 the credential's signature does not verify") from None
+    if credential.role not in ROLES:
+        raise CredentialError(f"角色错误 unknown role {credential.role!r}")
+    expires = datetime.fromtimestamp(credential.expires_unix, UTC)
+    if (now or datetime.now(UTC)) >= expires:
+        raise CredentialError(f"凭据已过期 the credential expired at {expires.isoformat()}; "
+                              "ask for a new one")
+    return Grant(credential.issuer, credential.role, credential.region, credential.subject,
+                 expires, bytes(signed.signer_key))
+
+
+def to_text(token: bytes) -> str:
+    return TEXT_PREFIX + base64.b64encode(token).decode("ascii")
+
+
+def from_text(text: str) -> bytes:
+    text = text.strip()
+    if not text.startswith(TEXT_PREFIX):
+        raise CredentialError(
+            f"凭据文件错误 not a credential: expected a line starting with {TEXT_PREFIX} "
+            "(written by `guanai aggregator credential` or `guanai node credential`)")
+    try:
+        return base64.b64decode(text.removeprefix(TEXT_PREFIX), validate=True)
+    except binascii.Error:
+        raise CredentialError("凭据文件错误 the credential is not valid base64") from None

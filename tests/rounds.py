@@ -1,0 +1,90 @@
+"""A province, its counties and their schools serving on loopback, with reports of chosen values.
+
+For the query and warning tests: each school's report is a valid catalogue-v1 report whose
+cells named in the test hold the values given (the others hold small filler values), and
+whose declared noise variance is ``variance`` per noisy cell.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+from nacl.signing import SigningKey
+
+from aggregator.client import Backoff
+from aggregator.rollup import make_rollup, send_rollup
+from aggregator.store import Store
+from privacy import credential
+from protos.aggregator_pb2_grpc import AggregatorStub
+from protos.catalogue import load
+from protos.periods import Period
+from tests.federation import Aggregator, make_report, school_identity, sealed
+
+CAT = load()
+H1 = Period.parse("2025-H1")
+FAST = dict(attempts=5, backoff=Backoff(initial=0.05, maximum=0.2), timeout=10)
+
+
+class Round:
+    """``layout``: county code → its school ids; ``direct``: (school id, county) pairs that
+    report straight to the province."""
+
+    def __init__(self, folder: Path, layout: dict[str, list[str]],
+                 direct: tuple[tuple[str, str], ...] = ()) -> None:
+        self.province = Aggregator(folder, "610000", "province")
+        self.province.start()
+        self.counties = {code: Aggregator(folder, code, "county", "610000") for code in layout}
+        self.keys: dict[str, SigningKey] = {}
+        self.home: dict[str, tuple[str, Aggregator]] = {}
+        for code, county in self.counties.items():
+            county.start()
+            county.set_parent(self.province)
+            self.province.enrol(county.identity())
+            for school_id in layout[code]:
+                self._enrol(school_id, code, county)
+        for school_id, region in direct:
+            self._enrol(school_id, region, self.province)
+
+    def _enrol(self, school_id: str, region: str, parent: Aggregator) -> None:
+        key = SigningKey.generate()
+        self.keys[school_id] = key
+        self.home[school_id] = (region, parent)
+        parent.enrol(school_identity(school_id, region, key))
+
+    def submit(self, school_id: str, cells: dict[str, int], period: Period = H1,
+               revision: int = 1, variance: float = 9.0) -> None:
+        region, parent = self.home[school_id]
+        report = make_report(school_id, region, parent.settings.region, period.code, revision)
+        for cell, value in cells.items():
+            report.values[CAT.cell(cell).index] = value
+        report.noise_variance[:] = [variance if v else 0.0 for v in report.noise_variance]
+        for group in report.noise:
+            group.scale = math.sqrt(variance)
+        with grpc.insecure_channel(parent.running.address) as channel:
+            AggregatorStub(channel).Submit(sealed(report, self.keys[school_id], parent),
+                                           timeout=10)
+
+    def roll_up(self, period: Period = H1) -> None:
+        for county in self.counties.values():
+            store = Store(county.db)
+            try:
+                made, _ = make_rollup(store, county.settings, period)
+                send_rollup(store, county.settings, self.province.identity(), made, **FAST)
+            finally:
+                store.close()
+
+    def staff(self, at: Aggregator, region: str, days: float = 1.0) -> bytes:
+        """A staff credential issued by ``at`` for ``region``."""
+        return credential.issue(at.settings.signing_key, at.settings.region, "staff", region,
+                                "staff-1", timedelta(days=days))
+
+    def school(self, school_id: str) -> bytes:
+        return credential.issue(self.keys[school_id], school_id, "school", school_id, "aid-office",
+                                timedelta(days=1))
+
+    def stop(self) -> None:
+        for aggregator in (*self.counties.values(), self.province):
+            aggregator.stop()
