@@ -1,43 +1,109 @@
-"""The node's configuration file (TOML). Only what differs from the defaults needs writing.
+"""The node's configuration file (TOML), checked key by key at start (docs/configuration.md).
+
+Only what differs from the defaults needs writing; every command line option still wins over
+the file. The signing key is a file beside the store (``<db>.signing.key``), never inline.
+
+    [node]
+    db = "/var/lib/guanai/node.db"
 
     [budget]
     rho_half_year = 0.5   # ρ (zCDP) of a half-year table
     rho_annual = 0.25     # ρ of the annual table
     annual_cap = 2.0      # ρ per student population per year
     delta = 1e-6          # δ for reporting the (ε, δ) equivalent
+
+    [catalogue]
+    version = "v1"        # the catalogue the node releases with
+
+    [submit]
+    attempts = 10         # give up after so many attempts (default: keep trying)
+
+    [log]
+    format = "json"
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy.budget import BudgetPolicy
+from protos import catalogue, configspec
+from protos.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check, defaults
 from protos.errors import GuanaiError
 from protos.tomlfile import read_toml
 
+__all__ = ["ConfigError", "NodeConfig", "SPEC", "load_config", "config_option"]
 
-class ConfigError(GuanaiError):
-    """A configuration file that is missing, unreadable or has a bad key."""
+_RHO = "ρ (zCDP) of a {} table."
+SPEC: Spec = {
+    "node": {
+        "db": Key("path", "The school's store (SQLite); its signing key is <db>.signing.key."),
+    },
+    "budget": {
+        "rho_half_year": Key("number", _RHO.format("half-year"), 0.5, minimum=0),
+        "rho_annual": Key("number", _RHO.format("annual"), 0.25, minimum=0),
+        "annual_cap": Key("number", "ρ per student population per year.", 2.0, minimum=0),
+        "delta": Key("number", "δ for the (ε, δ) equivalent reported.", 1e-6, minimum=0),
+    },
+    "catalogue": {
+        "version": Key("string", "Catalogue version of the released table (目录版本).",
+                       catalogue.LATEST_VERSION),
+        "directory": Key("path", "A folder of further catalogue files (<version>.toml)."),
+    },
+    "submit": {
+        "attempts": Key("integer", "Give up after so many attempts (absent: keep trying).",
+                        minimum=1),
+        "backoff": Key("number", "Seconds before the first retry; doubles each time.", 1.0,
+                       minimum=0),
+        "max_backoff": Key("number", "Longest pause between retries, in seconds.", 300.0,
+                           minimum=0),
+        "timeout": Key("number", "Deadline of each attempt, in seconds.", 60.0, minimum=0.1),
+        "client_cert": Key("path", "Client certificate (PEM), for a parent requiring mTLS."),
+        "client_key": Key("path", "Its private key (PEM), mode 0600."),
+    },
+    "log": LOG_SECTION,
+}
 
 
 @dataclass(frozen=True)
 class NodeConfig:
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
+    checked: Checked = field(default_factory=lambda: defaults(SPEC))
+
+    @property
+    def catalogue_version(self) -> str:
+        return self.checked["catalogue.version"]
+
+    def default_map(self) -> dict:
+        """The file's values as defaults of the ``guanai node`` options they stand for."""
+        submit = {k: v for k, v in self.checked.values["submit"].items() if v is not None}
+        mapping: dict = {"submit": {k: str(v) if isinstance(v, Path) else v
+                                    for k, v in submit.items()}}
+        if self.checked.source is not None:
+            mapping["release"] = {"config": str(self.checked.source)}
+        if self.checked["node.db"] is not None:
+            mapping["db"] = str(self.checked["node.db"])
+        return mapping
 
 
 def load_config(path: Path | None) -> NodeConfig:
     if path is None:
         return NodeConfig()
-    raw = read_toml(path, ConfigError, "configuration file")
-    unknown = set(raw) - {"budget"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}; allowed: [budget]")
-    budget = raw.get("budget", {})
-    allowed = {f.name for f in fields(BudgetPolicy)}
-    bad = set(budget) - allowed
-    if bad:
-        raise ConfigError(f"{path}: unknown key(s) budget.{sorted(bad)}; allowed: {sorted(allowed)}")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in budget.values()):
-        raise ConfigError(f"{path}: every budget key takes a number")
-    return NodeConfig(budget=BudgetPolicy(**{k: float(v) for k, v in budget.items()}))
+    checked = check(read_toml(path, ConfigError, "configuration file"), SPEC, Path(path))
+    if (checked["submit.client_cert"] is None) != (checked["submit.client_key"] is None):
+        raise ConfigError(f"{path}: submit.client_cert and submit.client_key go together")
+    try:
+        if checked["catalogue.directory"] is not None:
+            catalogue.add_directory(checked["catalogue.directory"])
+        catalogue.load(checked["catalogue.version"])
+        budget = BudgetPolicy(**checked.values["budget"])
+    except GuanaiError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return NodeConfig(budget=budget, checked=checked)
+
+
+def config_option(envvar: str = "GUANAI_NODE_CONFIG") -> Callable:
+    """``guanai node --config FILE``: the file's values become the options' defaults."""
+    return configspec.config_option(envvar, load_config)
