@@ -23,8 +23,10 @@ from grpc_reflection.v1alpha import reflection
 
 from aggregator import config
 from aggregator.accept import accept
+from aggregator.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.committer import Committer
 from aggregator.log import TransparencyLog
+from aggregator.metrics import Metrics, MetricsServer
 from aggregator.service import AggregatorService
 from aggregator.store import Store
 from protos import aggregator_pb2, aggregator_pb2_grpc
@@ -60,7 +62,8 @@ class RunningAggregator:
     """A started server; ``stop`` it (gracefully) when done."""
 
     def __init__(self, server: grpc.Server, port: int, host: str, settings: config.Settings,
-                 store: Store, committer: Committer, health_servicer: health.HealthServicer) -> None:
+                 store: Store, committer: Committer, health_servicer: health.HealthServicer,
+                 metrics: MetricsServer | None = None) -> None:
         self._server = server
         self.port = port
         self.address = f"{host}:{port}"
@@ -68,6 +71,8 @@ class RunningAggregator:
         self._store = store
         self._committer = committer
         self._health = health_servicer
+        self._metrics = metrics
+        self.metrics_port = metrics.port if metrics else None
         self._stopped = False
 
     def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
@@ -76,6 +81,8 @@ class RunningAggregator:
         self._stopped = True
         self._health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+        if self._metrics is not None:
+            self._metrics.stop()
         self._committer.close()
         self._store.close()
         logger.info("aggregator %s stopped", self.settings.region)
@@ -86,8 +93,12 @@ class RunningAggregator:
 
 def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-          workers: int = DEFAULT_WORKERS) -> RunningAggregator:
-    """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port."""
+          workers: int = DEFAULT_WORKERS, catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> RunningAggregator:
+    """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
+
+    With ``metrics_listen`` (host:port), counters are served there in the Prometheus format.
+    """
     store = Store(db)
     try:
         settings = config.load(store)
@@ -96,15 +107,17 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         store.close()
         raise
     committer = Committer(partial(accept, store, log, settings))
+    metrics = Metrics(store, lambda: log.size)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        interceptors=[metrics.interceptor()],
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ],
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer), server)
+        AggregatorService(settings, store, log, committer, catalogues), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -116,20 +129,29 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         committer.close()
         store.close()
         raise config.ConfigError(f"无法监听 cannot listen on {listen}: address in use or invalid")
+    try:
+        exporter = MetricsServer(metrics, metrics_listen) if metrics_listen else None
+    except OSError as exc:
+        committer.close()
+        store.close()
+        raise config.ConfigError(
+            f"无法监听 cannot serve metrics on {metrics_listen}: {exc.strerror}") from None
     server.start()
     for service in ("", SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")
     return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
-                             health_servicer)
+                             health_servicer, exporter)
 
 
 def serve(db: Path, listen: str, tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-          grace: float = DEFAULT_GRACE_SECONDS) -> None:
+          grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully."""
-    running = start(db, listen, tls, max_message_bytes)
+    running = start(db, listen, tls, max_message_bytes, catalogues=catalogues,
+                    metrics_listen=metrics_listen)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
