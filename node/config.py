@@ -24,7 +24,8 @@ the file. The signing key is a file beside the store (``<db>.signing.key``), nev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,19 +89,28 @@ class NodeConfig:
         return mapping
 
 
+@contextmanager
+def _about(path: Path, key: str) -> Iterator[None]:
+    """Any GuanaiError inside becomes a ConfigError naming the file and the key."""
+    try:
+        yield
+    except GuanaiError as exc:
+        raise ConfigError(f"{path}: {key}: {exc}") from None
+
+
 def load_config(path: Path | None) -> NodeConfig:
     if path is None:
         return NodeConfig()
     checked = check(read_toml(path, ConfigError, "configuration file"), SPEC, Path(path))
     if (checked["submit.client_cert"] is None) != (checked["submit.client_key"] is None):
         raise ConfigError(f"{path}: submit.client_cert and submit.client_key go together")
-    try:
+    with _about(path, "catalogue.directory"):
         if checked["catalogue.directory"] is not None:
             catalogue.add_directory(checked["catalogue.directory"])
+    with _about(path, "catalogue.version"):
         catalogue.load(checked["catalogue.version"])
+    with _about(path, "budget"):
         budget = BudgetPolicy(**checked.values["budget"])
-    except GuanaiError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
     return NodeConfig(budget=budget, checked=checked)
 
 
