@@ -8,10 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench protos clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml deploy/install.sh
+	PYTHON=$(PYTHON) sh deploy/install.sh --dev $(VENV)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from aggregator import config, decisions, enrolment, keyring, server, staff
+from aggregator.catalogues import CataloguePolicy
 from aggregator.cli_calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.cli_staff import STAFF_COMMANDS
 from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
+from aggregator.configfile import config_option
 from aggregator.export import export_bundle
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
 from aggregator.store import Store
@@ -29,6 +31,7 @@ DEFAULT_DB = "guanai-aggregator.db"
 @click.option("--db", envvar="GUANAI_AGGREGATOR_DB", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="The aggregator's store (SQLite); also $GUANAI_AGGREGATOR_DB.")
+@config_option()
 @click.pass_context
 def aggregator(ctx: click.Context, db: Path) -> None:
     """汇总节点 Aggregator (county 县区, city 市, province 省)."""
@@ -154,15 +157,36 @@ def parent_command(db: Path, export: Path) -> None:
               show_default=True, help="Largest request accepted (RESOURCE_EXHAUSTED beyond).")
 @click.option("--grace", type=click.FloatRange(min=0), default=server.DEFAULT_GRACE_SECONDS,
               show_default=True, help="Seconds to finish submissions in flight when stopping.")
+@click.option("--metrics-listen", help="host:port serving GET /metrics (Prometheus text format).")
+@click.option("--accept-catalogue", "accept", multiple=True,
+              help="A catalogue version accepted (repeatable; default: every version known).")
+@click.option("--accept-until", "until", multiple=True, metavar="VERSION=YYYY-MM-DD",
+              help="Last day a version is accepted: the end of its transition (repeatable).")
+@config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
-          tls_client_ca: Path | None, max_message_mb: float, grace: float) -> None:
+          tls_client_ca: Path | None, max_message_mb: float, grace: float,
+          metrics_listen: str | None, accept: tuple[str, ...], until: tuple[str, ...]) -> None:
     """服务 Serve gRPC until SIGTERM or Ctrl-C (then stop gracefully)."""
     if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
         raise click.UsageError("--tls-cert and --tls-key go together; --tls-client-ca needs them")
     tls = server.Tls.from_files(tls_cert, tls_key, tls_client_ca) if tls_cert else None
+    catalogues = CataloguePolicy(accept or None, _last_days(until))
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace)
+    server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace,
+                 catalogues=catalogues, metrics_listen=metrics_listen)
+
+
+def _last_days(until: tuple[str, ...]) -> dict[str, date]:
+    days = {}
+    for item in until:
+        version, _, day = item.partition("=")
+        try:
+            days[version.strip()] = date.fromisoformat(day.strip())
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not VERSION=YYYY-MM-DD",
+                                     param_hint="--accept-until") from None
+    return days
 
 
 @aggregator.command()

@@ -53,7 +53,14 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     reports = [parse_signed(s.signed)[1] for s in held]
     versions = {r.catalogue_version for r in reports}
     if len(versions) != 1:
-        raise RollupError(f"目录版本不一 members used different catalogue versions: {sorted(versions)}")
+        by_version = {v: [r.sender_id for r in reports if r.catalogue_version == v]
+                      for v in sorted(versions)}
+        raise RollupError(
+            "目录版本不一 members' latest reports use different catalogue versions, which are "
+            "never summed together: " + "; ".join(f"{v}: {', '.join(s)}" for v, s in
+                                                   by_version.items())
+            + ". Ask the members on the old version to release a correction with the new one "
+            "(`guanai node release --correction --catalogue VERSION`), then roll up again")
     members = [Member(sender_id=s.sender_id, revision=s.revision, report_sha256=s.report_sha256,
                       log_index=s.log_index,
                       timeliness=member_timeliness(store, s.sender_id, period.code) or "")

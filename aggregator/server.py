@@ -22,9 +22,11 @@ from grpc_reflection.v1alpha import reflection
 
 from aggregator import config
 from aggregator.accept import accept
+from aggregator.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.committer import Committer
 from aggregator.log import TransparencyLog
 from aggregator.members_service import MembersService
+from aggregator.metrics import Metrics, MetricsServer
 from aggregator.query_service import QueryService
 from aggregator.service import AggregatorService
 from aggregator.store import Store
@@ -72,7 +74,8 @@ class RunningAggregator:
     """A started server; ``stop`` it (gracefully) when done."""
 
     def __init__(self, server: grpc.Server, port: int, host: str, settings: config.Settings,
-                 store: Store, committer: Committer, health_servicer: health.HealthServicer) -> None:
+                 store: Store, committer: Committer, health_servicer: health.HealthServicer,
+                 metrics: MetricsServer | None = None) -> None:
         self._server = server
         self.port = port
         self.address = f"{host}:{port}"
@@ -80,6 +83,8 @@ class RunningAggregator:
         self._store = store
         self._committer = committer
         self._health = health_servicer
+        self._metrics = metrics
+        self.metrics_port = metrics.port if metrics else None
         self._stopped = False
 
     def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
@@ -88,6 +93,8 @@ class RunningAggregator:
         self._stopped = True
         self._health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+        if self._metrics is not None:
+            self._metrics.stop()
         self._committer.close()
         self._store.close()
         logger.info("aggregator %s stopped", self.settings.region)
@@ -98,10 +105,13 @@ class RunningAggregator:
 
 def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-          workers: int = DEFAULT_WORKERS, clock: Clock | None = None) -> RunningAggregator:
+          workers: int = DEFAULT_WORKERS, clock: Clock | None = None,
+          catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> RunningAggregator:
     """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
 
-    ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one).
+    ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one);
+    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format.
     """
     clock = clock or SystemClock()
     store = Store(db)
@@ -112,15 +122,17 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         store.close()
         raise
     committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
+    metrics = Metrics(store, lambda: log.size)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        interceptors=[metrics.interceptor()],
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
         ],
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer, clock), server)
+        AggregatorService(settings, store, log, committer, clock, catalogues), server)
     members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
     query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
     query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
@@ -136,20 +148,29 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         committer.close()
         store.close()
         raise config.ConfigError(f"无法监听 cannot listen on {listen}: address in use or invalid")
+    try:
+        exporter = MetricsServer(metrics, metrics_listen) if metrics_listen else None
+    except OSError as exc:
+        committer.close()
+        store.close()
+        raise config.ConfigError(
+            f"无法监听 cannot serve metrics on {metrics_listen}: {exc.strerror}") from None
     server.start()
     for service in ("", SERVICE_NAME, MEMBERS_SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")
     return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
-                             health_servicer)
+                             health_servicer, exporter)
 
 
 def serve(db: Path, listen: str, tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-          grace: float = DEFAULT_GRACE_SECONDS) -> None:
+          grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully."""
-    running = start(db, listen, tls, max_message_bytes)
+    running = start(db, listen, tls, max_message_bytes, catalogues=catalogues,
+                    metrics_listen=metrics_listen)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

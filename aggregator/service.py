@@ -11,6 +11,7 @@ import logging
 
 import grpc
 
+from aggregator.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.checks import Rejected
 from aggregator.committer import Committer
 from aggregator.config import Settings
@@ -28,16 +29,21 @@ logger = logging.getLogger(__name__)
 
 class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
     def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
-                 committer: Committer, clock: Clock | None = None) -> None:
+                 committer: Committer, clock: Clock | None = None,
+                 catalogues: CataloguePolicy = ACCEPT_ALL) -> None:
         self._settings = settings
         self._store = store
         self._log = log
         self._committer = committer
         self._clock = clock or SystemClock()
+        self._catalogues = catalogues
 
     def _open(self, submission: pb.Submission) -> Opened:
-        return open_submission(submission, self._settings.sealing_keys, self._settings.region,
-                               local_date(self._clock.now()))
+        today = local_date(self._clock.now())
+        opened = open_submission(submission, self._settings.sealing_keys, self._settings.region,
+                                 today)
+        self._catalogues.check(opened.report.catalogue_version, today)
+        return opened
 
     def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
         try:

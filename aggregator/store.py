@@ -448,6 +448,10 @@ class Store:
             " AND t.period = s.period) ORDER BY sender_id", [period])
         return [_submission(row) for row in rows]
 
+    def periods(self) -> list[str]:
+        """Every period some member submitted for."""
+        return [row[0] for row in self._all("SELECT DISTINCT period FROM submissions ORDER BY 1")]
+
     def forwarded(self, log_index: int) -> list[Forwarded]:
         rows = self._all("SELECT report_sha256, sender_id, period, revision, signed FROM forwarded"
                          " WHERE log_index = ? ORDER BY sender_id, revision", [log_index])

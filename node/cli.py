@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from node.config import config_option
 from node.membership import init_school, key_path
 
 DEFAULT_DB = "guanai-node.db"
@@ -20,6 +21,7 @@ DEFAULT_DB = "guanai-node.db"
     type=click.Path(dir_okay=False, path_type=Path),
     help="The school's local store (SQLite); also $GUANAI_NODE_DB.",
 )
+@config_option()
 @click.pass_context
 def node(ctx: click.Context, db: Path) -> None:
     """学校节点 School node: records stay here; only DP tables leave."""

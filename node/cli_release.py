@@ -34,15 +34,19 @@ period_option = click.option(
               "else the school's county).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
               envvar="GUANAI_NODE_CONFIG", help="Node configuration (TOML), for the budget.")
+@click.option("--catalogue", "version", help="Catalogue version (目录版本) of the table "
+              "(default: the configuration's catalogue.version, else the latest shipped).")
 @click.pass_obj
 def release(db: Path, period: Period, correction: bool, recipient: str | None,
-            config: Path | None) -> None:
+            config: Path | None, version: str | None) -> None:
     """发布 Release the period's table with differential privacy (stored once)."""
     store = open_store(db)
-    policy = load_config(config).budget
+    settings = load_config(config)
+    policy = settings.budget
     recipient = recipient or get_meta(store, "parent_id") or get_meta(store, "region_code") or ""
     before = latest_release(store, period)
-    stored = release_period(store, period, recipient, policy, correction=correction)
+    stored = release_period(store, period, recipient, policy, correction=correction,
+                            catalogue=load(version or settings.catalogue_version))
     report = stored.report
     if before and before.revision == stored.revision:
         click.echo(f"已发布 already released: {period} revision {stored.revision} "

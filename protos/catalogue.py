@@ -295,11 +295,36 @@ def parse(text: str) -> Catalogue:
     return Catalogue(**{**catalogue.__dict__, "rules": rules})
 
 
+_directories: list[Path] = [CATALOGUE_DIR]
+
+
+def add_directory(path: Path) -> None:
+    """Also find catalogue versions in ``path``: one rolled out before the software ships it.
+
+    A version shipped with guanai is always read from ``protos/catalogue/``: a file of the
+    same name elsewhere never replaces it.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CatalogueError(f"目录文件夹不存在 no catalogue folder at {path}")
+    if path not in _directories:
+        _directories.append(path)
+        load.cache_clear()
+
+
+def known_versions() -> list[str]:
+    return sorted({p.stem for folder in _directories for p in folder.glob("*.toml")})
+
+
 @cache
 def load(version: str = LATEST_VERSION) -> Catalogue:
-    """The catalogue of a given version, as shipped in ``protos/catalogue/``."""
-    path = CATALOGUE_DIR / f"{version}.toml"
-    if not path.is_file() or "/" in version:
-        known = ", ".join(sorted(p.stem for p in CATALOGUE_DIR.glob("*.toml")))
-        raise CatalogueError(f"unknown catalogue version {version!r} (known: {known})")
-    return parse(path.read_text(encoding="utf-8"))
+    """The catalogue of a given version, as shipped in ``protos/catalogue/`` or added."""
+    found = ([] if "/" in version or "\\" in version
+             else [f / f"{version}.toml" for f in _directories if (f / f"{version}.toml").is_file()])
+    if not found:
+        raise CatalogueError(f"unknown catalogue version {version!r} "
+                             f"(known: {', '.join(known_versions())})")
+    catalogue = parse(found[0].read_text(encoding="utf-8"))
+    if catalogue.version != version:
+        raise CatalogueError(f"{found[0]} declares version {catalogue.version!r}, not {version!r}")
+    return catalogue
