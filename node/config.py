@@ -105,7 +105,8 @@ class NodeConfig:
         mapping: dict = {"submit": {k: str(v) if isinstance(v, Path) else v
                                     for k, v in submit.items()}}
         if self.checked.source is not None:
-            mapping["release"] = {"config": str(self.checked.source)}
+            for command in ("release", "run"):
+                mapping[command] = {"config": str(self.checked.source)}
         if self.checked["node.db"] is not None:
             mapping["db"] = str(self.checked["node.db"])
         return mapping

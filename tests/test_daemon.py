@@ -135,3 +135,17 @@ def test_guanai_node_run_is_a_service_that_stops_cleanly_on_sigterm(tmp_path):
     assert "schedule running" in log and "schedule stopped" in log
     assert "no parent aggregator" in log  # said, not crashed on
     assert out == b""
+
+
+def test_the_node_groups_configuration_file_reaches_run(tmp_path):
+    from click.testing import CliRunner
+
+    from guanai.cli import cli
+
+    school = School(tmp_path / "school.db")
+    path = tmp_path / "node.toml"
+    path.write_text("[schedule]\nwarn_days = 5\nwindow_days = 10\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["node", "--db", str(school.path), "--config", str(path),
+                                      "run"])
+    assert result.exit_code != 0
+    assert "schedule.window_days cannot exceed" in str(result.exception or result.output)
