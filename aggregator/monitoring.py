@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from aggregator.config import Settings
 from aggregator.holdings import Holdings, level_of
 from aggregator.notices import read_warning, sign_warning
 from aggregator.store import Store, StoredWarning
+from aggregator.timeliness import deadlines
 from aggregator.warning_rules import Finding, RuleSet, judge, load_rules
+from protos.deadlines import local_date
 from protos.periods import Period
 from protos.query_pb2 import Warning
 
@@ -73,6 +75,8 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
     rules = rules or load_rules()
     today = today or date.today()
     holdings = Holdings(store, settings, period)
+    # this aggregator's deadline, which staff may move: 24:00 ends its last day
+    due = local_date(deadlines(store, period).due - timedelta(seconds=1))
     previous = previous_period(store, period)
     before = {(w.rule_id, w.region): w for w in store.warnings(settings.region, previous)
               if w.status != "resolved"} if previous else {}
@@ -80,7 +84,7 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
     now = datetime.now(UTC).isoformat(timespec="seconds")
     fresh: dict[str, tuple[Warning, str]] = {}
     for rule in rules.rules:
-        if rule.kind == "missing" and today <= period.due:
+        if rule.kind == "missing" and today <= due:
             continue
         for unit in sorted({u for lv in rule.levels for u in holdings.units(lv, settings.region)}):
             figures = holdings.figures(unit)

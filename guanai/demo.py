@@ -26,13 +26,18 @@ import click
 
 from aggregator import config, decisions, enrolment
 from aggregator.cli import status as status_command
+from aggregator.cli_staff import evaluate, send, warnings
+from aggregator.export import export_bundle
 from aggregator.rollup import make_rollup, rollup_report, send_rollup
 from aggregator.server import RunningAggregator, start
 from aggregator.staff import aggregator_credential
 from aggregator.store import Store
 from guanai import tables
+from inspector.verdict import render_text
+from inspector.verify import verify
 from node.importer import import_file
 from node.membership import import_parent, init_school, own_identity
+from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
 from node.submit import submit
@@ -146,6 +151,22 @@ def _provincial_table(province: Level, period: Period, out: Path) -> None:
     click.echo(f"    全表 the whole table ({len(catalogue.cells)} cells): {xlsx}")
 
 
+def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Period) -> None:
+    bundles, receipts = out / "inspection" / "bundles", out / "inspection" / "receipts"
+    for code, level in levels.items():
+        store = level.store()
+        try:
+            export_bundle(store, level.settings, period, bundles / code)
+        finally:
+            store.close()
+    for db in dbs:
+        export_receipts(open_store(db), receipts / db.stem)
+    verdict = verify([bundles], [receipts / db.stem for db in dbs])
+    click.echo(render_text(verdict))
+    click.echo(f"    {'通过 passed' if verdict.ok else '未通过 FAILED'}: "
+               f"`guanai inspect verify {bundles} --receipts …` gives the same verdict")
+
+
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-out",
               show_default=True, help="Folder for everything the demo writes (emptied first).")
@@ -227,6 +248,19 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
         _step(7, "报送完整性（一个都不少）", "completeness: who has reported")
         with click.Context(status_command, obj=province.db) as ctx:
             ctx.invoke(status_command, period=period_)
+
+        _step(8, "监测预警", "monitoring warnings: judged at the province, sent to the counties")
+        for command, options in ((evaluate, {"rules_file": None, "today": None}),
+                                 (send, {"timeout": 30.0, "client_cert": None,
+                                         "client_key": None})):
+            with click.Context(command, obj=province.db) as ctx:
+                ctx.invoke(command, period=period_.code, **options) if command is evaluate \
+                    else ctx.invoke(command, **options)
+        with click.Context(warnings, obj=province.db) as ctx:
+            ctx.invoke(warnings, period=period_.code)
+
+        _step(9, "督查核验", "an inspector verifies every bundle and the schools' receipts offline")
+        _inspect(out, levels, dbs, period_)
     finally:
         for level in levels.values():
             if level.running is not None:

@@ -14,8 +14,8 @@ def test_demo_runs_a_round_and_keeps_names_in_the_schools(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--counties", "2",
                                       "--schools-per-county", "4"])
     assert result.exit_code == 0, result.output
-    for expected in ("省级统计表", "期末重点关爱对象总数", "±95%", "一个都不少",
-                     "every server stopped"):
+    for expected in ("省级统计表", "期末重点关爱对象总数", "±95%", "一个都不少", "监测预警",
+                     "督查核验", "通过 PASSED", "every server stopped"):
         assert expected in result.output
     assert "合计 Total" in result.output and "未报 Missing: " in result.output
     assert (out / "province-2026-H1.xlsx").exists()

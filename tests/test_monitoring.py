@@ -96,6 +96,18 @@ def test_missing_members_warn_only_after_the_deadline(round_):
     assert (w08.value, w08.members, w08.missing) == (1, 1, 1)
 
 
+
+def test_a_deadline_moved_by_staff_moves_the_missing_members_warning(round_):
+    submit_all(round_, H2, {}, skip={"3161030005"})
+    province = Store(round_.province.db)
+    try:
+        province.set_deadlines(H2.code, "2025-12-31T16:00:00+00:00", "2026-01-15T16:00:00+00:00")
+    finally:
+        province.close()
+    assert judge(round_, H2, today=date(2025, 12, 16)) == {}
+    assert list(judge(round_, H2, today=date(2026, 1, 2))) == [("W08", "610103")]
+
+
 def test_delivered_signed_answered_and_visible_upwards(round_):
     submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100}})
     warning = judge(round_, H1)[("W03", "610102")]
