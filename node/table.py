@@ -101,6 +101,8 @@ CONTRIBUTIONS = [
     "SELECT id, 'pop.in_difficulty.' || stage, 1 FROM in_difficulty",
     """SELECT d.id, 'pop.category.' || c.category || '.' || d.stage, 1
        FROM in_difficulty d JOIN student_categories c ON c.student_id = d.id""",
+    """SELECT d.id, 'pop.disabled', 1 FROM in_difficulty d
+       JOIN student_categories c ON c.student_id = d.id AND c.category = 'disability'""",
     """SELECT d.id, 'pop.factor.' || f.factor, 1
        FROM in_difficulty d JOIN student_factors f ON f.student_id = d.id""",
     """SELECT d.id, 'pop.stacked', 1 FROM in_difficulty d

@@ -43,6 +43,7 @@ def indicators(school: School) -> dict[str, int]:
         count[f"pop.in_difficulty.{s.stage}"] += 1
         for category in s.categories:
             count[f"pop.category.{category}.{s.stage}"] += 1
+        count["pop.disabled"] += "disability" in s.categories
         for factor in s.factors:
             count[f"pop.factor.{factor}"] += 1
         count["pop.stacked"] += len(s.factors) >= 2

@@ -36,6 +36,7 @@ def healthy(school_id: str, **changes: int) -> dict[str, int]:
     cells |= {"acad.reg_expected": 400, "acad.dropped_out": 0, "acad.absent.illness": 4,
               "acad.returned": 4, "key.current": 200, "psy.talk_monthly": 196,
               "aid.assessed": 100, "aid.highest_tier": 97, f"pop.category.disability.{stage}": 20,
+              "pop.disabled": 20,
               "acad.placement.regular_class": 20, "mentor.assigned": 198}
     return cells | changes
 
