@@ -9,7 +9,9 @@ free text, so that nothing identifiable can travel with it (DESIGN §4.1).
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError, Message
 from nacl.signing import SigningKey
 
 from privacy.envelope import WARNING_CONTEXT, sign_with_context, verify_with_context
@@ -35,48 +37,63 @@ class NoticeError(GuanaiError):
     """A warning or response that is malformed."""
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of signed notice: its envelope, the field holding the body, its context."""
+
+    envelope: type[Message]
+    field: str
+    body: type[Message]
+    context: bytes
+    malformed: str
+
+
+_WARNING = _Kind(SignedWarning, "warning", Warning, WARNING_CONTEXT,
+                 "警示格式错误 malformed warning")
+_RESPONSE = _Kind(SignedWarningResponse, "response", WarningResponse, RESPONSE_CONTEXT,
+                  "回复格式错误 malformed warning response")
+
+
+def _sign(kind: _Kind, message: Message, key: SigningKey) -> bytes:
+    body = message.SerializeToString(deterministic=True)
+    return kind.envelope(**{kind.field: body, "signature": sign_with_context(
+        kind.context, body, key)}).SerializeToString()
+
+
+def _read(kind: _Kind, signed: bytes, public_key: bytes | None = None) -> Message:
+    """The body; with ``public_key``, only once its signature verifies (BadSignature)."""
+    try:
+        envelope = kind.envelope.FromString(signed)
+        body = getattr(envelope, kind.field)
+        message = kind.body.FromString(body)
+    except DecodeError:
+        raise NoticeError(kind.malformed) from None
+    if public_key is not None:
+        verify_with_context(kind.context, body, envelope.signature, public_key)
+    return message
+
+
 def sign_warning(warning: Warning, key: SigningKey) -> bytes:
-    body = warning.SerializeToString(deterministic=True)
-    return SignedWarning(warning=body, signature=sign_with_context(WARNING_CONTEXT, body, key)
-                         ).SerializeToString()
+    return _sign(_WARNING, warning, key)
 
 
 def read_warning(signed: bytes) -> Warning:
     """The warning inside a SignedWarning, without checking the signature."""
-    try:
-        return Warning.FromString(SignedWarning.FromString(signed).warning)
-    except DecodeError:
-        raise NoticeError("警示格式错误 malformed warning") from None
+    return _read(_WARNING, signed)
 
 
 def open_warning(signed: bytes, public_key: bytes) -> Warning:
     """The warning, once its signature by ``public_key`` verifies (BadSignature otherwise)."""
-    try:
-        envelope = SignedWarning.FromString(signed)
-    except DecodeError:
-        raise NoticeError("警示格式错误 malformed warning") from None
-    verify_with_context(WARNING_CONTEXT, envelope.warning, envelope.signature, public_key)
-    return read_warning(signed)
+    return _read(_WARNING, signed, public_key)
 
 
 def sign_response(response: WarningResponse, key: SigningKey) -> bytes:
-    body = response.SerializeToString(deterministic=True)
-    return SignedWarningResponse(
-        response=body, signature=sign_with_context(RESPONSE_CONTEXT, body, key)
-    ).SerializeToString()
+    return _sign(_RESPONSE, response, key)
 
 
 def read_response(signed: bytes) -> WarningResponse:
-    try:
-        return WarningResponse.FromString(SignedWarningResponse.FromString(signed).response)
-    except DecodeError:
-        raise NoticeError("回复格式错误 malformed warning response") from None
+    return _read(_RESPONSE, signed)
 
 
 def open_response(signed: bytes, public_key: bytes) -> WarningResponse:
-    try:
-        envelope = SignedWarningResponse.FromString(signed)
-    except DecodeError:
-        raise NoticeError("回复格式错误 malformed warning response") from None
-    verify_with_context(RESPONSE_CONTEXT, envelope.response, envelope.signature, public_key)
-    return read_response(signed)
+    return _read(_RESPONSE, signed, public_key)
