@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from aggregator import config, decisions, enrolment, keyring, server, staff
+from aggregator import config, decisions, enrolment, server, staff
 from aggregator.catalogues import CataloguePolicy
 from aggregator.cli_calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.cli_staff import STAFF_COMMANDS
@@ -16,7 +16,7 @@ from aggregator.client import Backoff, ClientTls
 from aggregator.completeness import by_region, member_status
 from aggregator.configfile import config_option
 from aggregator.export import export_bundle
-from aggregator.rollup import make_rollup, rollup_report, send_rollup
+from aggregator.rollup import make_rollup, rollup_report, send_to_parent
 from aggregator.store import Store
 from aggregator.timeliness import deadlines
 from privacy.identity import LEVELS, Identity
@@ -212,14 +212,9 @@ def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeo
     if settings.parent_region is None:
         click.echo("本级为最高级 top level: the rollup is kept here, nothing is sent")
         return
-    parent = config.parent(store)
-    if parent is None:
-        raise click.ClickException(
-            "未设置上级 no parent address: import its export with `guanai aggregator parent FILE`")
-    tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
-    parent = keyring.follow_parent(store, settings, parent, datetime.now(UTC), tls)
-    body = send_rollup(store, settings, parent, made, attempts=attempts, timeout=timeout,
-                       backoff=Backoff(initial=backoff), client_tls=tls)
+    body = send_to_parent(store, settings, made, datetime.now(UTC),
+                          client_tls=ClientTls.from_files(client_cert, client_key),
+                          attempts=attempts, timeout=timeout, backoff=Backoff(initial=backoff))
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
                f"{body.log_index} of {body.tree_size}")
 

@@ -10,7 +10,7 @@ import click
 
 from aggregator import config, decisions, keyring, staff, summaries
 from aggregator.client import Backoff, ClientTls
-from aggregator.rollup import send_rollup
+from aggregator.rollup import send_to_parent
 from aggregator.store import Store
 from aggregator.timeliness import deadlines
 from guanai import tables
@@ -166,12 +166,6 @@ def staff_list(db: Path) -> None:
         click.echo(f"{official.key_id}  {official.added_at}  {official.name}")
 
 
-def _client_tls(cert: Path | None, key: Path | None) -> ClientTls | None:
-    if (cert is None) != (key is None):
-        raise click.UsageError("--client-cert and --client-key go together")
-    return ClientTls(cert.read_bytes(), key.read_bytes()) if cert else None
-
-
 client_cert_option = click.option("--client-cert", type=click.Path(exists=True, dir_okay=False,
                                                                    path_type=Path),
                                   help="Client certificate (PEM) for a parent with mutual TLS.")
@@ -192,7 +186,7 @@ def rotate_keys(db: Path, client_cert: Path | None, client_key: Path | None) -> 
         if parent is None:
             raise click.ClickException("未设置上级 no parent address: import its export with "
                                        "`guanai aggregator parent FILE` first")
-        keyring.announce(settings, parent, new_signing, _now(), _client_tls(client_cert,
+        keyring.announce(settings, parent, new_signing, _now(), ClientTls.from_files(client_cert,
                                                                              client_key))
         click.echo(f"上级已登记新密钥 {parent.id} enrolled the new signing key")
     keyring.switch(store, settings, _now())
@@ -226,13 +220,9 @@ def summary_file(db: Path, year: Period, text_file: Path, attempts: int | None,
     if settings.parent_region is None:
         click.echo("本级为最高级 top level: kept here, nothing is sent")
         return
-    parent = config.parent(store)
-    if parent is None:
-        raise click.ClickException("未设置上级 no parent address: `guanai aggregator parent FILE`")
-    tls = _client_tls(client_cert, client_key)
-    parent = keyring.follow_parent(store, settings, parent, _now(), tls)
-    body = send_rollup(store, settings, parent, made, attempts=attempts, backoff=Backoff(),
-                       client_tls=tls)
+    body = send_to_parent(store, settings, made, _now(),
+                          client_tls=ClientTls.from_files(client_cert, client_key),
+                          attempts=attempts, backoff=Backoff())
     click.echo(f"已报送 delivered to {body.aggregator_id}: 回执 receipt verified "
                f"({TIMELINESS_LABELS.get(body.timeliness, '-')}), log index {body.log_index}")
 

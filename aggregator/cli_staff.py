@@ -28,10 +28,6 @@ def _open(db: Path) -> tuple[Store, config.Settings]:
     return store, config.load(store)
 
 
-def _tls(cert: Path | None, key: Path | None) -> ClientTls | None:
-    return ClientTls(cert.read_bytes(), key.read_bytes()) if cert else None
-
-
 tls_options = [
     click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                  help="Client certificate (PEM) for aggregators that require mutual TLS."),
@@ -135,7 +131,7 @@ def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # 
 def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | None) -> None:
     """发布警示 Deliver warnings to the regions concerned; send responses to the issuer."""
     store, settings = _open(db)
-    tls = _tls(client_cert, client_key)
+    tls = ClientTls.from_files(client_cert, client_key)
     down = deliver_pending(store, settings, client_tls=tls, timeout=timeout)
     up = send_responses(store, settings, client_tls=tls, timeout=timeout)
     click.echo(f"警示 warnings: 已送达 delivered {down.delivered}, 本级留存 kept here {down.kept}, "
@@ -163,7 +159,7 @@ def respond_command(db: Path, warning_id: str, action: str, planned_by, timeout:
         raise click.ClickException(f"{warning_id!r} matches {len(matches)} warnings; give more "
                                    "of its id (see `guanai aggregator warnings`)")
     respond(store, settings, matches[0], action, planned_by.date() if planned_by else None)
-    sent = send_responses(store, settings, client_tls=_tls(client_cert, client_key),
+    sent = send_responses(store, settings, client_tls=ClientTls.from_files(client_cert, client_key),
                           timeout=timeout)
     click.echo(f"已回复 recorded {ACTIONS[action].both()} for {matches[0]}; "
                + ("已送达上级 sent to the issuer" if sent.delivered else

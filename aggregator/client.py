@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 
@@ -62,6 +63,13 @@ class ClientTls:
 
     certificate_chain: bytes
     private_key: bytes
+
+    @classmethod
+    def from_files(cls, certificate: Path | None, key: Path | None) -> ClientTls | None:
+        """The certificate and key named on a command line or in a configuration, if any."""
+        if (certificate is None) != (key is None):
+            raise GuanaiError("--client-cert and --client-key go together")
+        return cls(certificate.read_bytes(), key.read_bytes()) if certificate else None
 
 
 def open_channel(target: Identity, client_tls: ClientTls | None = None) -> grpc.Channel:

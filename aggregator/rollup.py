@@ -18,6 +18,7 @@ import os
 import time
 from datetime import UTC, datetime
 
+from aggregator import config, keyring
 from aggregator.client import DEFAULT_BACKOFF, Backoff, ClientTls, submit_until_receipt
 from aggregator.config import Settings
 from aggregator.store import Rollup, Store
@@ -119,6 +120,19 @@ def send_rollup(store: Store, settings: Settings, parent: Identity, rollup: Roll
     with store.transaction():
         store.set_rollup_receipt(rollup.period, rollup.revision, receipt.SerializeToString())
     return body
+
+
+def send_to_parent(store: Store, settings: Settings, rollup: Rollup, now: datetime, *,
+                   client_tls: ClientTls | None = None, **options: object) -> ReceiptBody:
+    """Send a rollup (or this level's summary) to the parent it was made for, following any
+    key rotation the parent made since its export was imported; ``options`` are those of
+    ``send_rollup`` (attempts, backoff, timeout)."""
+    parent = config.parent(store)
+    if parent is None:
+        raise RollupError(
+            "未设置上级 no parent address: import its export with `guanai aggregator parent FILE`")
+    parent = keyring.follow_parent(store, settings, parent, now, client_tls)
+    return send_rollup(store, settings, parent, rollup, client_tls=client_tls, **options)
 
 
 def rollup_report(rollup: Rollup) -> Report:

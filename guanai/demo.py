@@ -28,7 +28,7 @@ from aggregator import config, decisions, enrolment
 from aggregator.cli import status as status_command
 from aggregator.cli_staff import evaluate, send, warnings
 from aggregator.export import export_bundle
-from aggregator.rollup import make_rollup, rollup_report, send_rollup
+from aggregator.rollup import make_rollup, rollup_report, send_to_parent
 from aggregator.server import RunningAggregator, start
 from aggregator.staff import aggregator_credential
 from aggregator.store import Store
@@ -234,8 +234,8 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
             store = level.store()
             try:
                 rollup, _ = make_rollup(store, level.settings, period_)
-                body = send_rollup(store, level.settings, config.parent(store), rollup,
-                                   attempts=5, timeout=30)
+                body = send_to_parent(store, level.settings, rollup, datetime.now(UTC),
+                                      attempts=5, timeout=30)
             finally:
                 store.close()
             report = rollup_report(rollup)

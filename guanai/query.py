@@ -66,7 +66,7 @@ def query(indicator: str, export: Path, credential_file: Path, period_text: str,
 
     target = Identity.from_json(export.read_text(encoding="utf-8"))
     token = from_text(credential_file.read_text(encoding="ascii"))
-    tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
+    tls = ClientTls.from_files(client_cert, client_key)
     asked = request(indicator, periods_between(period_text), regions, below or "", stage or "",
                     confidence)
     response = ask(target, token, asked, client_tls=tls, timeout=timeout)

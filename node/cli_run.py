@@ -30,12 +30,6 @@ client_key_option = click.option(
     "--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
-def _client_tls(cert: Path | None, key: Path | None) -> ClientTls | None:
-    if (cert is None) != (key is None):
-        raise click.UsageError("--client-cert and --client-key go together")
-    return ClientTls(cert.read_bytes(), key.read_bytes()) if cert else None
-
-
 @click.command("run")
 @config_option
 @client_cert_option
@@ -54,7 +48,7 @@ def run(db: Path, config: Path | None, client_cert: Path | None,
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     Daemon(db, SystemClock(), settings.schedule, settings.budget,
-           _client_tls(client_cert, client_key)).run(stop)
+           ClientTls.from_files(client_cert, client_key)).run(stop)
 
 
 @click.command("status")
@@ -96,7 +90,7 @@ def summary(db: Path, year: Period, text_file: Path, allow: tuple[str, ...]) -> 
 def rotate_key(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
     """密钥轮换 Move to a new signing key; the parent enrols it first, nothing is lost."""
     old, new = upstream.rotate_own_key(open_store(db), db, datetime.now(UTC),
-                                       _client_tls(client_cert, client_key))
+                                       ClientTls.from_files(client_cert, client_key))
     click.echo(f"已轮换 signing key {old} → {new}: the parent enrolled {new}; what {old} signed "
                "stays valid")
 

@@ -63,10 +63,8 @@ def submit_command(db: Path, period: Period | None, attempts: int | None, backof
                    max_backoff: float, timeout: float, client_cert: Path | None,
                    client_key: Path | None) -> None:
     """报送 Send the stored release, signed and sealed, until the parent's receipt is held."""
-    if (client_cert is None) != (client_key is None):
-        raise click.UsageError("--client-cert and --client-key go together")
+    tls = ClientTls.from_files(client_cert, client_key)
     store = open_store(db)
-    tls = ClientTls(client_cert.read_bytes(), client_key.read_bytes()) if client_cert else None
     bodies = submit(store, db, period, attempts=attempts, timeout=timeout, client_tls=tls,
                     backoff=Backoff(initial=backoff, maximum=max_backoff))
     for body in bodies:

@@ -124,3 +124,17 @@ def test_status_and_rollup_to_a_running_parent(tmp_path):
 def test_commands_on_a_missing_store_say_what_to_do(tmp_path, args):
     error = fails(tmp_path / "none.db", *args)
     assert "guanai aggregator init" in str(error)
+
+
+def test_a_client_certificate_needs_its_key_everywhere(tmp_path):
+    from aggregator.client import ClientTls
+    from protos.errors import GuanaiError
+
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_bytes(b"CERT")
+    key.write_bytes(b"KEY")
+    assert ClientTls.from_files(None, None) is None
+    assert ClientTls.from_files(cert, key) == ClientTls(b"CERT", b"KEY")
+    for pair in ((cert, None), (None, key)):
+        with pytest.raises(GuanaiError, match="go together"):
+            ClientTls.from_files(*pair)
