@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from common.clock import Clock
+from common.clock import Clock, stamp
 from common.errors import GuanaiError
 from member.client import Backoff, ClientTls, SubmitGaveUp, SubmitRefused
 from node import upstream, validation
@@ -58,9 +58,6 @@ class _School(logging.LoggerAdapter):
 RELOG_AFTER = timedelta(days=1)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
 
 def precheck(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
              now: datetime) -> str | None:
@@ -86,7 +83,7 @@ def note(store: sqlite_utils.Database, period: Period, problem: str | None,
     if due:
         with transaction(store):
             store.execute("INSERT OR REPLACE INTO schedule_checks VALUES (?,?,?)",
-                          [period.code, problem, _stamp(now)])
+                          [period.code, problem, stamp(now)])
     return due
 
 
@@ -144,9 +141,9 @@ class Daemon:
         since = get_meta(store, "schedule_since")
         with transaction(store):
             if since is None:
-                since = _stamp(now)
+                since = stamp(now)
                 set_meta(store, "schedule_since", since)
-            set_meta(store, "schedule_checked_at", _stamp(now))
+            set_meta(store, "schedule_checked_at", stamp(now))
         self._refresh(store, now)
         standing = upstream.standing(store)
         look = now + self.settings.check_every
@@ -258,7 +255,7 @@ class Daemon:
             schedule_retry(store, item, now + delay)
             (self.log.warning if item.attempts == 0 else self.log.info)(
                 "%s revision %d not delivered (%s); next try at %s", item.period, item.revision,
-                exc, _stamp(now + delay))
+                exc, stamp(now + delay))
         except SubmitRefused as exc:
             schedule_retry(store, item, now + self.settings.refused_retry)
             self.log.error("%s revision %d refused: %s", item.period, item.revision, exc)

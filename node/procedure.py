@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique, as_text, refuse
 from node.store import transaction
 from node.vocabulary import CASE_STATUSES, CASE_STEPS, DECISIONS
 from protos.catalogue import Label, load
+from protos.deadlines import local_date
 
 REQUESTERS = Terms.of_dimension(load().dimensions["requester"])
 DECISION_TERMS = Terms.of_vocabulary(Label("评议结论", "decision"), DECISIONS)
@@ -185,7 +187,7 @@ def open_case(db: sqlite_utils.Database, student_id: int) -> Case | None:
 
 
 def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+    return stamp(SYSTEM.now())
 
 
 def _insert_steps(db: sqlite_utils.Database, case_id: int, steps: Iterable[Step]) -> None:
@@ -274,7 +276,7 @@ def review(db: sqlite_utils.Database, case_id: int, participants: str, decision:
            note: str | None = None, on: date | str | None = None,
            today: date | None = None) -> str:
     """集体评议: record a collective review; returns the case's new status."""
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({"评议日期": on or today, "评议参与人": participants, "评议结论": decision}, today)
     step = Step("review", cells.date("评议日期", required=True),
                 cells.roles("评议参与人", required=True),
@@ -318,7 +320,7 @@ def exit_case(db: sqlite_utils.Database, case_id: int, participants: str,
               note: str | None = None, on: date | str | None = None,
               today: date | None = None) -> None:
     """R-DYNAMIC: a confirmed key care target leaves the list after a collective review."""
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({"退出日期": on or today, "退出评议参与人": participants}, today)
     step = Step("exit", cells.date("退出日期", required=True),
                 cells.roles("退出评议参与人", required=True), "approve", _note(note))
@@ -328,7 +330,7 @@ def exit_case(db: sqlite_utils.Database, case_id: int, participants: str,
 
 
 def _day(on: date | str | None, header: str, today: date | None) -> date:
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({header: on or today}, today)
     day = cells.date(header, required=True)
     refuse(cells, COLUMNS)

@@ -1,7 +1,7 @@
 """Releasing a period's table: validate, charge the budget, add noise, store — once.
 
 A release is made once per (period, revision) and stored before anything else can happen
-(DESIGN §4.2): asking again returns the stored bytes, so a resend never carries fresh noise.
+(invariant 2, docs/architecture.md): asking again returns the stored bytes, so a resend never carries fresh noise.
 A correction is a new revision and spends budget again. The budget check, the charge and the
 stored release are one transaction, so a refused release spends nothing.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node import table, validation
 from node.store import get_meta, transaction
@@ -23,6 +23,7 @@ from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos import report_pb2
 from protos.catalogue import Catalogue, load
+from protos.deadlines import to_ms
 from protos.periods import Period
 from protos.regions import school_stages
 
@@ -99,11 +100,14 @@ def release_period(
     correction: bool = False,
     today: date | None = None,
     catalogue: Catalogue | None = None,
+    now: datetime | None = None,
 ) -> StoredRelease:
     """The period's stored release; made now (validated, charged, noised, stored) if none yet.
 
     With ``correction`` a new revision is made even if one exists, spending budget again.
+    ``now`` (default: the system clock) stamps the release and its budget charge.
     """
+    moment = now or SYSTEM.now()
     if period.annual:
         raise NoAnnualTable(
             f"年度不发布统计表 {period} takes the annual work summary (年度工作总结), which "
@@ -149,10 +153,10 @@ def release_period(
                 epsilon=dp.epsilon_delta(spent + rho, policy.delta),
                 delta=policy.delta,
             ),
-            created_unix_ms=int(time.time() * 1000),
+            created_unix_ms=to_ms(moment),
             stage_code=school_id[:2],
         )
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = stamp(moment)
         db.execute(
             "INSERT INTO budget_ledger (year, period, revision, rho, charged_at) VALUES (?,?,?,?,?)",
             [period.year, period.code, revision, rho, now],

@@ -1,7 +1,7 @@
 """Submitting releases to the parent aggregator: an outbox in the store, tried until a receipt.
 
 A release enters the outbox signed, once: its SignedReport bytes are stored, and every attempt
-seals and sends those same bytes (DESIGN §4.2) — nothing is released again, and a resend is
+seals and sends those same bytes (invariant 2, docs/architecture.md) — nothing is released again, and a resend is
 idempotent at the aggregator. Each failure is recorded (attempts, error, time of the next try),
 so a restart resumes where it stopped. A receipt is stored, and the item marked delivered,
 only once it verifies: the parent's signature (its current key, or one it rotated away from),
@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from member.client import (
     DEFAULT_BACKOFF,
@@ -68,11 +69,8 @@ class StoredReceipt:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM.now()
 
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
 
 
 _ITEM = ("period, revision, recipient_id, signed, state, attempts, last_error, next_attempt_at "
@@ -133,7 +131,7 @@ def queue_signed(store: sqlite_utils.Database, period: str, revision: int, recip
             store.execute(
                 "INSERT INTO outbox (period, revision, recipient_id, signed, state, created_at)"
                 " VALUES (?,?,?,?,'pending',?)",
-                [*where, recipient, sign(), _stamp(now())],
+                [*where, recipient, sign(), stamp(now())],
             )
         elif _item(row).state == "refused":
             store.execute("UPDATE outbox SET state = 'pending' WHERE period = ? AND revision = ?",
@@ -166,7 +164,7 @@ def deliver(
         )
 
     def record(error: str, delay: float | None = None, state: str = "pending") -> None:
-        after = None if delay is None else _stamp(now() + timedelta(seconds=delay))
+        after = None if delay is None else stamp(now() + timedelta(seconds=delay))
         with transaction(store):
             store.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -189,7 +187,7 @@ def deliver(
         store.execute(
             "INSERT OR REPLACE INTO receipts VALUES (?,?,?,?,?,?,?)",
             [*where, body.aggregator_id, body.log_index, body.tree_size,
-             receipt.SerializeToString(), _stamp(now())],
+             receipt.SerializeToString(), stamp(now())],
         )
         store.execute(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,"
@@ -201,7 +199,7 @@ def schedule_retry(store: sqlite_utils.Database, item: OutboxItem, at: datetime)
     """Note when the daemon tries ``item`` again."""
     with transaction(store):
         store.execute("UPDATE outbox SET next_attempt_at = ? WHERE period = ? AND revision = ?",
-                      [_stamp(at), item.period, item.revision])
+                      [stamp(at), item.period, item.revision])
 
 
 def submit(

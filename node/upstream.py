@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from common.clock import stamp
 from member.client import ClientTls
 from member.standing import follow_parent, rotate_key
 from node.membership import StoredParent, key_path, own_identity, parent, signing_key
@@ -29,10 +30,6 @@ from node.store import set_meta, transaction
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 from protos.deadlines import from_ms
 from protos.members_pb2 import PeriodStanding
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
@@ -47,19 +44,19 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
         for entry in verified.status.periods:
             store.execute("INSERT INTO parent_standing VALUES (?,?,?,?,?,?,?,?,?,?)",
                           _row(entry, now))
-        set_meta(store, "parent_contact_at", _stamp(now))
+        set_meta(store, "parent_contact_at", stamp(now))
         store.execute("DELETE FROM meta WHERE key = 'parent_contact_error'")
     return book.parent().keys != before
 
 
 def _row(entry: PeriodStanding, now: datetime) -> list:
     def when(ms: int) -> str | None:
-        return _stamp(from_ms(ms)) if ms else None
+        return stamp(from_ms(ms)) if ms else None
 
     return [entry.period, when(entry.due_unix_ms), when(entry.lock_unix_ms),
             when(entry.exception_until_unix_ms), entry.revision, entry.timeliness or None,
             entry.returned_revision or None, entry.return_reason or None,
-            when(entry.returned_unix_ms), _stamp(now)]
+            when(entry.returned_unix_ms), stamp(now)]
 
 
 @dataclass(frozen=True)

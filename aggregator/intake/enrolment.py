@@ -9,10 +9,11 @@ it signed before stay in the log and stay verifiable with it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Member, MemberKey, Store
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from privacy.identity import Identity
 from privacy.keys import key_id
@@ -24,7 +25,7 @@ class EnrolmentError(GuanaiError):
 
 
 def _stamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    return stamp(moment or SYSTEM.now())
 
 
 def _below(region: str, settings: Settings) -> bool:
