@@ -30,6 +30,7 @@ from node.membership import MembershipError, parent
 from node.release import latest_release, release_period, spent_in_year, true_table
 from node.schedule import ScheduleSettings, Window, periods_in_scope
 from node.store import get_meta, open_store, set_meta, transaction
+from node.store import schedule as schedule_rows
 from node.submit import (
     NothingToSubmit,
     OutboxItem,
@@ -37,6 +38,7 @@ from node.submit import (
     enqueue,
     outbox,
     pending,
+    requeue,
     schedule_retry,
 )
 from node.table import PeriodNotStarted
@@ -76,14 +78,12 @@ def precheck(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
 def note(store: sqlite_utils.Database, period: Period, problem: str | None,
          now: datetime) -> bool:
     """Keep what the latest check found; True if it is worth logging now."""
-    row = store.execute("SELECT problem, logged_at FROM schedule_checks WHERE period = ?",
-                        [period.code]).fetchone()
+    row = schedule_rows.check(store, period.code)
     due = row is None or row[0] != problem or (
         problem is not None and datetime.fromisoformat(row[1]) + RELOG_AFTER <= now)
     if due:
         with transaction(store):
-            store.execute("INSERT OR REPLACE INTO schedule_checks VALUES (?,?,?)",
-                          [period.code, problem, stamp(now)])
+            schedule_rows.set_check(store, period.code, problem, stamp(now))
     return due
 
 
@@ -232,9 +232,7 @@ class Daemon:
         self._report(store, period, now, None)
 
     def _requeue(self, store: sqlite_utils.Database, period: Period, item: OutboxItem) -> None:
-        with transaction(store):
-            store.execute("UPDATE outbox SET state = 'pending', next_attempt_at = NULL"
-                          " WHERE period = ? AND revision = ?", [item.period, item.revision])
+        requeue(store, item)
         self.log.info("%s: trying revision %d again after its refusal", period, item.revision)
 
     def _report(self, store: sqlite_utils.Database, period: Period, now: datetime,

@@ -8,9 +8,7 @@ stored release are one transaction, so a refused release spends nothing.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlite_utils
@@ -18,7 +16,8 @@ import sqlite_utils
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node import table, validation
-from node.store import get_meta, transaction
+from node.store import get_meta, releases, transaction
+from node.store.releases import StoredRelease
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos import report_pb2
@@ -36,47 +35,19 @@ class NoAnnualTable(GuanaiError):
     """The annual period takes the work summary, which attaches the half-years' releases."""
 
 
-@dataclass(frozen=True)
-class StoredRelease:
-    period: str
-    revision: int
-    created_at: str
-    report_bytes: bytes
-    true_values: dict[str, int]
-
-    @property
-    def report(self) -> report_pb2.Report:
-        report = report_pb2.Report()
-        report.ParseFromString(self.report_bytes)
-        return report
-
-
-def _stored(row: tuple | None) -> StoredRelease | None:
-    if row is None:
-        return None
-    period, revision, created_at, true_values, report = row
-    return StoredRelease(period, revision, created_at, bytes(report), json.loads(true_values))
-
-
-_SELECT = "SELECT period, revision, created_at, true_values, report FROM releases"
-
-
 def latest_release(db: sqlite_utils.Database, period: Period) -> StoredRelease | None:
-    row = db.execute(
-        f"{_SELECT} WHERE period = ? ORDER BY revision DESC LIMIT 1", [period.code]
-    ).fetchone()
-    return _stored(row)
+    """The period's release of the highest revision, if any."""
+    return releases.latest(db, period.code)
 
 
 def get_release(db: sqlite_utils.Database, period: Period, revision: int) -> StoredRelease | None:
-    row = db.execute(f"{_SELECT} WHERE period = ? AND revision = ?", [period.code, revision])
-    return _stored(row.fetchone())
+    """The release of (period, revision), if made."""
+    return releases.get(db, period.code, revision)
 
 
 def spent_in_year(db: sqlite_utils.Database, year: int) -> float:
-    return db.execute(
-        "SELECT coalesce(sum(rho), 0) FROM budget_ledger WHERE year = ?", [year]
-    ).fetchone()[0]
+    """ρ (zCDP) charged in calendar ``year``."""
+    return releases.spent_in_year(db, year)
 
 
 def true_table(db: sqlite_utils.Database, period: Period, catalogue: Catalogue,
@@ -156,14 +127,6 @@ def release_period(
             created_unix_ms=to_ms(moment),
             stage_code=school_id[:2],
         )
-        now = stamp(moment)
-        db.execute(
-            "INSERT INTO budget_ledger (year, period, revision, rho, charged_at) VALUES (?,?,?,?,?)",
-            [period.year, period.code, revision, rho, now],
-        )
-        db.execute(
-            "INSERT INTO releases (period, revision, created_at, true_values, report) "
-            "VALUES (?,?,?,?,?)",
-            [period.code, revision, now, json.dumps(true_values), report.SerializeToString()],
-        )
+        releases.add(db, period.year, period.code, revision, rho, true_values,
+                     report.SerializeToString(), stamp(moment))
     return latest_release(db, period)

@@ -26,6 +26,7 @@ from common.clock import stamp
 from member.client import ClientTls
 from member.standing import follow_parent, rotate_key
 from node.membership import StoredParent, key_path, own_identity, parent, signing_key
+from node.store import parent as parent_rows
 from node.store import set_meta, transaction
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 from protos.deadlines import from_ms
@@ -40,12 +41,9 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
     verified = follow_parent(book, own_identity(store, db).id, signing_key(db), now,
                              timeout=timeout, client_tls=client_tls)
     with transaction(store):
-        store.execute("DELETE FROM parent_standing")
-        for entry in verified.status.periods:
-            store.execute("INSERT INTO parent_standing VALUES (?,?,?,?,?,?,?,?,?,?)",
-                          _row(entry, now))
+        parent_rows.replace_standing(store, [_row(e, now) for e in verified.status.periods])
         set_meta(store, "parent_contact_at", stamp(now))
-        store.execute("DELETE FROM meta WHERE key = 'parent_contact_error'")
+        parent_rows.clear_meta(store, "parent_contact_error")
     return book.parent().keys != before
 
 
@@ -75,7 +73,7 @@ class Standing:
 
 def standing(store: sqlite_utils.Database) -> dict[str, Standing]:
     """The parent's word on each period, as last fetched."""
-    rows = store.execute("SELECT * FROM parent_standing").fetchall()
+    rows = parent_rows.standing_rows(store)
 
     def when(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text) if text else None
