@@ -10,7 +10,7 @@ or at once when the parent grants an exception. What it finds is kept per period
 ``schedule_checks`` for ``guanai node status`` and logged (once, then once a day while it
 lasts); it never logs a name or anything else identifiable.
 
-Time comes from an injected clock (guanai/clock.py), so a test drives a whole year in seconds.
+Time comes from an injected clock (common/clock.py), so a test drives a whole year in seconds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The school and its parent aggregator beyond submitting: its standing, and key rotations.
 
 ``refresh`` asks the parent for the school's standing (a signed request, a signed answer:
-aggregator/member_client.py) and keeps it in ``parent_standing``: deadlines and lock dates as
+member/standing.py) and keeps it in ``parent_standing``: deadlines and lock dates as
 the parent set them, what it holds, on time or late, a return for correction with its reason,
 an exception after the lock. If the parent rotated its keys, the answer proves it (each new key
 endorsed by the one before) and the school takes the new keys, keeping the old signing key to

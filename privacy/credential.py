@@ -4,7 +4,7 @@ A credential says who may ask (a post, never a student), in which role (staff of
 a school asking about itself), about which region, until when. Its issuer signs
 ``CREDENTIAL_CONTEXT || credential`` — a context of its own, so that a credential can never
 pass for a report, a receipt or a warning. Whether the signer is one the aggregator trusts
-for that role and region is decided by the aggregator (aggregator/access.py), not here.
+for that role and region is decided by the aggregator (aggregator/grpc/access.py), not here.
 
 On disk and on the command line a credential is one line of text: ``guanai-credential-v1:``
 followed by the base64 of the SignedCredential bytes.

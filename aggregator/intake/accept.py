@@ -2,7 +2,7 @@
 
 One call takes a group of opened submissions into one transaction: each is checked against
 the stored state (sender enrolled, key enrolled for that sender and not revoked, revision not
-older than the latest, the period not locked: aggregator/timeliness.py), then stored with its
+older than the latest, the period not locked: aggregator/calendar/timeliness.py), then stored with its
 log leaf and its timeliness mark. After the group, one checkpoint is
 signed for the new tree size and every new submission gets a receipt with its inclusion
 proof to it, stored in the same transaction. The caller answers only after this returns, that

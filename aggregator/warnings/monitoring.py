@@ -2,7 +2,7 @@
 
 For each rule and each region of the rule's levels held here, the rule's indicator and its
 confidence interval are computed from the released values (no privacy budget is spent); the
-rule fires only when the whole interval lies beyond the threshold (aggregator/warning_rules.py).
+rule fires only when the whole interval lies beyond the threshold (aggregator/warnings/rules.py).
 Members missing by the deadline are counted only once the period's deadline has passed.
 
 History: a warning that fires is *new*, or *persisting* if the same rule fired for the same
