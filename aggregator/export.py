@@ -17,8 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -52,8 +52,9 @@ def receipt_stem(sender_id: str, period: str, revision: int) -> str:
     return f"{sender_id}_{period}_r{revision}"
 
 
-def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -> Exported:
-    """Write the period's bundle to the new folder ``out``."""
+def export_bundle(store: Store, settings: Settings, period: Period, out: Path,
+                  now: datetime | None = None) -> Exported:
+    """Write the period's bundle to the new folder ``out``, exported at ``now`` (default: now)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"导出目录已存在 {out} exists and is not an empty folder; "
@@ -61,7 +62,7 @@ def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        exported = _write(store, settings, period.code, partial)
+        exported = _write(store, settings, period.code, partial, now or datetime.now(UTC))
         if out.exists():
             out.rmdir()
         partial.rename(out)
@@ -71,10 +72,10 @@ def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -
     return Exported(out, *exported)
 
 
-def _write(store: Store, settings: Settings, period: str, folder: Path) -> tuple:
+def _write(store: Store, settings: Settings, period: str, folder: Path, now: datetime) -> tuple:
     with store.transaction():
         log = TransparencyLog(settings.origin, settings.signing_key, store)
-        log.checkpoint()  # the head: signed now only if no checkpoint of this size exists
+        log.checkpoint(now=now)  # the head: signed now only if no checkpoint of this size exists
         entries = store.log_entries()
         checkpoints = store.checkpoints()
         submissions = store.period_submissions(period)
@@ -93,7 +94,7 @@ def _write(store: Store, settings: Settings, period: str, folder: Path) -> tuple
         "aggregator": json.loads(settings.identity().to_json()),
         "period": period,
         "tree_size": size,
-        "exported_unix_ms": int(time.time() * 1000),
+        "exported_unix_ms": int(now.timestamp() * 1000),
     })
     _write_json(folder / "keys.json", [
         {"id": m.member_id, "kind": m.kind, "region": m.region, "enrolled_at": m.enrolled_at,
