@@ -43,6 +43,7 @@ FROZEN_ONLY = {"inputs.json", "sealed-envelope.json"}  # inputs, and the randomi
 
 
 def vector(name: str) -> dict:
+    """A frozen JSON file of the vectors."""
     return json.loads((FOLDER / name).read_text(encoding="utf-8"))
 
 
@@ -57,6 +58,7 @@ def cases(data: dict) -> list:
 
 
 def refused(error: str) -> pytest.RaisesContext:
+    """Expect exactly the typed error a must-fail case names."""
     return pytest.raises(ERRORS[error])
 
 

@@ -146,6 +146,7 @@ def case(title: str, why: str, error: str, **data: object) -> dict:
 
 
 def signed_report_vector(inputs: dict, keys: Keys) -> dict:
+    """The first school's signed report, and its must-fail cases (docs/formats.md §2–3)."""
     school = next(iter(inputs["reports"]))
     key = keys.schools[school]
     report = report_bytes(inputs, school)
@@ -272,6 +273,7 @@ def run_county(inputs: dict, keys: Keys, folder: Path) -> tuple[dict[str, Receip
 
 def receipt_vector(inputs: dict, keys: Keys, receipt: Receipt, school: str,
                    other: str) -> dict:
+    """``school``'s receipt as the county signed it, and its must-fail cases (§7)."""
     signed = sign_report(report_bytes(inputs, school), keys.schools[school])
     other_signed = sign_report(report_bytes(inputs, other), keys.schools[other])
     county = bytes(keys.county.verify_key)
@@ -313,14 +315,15 @@ def receipt_vector(inputs: dict, keys: Keys, receipt: Receipt, school: str,
 
 
 def checkpoint_vector(inputs: dict, keys: Keys, note: str) -> dict:
+    """The county log's head checkpoint ``note``, and its must-fail cases (§5)."""
     origin = f"guanai/{inputs['aggregator']['region']}"
     checkpoint = parse_checkpoint(note)
     county = bytes(keys.county.verify_key)
     signature = checkpoint.signatures[0].signature
     key_hash = note_key_hash(origin, county)
 
-    def with_signature(body: str, sig: bytes, hashed: bytes = key_hash) -> str:
-        blob = base64.b64encode(hashed + sig).decode("ascii")
+    def with_signature(body: str, sig: bytes) -> str:
+        blob = base64.b64encode(key_hash + sig).decode("ascii")
         return f"{body}\n{SIGNATURE_PREFIX}{origin} {blob}\n"
 
     root = base64.b64encode(checkpoint.root).decode("ascii")
@@ -370,6 +373,7 @@ def trusted_identities(inputs: dict, keys: Keys, county_key: SigningKey) -> str:
 
 
 def bundle_vector(inputs: dict, keys: Keys, bundle: Path, signed_report: dict) -> dict:
+    """What the inspector must say of the exported ``bundle`` and of damaged copies (§9)."""
     first = sorted((bundle / "submissions").iterdir())[0]
     at = first.read_bytes().index(parse_signed(first.read_bytes())[0].report) + REPORT_ID_BYTE
     wrong_context = next(c for c in signed_report["must_fail"]
