@@ -13,6 +13,9 @@ from datetime import date, datetime
 
 import sqlite_utils
 
+from node import normalise
+from node.idcard import near_id_cards
+from node.normalise import same_name
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
 from node.vocabulary import TIERS
@@ -53,7 +56,7 @@ class RosterRow:
 
 
 def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
-    student_no = cells.text("学号", required=True)
+    student_no = cells.code("学号", required=True)
     id_card = cells.id_card("身份证号")
     stage = cells.term("学段", STAGES, required=True)
     if stage is not None and stage not in context.stages:
@@ -75,7 +78,7 @@ def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
         class_=cells.text("班级"),
         tier=cells.term("家庭经济困难等级", TIER_TERMS),
         graduating=int(cells.yes("应届毕业生")),
-        phone=cells.text("联系电话"),
+        phone=cells.code("联系电话"),
         address=cells.text("家庭住址"),
         categories=cells.terms("困境类别", CATEGORIES),
         factors=cells.terms("叠加因素", FACTORS),
@@ -90,7 +93,8 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
                  context: Context) -> Counter[str]:
     now = datetime.now().isoformat(timespec="seconds")
     since = context.today.isoformat()
-    old = {r[1]: r for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
+    old = {normalise.code(r[1]): r
+           for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
     categories: dict[int, dict[str, str]] = defaultdict(dict)
     for student_id, category, source in db.execute(
             "SELECT student_id, category, source FROM student_categories"):
@@ -124,10 +128,10 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
         [(*row.fields(), now) for row in new_rows],
     )
     db.conn.executemany(
-        "UPDATE students SET name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
+        "UPDATE students SET student_no = ?, name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
         "tier = ?, graduating = ?, phone = ?, address = ?, enrolled = 1, updated_at = ? "
         "WHERE id = ?",
-        [(*row.fields()[1:], now, student_id) for student_id, row, _, _ in changed],
+        [(*row.fields(), now, student_id) for student_id, row, _, _ in changed],
     )
     ids = dict(db.execute("SELECT student_no, id FROM students").fetchall()) if new_rows else {}
     category_drops, category_adds, factor_drops, factor_adds = [], [], [], []
@@ -201,23 +205,30 @@ class AutoRow:
     pushed_on: date
 
 
-def _same_name(a: str, b: str) -> bool:
-    return "".join(a.split()) == "".join(b.split())
-
-
 def _parse_auto(cells: Cells, context: Context) -> AutoRow | None:
     id_card = cells.id_card("身份证号", required=True)
     name = cells.text("姓名", required=True)
     student = context.by_id_card.get(id_card) if id_card else None
     if id_card and student is None:
-        cells.fail("身份证号", "学生名册中没有该身份证号的学生（请先导入学生名册）",
-                   "no student on the roster has this ID number (import the roster first)")
+        near = near_id_cards(id_card, context.by_id_card)
+        if near:
+            zh = "；".join(f"学号 {context.by_id_card[other].student_no}"
+                          f"（{context.by_id_card[other].name}）的身份证号与它{why}" for other, why, _ in near)
+            en = "; ".join(f"student {context.by_id_card[other].student_no}'s ID number: {why}"
+                           for other, _, why in near)
+            cells.fail("身份证号", f"学生名册中没有这个身份证号，但有几乎相同的：{zh}。请核对后在名册中更正",
+                       f"no student on the roster has this ID number, but one is nearly the same: "
+                       f"{en}. Check it and correct the roster")
+        else:
+            cells.fail("身份证号", "学生名册中没有该身份证号的学生（请先导入学生名册）",
+                       "no student on the roster has this ID number (import the roster first)")
     elif student is not None and not student.enrolled:
         cells.fail("身份证号", f"学号 {student.student_no} 的学生已离校",
                    f"student {student.student_no} has left the school")
-    elif student is not None and name and not _same_name(name, student.name):
-        cells.fail("姓名", f"姓名与学生名册（学号 {student.student_no}）不一致",
-                   f"the name differs from the roster (student {student.student_no})")
+    elif student is not None and name and not same_name(name, student.name):
+        cells.fail("姓名", f"姓名“{name}”与学生名册（学号 {student.student_no}）中的“{student.name}”"
+                   "不一致", f"the name {name!r} differs from the roster's {student.name!r} "
+                   f"(student {student.student_no})")
     row = AutoRow(student, cells.terms("困境类别", CATEGORIES, required=True),
                   cells.text("来源"), cells.date("推送日期", required=True))
     return None if cells.problems else row

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from node.idcard import id_card_problem
+from node import normalise
+from node.idcard import excel_damaged, id_card_problem
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
@@ -45,14 +45,16 @@ COUNT_LABELS = {
 
 
 def normalize(text: str) -> str:
-    """The form in which spellings are compared: NFKC, no spaces (so （） equals ())."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """The form in which spellings are compared: NFKC, no spaces or invisible characters
+    (so （） equals () and a zero-width space changes nothing)."""
+    return normalise.code(text)
 
 
 def as_text(value: object) -> str:
-    """A cell's value as the text a person sees (numbers without a trailing .0)."""
+    """A cell's value as the text a person sees (numbers without a trailing .0), without
+    invisible characters and with its spaces made plain (node/normalise.py)."""
     if isinstance(value, str):
-        return value.strip()
+        return normalise.text(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -126,7 +128,7 @@ class Context:
         rows = self.db.execute(
             "SELECT id, student_no, name, id_card, stage, enrolled FROM students"
         ).fetchall()
-        return {row[1]: Student(*row[:5], bool(row[5])) for row in rows}
+        return {normalise.code(row[1]): Student(*row[:5], bool(row[5])) for row in rows}
 
     @cached_property
     def by_id_card(self) -> dict[str, Student]:
@@ -165,6 +167,13 @@ class Cells:
                 self.fail(header, "必填项为空", "required value is missing")
             return None
         return value
+
+    @_kept
+    def code(self, header: str, required: bool = False) -> str | None:
+        """A number or code (学号, 工号, phone): full-width forms folded, no spaces or invisible
+        characters (node/normalise.py)."""
+        text = self.text(header, required)
+        return None if text is None else normalise.code(text)
 
     @_kept
     def date(self, header: str, required: bool = False) -> date | None:
@@ -277,15 +286,13 @@ class Cells:
     @_kept
     def id_card(self, header: str, required: bool = False) -> str | None:
         raw = self.values.get(header)
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            self.fail(header, "身份证号被 Excel 存成了数字：请把该列设为文本后重新填写",
-                      "Excel stored the ID number as a number: format the column as text "
-                      "and type it again")
+        if excel_damaged(raw):
+            self.fail(header, EXCEL_ROUNDED[0], EXCEL_ROUNDED[1])
             return None
         text = self.text(header, required)
         if text is None:
             return None
-        number = normalize(text).upper()
+        number = normalise.code(text).upper()
         problem = id_card_problem(number)
         if problem:
             self.fail(header, f"身份证号{problem[0]}", f"ID-card number {problem[1]}")
@@ -294,7 +301,7 @@ class Cells:
 
     @_kept
     def student(self, header: str, context: Context) -> Student | None:
-        student_no = self.text(header, required=True)
+        student_no = self.code(header, required=True)
         if student_no is None:
             return None
         student = context.students.get(student_no)
@@ -306,6 +313,17 @@ class Cells:
     def _unknown(self, header: str, terms: Terms, text: str) -> None:
         self.fail(header, f"未知{terms.label.zh}“{text}”，可选：{terms.choices()}",
                   f"unknown {terms.label.en} {text!r}")
+
+
+EXCEL_ROUNDED = (
+    "身份证号已被 Excel 四舍五入损坏（Excel 把它当作数字，只保留15位有效数字：后三位变成000，"
+    "或显示为 6.10102E+17 这样的科学计数法），无法还原：请把该列单元格格式设为“文本”"
+    "（或在号码前加英文单引号 '），再按身份证原件重新输入",
+    "Excel rounded this ID number (it took it for a number and kept 15 significant digits: the "
+    "last three became 000, or it shows in scientific form like 6.10102E+17) and it cannot be "
+    "recovered: format the column as Text (or type an apostrophe ' before the number) and type "
+    "it again from the ID card",
+)
 
 
 def _parse_date(text: str) -> date | None:

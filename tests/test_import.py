@@ -294,7 +294,7 @@ def test_an_id_number_that_excel_made_a_number_is_named(tmp_path):
                  [(1001, "张三", 610102200801010011, "初中")])
     with pytest.raises(ImportRejected) as rejected:
         import_file(db, "roster", file)
-    assert "format the column as text" in str(rejected.value.problems[0])
+    assert "format the column as Text" in str(rejected.value.problems[0])
 
 
 def test_numeric_student_numbers_in_xlsx_read_as_text(tmp_path):
@@ -330,7 +330,7 @@ def test_auto_list_needs_a_matching_enrolled_student(store, tmp_path):
         import_file(db, "auto", write(tmp_path / "auto.csv", KINDS["auto"].headers, rows))
     messages = [str(p).split(" — ")[1] for p in rejected.value.problems]
     assert messages == [
-        "line 2, column B (姓名): the name differs from the roster (student S001)",
+        "line 2, column B (姓名): the name '张叁' differs from the roster's '张三' (student S001)",
         "line 3, column A (身份证号): no student on the roster has this ID number "
         "(import the roster first)",
         "line 4, column A (身份证号): ID number repeats line 2",
