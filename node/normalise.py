@@ -42,6 +42,11 @@ def text(value: str) -> str:
     return _SPACES.sub(" ", visible).strip()
 
 
+def fold(value: str) -> str:
+    """``text`` with full-width forms folded (NFKC): ２０２５－０３－０１ → 2025-03-01, spaces kept."""
+    return unicodedata.normalize("NFKC", text(value))
+
+
 def code(value: str) -> str:
     """A number or code (学号, 工号, 身份证号, phone, amount) as it should be stored and compared:
     NFKC (full-width ２０２５ → 2025, ｘ → x) with every space and invisible character removed."""

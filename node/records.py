@@ -164,7 +164,7 @@ class AidRecord:
 
 def _parse_aid(cells: Cells, context: Context) -> AidRecord | None:
     row = AidRecord(cells.student("学号", context), cells.term("资助项目", AID_TERMS, True),
-                    cells.date("日期", required=True), cells.positive("金额（元）", required=True),
+                    cells.date("日期", required=True), cells.amount("金额（元）", required=True),
                     cells.yes("最高档次"))
     if row.student and row.item:
         stages = AID_ITEMS.value(row.item).stages

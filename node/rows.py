@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -33,6 +33,10 @@ _SPLIT = re.compile(f"([{SEPARATORS}])")
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL = re.compile(r"\d{5}(?:\.0+)?")
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's own leap-year slip included)
+_AMOUNT = re.compile(r"[¥￥]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:元|圆|rmb|RMB|CNY)?")
 _SEMESTER = re.compile(r"(\d{4})\s*年?\s*(春|秋)季?(?:学期)?")
 
 COUNT_LABELS = {
@@ -177,6 +181,10 @@ class Cells:
 
     @_kept
     def date(self, header: str, required: bool = False) -> date | None:
+        """A date: a cell Excel holds as a date, or text such as 2025-03-01, 2025/3/1,
+        2025.3.1, 2025年3月1日 or 20250301. A bare number that is an Excel serial date
+        (a date cell formatted as a number, or exported as one) is refused naming the date it
+        stands for, since it cannot be told from a count."""
         raw = self.values.get(header)
         if isinstance(raw, datetime):
             day: date | None = raw.date()
@@ -186,8 +194,15 @@ class Cells:
             text = self.text(header, required)
             if text is None:
                 return None
-            day = _parse_date(text)
+            day = _parse_date(normalise.fold(text))
             if day is None:
+                serial = _serial_date(normalise.code(text))
+                if serial is not None:
+                    self.fail(header, f"“{text}”是 Excel 的日期序号，代表 {serial}：请把该单元格格式设为"
+                              f"“日期”，或直接写 {serial}",
+                              f"{text!r} is an Excel serial number that stands for {serial}: format "
+                              f"the cell as a date, or write {serial}")
+                    return None
                 self.fail(header, f"日期“{text}”无效，应为 YYYY-MM-DD",
                           f"{text!r} is not a date: write YYYY-MM-DD")
                 return None
@@ -253,6 +268,24 @@ class Cells:
             self.fail(header, f"“{text}”应为正整数", f"{text!r} must be a positive whole number")
             return None
         return int(text)
+
+    @_kept
+    def amount(self, header: str, required: bool = False) -> int | None:
+        """A positive amount in whole yuan, as people write it: 625, 625.00, 1,250, 625元,
+        ¥625, full-width ６２５. Fractions of a yuan are refused, not rounded."""
+        text = self.text(header, required)
+        if text is None:
+            return None
+        match = _AMOUNT.fullmatch(normalise.code(text))
+        if match is None or int(match[1].replace(",", "")) <= 0:
+            self.fail(header, f"“{text}”应为以元为单位的正整数金额（如 625、1,250、625元）",
+                      f"{text!r} must be a positive amount in whole yuan (625, 1,250, 625元)")
+            return None
+        if match[2] and int(match[2]):
+            self.fail(header, f"金额“{text}”不是整元：请填写整元金额",
+                      f"{text!r} is not a whole number of yuan")
+            return None
+        return int(match[1].replace(",", ""))
 
     @_kept
     def period(self, header: str, required: bool = False) -> str | None:
@@ -326,8 +359,18 @@ EXCEL_ROUNDED = (
 )
 
 
+def _serial_date(text: str) -> date | None:
+    """The date an Excel serial number stands for, if ``text`` is one in 1960–2100."""
+    if not _SERIAL.fullmatch(text):
+        return None
+    serial = float(text)
+    if not 21916 <= serial < 73051 or not serial.is_integer():
+        return None
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
 def _parse_date(text: str) -> date | None:
-    match = _DATE.fullmatch(text)
+    match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     if not match:
         return None
     try:

@@ -249,14 +249,14 @@ def test_a_bad_file_lists_every_problem_and_changes_nothing(store, tmp_path, mon
 
 def test_header_problems_are_reported_on_line_one(store, tmp_path):
     path, db = store
-    file = write(tmp_path / "aid.xlsx", ["学号", "日期", "日期", "金额(元)", "备注"],
+    file = write(tmp_path / "aid.xlsx", ["学号", "日期", "日期", "金额(元)", "补贴"],
                  [("S001", "2025-03-01", "2025-03-01", "100", "x")])
     with pytest.raises(ImportRejected) as rejected:
         import_file(db, "aid", file)
     assert [str(p).split(" — ")[1] for p in rejected.value.problems] == [
         "line 1 (资助项目): required column is missing",
         "line 1, column C (日期): repeats column B",
-        "line 1, column E (备注): unknown column for aid",
+        "line 1, column E (补贴): unknown column for aid",
     ]
 
 
@@ -281,7 +281,7 @@ def test_problems_of_records_aid_registration_and_cases(store, tmp_path):
     messages = [str(p).split(" — ")[1] for p in rejected.value.problems]
     assert messages[0] == ("line 2, column C (资助项目): this aid item does not serve students "
                            "of stage Junior secondary")
-    assert messages[1] == "line 2, column D (金额（元）): '0' must be a positive whole number"
+    assert messages[1] == "line 2, column D (金额（元）): '0' must be a positive amount in whole yuan (625, 1,250, 625元)"
     assert messages[2].startswith("line 3, column A (学号): unknown student number S404")
     assert messages[3].startswith("line 3, column B (日期): 2099-01-01 is in the future")
     assert messages[4] == "line 3, column C (资助项目): unknown aid item '助学金'"

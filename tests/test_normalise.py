@@ -8,7 +8,6 @@ import pytest
 from node.idcard import check_character, excel_damaged, id_card_problem, near_id_cards
 from node.importer import ImportRejected, import_file
 from node.normalise import code, name_key, same_name, text
-from node.store import open_store, set_meta
 
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u202a"]
 SPACES = ["\xa0", "\u3000", "\u2007", "\u202f", "\t", " "]
@@ -61,11 +60,9 @@ def test_temporary_999_numbers_are_named_as_such_not_as_a_bad_birth_date():
 
 
 @pytest.fixture
-def db(tmp_path):
-    store = open_store(tmp_path / "node.db", create=True)
-    set_meta(store, "school_id", "2161010001")
-    set_meta(store, "region_code", "610102")
-    return store
+def db(school):
+    """A fresh node of a primary school (2161010001, region 610102)."""
+    return school.db
 
 
 def _csv(path, text_):
