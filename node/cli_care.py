@@ -37,8 +37,12 @@ DATE_HELP = "Date (日期) YYYY-MM-DD; default today."
 @click.option("--full", is_flag=True,
               help="Roster only: the file is the whole roster; students not in it are marked as left.")
 @click.option("--sheet", help="工作表 The worksheet to read (name or number), when several could be it.")
+@click.option("--confirm", multiple=True, metavar="学号",
+              help="已核对 A student number checked against the documents: its ID really ends in "
+                   "000, or it is a child of its own though like another row. Repeatable.")
 @click.pass_obj
-def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | None) -> None:
+def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | None,
+                   confirm: tuple[str, ...]) -> None:
     """导入 Import a .csv, .xlsx, .xls or .ods file, all or nothing.
 
     KIND: roster 学生名册, auto 免申即享名单, cases 重点关爱对象, records 关爱记录,
@@ -47,7 +51,8 @@ def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | Non
     """
     row_kind = find_kind(kind)
     try:
-        counts = import_file(open_store(db), row_kind, file, full=full, sheet=sheet)
+        counts = import_file(open_store(db), row_kind, file, full=full, sheet=sheet,
+                             confirm=confirm)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             click.echo(str(problem), err=True)

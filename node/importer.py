@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -80,11 +81,12 @@ def find_kind(name: str) -> RowKind:
 
 def import_file(db: sqlite_utils.Database, kind: RowKind | str, path: Path | str,
                 full: bool = False, today: date | None = None,
-                sheet: str | None = None) -> Imported:
+                sheet: str | None = None, confirm: Iterable[str] = ()) -> Imported:
     """Check every row of the file, then write them all in one transaction.
 
     ``sheet`` names the worksheet to read (a name or 1-based number) when a workbook has
-    several that could be it. Raises TableError (file unreadable, nothing read) or
+    several that could be it. ``confirm`` are 学号 that staff checked against the documents:
+    an ID that really ends in 000, a child of their own though like another. Raises TableError (file unreadable, nothing read) or
     ImportRejected (every problem, nothing written); returns the counts and notes."""
     kind = find_kind(kind) if isinstance(kind, str) else kind
     path = Path(path)
@@ -92,7 +94,7 @@ def import_file(db: sqlite_utils.Database, kind: RowKind | str, path: Path | str
         raise GuanaiError(f"--full 只用于学生名册 --full applies to the roster only, not {kind.id}")
     table = read_table(path, [*kind.headers, *OTHER_SYSTEMS_COLUMNS], sheet)
     with transaction(db):
-        context = Context(db, today)
+        context = Context(db, today, confirm)
         problems, rows = check_table(kind, table, context)
         if problems:
             raise ImportRejected(kind, path, problems)
@@ -104,7 +106,7 @@ def import_file(db: sqlite_utils.Database, kind: RowKind | str, path: Path | str
 
 def ignored_columns(kind: RowKind, table: Table) -> list[str]:
     """The note naming the columns of other systems that were ignored, if any."""
-    known = {normalize(header) for header in kind.headers}
+    known = {normalize(header) for header in (*kind.headers, *kind.also_reads)}
     ignored = [h for h in table.headers if normalize(h) in OTHER and normalize(h) not in known]
     if not ignored:
         return []
@@ -139,7 +141,7 @@ def check_table(kind: RowKind, table: Table, context: Context) -> tuple[list[Pro
 
 def _check_headers(kind: RowKind, table: Table) -> tuple[dict[str, int], list[Problem]]:
     """Where each known column is; problems with unknown, repeated or missing headers."""
-    known = {normalize(header): header for header in kind.headers}
+    known = {normalize(header): header for header in (*kind.headers, *kind.also_reads)}
     positions: dict[str, int] = {}
     problems = []
     line = table.header_line

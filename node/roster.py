@@ -48,6 +48,8 @@ class RosterRow:
     address: str | None
     categories: frozenset[str]
     factors: frozenset[str]
+    born: date | None = None  # 出生日期 of another system's export: to recognise a child
+    # entered twice, never stored
 
     def fields(self) -> tuple:
         """The values of the students table's columns, in SQL order."""
@@ -57,7 +59,7 @@ class RosterRow:
 
 def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
     student_no = cells.code("学号", required=True)
-    id_card = cells.id_card("身份证号")
+    id_card = cells.id_card("身份证号", checked=student_no in context.confirmed)
     stage = cells.term("学段", STAGES, required=True)
     if stage is not None and stage not in context.stages:
         taught = "、".join(STAGES.labels[s] for s in context.stages)
@@ -82,8 +84,88 @@ def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
         address=cells.text("家庭住址"),
         categories=cells.terms("困境类别", CATEGORIES),
         factors=cells.terms("叠加因素", FACTORS),
+        born=cells.date("出生日期"),
     )
     return None if cells.problems else row
+
+
+@dataclass(frozen=True)
+class _Person:
+    """What is compared to recognise one child entered twice."""
+
+    line: int | None  # the file's line, or None for a student already in the store
+    student_no: str
+    name: str
+    gender: str | None
+    born: date | None
+    grade: str | None
+    class_: str | None
+    id_card: str | None
+    distinct: bool
+
+    @classmethod
+    def of_row(cls, line: int, row: RosterRow, confirmed: frozenset[str]) -> _Person:
+        return cls(line, row.student_no, row.name, row.gender, row.born or _born(row.id_card),
+                   row.grade, row.class_, row.id_card, row.student_no in confirmed)
+
+    def where(self) -> tuple[str, str]:
+        if self.line is None:
+            return f"名册中学号 {self.student_no} 的学生", f"student {self.student_no} on the roster"
+        return f"第{self.line}行（学号 {self.student_no}）", f"line {self.line} ({self.student_no})"
+
+
+def _born(id_card: str | None) -> date | None:
+    return date(int(id_card[6:10]), int(id_card[10:12]), int(id_card[12:14])) if id_card else None
+
+
+def probable_duplicate(a: _Person, b: _Person) -> tuple[str, str] | None:
+    """Why two entries are probably one child, as (Chinese, English), or None: the same name
+    (node/normalise.py) and gender, the same birth date or the same grade and class, and one
+    of them without an ID number (two different ID numbers are two people)."""
+    if a.student_no == b.student_no or (a.id_card and b.id_card) \
+            or not same_name(a.name, b.name) or a.gender != b.gender:
+        return None
+    if a.born and a.born == b.born:
+        return f"出生日期同为 {a.born}", f"both born {a.born}"
+    if a.grade and a.class_ and (normalise.code(a.grade), normalise.code(a.class_)) == \
+            (normalise.code(b.grade or ""), normalise.code(b.class_ or "")):
+        return f"同在{a.grade}{a.class_}", f"both in {a.grade} {a.class_}"
+    return None
+
+
+def _check_duplicates(rows: list[tuple[int, RosterRow]], context: Context) -> list[tuple]:
+    """One person is one student: a row that is probably a child already in the file or on the
+    roster under another 学号 is refused naming both, unless staff confirm its 学号
+    (``--confirm``) as a child of its own."""
+    people = [_Person.of_row(line, row, context.confirmed) for line, row in rows]
+    in_file = {p.student_no for p in people}
+    stored = [_Person(None, normalise.code(no), name, gender, _born(id_card), grade, class_,
+                      id_card, False)
+              for no, name, gender, grade, class_, id_card in context.db.execute(
+                  "SELECT student_no, name, gender, grade, class, id_card FROM students "
+                  "WHERE enrolled = 1")
+              if normalise.code(no) not in in_file]
+    by_name: dict[str, list[_Person]] = defaultdict(list)
+    for person in [*stored, *people]:
+        by_name[normalise.name_key(person.name)].append(person)
+    problems = []
+    for group in by_name.values():
+        for index, person in enumerate(group):
+            if person.line is None or person.distinct:
+                continue
+            for other in group[:index]:
+                why = probable_duplicate(person, other)
+                if why is None or other.distinct:
+                    continue
+                there = other.where()
+                problems.append((person.line, "姓名",
+                                 f"疑似与{there[0]}是同一学生（姓名、性别相同，{why[0]}，且其中一个没有身份证号）："
+                                 f"若是同一人，请合并为一行、只保留一个学号；若确为不同学生，请加 --confirm {person.student_no} 重新导入",
+                                 f"probably the same child as {there[1]} (same name and gender, "
+                                 f"{why[1]}, one without an ID number): if so, merge them into one "
+                                 "row with one student number; if they are different children, "
+                                 f"import again with --confirm {person.student_no}"))
+    return problems
 
 
 _FIELDS = "student_no, name, id_card, gender, stage, grade, class, tier, graduating, phone, address"
@@ -189,6 +271,8 @@ ROSTER = RowKind(
     ),
     parse=_parse_roster,
     save=_save_roster,
+    check_file=_check_duplicates,
+    also_reads=("出生日期",),
     uniques=(Unique(("学号",), "学号与第{line}行重复", "student number repeats line {line}"),
              Unique(("身份证号",), "身份证号与第{line}行重复", "ID number repeats line {line}")),
     finish_full=_mark_left,
@@ -206,7 +290,9 @@ class AutoRow:
 
 
 def _parse_auto(cells: Cells, context: Context) -> AutoRow | None:
-    id_card = cells.id_card("身份证号", required=True)
+    raw = cells.values.get("身份证号")
+    on_roster = isinstance(raw, str) and normalise.code(raw).upper() in context.by_id_card
+    id_card = cells.id_card("身份证号", required=True, checked=on_roster)
     name = cells.text("姓名", required=True)
     student = context.by_id_card.get(id_card) if id_card else None
     if id_card and student is None:

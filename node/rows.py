@@ -115,9 +115,11 @@ class Student(NamedTuple):
 
 
 class Context:
-    """What rows are checked against: today, the school's stages, the students in the store."""
+    """What rows are checked against: today, the school's stages, the students in the store,
+    and the 学号 staff confirmed."""
 
-    def __init__(self, db: sqlite_utils.Database, today: date | None = None) -> None:
+    def __init__(self, db: sqlite_utils.Database, today: date | None = None,
+                 confirmed: Iterable[str] = ()) -> None:
         school_id = get_meta(db, "school_id")
         if not school_id:
             raise StoreError("节点尚未建立 the node has no school yet: run `guanai node init` first")
@@ -125,6 +127,9 @@ class Context:
         self.today = today or date.today()
         self.school_id = school_id
         self.stages = school_stages(school_id)
+        # 学号 that staff checked against the documents (--confirm): an ID really ending in
+        # 000, a child of their own although like another
+        self.confirmed = frozenset(normalise.code(no) for no in confirmed)
 
     @cached_property
     def students(self) -> dict[str, Student]:
@@ -317,9 +322,14 @@ class Cells:
         return GENDERS[text]
 
     @_kept
-    def id_card(self, header: str, required: bool = False) -> str | None:
+    def id_card(self, header: str, required: bool = False, checked: bool = False) -> str | None:
+        """An ID-card number (GB 11643), with full-width forms and invisible characters taken
+        out. Excel's damage is refused (node/idcard.py): a number cell or scientific form
+        always; 18 digits ending in 000 unless ``checked`` (staff confirmed it against the
+        card, or it is already on the roster exactly), since one real ID in 1,100 ends so."""
         raw = self.values.get(header)
-        if excel_damaged(raw):
+        if excel_damaged(raw) and not (checked and isinstance(raw, str)
+                                       and not _SCIENTIFIC_ID.search(raw)):
             self.fail(header, EXCEL_ROUNDED[0], EXCEL_ROUNDED[1])
             return None
         text = self.text(header, required)
@@ -348,14 +358,17 @@ class Cells:
                   f"unknown {terms.label.en} {text!r}")
 
 
+_SCIENTIFIC_ID = re.compile(r"[eE]")
 EXCEL_ROUNDED = (
     "身份证号已被 Excel 四舍五入损坏（Excel 把它当作数字，只保留15位有效数字：后三位变成000，"
     "或显示为 6.10102E+17 这样的科学计数法），无法还原：请把该列单元格格式设为“文本”"
-    "（或在号码前加英文单引号 '），再按身份证原件重新输入",
+    "（或在号码前加英文单引号 '），再按身份证原件重新输入。若身份证上的号码确实以000结尾，"
+    "请加 --confirm 学号 重新导入",
     "Excel rounded this ID number (it took it for a number and kept 15 significant digits: the "
     "last three became 000, or it shows in scientific form like 6.10102E+17) and it cannot be "
     "recovered: format the column as Text (or type an apostrophe ' before the number) and type "
-    "it again from the ID card",
+    "it again from the ID card. If the card really ends in 000, import again with --confirm "
+    "and the student number",
 )
 
 
@@ -462,6 +475,7 @@ class RowKind:
     uniques: tuple[Unique, ...] = ()
     check_file: Callable[[list[tuple[int, Any]], Context], Iterable[FileProblem]] = _nothing
     finish_full: Callable[[sqlite_utils.Database, list, Context], Counter[str]] | None = None
+    also_reads: tuple[str, ...] = ()  # other systems' columns read when present, never stored
 
     @property
     def headers(self) -> list[str]:

@@ -22,7 +22,8 @@ def db(school):
 
 
 def rejected(db, kind, name) -> list[str]:
-    """The problems of a refused import, and proof that nothing was written."""
+    """The problems of a refused import (a field input's name, or a path), and proof that
+    nothing was written."""
     before = list(db.conn.iterdump())
     with pytest.raises(ImportRejected) as refusal:
         import_file(db, kind, FIELD / name)
@@ -142,3 +143,16 @@ def test_19_other_systems_columns_are_ignored_with_a_note(db):
     assert counts["added"] == 1
     assert any("序号、民族" in n and "ignored columns" in n for n in counts.notes)
     assert students(db)[0][:2] == ("2025100090", "测试一")
+
+
+def test_02b_kind_an_id_that_really_ends_in_000_is_taken_once_staff_confirm_it(db, tmp_path):
+    counts = import_file(db, "roster", FIELD / "02b_roster_id_rounded_pass.csv",
+                         confirm=["2025100002"])
+    assert counts["added"] == 1 and students(db)[0][2] == "610102201704070000"
+    aid_list = tmp_path / "auto.csv"
+    aid_list.write_text("身份证号,姓名,困境类别,推送日期\n610102201704070000,测试乙,孤儿,2025-09-01\n",
+                        encoding="utf-8")
+    assert import_file(db, "auto", aid_list)["added"] == 1  # the roster holds it exactly
+    aid_list.write_text("身份证号,姓名,困境类别,推送日期\n6.10102E+17,测试乙,孤儿,2025-09-01\n",
+                        encoding="utf-8")
+    assert "Excel rounded" in rejected(db, "auto", aid_list)[0]

@@ -227,3 +227,21 @@ def test_a_serial_number_as_text_names_its_date_too(db, tmp_path):
     with pytest.raises(ImportRejected) as refusal:
         import_file(db, "aid", aid)
     assert "2024-04-01" in str(refusal.value.problems[0])
+
+
+def test_the_command_names_the_sheet_and_takes_sheet_and_confirm(school, tmp_path, monkeypatch,
+                                                                 capsys):
+    from tests.test_import import run
+    path = book(tmp_path / "r.xlsx", [("2025春", False, OLD), ("2025秋", False, NEW)])
+    code, _, err = run(monkeypatch, capsys, school.path, "import", "roster", path)
+    assert code != 0 and "--sheet" in err
+    code, out, _ = run(monkeypatch, capsys, school.path, "import", "roster", path,
+                       "--sheet", "2025秋")
+    assert code == 0 and "读取工作表“2025秋”" in out and "added 1" in out
+    twin = tmp_path / "t.csv"
+    twin.write_text(",".join(HEADERS) + "\n1002,新甲,男,小学,二年级,1班\n", encoding="utf-8")
+    code, _, err = run(monkeypatch, capsys, school.path, "import", "roster", twin)
+    assert code != 0 and "--confirm 1002" in err
+    code, out, _ = run(monkeypatch, capsys, school.path, "import", "roster", twin,
+                       "--confirm", "1002")
+    assert code == 0 and "added 1" in out
