@@ -18,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import python_calamine
 from openpyxl.utils import get_column_letter
@@ -103,14 +104,17 @@ def read_workbook(data: bytes, kind: str, name: str) -> Workbook:
     Raises TableError naming the file and what it is when it cannot be read."""
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        ods_merged = _ods_merged(data) if kind == "ods" else {}
         sheets = []
         for meta in book.sheets_metadata:
             if str(meta.typ) != str(python_calamine.SheetTypeEnum.WorkSheet):
                 continue
             sheet = book.get_sheet_by_name(meta.name)
             visible = str(meta.visible) == str(python_calamine.SheetVisibleEnum.Visible)
+            merged = ods_merged.get(meta.name, []) if kind == "ods" \
+                else list(sheet.merged_cell_ranges or [])
             sheets.append(Sheet(meta.name, visible, sheet.to_python(skip_empty_area=False),
-                                list(sheet.merged_cell_ranges or [])))
+                                merged))
     except Exception as exc:  # calamine raises several kinds for a damaged file
         zh, en = WHAT[kind]
         raise TableError(
@@ -124,6 +128,41 @@ def read_workbook(data: bytes, kind: str, name: str) -> Workbook:
             found = _ACTIVE_TAB.search(archive.read("xl/workbook.xml"))
         active = int(found[1]) if found and int(found[1]) < len(sheets) else 0
     return Workbook(sheets, active)
+
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged(data: bytes) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """The merged ranges of every sheet of an .ods (calamine does not report them): cells with
+    number-rows-spanned or number-columns-spanned, read from content.xml as a stream (a row
+    repeated a million times is counted, not expanded)."""
+    merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    sheet, row, column, depth = None, 0, 0, 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
+        for event, element in ElementTree.iterparse(content, events=("start", "end")):
+            tag = element.tag
+            if tag == f"{_TABLE}table":
+                depth += 1 if event == "start" else -1
+                if event == "start" and depth == 1:
+                    sheet, row = element.get(f"{_TABLE}name", ""), 0
+                    merged[sheet] = []
+            elif depth != 1:
+                continue
+            elif tag == f"{_TABLE}table-row":
+                if event == "start":
+                    column = 0
+                else:
+                    row += int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+                    element.clear()
+            elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell") \
+                    and event == "start":
+                rows = int(element.get(f"{_TABLE}number-rows-spanned", "1"))
+                columns = int(element.get(f"{_TABLE}number-columns-spanned", "1"))
+                if rows > 1 or columns > 1:
+                    merged[sheet].append(((row, column), (row + rows - 1, column + columns - 1)))
+                column += int(element.get(f"{_TABLE}number-columns-repeated", "1"))
+    return merged
 
 
 def fill_merged(sheet: Sheet, data_from: int) -> list[str]:

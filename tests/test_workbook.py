@@ -110,11 +110,18 @@ def test_data_above_the_header_names_the_lines_to_delete(db, tmp_path):
     assert "表头在第2行" in str(refusal.value) and "删除第1–1行" in str(refusal.value)
 
 
+def _ods_cell(value):
+    if value is None:
+        return "<table:covered-table-cell/>"
+    if isinstance(value, tuple):  # (value, rows spanned)
+        return (f'<table:table-cell table:number-rows-spanned="{value[1]}" '
+                f'office:value-type="string"><text:p>{value[0]}</text:p></table:table-cell>')
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+
 def _ods(path, rows):
-    cells = "".join(
-        "<table:table-row>" + "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
-            for v in row) + "</table:table-row>" for row in rows)
+    cells = "".join("<table:table-row>" + "".join(map(_ods_cell, row)) + "</table:table-row>"
+                    for row in rows)
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -137,10 +144,12 @@ def _ods(path, rows):
     return path
 
 
-def test_an_ods_is_read(db, tmp_path):
-    path = _ods(tmp_path / "r.ods", [HEADERS, ["1001", "甲", "男", "小学", "一年级", "1班"]])
-    assert import_file(db, "roster", path)["added"] == 1
-    assert names(db) == ["甲"]
+def test_an_ods_is_read_with_its_merged_cells(db, tmp_path):
+    path = _ods(tmp_path / "r.ods", [HEADERS, ["1001", "甲", "男", "小学", ("一年级", 2), "1班"],
+                                     ["1002", "乙", "女", "小学", None, "1班"]])
+    assert import_file(db, "roster", path)["added"] == 2
+    assert names(db) == ["甲", "乙"]
+    assert [g for (g,) in db.execute("SELECT grade FROM students ORDER BY id")] == ["一年级"] * 2
 
 
 @pytest.mark.parametrize("content, what", [
