@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -13,6 +14,35 @@ from protos.catalogue import LATEST_VERSION, load
 from protos.regions import SCHOOL_TYPES
 
 DEFAULT_MEMBERS = "1,100,20000"
+RELEASES_PER_YEAR = 2  # the half-year tables; the annual period releases none (docs/calendar.md)
+YEARS = (3, 6, 9)  # 初中 or 高中; 小学; 义务教育 at one school after another
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    """What one student accumulates: ρ (zCDP adds up over releases) at the plan's ρ and at
+    the annual cap (every correction spent), each with its (ε, δ) equivalent."""
+
+    zh: str
+    en: str
+    rho: float
+    rho_cap: float
+    epsilon: float
+    epsilon_cap: float
+
+
+def accumulation(rho: float, policy: BudgetPolicy) -> list[Accumulated]:
+    """ρ one student accumulates over 3, 6 and 9 years and across a transfer, for releases of
+    ``rho`` (two a year) and at the annual cap. A year is charged by each school that counts the
+    student in a table: a transfer charges both schools in the year it happens when both count
+    the student (the old school has not marked them as left), so that year can cost twice."""
+    year, cap = RELEASES_PER_YEAR * rho, policy.annual_cap
+    rows = [(f"{n}年", f"{n} years", n * year, n * cap) for n in YEARS]
+    rows += [("转学当年（两校都统计该生）", "the year of a transfer (both schools count them)",
+              2 * year, 2 * cap),
+             ("9年，其间转学一次", "9 years with one transfer", 10 * year, 10 * cap)]
+    return [Accumulated(zh, en, r, c, dp.epsilon_delta(r, policy.delta),
+                        dp.epsilon_delta(c, policy.delta)) for zh, en, r, c in rows]
 
 
 def _members(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
@@ -54,6 +84,10 @@ def plan(rho: float, school_type: str | None, members: list[int], alpha: float, 
     click.echo(f"ρ = {rho:g} per release ≈ (ε = {dp.epsilon_delta(rho, policy.delta):.2f}, "
                f"δ = {policy.delta:g}); annual cap ρ = {policy.annual_cap:g} ≈ "
                f"ε = {dp.epsilon_delta(policy.annual_cap, policy.delta):.2f}")
+    click.echo("一名学生的累计 what one student accumulates (ρ adds up; docs/budget.md):")
+    for row in accumulation(rho, policy):
+        click.echo(f"  {row.zh} {row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}; "
+                   f"at the cap ρ = {row.rho_cap:g} ≈ ε = {row.epsilon_cap:.1f}")
     for group in noise.values():
         label = catalogue.groups[group.group].label
         click.echo(f"  {label.zh} {label.en}: L2 sensitivity {group.sensitivity:.2f}, "

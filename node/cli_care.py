@@ -36,9 +36,14 @@ DATE_HELP = "Date (日期) YYYY-MM-DD; default today."
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--full", is_flag=True,
               help="Roster only: the file is the whole roster; students not in it are marked as left.")
+@click.option("--sheet", help="工作表 The worksheet to read (name or number), when several could be it.")
+@click.option("--confirm", multiple=True, metavar="学号",
+              help="已核对 A student number checked against the documents: its ID really ends in "
+                   "000, or it is a child of its own though like another row. Repeatable.")
 @click.pass_obj
-def import_command(db: Path, kind: str, file: Path, full: bool) -> None:
-    """导入 Import a .csv or .xlsx file, all or nothing.
+def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | None,
+                   confirm: tuple[str, ...]) -> None:
+    """导入 Import a .csv, .xlsx, .xls or .ods file, all or nothing.
 
     KIND: roster 学生名册, auto 免申即享名单, cases 重点关爱对象, records 关爱记录,
     registration 学期报到, aid 资助记录, mentors 育人导师, activities 家校协同活动.
@@ -46,11 +51,14 @@ def import_command(db: Path, kind: str, file: Path, full: bool) -> None:
     """
     row_kind = find_kind(kind)
     try:
-        counts = import_file(open_store(db), row_kind, file, full=full)
+        counts = import_file(open_store(db), row_kind, file, full=full, sheet=sheet,
+                             confirm=confirm)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             click.echo(str(problem), err=True)
         raise
+    for note in counts.notes:
+        click.echo(note)
     click.echo(f"导入{row_kind.label.zh} {row_kind.id}: {describe_counts(counts)}")
 
 

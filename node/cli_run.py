@@ -15,6 +15,7 @@ from node import status as node_status
 from node import upstream
 from node.config import load_config
 from node.daemon import Daemon
+from node.screening import IdentifiableText
 from node.store import open_store
 from node.summary import file_summary
 from protos.periods import Period
@@ -77,7 +78,12 @@ def summary(db: Path, year: Period, text_file: Path, allow: tuple[str, ...]) -> 
         text = text_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{text_file} is not UTF-8 text; save it as UTF-8") from exc
-    item = file_summary(open_store(db), db, year, text, allow)
+    try:
+        item = file_summary(open_store(db), db, year, text, allow)
+    except IdentifiableText as refused:
+        for finding in refused.findings:  # in context, on this screen only
+            click.echo(finding.shown(), err=True)
+        raise
     click.echo(f"工作总结已签名待报送 summary of {year} signed and queued as revision "
                f"{item.revision}; `guanai node run` sends it, or `guanai node submit` now")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,11 +23,22 @@ from node.roster import AUTO, ROSTER
 from node.rows import Cells, Context, RowKind, normalize
 from node.store import transaction
 from node.tabular import SUFFIXES, Table, TableError, column_letter, read_table, write_blank
+from node.vocabulary import OTHER_SYSTEMS_COLUMNS
 
 KINDS: dict[str, RowKind] = {
     kind.id: kind for kind in (ROSTER, AUTO, CASES, RECORDS, REGISTRATION, AID, MENTORS, ACTIVITIES)
 }
 TEMPLATES = Path(__file__).parent / "templates"
+OTHER = frozenset(normalize(header) for header in OTHER_SYSTEMS_COLUMNS)
+
+
+class Imported(Counter):
+    """What an import wrote (added, updated, …) and ``notes`` on how the file was read: the
+    sheet, title lines skipped, columns ignored. Each note is "中文 — English"."""
+
+    def __init__(self, counts: Counter[str], notes: list[str]) -> None:
+        super().__init__(counts)
+        self.notes = notes
 
 
 @dataclass(frozen=True, order=True)
@@ -68,22 +80,38 @@ def find_kind(name: str) -> RowKind:
 
 
 def import_file(db: sqlite_utils.Database, kind: RowKind | str, path: Path | str,
-                full: bool = False, today: date | None = None) -> Counter[str]:
-    """Check every row of the file, then write them all in one transaction."""
+                full: bool = False, today: date | None = None,
+                sheet: str | None = None, confirm: Iterable[str] = ()) -> Imported:
+    """Check every row of the file, then write them all in one transaction.
+
+    ``sheet`` names the worksheet to read (a name or 1-based number) when a workbook has
+    several that could be it. ``confirm`` are 学号 that staff checked against the documents:
+    an ID that really ends in 000, a child of their own though like another. Raises TableError (file unreadable, nothing read) or
+    ImportRejected (every problem, nothing written); returns the counts and notes."""
     kind = find_kind(kind) if isinstance(kind, str) else kind
     path = Path(path)
     if full and kind.finish_full is None:
         raise GuanaiError(f"--full 只用于学生名册 --full applies to the roster only, not {kind.id}")
-    table = read_table(path)
+    table = read_table(path, [*kind.headers, *OTHER_SYSTEMS_COLUMNS], sheet)
     with transaction(db):
-        context = Context(db, today)
+        context = Context(db, today, confirm)
         problems, rows = check_table(kind, table, context)
         if problems:
             raise ImportRejected(kind, path, problems)
         counts = kind.save(db, rows, context)
         if full:
             counts.update(kind.finish_full(db, rows, context))
-    return counts
+    return Imported(counts, [*table.notes, *ignored_columns(kind, table)])
+
+
+def ignored_columns(kind: RowKind, table: Table) -> list[str]:
+    """The note naming the columns of other systems that were ignored, if any."""
+    known = {normalize(header) for header in (*kind.headers, *kind.also_reads)}
+    ignored = [h for h in table.headers if normalize(h) in OTHER and normalize(h) not in known]
+    if not ignored:
+        return []
+    return [f"已忽略其他系统的列：{'、'.join(ignored)}（未导入） — ignored columns of other systems: "
+            f"{', '.join(ignored)} (not imported)"]
 
 
 def check_table(kind: RowKind, table: Table, context: Context) -> tuple[list[Problem], list]:
@@ -113,25 +141,28 @@ def check_table(kind: RowKind, table: Table, context: Context) -> tuple[list[Pro
 
 def _check_headers(kind: RowKind, table: Table) -> tuple[dict[str, int], list[Problem]]:
     """Where each known column is; problems with unknown, repeated or missing headers."""
-    known = {normalize(header): header for header in kind.headers}
+    known = {normalize(header): header for header in (*kind.headers, *kind.also_reads)}
     positions: dict[str, int] = {}
     problems = []
+    line = table.header_line
     for index, text in enumerate(table.headers):
         header = known.get(normalize(text))
         if not text:
             if any(index < len(values) and values[index] not in (None, "") for _, values in table.rows):
-                problems.append(Problem(1, index, "", "列名为空", "the header is empty"))
+                problems.append(Problem(line, index, "", "列名为空", "the header is empty"))
         elif header is None:
-            problems.append(Problem(1, index, text, f"未知列，{kind.label.zh}的列为：{'、'.join(kind.headers)}",
-                                    f"unknown column for {kind.id}"))
+            if normalize(text) not in OTHER:
+                problems.append(Problem(line, index, text,
+                                        f"未知列，{kind.label.zh}的列为：{'、'.join(kind.headers)}",
+                                        f"unknown column for {kind.id}"))
         elif header in positions:
-            problems.append(Problem(1, index, header, f"与第{column_letter(positions[header])}列重复",
+            problems.append(Problem(line, index, header, f"与第{column_letter(positions[header])}列重复",
                                     f"repeats column {column_letter(positions[header])}"))
         else:
             positions[header] = index
     for column in kind.columns:
         if column.required and column.header not in positions:
-            problems.append(Problem(1, -1, column.header, "缺少必填列", "required column is missing"))
+            problems.append(Problem(line, -1, column.header, "缺少必填列", "required column is missing"))
     return positions, problems
 
 

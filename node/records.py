@@ -166,7 +166,7 @@ class AidRecord:
 
 def _parse_aid(cells: Cells, context: Context) -> AidRecord | None:
     row = AidRecord(cells.student("学号", context), cells.term("资助项目", AID_TERMS, True),
-                    cells.date("日期", required=True), cells.positive("金额（元）", required=True),
+                    cells.date("日期", required=True), cells.amount("金额（元）", required=True),
                     cells.yes("最高档次"))
     if row.student and row.item:
         stages = AID_ITEMS.value(row.item).stages
@@ -197,18 +197,23 @@ AID = RowKind(
 
 
 # ------------------------------------------------------------------ 育人导师 (R-MENTOR)
+# A row appoints the mentor for the semester (the school's mentor list, counted by the public
+# cell mentor.mentors) and, with a 学号, assigns that student to them (a student's record).
 
 @dataclass(frozen=True)
 class Assignment:
+    """A mentor appointed for a semester and, if 学号 is given, a student assigned to them."""
+
     staff_no: str
     mentor_name: str
-    student: Student
+    student: Student | None
     period: str
 
 
 def _parse_mentor(cells: Cells, context: Context) -> Assignment | None:
-    row = Assignment(cells.text("工号", required=True), cells.text("导师姓名", required=True),
-                     cells.student("学号", context), cells.period("学期", required=True))
+    staff_no, name = cells.code("工号", required=True), cells.text("导师姓名", required=True)
+    student = cells.student("学号", context) if cells.text("学号") else None
+    row = Assignment(staff_no, name, student, cells.period("学期", required=True))
     return None if cells.problems else row
 
 
@@ -231,6 +236,11 @@ def _save_mentors(db: sqlite_utils.Database, rows: list[Assignment],
                                            {"name": row.mentor_name}) == "added"
         mentor_id = db.execute("SELECT id FROM mentors WHERE staff_no = ?",
                                [row.staff_no]).fetchone()[0]
+        appointed = db.execute("INSERT OR IGNORE INTO mentor_terms (mentor_id, period) "
+                               "VALUES (?, ?)", [mentor_id, row.period]).rowcount
+        if row.student is None:
+            counts["added" if appointed else "unchanged"] += 1
+            continue
         cursor = db.execute(
             "INSERT OR IGNORE INTO mentor_assignments (mentor_id, student_id, period) "
             "VALUES (?, ?, ?)", [mentor_id, row.student.id, row.period])
@@ -244,7 +254,7 @@ MENTORS = RowKind(
     columns=(
         Column("工号", "staff number", required=True, text=True),
         Column("导师姓名", "mentor's name", required=True),
-        Column("学号", "student number", required=True, text=True),
+        Column("学号", "student number", text=True),
         Column("学期", "semester", required=True),
     ),
     parse=_parse_mentor,

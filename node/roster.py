@@ -15,6 +15,9 @@ import sqlite_utils
 
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
+from node import normalise
+from node.idcard import near_id_cards
+from node.normalise import same_name
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
 from node.vocabulary import TIERS
@@ -46,6 +49,8 @@ class RosterRow:
     address: str | None
     categories: frozenset[str]
     factors: frozenset[str]
+    born: date | None = None  # 出生日期 of another system's export: to recognise a child
+    # entered twice, never stored
 
     def fields(self) -> tuple:
         """The values of the students table's columns, in SQL order."""
@@ -54,8 +59,8 @@ class RosterRow:
 
 
 def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
-    student_no = cells.text("学号", required=True)
-    id_card = cells.id_card("身份证号")
+    student_no = cells.code("学号", required=True)
+    id_card = cells.id_card("身份证号", checked=student_no in context.confirmed)
     stage = cells.term("学段", STAGES, required=True)
     if stage is not None and stage not in context.stages:
         taught = "、".join(STAGES.labels[s] for s in context.stages)
@@ -76,12 +81,92 @@ def _parse_roster(cells: Cells, context: Context) -> RosterRow | None:
         class_=cells.text("班级"),
         tier=cells.term("家庭经济困难等级", TIER_TERMS),
         graduating=int(cells.yes("应届毕业生")),
-        phone=cells.text("联系电话"),
+        phone=cells.code("联系电话"),
         address=cells.text("家庭住址"),
         categories=cells.terms("困境类别", CATEGORIES),
         factors=cells.terms("叠加因素", FACTORS),
+        born=cells.date("出生日期"),
     )
     return None if cells.problems else row
+
+
+@dataclass(frozen=True)
+class _Person:
+    """What is compared to recognise one child entered twice."""
+
+    line: int | None  # the file's line, or None for a student already in the store
+    student_no: str
+    name: str
+    gender: str | None
+    born: date | None
+    grade: str | None
+    class_: str | None
+    id_card: str | None
+    distinct: bool
+
+    @classmethod
+    def of_row(cls, line: int, row: RosterRow, confirmed: frozenset[str]) -> _Person:
+        return cls(line, row.student_no, row.name, row.gender, row.born or _born(row.id_card),
+                   row.grade, row.class_, row.id_card, row.student_no in confirmed)
+
+    def where(self) -> tuple[str, str]:
+        if self.line is None:
+            return f"名册中学号 {self.student_no} 的学生", f"student {self.student_no} on the roster"
+        return f"第{self.line}行（学号 {self.student_no}）", f"line {self.line} ({self.student_no})"
+
+
+def _born(id_card: str | None) -> date | None:
+    return date(int(id_card[6:10]), int(id_card[10:12]), int(id_card[12:14])) if id_card else None
+
+
+def probable_duplicate(a: _Person, b: _Person) -> tuple[str, str] | None:
+    """Why two entries are probably one child, as (Chinese, English), or None: the same name
+    (node/normalise.py) and gender, the same birth date or the same grade and class, and one
+    of them without an ID number (two different ID numbers are two people)."""
+    if a.student_no == b.student_no or (a.id_card and b.id_card) \
+            or not same_name(a.name, b.name) or a.gender != b.gender:
+        return None
+    if a.born and a.born == b.born:
+        return f"出生日期同为 {a.born}", f"both born {a.born}"
+    if a.grade and a.class_ and (normalise.code(a.grade), normalise.code(a.class_)) == \
+            (normalise.code(b.grade or ""), normalise.code(b.class_ or "")):
+        return f"同在{a.grade}{a.class_}", f"both in {a.grade} {a.class_}"
+    return None
+
+
+def _check_duplicates(rows: list[tuple[int, RosterRow]], context: Context) -> list[tuple]:
+    """One person is one student: a row that is probably a child already in the file or on the
+    roster under another 学号 is refused naming both, unless staff confirm its 学号
+    (``--confirm``) as a child of its own."""
+    people = [_Person.of_row(line, row, context.confirmed) for line, row in rows]
+    in_file = {p.student_no for p in people}
+    stored = [_Person(None, normalise.code(no), name, gender, _born(id_card), grade, class_,
+                      id_card, False)
+              for no, name, gender, grade, class_, id_card in context.db.execute(
+                  "SELECT student_no, name, gender, grade, class, id_card FROM students "
+                  "WHERE enrolled = 1")
+              if normalise.code(no) not in in_file]
+    by_name: dict[str, list[_Person]] = defaultdict(list)
+    for person in [*stored, *people]:
+        by_name[normalise.name_key(person.name)].append(person)
+    problems = []
+    for group in by_name.values():
+        for index, person in enumerate(group):
+            if person.line is None or person.distinct:
+                continue
+            for other in group[:index]:
+                why = probable_duplicate(person, other)
+                if why is None or other.distinct:
+                    continue
+                there = other.where()
+                problems.append((person.line, "姓名",
+                                 f"疑似与{there[0]}是同一学生（姓名、性别相同，{why[0]}，且其中一个没有身份证号）："
+                                 f"若是同一人，请合并为一行、只保留一个学号；若确为不同学生，请加 --confirm {person.student_no} 重新导入",
+                                 f"probably the same child as {there[1]} (same name and gender, "
+                                 f"{why[1]}, one without an ID number): if so, merge them into one "
+                                 "row with one student number; if they are different children, "
+                                 f"import again with --confirm {person.student_no}"))
+    return problems
 
 
 _FIELDS = "student_no, name, id_card, gender, stage, grade, class, tier, graduating, phone, address"
@@ -91,7 +176,8 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
                  context: Context) -> Counter[str]:
     now = stamp(SYSTEM.now())
     since = context.today.isoformat()
-    old = {r[1]: r for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
+    old = {normalise.code(r[1]): r
+           for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
     categories: dict[int, dict[str, str]] = defaultdict(dict)
     for student_id, category, source in db.execute(
             "SELECT student_id, category, source FROM student_categories"):
@@ -125,10 +211,10 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
         [(*row.fields(), now) for row in new_rows],
     )
     db.conn.executemany(
-        "UPDATE students SET name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
+        "UPDATE students SET student_no = ?, name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
         "tier = ?, graduating = ?, phone = ?, address = ?, enrolled = 1, updated_at = ? "
         "WHERE id = ?",
-        [(*row.fields()[1:], now, student_id) for student_id, row, _, _ in changed],
+        [(*row.fields(), now, student_id) for student_id, row, _, _ in changed],
     )
     ids = dict(db.execute("SELECT student_no, id FROM students").fetchall()) if new_rows else {}
     category_drops, category_adds, factor_drops, factor_adds = [], [], [], []
@@ -186,6 +272,8 @@ ROSTER = RowKind(
     ),
     parse=_parse_roster,
     save=_save_roster,
+    check_file=_check_duplicates,
+    also_reads=("出生日期",),
     uniques=(Unique(("学号",), "学号与第{line}行重复", "student number repeats line {line}"),
              Unique(("身份证号",), "身份证号与第{line}行重复", "ID number repeats line {line}")),
     finish_full=_mark_left,
@@ -202,23 +290,32 @@ class AutoRow:
     pushed_on: date
 
 
-def _same_name(a: str, b: str) -> bool:
-    return "".join(a.split()) == "".join(b.split())
-
-
 def _parse_auto(cells: Cells, context: Context) -> AutoRow | None:
-    id_card = cells.id_card("身份证号", required=True)
+    raw = cells.values.get("身份证号")
+    on_roster = isinstance(raw, str) and normalise.code(raw).upper() in context.by_id_card
+    id_card = cells.id_card("身份证号", required=True, checked=on_roster)
     name = cells.text("姓名", required=True)
     student = context.by_id_card.get(id_card) if id_card else None
     if id_card and student is None:
-        cells.fail("身份证号", "学生名册中没有该身份证号的学生（请先导入学生名册）",
-                   "no student on the roster has this ID number (import the roster first)")
+        near = near_id_cards(id_card, context.by_id_card)
+        if near:
+            zh = "；".join(f"学号 {context.by_id_card[other].student_no}"
+                          f"（{context.by_id_card[other].name}）的身份证号与它{why}" for other, why, _ in near)
+            en = "; ".join(f"student {context.by_id_card[other].student_no}'s ID number: {why}"
+                           for other, _, why in near)
+            cells.fail("身份证号", f"学生名册中没有这个身份证号，但有几乎相同的：{zh}。请核对后在名册中更正",
+                       f"no student on the roster has this ID number, but one is nearly the same: "
+                       f"{en}. Check it and correct the roster")
+        else:
+            cells.fail("身份证号", "学生名册中没有该身份证号的学生（请先导入学生名册）",
+                       "no student on the roster has this ID number (import the roster first)")
     elif student is not None and not student.enrolled:
         cells.fail("身份证号", f"学号 {student.student_no} 的学生已离校",
                    f"student {student.student_no} has left the school")
-    elif student is not None and name and not _same_name(name, student.name):
-        cells.fail("姓名", f"姓名与学生名册（学号 {student.student_no}）不一致",
-                   f"the name differs from the roster (student {student.student_no})")
+    elif student is not None and name and not same_name(name, student.name):
+        cells.fail("姓名", f"姓名“{name}”与学生名册（学号 {student.student_no}）中的“{student.name}”"
+                   "不一致", f"the name {name!r} differs from the roster's {student.name!r} "
+                   f"(student {student.student_no})")
     row = AutoRow(student, cells.terms("困境类别", CATEGORIES, required=True),
                   cells.text("来源"), cells.date("推送日期", required=True))
     return None if cells.problems else row

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -22,7 +21,8 @@ import sqlite_utils
 
 from common.clock import SYSTEM
 from common.errors import GuanaiError
-from node.idcard import id_card_problem
+from node import normalise
+from node.idcard import excel_damaged, id_card_problem
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
@@ -35,6 +35,10 @@ _SPLIT = re.compile(f"([{SEPARATORS}])")
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL = re.compile(r"\d{5}(?:\.0+)?")
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's own leap-year slip included)
+_AMOUNT = re.compile(r"[¥￥]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:元|圆|rmb|RMB|CNY)?")
 _SEMESTER = re.compile(r"(\d{4})\s*年?\s*(春|秋)季?(?:学期)?")
 
 COUNT_LABELS = {
@@ -47,14 +51,16 @@ COUNT_LABELS = {
 
 
 def normalize(text: str) -> str:
-    """The form in which spellings are compared: NFKC, no spaces (so （） equals ())."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """The form in which spellings are compared: NFKC, no spaces or invisible characters
+    (so （） equals () and a zero-width space changes nothing)."""
+    return normalise.code(text)
 
 
 def as_text(value: object) -> str:
-    """A cell's value as the text a person sees (numbers without a trailing .0)."""
+    """A cell's value as the text a person sees (numbers without a trailing .0), without
+    invisible characters and with its spaces made plain (node/normalise.py)."""
     if isinstance(value, str):
-        return value.strip()
+        return normalise.text(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -111,9 +117,11 @@ class Student(NamedTuple):
 
 
 class Context:
-    """What rows are checked against: today, the school's stages, the students in the store."""
+    """What rows are checked against: today, the school's stages, the students in the store,
+    and the 学号 staff confirmed."""
 
-    def __init__(self, db: sqlite_utils.Database, today: date | None = None) -> None:
+    def __init__(self, db: sqlite_utils.Database, today: date | None = None,
+                 confirmed: Iterable[str] = ()) -> None:
         school_id = get_meta(db, "school_id")
         if not school_id:
             raise StoreError("节点尚未建立 the node has no school yet: run `guanai node init` first")
@@ -121,6 +129,9 @@ class Context:
         self.today = today or local_date(SYSTEM.now())
         self.school_id = school_id
         self.stages = school_stages(school_id)
+        # 学号 that staff checked against the documents (--confirm): an ID really ending in
+        # 000, a child of their own although like another
+        self.confirmed = frozenset(normalise.code(no) for no in confirmed)
 
     @cached_property
     def students(self) -> dict[str, Student]:
@@ -128,7 +139,7 @@ class Context:
         rows = self.db.execute(
             "SELECT id, student_no, name, id_card, stage, enrolled FROM students"
         ).fetchall()
-        return {row[1]: Student(*row[:5], bool(row[5])) for row in rows}
+        return {normalise.code(row[1]): Student(*row[:5], bool(row[5])) for row in rows}
 
     @cached_property
     def by_id_card(self) -> dict[str, Student]:
@@ -169,7 +180,18 @@ class Cells:
         return value
 
     @_kept
+    def code(self, header: str, required: bool = False) -> str | None:
+        """A number or code (学号, 工号, phone): full-width forms folded, no spaces or invisible
+        characters (node/normalise.py)."""
+        text = self.text(header, required)
+        return None if text is None else normalise.code(text)
+
+    @_kept
     def date(self, header: str, required: bool = False) -> date | None:
+        """A date: a cell Excel holds as a date, or text such as 2025-03-01, 2025/3/1,
+        2025.3.1, 2025年3月1日 or 20250301. A bare number that is an Excel serial date
+        (a date cell formatted as a number, or exported as one) is refused naming the date it
+        stands for, since it cannot be told from a count."""
         raw = self.values.get(header)
         if isinstance(raw, datetime):
             day: date | None = raw.date()
@@ -179,8 +201,15 @@ class Cells:
             text = self.text(header, required)
             if text is None:
                 return None
-            day = _parse_date(text)
+            day = _parse_date(normalise.fold(text))
             if day is None:
+                serial = _serial_date(normalise.code(text))
+                if serial is not None:
+                    self.fail(header, f"“{text}”是 Excel 的日期序号，代表 {serial}：请把该单元格格式设为"
+                              f"“日期”，或直接写 {serial}",
+                              f"{text!r} is an Excel serial number that stands for {serial}: format "
+                              f"the cell as a date, or write {serial}")
+                    return None
                 self.fail(header, f"日期“{text}”无效，应为 YYYY-MM-DD",
                           f"{text!r} is not a date: write YYYY-MM-DD")
                 return None
@@ -248,6 +277,24 @@ class Cells:
         return int(text)
 
     @_kept
+    def amount(self, header: str, required: bool = False) -> int | None:
+        """A positive amount in whole yuan, as people write it: 625, 625.00, 1,250, 625元,
+        ¥625, full-width ６２５. Fractions of a yuan are refused, not rounded."""
+        text = self.text(header, required)
+        if text is None:
+            return None
+        match = _AMOUNT.fullmatch(normalise.code(text))
+        if match is None or int(match[1].replace(",", "")) <= 0:
+            self.fail(header, f"“{text}”应为以元为单位的正整数金额（如 625、1,250、625元）",
+                      f"{text!r} must be a positive amount in whole yuan (625, 1,250, 625元)")
+            return None
+        if match[2] and int(match[2]):
+            self.fail(header, f"金额“{text}”不是整元：请填写整元金额",
+                      f"{text!r} is not a whole number of yuan")
+            return None
+        return int(match[1].replace(",", ""))
+
+    @_kept
     def period(self, header: str, required: bool = False) -> str | None:
         """A semester: 2025-H1 / 2025-H2, or 2025春季 / 2025秋季."""
         text = self.text(header, required)
@@ -277,17 +324,20 @@ class Cells:
         return GENDERS[text]
 
     @_kept
-    def id_card(self, header: str, required: bool = False) -> str | None:
+    def id_card(self, header: str, required: bool = False, checked: bool = False) -> str | None:
+        """An ID-card number (GB 11643), with full-width forms and invisible characters taken
+        out. Excel's damage is refused (node/idcard.py): a number cell or scientific form
+        always; 18 digits ending in 000 unless ``checked`` (staff confirmed it against the
+        card, or it is already on the roster exactly), since one real ID in 1,100 ends so."""
         raw = self.values.get(header)
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            self.fail(header, "身份证号被 Excel 存成了数字：请把该列设为文本后重新填写",
-                      "Excel stored the ID number as a number: format the column as text "
-                      "and type it again")
+        if excel_damaged(raw) and not (checked and isinstance(raw, str)
+                                       and not _SCIENTIFIC_ID.search(raw)):
+            self.fail(header, EXCEL_ROUNDED[0], EXCEL_ROUNDED[1])
             return None
         text = self.text(header, required)
         if text is None:
             return None
-        number = normalize(text).upper()
+        number = normalise.code(text).upper()
         problem = id_card_problem(number)
         if problem:
             self.fail(header, f"身份证号{problem[0]}", f"ID-card number {problem[1]}")
@@ -296,7 +346,7 @@ class Cells:
 
     @_kept
     def student(self, header: str, context: Context) -> Student | None:
-        student_no = self.text(header, required=True)
+        student_no = self.code(header, required=True)
         if student_no is None:
             return None
         student = context.students.get(student_no)
@@ -310,8 +360,32 @@ class Cells:
                   f"unknown {terms.label.en} {text!r}")
 
 
+_SCIENTIFIC_ID = re.compile(r"[eE]")
+EXCEL_ROUNDED = (
+    "身份证号已被 Excel 四舍五入损坏（Excel 把它当作数字，只保留15位有效数字：后三位变成000，"
+    "或显示为 6.10102E+17 这样的科学计数法），无法还原：请把该列单元格格式设为“文本”"
+    "（或在号码前加英文单引号 '），再按身份证原件重新输入。若身份证上的号码确实以000结尾，"
+    "请加 --confirm 学号 重新导入",
+    "Excel rounded this ID number (it took it for a number and kept 15 significant digits: the "
+    "last three became 000, or it shows in scientific form like 6.10102E+17) and it cannot be "
+    "recovered: format the column as Text (or type an apostrophe ' before the number) and type "
+    "it again from the ID card. If the card really ends in 000, import again with --confirm "
+    "and the student number",
+)
+
+
+def _serial_date(text: str) -> date | None:
+    """The date an Excel serial number stands for, if ``text`` is one in 1960–2100."""
+    if not _SERIAL.fullmatch(text):
+        return None
+    serial = float(text)
+    if not 21916 <= serial < 73051 or not serial.is_integer():
+        return None
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
 def _parse_date(text: str) -> date | None:
-    match = _DATE.fullmatch(text)
+    match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     if not match:
         return None
     try:
@@ -403,6 +477,7 @@ class RowKind:
     uniques: tuple[Unique, ...] = ()
     check_file: Callable[[list[tuple[int, Any]], Context], Iterable[FileProblem]] = _nothing
     finish_full: Callable[[sqlite_utils.Database, list, Context], Counter[str]] | None = None
+    also_reads: tuple[str, ...] = ()  # other systems' columns read when present, never stored
 
     @property
     def headers(self) -> list[str]:

@@ -178,7 +178,9 @@ CONTRIBUTIONS = [
 
 SCHOOL_LEVEL = {
     "psy.home_activities": f"SELECT count(*) FROM activities WHERE on_date {_IN_PERIOD}",
-    "mentor.mentors": """SELECT count(DISTINCT mentor_id) FROM mentor_assignments
+    # Mentors appointed for the period (the school's mentor list), not those with students:
+    # no student's records change it (invariant 11, docs/architecture.md).
+    "mentor.mentors": """SELECT count(DISTINCT mentor_id) FROM mentor_terms
                          WHERE period IN (:h1, :h2)""",
 }
 

@@ -101,3 +101,15 @@ GROWTH_KINDS = _terms(
     ("care", "关爱措施", "Care given"),
     ("other", "其他", "Other"),
 )
+
+# Columns that exports of other systems (全国学生资助管理信息系统, 学籍系统, WPS templates) carry and
+# that no import needs: ignored with a note naming them, never stored. A column that is neither
+# one of an import's nor one of these is refused, since it may be a misspelt required column.
+OTHER_SYSTEMS_COLUMNS = frozenset({
+    "序号", "编号", "行号", "民族", "籍贯", "国籍", "政治面貌", "宗教信仰", "户口性质", "户籍性质",
+    "户籍所在地", "户籍地址", "现住址", "出生日期", "出生年月", "年龄", "学籍号", "全国学籍号",
+    "学籍辅号", "个人标识码", "曾用名", "身份证件类型", "证件类型", "港澳台侨外", "健康状况", "血型",
+    "入学年月", "入学日期", "入学方式", "就读方式", "是否寄宿", "是否寄宿生", "是否独生子女",
+    "是否随迁子女", "是否进城务工人员随迁子女", "班主任", "监护人", "监护人姓名", "监护人关系",
+    "监护人电话", "家长姓名", "家长电话", "学校名称", "学校代码", "学校标识码", "所在学校", "备注",
+})

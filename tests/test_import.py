@@ -251,14 +251,14 @@ def test_a_bad_file_lists_every_problem_and_changes_nothing(store, tmp_path, mon
 
 def test_header_problems_are_reported_on_line_one(store, tmp_path):
     path, db = store
-    file = write(tmp_path / "aid.xlsx", ["学号", "日期", "日期", "金额(元)", "备注"],
+    file = write(tmp_path / "aid.xlsx", ["学号", "日期", "日期", "金额(元)", "补贴"],
                  [("S001", "2025-03-01", "2025-03-01", "100", "x")])
     with pytest.raises(ImportRejected) as rejected:
         import_file(db, "aid", file)
     assert [str(p).split(" — ")[1] for p in rejected.value.problems] == [
         "line 1 (资助项目): required column is missing",
         "line 1, column C (日期): repeats column B",
-        "line 1, column E (备注): unknown column for aid",
+        "line 1, column E (补贴): unknown column for aid",
     ]
 
 
@@ -283,7 +283,7 @@ def test_problems_of_records_aid_registration_and_cases(store, tmp_path):
     messages = [str(p).split(" — ")[1] for p in rejected.value.problems]
     assert messages[0] == ("line 2, column C (资助项目): this aid item does not serve students "
                            "of stage Junior secondary")
-    assert messages[1] == "line 2, column D (金额（元）): '0' must be a positive whole number"
+    assert messages[1] == "line 2, column D (金额（元）): '0' must be a positive amount in whole yuan (625, 1,250, 625元)"
     assert messages[2].startswith("line 3, column A (学号): unknown student number S404")
     assert messages[3].startswith("line 3, column B (日期): 2099-01-01 is in the future")
     assert messages[4] == "line 3, column C (资助项目): unknown aid item '助学金'"
@@ -296,7 +296,7 @@ def test_an_id_number_that_excel_made_a_number_is_named(tmp_path):
                  [(1001, "张三", 610102200801010011, "初中")])
     with pytest.raises(ImportRejected) as rejected:
         import_file(db, "roster", file)
-    assert "format the column as text" in str(rejected.value.problems[0])
+    assert "format the column as Text" in str(rejected.value.problems[0])
 
 
 def test_numeric_student_numbers_in_xlsx_read_as_text(tmp_path):
@@ -332,7 +332,7 @@ def test_auto_list_needs_a_matching_enrolled_student(store, tmp_path):
         import_file(db, "auto", write(tmp_path / "auto.csv", KINDS["auto"].headers, rows))
     messages = [str(p).split(" — ")[1] for p in rejected.value.problems]
     assert messages == [
-        "line 2, column B (姓名): the name differs from the roster (student S001)",
+        "line 2, column B (姓名): the name '张叁' differs from the roster's '张三' (student S001)",
         "line 3, column A (身份证号): no student on the roster has this ID number "
         "(import the roster first)",
         "line 4, column A (身份证号): ID number repeats line 2",

@@ -48,13 +48,22 @@ def test_numbers_from_the_roster_and_anything_shaped_like_an_id_or_a_mobile(rost
 
 def test_counts_years_amounts_and_short_numbers_pass(roster, school):
     school.db.execute("UPDATE students SET student_no = '105' WHERE name = '文明'")
-    text = "2025年共资助105名学生，金额1380013800元，编号110105194912310021\n"
+    text = ("2025年共资助105名学生，金额13,800,138元，2025-09-01开学，2025年9月至2026年7月，"
+            "家访12、15、18次\n")
     assert kinds(text, Roster.of(school.db)) == []
 
 
-def test_the_refusal_names_lines_and_never_the_value(school, roster):
+def test_long_digit_runs_are_flagged_whoever_they_belong_to(roster):
+    # An ID with a wrong check digit is still someone's ID to guess at; ten digits are no count.
+    text = "金额1380013800元\n编号110105194912310021\n"
+    assert kinds(text, roster) == [(1, "student_no"), (2, "id_card")]
+
+
+def test_the_refusal_can_be_logged_and_each_finding_is_shown_in_context(school, roster):
     with pytest.raises(IdentifiableText) as refused:
         check("# 总结\n\n感谢欧阳金丝雀的家长\n", school.db)
     message = str(refused.value)
     assert "line 3, column 3" in message and "a student's name" in message
-    assert "欧阳金丝雀" not in message
+    assert "欧阳金丝雀" not in message  # the refusal itself can be logged
+    [finding] = refused.value.findings
+    assert "感谢【欧阳金丝雀】的家长" in finding.shown()  # what the command shows on screen

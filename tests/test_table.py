@@ -132,6 +132,12 @@ def _maximal_student(school, stage: str) -> int:  # noqa: ANN001
     cat = CAT.dimensions
     s = school.student(stage, [v.id for v in cat["category"].values],
                        [v.id for v in cat["factor"].values], graduating=True, tier="special")
+    return maximal_records(school, s)
+
+
+def maximal_records(school, s: int) -> int:  # noqa: ANN001
+    """Give student ``s`` every kind of case, care, aid, registration and mentor record."""
+    cat = CAT.dimensions
     for requester in ("student", "guardian", "teacher"):
         school.case(s, {"apply": "2025-01-03", "review": "2025-01-04", "confirm": "2025-01-05",
                         "file": "2025-01-06", "exit": "2025-06-29"}, requester=requester)
@@ -145,8 +151,9 @@ def _maximal_student(school, stage: str) -> int:  # noqa: ANN001
         for item in cat["aid_item"].values:
             school.aid(s, item.id, f"2025-03-{day:02d}", 100_000, highest_tier=True)
     school.registration(s, "2025-H1", "illness", returned_on="2025-03-01", dropped_out=True)
-    school.db.execute("INSERT INTO mentors (staff_no, name) VALUES ('T1', '导师')")
-    school.db.execute("INSERT INTO mentor_assignments VALUES (1, ?, '2025-H1')", [s])
+    school.db.execute("INSERT OR IGNORE INTO mentors (staff_no, name) VALUES ('T1', '导师')")
+    school.db.execute("INSERT INTO mentor_assignments SELECT id, ?, '2025-H1' FROM mentors "
+                      "WHERE staff_no = 'T1'", [s])
     return s
 
 

@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS mentor_assignments (
     period TEXT NOT NULL,
     PRIMARY KEY (mentor_id, student_id, period)
 );
+-- A mentor appointed for a semester (育人导师名单): the school's own record, not any student's,
+-- so the public cell mentor.mentors counted from it does not change with any student's records.
+CREATE TABLE IF NOT EXISTS mentor_terms (
+    mentor_id INTEGER NOT NULL REFERENCES mentors(id),
+    period TEXT NOT NULL,
+    PRIMARY KEY (mentor_id, period)
+);
+INSERT OR IGNORE INTO mentor_terms SELECT DISTINCT mentor_id, period FROM mentor_assignments;
 -- R-HOME: school-level activities (not about any one student).
 CREATE TABLE IF NOT EXISTS activities (
     id INTEGER PRIMARY KEY,

@@ -1,0 +1,39 @@
+"""`guanai plan` states what one student accumulates over 3, 6 and 9 years and across a
+transfer, and docs/budget.md says the same figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from guanai.cli import cli
+from guanai.plan import accumulation
+from privacy import dp
+from privacy.budget import BudgetPolicy
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "budget.md"
+
+
+def test_accumulation_adds_rho_over_years_and_charges_both_schools_in_a_transfer_year():
+    policy = BudgetPolicy()
+    rows = {row.en: row for row in accumulation(0.5, policy)}
+    assert [rows[f"{n} years"].rho for n in (3, 6, 9)] == [3.0, 6.0, 9.0]
+    assert [rows[f"{n} years"].rho_cap for n in (3, 6, 9)] == [n * policy.annual_cap
+                                                              for n in (3, 6, 9)]
+    transfer = rows["the year of a transfer (both schools count them)"]
+    assert (transfer.rho, transfer.rho_cap) == (2.0, 2 * policy.annual_cap)
+    assert rows["9 years with one transfer"].rho == 10.0
+    assert rows["9 years"].epsilon == pytest.approx(dp.epsilon_delta(9.0, policy.delta))
+    assert 29 < rows["9 years"].epsilon < 31
+
+
+def test_the_plan_command_prints_it_and_the_docs_state_the_same_figures():
+    result = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--members", "1"])
+    assert result.exit_code == 0, result.output
+    docs = DOCS.read_text("utf-8")
+    for row in accumulation(BudgetPolicy().rho_half_year, BudgetPolicy()):
+        assert f"{row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}" in result.output
+        assert f"{row.rho:.1f} ({row.epsilon:.1f}) | {row.rho_cap:.1f} ({row.epsilon_cap:.1f})" \
+            in docs, row.en
