@@ -152,4 +152,38 @@ CREATE TABLE IF NOT EXISTS warning_responses (
     PRIMARY KEY (warning_id, responded_unix_ms)
 );
 CREATE INDEX IF NOT EXISTS forwarded_sender ON forwarded (sender_id);
+
+-- 数据立方 The figures store (docs/aggregator.md §figures): what each member's counted report
+-- says, one row per (period, unit) held here, kept current in the transaction that accepts a
+-- submission or a return, so that queries and warnings never parse signed reports.
+CREATE TABLE IF NOT EXISTS figure_units (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,                   -- 学校标识码 or region code
+    level TEXT NOT NULL,                  -- school | county | city | province
+    region TEXT NOT NULL,                 -- a school's county; a region's own code
+    direct INTEGER NOT NULL,              -- 1: a member's counted submission; 0: forwarded with one
+    source TEXT NOT NULL,                 -- the member whose submission carries it (itself if direct)
+    kind TEXT NOT NULL,                   -- school | rollup | summary
+    members INTEGER NOT NULL,             -- reports summed in it (a rollup's members)
+    missing INTEGER NOT NULL,             -- members it names as missing
+    schools INTEGER NOT NULL,             -- school reports behind it
+    catalogue_version TEXT NOT NULL,
+    log_index INTEGER NOT NULL,           -- the submission here that carries it
+    report_sha256 BLOB NOT NULL,          -- SHA-256 of the Report bytes it was read from
+    PRIMARY KEY (period, unit)
+);
+CREATE INDEX IF NOT EXISTS figure_units_source ON figure_units (period, source);
+CREATE INDEX IF NOT EXISTS figure_units_level ON figure_units (period, level);
+CREATE INDEX IF NOT EXISTS figure_units_unit ON figure_units (unit);
+-- One row per cell of each unit: the released value (integer, cell units) and its noise
+-- variance (squared cell units); cell is the position in the catalogue's cell order.
+CREATE TABLE IF NOT EXISTS figure_cells (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    cell INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    variance REAL NOT NULL,
+    PRIMARY KEY (period, unit, cell)
+);
+
 """
