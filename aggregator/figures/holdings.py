@@ -16,16 +16,19 @@ members, and each figure is a few indexed reads of only the cells asked for.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from aggregator.keys.own_identity import Settings
-from aggregator.store.figures import FigureUnit
-from aggregator.store.sqlite import Member, Store
 from aggregator.warnings.rules import Figures
 from common.errors import GuanaiError
 from privacy.envelope import parse_signed
 from protos.catalogue import Catalogue, load
 from protos.periods import Period
 from protos.regions import level
+
+if TYPE_CHECKING:  # the query client imports this module: it opens no store
+    from aggregator.keys.own_identity import Settings
+    from aggregator.store.figures import FigureUnit
+    from aggregator.store.sqlite import Member, Store
 
 RANKS = {"province": 0, "city": 1, "county": 2, "school": 3}
 PREFIX = {"province": 2, "city": 4, "county": 6}

@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-import sqlite_utils
-
 from aggregator.store.schema import SCHEMA
 from common.errors import GuanaiError
 
@@ -43,6 +41,8 @@ class SqliteConnection:
     """
 
     def __init__(self, path: Path | str, create: bool = False) -> None:
+        import sqlite_utils  # here, not at import: clients that never open a store skip it
+
         path = Path(path)
         if not path.exists():
             if not create:
