@@ -61,9 +61,9 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def to_text(data: pd.DataFrame) -> str:
+    """A console table under section headings, aligned for Chinese characters."""
     import pandas as pd
 
-    """A console table under section headings, aligned for Chinese characters."""
     section = LABEL_COLUMNS["section"]
     shown = data.drop(columns=[LABEL_COLUMNS["cell"], section], errors="ignore")
     cells = [[str(v) for v in row] for row in shown.itertuples(index=False)]
