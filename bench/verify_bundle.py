@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nacl.signing import SigningKey
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))  # for the tests' report maker
 
 from aggregator.intake.accept import accept  # noqa: E402
 from aggregator.intake.opening import Opened  # noqa: E402
-from aggregator.keys import identity as config  # noqa: E402
+from aggregator.keys import own_identity as config  # noqa: E402
 from aggregator.log.export import export_bundle  # noqa: E402
 from aggregator.log.transparency import TransparencyLog  # noqa: E402
 from aggregator.rollup.build import make_rollup, member_reports  # noqa: E402
@@ -42,7 +42,7 @@ from privacy.envelope import parse_signed, sign_report  # noqa: E402
 from privacy.keys import key_id  # noqa: E402
 from privacy.receipt import report_sha256  # noqa: E402
 from protos.aggregator_pb2 import Receipt  # noqa: E402
-from protos.deadlines import CHINA  # noqa: E402
+from protos.deadlines import default_deadlines  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from synth.geography import province_counties  # noqa: E402
 from tests.federation import make_report  # noqa: E402
@@ -50,7 +50,7 @@ from tests.federation import make_report  # noqa: E402
 PROVINCE = "610000"
 PERIOD = Period.parse("2025-H1")
 ENROLLED = "2025-01-01T00:00:00+00:00"
-SUBMITTED_AT = datetime(2025, 6, 20, 10, tzinfo=CHINA)  # 2025-H1 is open and not yet due
+OPEN_AT = default_deadlines(PERIOD).due - timedelta(days=1)  # injected: runs on any date
 
 
 def opened(signed: bytes, forwarded: tuple[Opened, ...] = ()) -> Opened:
@@ -61,6 +61,15 @@ def opened(signed: bytes, forwarded: tuple[Opened, ...] = ()) -> Opened:
 def enrol(store: Store, member_id: str, kind: str, region: str, public: bytes) -> None:
     store.add_member(Member(member_id, kind, region, ENROLLED))
     store.add_key(MemberKey(member_id, key_id(public), public, ENROLLED, None))
+
+
+def accept_in_groups(store: Store, log: TransparencyLog, settings: config.Settings,
+                     items: list[Opened], group: int, now: datetime | None = None) -> None:
+    """Accept ``items`` in group commits of ``group``, as the server's committer does."""
+    for start in range(0, len(items), group):
+        outcomes = accept(store, log, settings, items[start : start + group], now)
+        if not all(isinstance(o, Receipt) for o in outcomes):
+            raise SystemExit(f"county {settings.region} refused a school: {outcomes[:1]}")
 
 
 def build_county(folder: Path, region: str, first: int, count: int, group: int) -> Path:
@@ -77,10 +86,7 @@ def build_county(folder: Path, region: str, first: int, count: int, group: int) 
                 report = make_report(school_id, region=region, recipient=region, base=n % 50)
                 items.append(opened(sign_report(report.SerializeToString(), key)))
         log = TransparencyLog(settings.origin, settings.signing_key, store)
-        for start in range(0, len(items), group):
-            outcomes = accept(store, log, settings, items[start : start + group], SUBMITTED_AT)
-            if not all(isinstance(o, Receipt) for o in outcomes):
-                raise SystemExit(f"county {region} refused a school: {outcomes}")
+        accept_in_groups(store, log, settings, items, group, OPEN_AT)
         make_rollup(store, settings, PERIOD)
     finally:
         store.close()
@@ -98,7 +104,7 @@ def send_up(county_db: Path, province: Store, province_log: TransparencyLog,
         rollup = store.latest_rollup(PERIOD.code)
         members = tuple(opened(s) for s in member_reports(store, parse_signed(rollup.signed)[1]))
         [receipt] = accept(province, province_log, province_settings,
-                           [opened(rollup.signed, members)], SUBMITTED_AT)
+                           [opened(rollup.signed, members)], OPEN_AT)
         if not isinstance(receipt, Receipt):
             raise SystemExit(f"the province refused {settings.region}: {receipt}")
         with store.transaction():

@@ -11,13 +11,12 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from common.errors import GuanaiError
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not when the command starts
+    import pandas as pd
 
 FORMATS = ("table", "csv", "xlsx", "json")
 
@@ -39,6 +38,8 @@ class ExportError(GuanaiError):
 def frame(labels: dict[str, list[str]], columns: dict[str, list]) -> pd.DataFrame:
     """Label columns (protos/catalogue.py's ``Catalogue.labels()``: section, cell, zh, en,
     unit) under their headings, followed by the given figure columns; one row per cell."""
+    import pandas as pd
+
     return pd.DataFrame({**{LABEL_COLUMNS[k]: v for k, v in labels.items()}, **columns})
 
 
@@ -61,6 +62,8 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def to_text(data: pd.DataFrame) -> str:
     """A console table under section headings, aligned for Chinese characters."""
+    import pandas as pd
+
     section = LABEL_COLUMNS["section"]
     shown = data.drop(columns=[LABEL_COLUMNS["cell"], section], errors="ignore")
     cells = [[str(v) for v in row] for row in shown.itertuples(index=False)]
@@ -82,6 +85,11 @@ def to_text(data: pd.DataFrame) -> str:
 
 
 def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
+    import pandas as pd
+    from openpyxl import Workbook  # only .xlsx needs it: the other formats start faster
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in sheets:

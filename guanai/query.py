@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from aggregator.figures.holdings import RANKS
 from aggregator.grpc.query_client import ask, periods_between, request
-from aggregator.warnings.rules import load_rules
 from common.tables import FORMATS
 from member.client import ClientTls
 from privacy.credential import from_text
@@ -18,6 +16,8 @@ from protos.catalogue import load
 
 def _rule_threshold(indicator: str) -> float | None:
     """The threshold of a warning rule named by its id (W01 …), for the chart's line."""
+    from aggregator.warnings.rules import load_rules
+
     rule = next((r for r in load_rules().rules if r.id == indicator.strip()), None)
     return rule.threshold if rule is not None and rule.kind != "missing" else None
 
@@ -35,7 +35,7 @@ def _rule_threshold(indicator: str) -> float | None:
               help="2025-H1, or a range for a trend: 2024-H1..2025-H2 (or 2023..2025).")
 @click.option("--region", "regions", multiple=True,
               help="Region code or school id (repeatable); default: your credential's region.")
-@click.option("--below", type=click.Choice([lv for lv in RANKS if lv != "province"]),
+@click.option("--below", type=click.Choice(["city", "county", "school"]),
               help="Every region of this level under the (first) region, e.g. county.")
 @click.option("--stage", type=click.Choice([s.id for s in load().stages.values]),
               help="Only this stage's cells (学段).")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from aggregator.calendar.timeliness import open_return
+from aggregator.figures import cube
 from aggregator.intake import enrolment
 from aggregator.keys import staff
 from aggregator.keys.own_identity import Settings
@@ -102,6 +103,7 @@ def return_submission(store: Store, settings: Settings, credential: staff.Creden
                            revision=revision, reason=reason)
         returned = Return(member_id, period.code, revision, reason, stamp(at), decision)
         store.add_return(returned)
+        cube.record_return(store, member_id, period.code)
     return returned
 
 

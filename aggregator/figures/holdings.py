@@ -5,23 +5,30 @@ signed reports of every member below them, forwarded with the rollup. So a provi
 the figures of itself (the sum of its members), of any county or city (that aggregator's
 rollup, or the sum of the rollups within a city that has no aggregator of its own) and of any
 school (its own report). A county's figures are its rollup: the schools its bureau is
-responsible for; schools that report straight to the province are not in it.
+responsible for; schools that report straight to the province are not in it. A report returned
+for correction is not counted until its next revision (as in rollups and completeness).
+
+Everything is read from the figures store (aggregator/store/figures.py), kept current as
+reports arrive (aggregator/figures/cube.py): building a ``Holdings`` reads nothing but the
+members, and each figure is a few indexed reads of only the cells asked for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from aggregator.keys.own_identity import Settings
-from aggregator.store.sqlite import Member, Store
 from aggregator.warnings.rules import Figures
 from common.errors import GuanaiError
 from privacy.envelope import parse_signed
 from protos.catalogue import Catalogue, load
 from protos.periods import Period
 from protos.regions import level
-from protos.report_pb2 import Report
-from protos.rollup_sums import sum_reports
+
+if TYPE_CHECKING:  # the query client imports this module: it opens no store
+    from aggregator.keys.own_identity import Settings
+    from aggregator.store.figures import FigureUnit
+    from aggregator.store.sqlite import Member, Store
 
 RANKS = {"province": 0, "city": 1, "county": 2, "school": 3}
 PREFIX = {"province": 2, "city": 4, "county": 6}
@@ -57,46 +64,53 @@ def region_of(store: Store, unit: str) -> str | None:
     member = store.member(unit)
     if member is not None:
         return member.region
+    held = store.figure_region(unit)
+    if held is not None:
+        return held
     for signed in store.signed_reports_of(unit):
         return parse_signed(signed)[1].region_code
     return None
 
 
-@dataclass(frozen=True)
-class Held:
-    report: Report
-    signer_key: bytes
-    direct: bool  # a member's submission here (else forwarded with a member's rollup)
-
-
 class Holdings:
+    """The figures held for one period. ``figures(unit, cells)`` reads only the cells asked."""
+
     def __init__(self, store: Store, settings: Settings, period: Period) -> None:
+        self.store = store
         self.region = settings.region
         self.period = period
         self.members: dict[str, Member] = {m.member_id: m for m in store.members()}
-        self.held: dict[str, Held] = {}
-        self.direct: list[str] = []
-        for submission in store.latest_submissions(period.code):
-            envelope, report = parse_signed(submission.signed)
-            self.held[submission.sender_id] = Held(report, bytes(envelope.signer_key), True)
-            self.direct.append(submission.sender_id)
-            for forwarded in store.forwarded(submission.log_index):
-                envelope, report = parse_signed(forwarded.signed)
-                self.held.setdefault(forwarded.sender_id,
-                                     Held(report, bytes(envelope.signer_key), False))
-        versions = {h.report.catalogue_version for h in self.held.values()}
+        versions = store.figure_versions(period.code)
         if len(versions) > 1:
             raise HoldingsError(f"目录版本不一 reports of {period} use catalogue versions "
-                                f"{sorted(versions)}")
-        self.catalogue: Catalogue = load(versions.pop()) if versions else load()
+                                f"{versions}")
+        self.catalogue: Catalogue = load(versions[0]) if versions else load()
+        self._index = {c.id: i for i, c in enumerate(self.catalogue.cells)}
+        self._rows: dict[str, FigureUnit] = {}  # held rows read so far, by unit
+        self._levels: set[str] = set()  # levels whose held rows are all in _rows
+
+    def _load(self, levels: Iterable[str]) -> None:
+        """Read the held rows of whole levels once (for ``units`` and the figures after it)."""
+        for name in set(levels) - self._levels:
+            self._rows.update((u.unit, u) for u in self.store.figure_units(self.period.code, name))
+            self._levels.add(name)
+
+    def _row(self, unit: str) -> FigureUnit | None:
+        if unit in self._rows or level_of(unit) in self._levels:
+            return self._rows.get(unit)
+        row = self.store.figure_unit(self.period.code, unit)
+        if row is not None:
+            self._rows[unit] = row
+        return row
 
     # --- where things are
     def region_of(self, unit: str) -> str | None:
         """A school's county (from its report or enrolment); a region code is its own."""
         if not is_school(unit):
             return unit
-        if unit in self.held:
-            return self.held[unit].report.region_code
+        row = self._row(unit)
+        if row is not None:
+            return row.region
         member = self.members.get(unit)
         return member.region if member else None
 
@@ -111,43 +125,66 @@ class Holdings:
 
     def units(self, level_name: str, scope: str) -> list[str]:
         """Every region or school of a level known here within ``scope``, by code."""
-        known = {self.region, *self.held, *self.members}
+        self._load({level_name, "county"} if level_name == "city" else {level_name})
+        known = {self.region, *self._rows, *self.members}
         known |= {u[:4] + "00" for u in list(known) if not is_school(u) and level(u) == "county"}
         return sorted(u for u in known if level_of(u) == level_name and self.within(u, scope)
                       and self.within(u, self.region))
 
     # --- figures
-    def _schools(self, report: Report) -> int:
-        if report.kind != Report.ROLLUP:
-            return 1
-        found = (self.held.get(m.sender_id) for m in report.members)
-        return sum(self._schools(h.report) for h in found if h is not None)
+    def _positions(self, cells: Iterable[str] | None) -> list[int] | None:
+        return None if cells is None else sorted({self._index[c] for c in cells})
 
-    def _sum(self, reports: list[Report], members: int, missing: int, unit: str) -> Figures:
-        size = len(self.catalogue.cells)
-        values, variances = sum_reports(reports, size) if reports else ([0] * size, [0.0] * size)
-        ids = self.catalogue.ids()
-        return Figures(unit, level_of(unit), dict(zip(ids, map(float, values), strict=True)),
-                       dict(zip(ids, variances, strict=True)), members, missing,
-                       sum(self._schools(r) for r in reports))
+    def _figures(self, unit: str, values: dict[int, int], variances: dict[int, float],
+                 positions: Sequence[int] | None, members: int, missing: int,
+                 schools: int) -> Figures:
+        ids = [c.id for c in self.catalogue.cells]
+        wanted = range(len(ids)) if positions is None else positions
+        return Figures(unit, level_of(unit), {ids[i]: float(values.get(i, 0)) for i in wanted},
+                       {ids[i]: float(variances.get(i, 0.0)) for i in wanted}, members, missing,
+                       schools)
 
-    def figures(self, unit: str) -> Figures | None:
-        """The figures of a region or school, or None if nothing is held or enrolled for it."""
-        if unit == self.region:
-            reports = [self.held[d].report for d in self.direct]
-            return self._sum(reports, len(reports), len(self.members) - len(reports), unit)
-        if unit in self.held:
-            report = self.held[unit].report
-            if report.kind == Report.ROLLUP:
-                return self._sum([report], len(report.members), len(report.missing), unit)
-            return self._sum([report], 1, 0, unit)
-        if is_school(unit):
-            return self._sum([], 0, 1, unit) if unit in self.members else None
-        parts = [d for d in self.direct if self.held[d].report.kind == Report.ROLLUP
-                 and self.within(d, unit)]
+    def figures(self, unit: str, cells: Iterable[str] | None = None) -> Figures | None:
+        """The figures of a region or school, or None if nothing is held or enrolled for it.
+
+        ``cells``: the catalogue cell ids wanted (default all); the others are left out."""
+        return self.figures_of([unit], cells)[unit]
+
+    def figures_of(self, units: Sequence[str], cells: Iterable[str] | None = None
+                   ) -> dict[str, Figures | None]:
+        """``figures`` of several units, reading the held rows of them all at once."""
+        period, positions = self.period.code, self._positions(cells)
+        found: dict[str, Figures | None] = {}
+        rows = {}
+        for unit in units:
+            row = None if unit == self.region else self._row(unit)
+            if row is not None:
+                rows[unit] = row
+        held = self.store.figure_cells(period, list(rows), positions) if rows else {}
+        for unit in units:
+            if unit == self.region:
+                sums = self.store.direct_sums(period, None, positions)
+                found[unit] = self._figures(unit, sums.values, sums.variances, positions,
+                                            sums.units, len(self.members) - sums.units,
+                                            sums.schools)
+            elif unit in rows:
+                row = rows[unit]
+                values, variances = held.get(unit, ({}, {}))
+                found[unit] = self._figures(unit, values, variances, positions, row.members,
+                                            row.missing, row.schools)
+            elif is_school(unit):
+                found[unit] = (self._figures(unit, {}, {}, positions, 0, 1, 0)
+                               if unit in self.members else None)
+            else:
+                found[unit] = self._region_sum(unit, positions)
+        return found
+
+    def _region_sum(self, unit: str, positions: Sequence[int] | None) -> Figures | None:
+        """A region with no row of its own (a city without an aggregator): its member rollups."""
         enrolled = [m for m in self.members.values()
                     if m.kind == "aggregator" and self.within(m.member_id, unit)]
-        if not parts and not enrolled:
+        sums = self.store.direct_sums(self.period.code, unit[:PREFIX[level(unit)]], positions)
+        if sums.units == 0 and not enrolled:
             return None
-        return self._sum([self.held[d].report for d in parts], len(parts),
-                         len(enrolled) - len(parts), unit)
+        return self._figures(unit, sums.values, sums.variances, positions, sums.units,
+                             len(enrolled) - sums.units, sums.schools)

@@ -16,15 +16,18 @@ message that says nothing about the data.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aggregator.figures.holdings import is_school
-from aggregator.keys.own_identity import Settings
-from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from privacy import credential
 from privacy.credential import CredentialError, Grant
 from privacy.envelope import EnvelopeError, parse_signed
 from protos.refusals import Kind, Refused
+
+if TYPE_CHECKING:  # the query client imports METADATA_KEY from here and opens no store
+    from aggregator.keys.own_identity import Settings
+    from aggregator.store.sqlite import Store
 
 METADATA_KEY = "guanai-credential-bin"
 

@@ -2,6 +2,9 @@
 
 Every call is authenticated first (aggregator/grpc/access.py) and every region asked is checked
 against the credential before anything is computed; a refusal says nothing about the data.
+Malformed regions and periods, too many periods and unknown cells are refused before any
+figure is read; the figures asked are then read from the figures store, only the cells the
+indicator needs, one query per period for all the regions asked.
 Figures are post-processing of released values: they spend no privacy budget.
 """
 
@@ -62,7 +65,7 @@ def answer(store: Store, settings: Settings, grant: Grant,
         raise BadRequest("置信度错误 confidence must lie strictly between 0 and 1")
     if request.below and request.below not in RANKS:
         raise BadRequest(f"级别错误 below must be one of {tuple(RANKS)}")
-    holdings = [Holdings(store, settings, period) for period in periods]
+    holdings = [Holdings(store, settings, period) for period in periods]  # reads no figures
     catalogue = holdings[-1].catalogue
     try:
         indicator = indicators.from_terms(catalogue, list(request.numerator),
@@ -88,13 +91,15 @@ def answer(store: Store, settings: Settings, grant: Grant,
     if len(units) * len(periods) > MAX_FIGURES:
         raise BadRequest(f"结果过大 more than {MAX_FIGURES} figures; ask for fewer regions")
 
+    cells = sorted({*indicator.numerator, *indicator.denominator})
+    found = [held.figures_of(units, cells) for held in holdings]
     response = pb.FiguresResponse(
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
         catalogue_version=catalogue.version)
     for unit in units:
-        for period, held in zip(periods, holdings, strict=True):
-            figures = held.figures(unit)
+        for period, held in zip(periods, found, strict=True):
+            figures = held[unit]
             figure = pb.Figure(region=unit, level=level_of(unit), period=period.code,
                                held=figures is not None and figures.members > 0,
                                value=math.nan, low=math.nan, high=math.nan)

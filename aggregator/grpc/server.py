@@ -20,6 +20,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from aggregator.figures import cube
 from aggregator.grpc.aggregator_servicer import AggregatorService
 from aggregator.grpc.members_servicer import MembersService
 from aggregator.grpc.metrics import Metrics, MetricsServer
@@ -119,6 +120,8 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     try:
         settings = own_identity.load(store)
         log = TransparencyLog(settings.origin, settings.signing_key, store, clock)
+        if cube.ensure_current(store):
+            logger.info("figures store rebuilt from the log of %d leaves", log.size)
     except BaseException:
         store.close()
         raise

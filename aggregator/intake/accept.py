@@ -3,7 +3,7 @@
 One call takes a group of opened submissions into one transaction: each is checked against
 the stored state (sender enrolled, key enrolled for that sender and not revoked, revision not
 older than the latest, the period not locked: aggregator/calendar/timeliness.py), then stored with its
-log leaf and its timeliness mark. After the group, one checkpoint is
+log leaf, its timeliness mark and its figures (aggregator/figures/cube.py). After the group, one checkpoint is
 signed for the new tree size and every new submission gets a receipt with its inclusion
 proof to it, stored in the same transaction. The caller answers only after this returns, that
 is after the commit (invariant 6, docs/architecture.md). A refused submission stores nothing.
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from aggregator.calendar.timeliness import admit
+from aggregator.figures import cube
 from aggregator.intake.opening import Opened
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
@@ -88,6 +89,8 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
                    f.signed) for f in item.forwarded],
     )
     store.add_mark(index, timeliness, exception)
+    cube.record_submission(store, report, item.report_sha256,
+                           {f.report_sha256: f.report for f in item.forwarded})
     fresh.append((index, item, timeliness))
     return index
 

@@ -86,8 +86,10 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
     for rule in rules.rules:
         if rule.kind == "missing" and today <= due:
             continue
-        for unit in sorted({u for lv in rule.levels for u in holdings.units(lv, settings.region)}):
-            figures = holdings.figures(unit)
+        units = sorted({u for lv in rule.levels for u in holdings.units(lv, settings.region)})
+        found = holdings.figures_of(units, [*rule.numerator, *rule.denominator])
+        for unit in units:
+            figures = found[unit]
             finding = judge(rule, figures) if figures is not None else None
             if finding is None:
                 continue

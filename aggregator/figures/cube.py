@@ -1,0 +1,192 @@
+"""Keeping the figures store current (数据立方): which report each unit's row holds, and the
+check that the store is what the log says.
+
+The rule, for one period: a member's row is its latest submission here unless that one was
+returned for correction (the rule of rollups and completeness, aggregator/calendar/timeliness.py);
+a unit below a member (a school under a county, a county under a city) holds the report
+forwarded with the counted rollup of the member with the lowest code that carries it, unless it
+is a member itself. ``record_submission`` and ``record_return`` apply the rule to the units a
+change touches, inside the caller's transaction, so the store is never stale; ``expected``
+applies it to a whole period from the log alone, and ``check`` compares the two.
+
+Signed reports are parsed here only: on their way in, and when the store is rebuilt or checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from aggregator.store.figures import FIGURES_VERSION, FigureUnit
+from aggregator.store.sqlite import Store
+from privacy.envelope import parse_signed
+from protos.regions import level
+from protos.report_pb2 import Report
+
+_KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup", Report.SUMMARY: "summary"}
+_RANKS = {"province": 0, "city": 1, "county": 2, "school": 3}
+
+
+def _level(unit: str) -> str:
+    return "school" if len(unit) == 10 else level(unit)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One unit's row as the rule gives it: the membership record and its cells."""
+
+    unit: FigureUnit
+    cells: tuple[tuple[int, int, float], ...]  # (position, value, variance); 0 and 0.0 left out
+
+
+def _counted(store: Store, period: str, sender: str):  # noqa: ANN202 - Submission | None
+    """The sender's latest submission for the period unless it was returned."""
+    revisions = store.revisions(sender, period)
+    if not revisions:
+        return None
+    latest = revisions[-1]
+    if any(r.revision == latest.revision for r in store.returns(period, sender)):
+        return None
+    return latest
+
+
+def _row(store: Store, period: str, unit: str, parsed: Mapping[bytes, Report]) -> Row | None:
+    """The unit's row by the rule; ``parsed`` holds reports already read, by SHA-256."""
+    held = _counted(store, period, unit)
+    if held is not None:
+        report = parsed.get(held.report_sha256) or parse_signed(held.signed)[1]
+        return _make(store, period, unit, report, True, unit, held.log_index, held.report_sha256)
+    for carrier, log_index, sha, signed in store.carriers(period, unit):
+        counted = _counted(store, period, carrier)
+        if counted is not None and counted.log_index == log_index:
+            report = parsed.get(sha) or parse_signed(signed)[1]
+            return _make(store, period, unit, report, False, carrier, log_index, sha)
+    return None
+
+
+def _make(store: Store, period: str, unit: str, report: Report, direct: bool, source: str,
+          log_index: int, sha: bytes) -> Row:
+    kind = _KINDS.get(report.kind, "school")
+    if report.kind == Report.ROLLUP:
+        members, missing = len(report.members), len(report.missing)
+        below = (store.figure_unit(period, m.sender_id) for m in report.members)
+        schools = sum(b.schools for b in below if b is not None)
+    else:
+        members, missing, schools = 1, 0, 1
+    region = report.region_code if _level(unit) == "school" else unit
+    return Row(FigureUnit(period, unit, _level(unit), region, direct, source, kind, members,
+                          missing, schools, report.catalogue_version, log_index, sha),
+               tuple((i, v, w) for i, (v, w) in enumerate(
+                   zip(report.values, report.noise_variance, strict=True)) if v or w))
+
+
+def _refresh(store: Store, period: str, units: Iterable[str],
+             parsed: Mapping[bytes, Report]) -> None:
+    """Re-apply the rule to ``units``, lowest level first (a rollup counts the schools below)."""
+    for unit in sorted(set(units), key=lambda u: (-_RANKS[_level(u)], u)):
+        row = _row(store, period, unit, parsed)
+        if row is None:
+            store.delete_figure(period, unit)
+        else:
+            store.put_figure(row.unit, row.cells)
+
+
+def record_submission(store: Store, report: Report, report_sha256: bytes,
+                      forwarded: Mapping[bytes, Report]) -> None:
+    """After a submission is stored: its sender's row and those of the units it carried, before
+    and now. Call inside the transaction that stores it; ``forwarded`` by SHA-256."""
+    period, sender = report.period, report.sender_id
+    touched = {sender, *store.figure_units_from(period, sender)}
+    touched |= {r.sender_id for r in forwarded.values()}
+    _refresh(store, period, touched, {report_sha256: report, **forwarded})
+
+
+def record_return(store: Store, member_id: str, period: str) -> None:
+    """After a member's latest submission is returned: it stops counting, with what it carried.
+    Call inside the transaction that records the return."""
+    touched = store.figure_units_from(period, member_id)
+    carried = [u for u in touched if u != member_id]
+    _refresh(store, period, [member_id, *carried], {})
+
+
+def expected(store: Store, period: str) -> list[Row]:
+    """Every row of the period as the rule gives it from the log alone, by unit."""
+    units = {s.sender_id for s in store.latest_submissions(period)}
+    units |= {f.sender_id for s in store.latest_submissions(period)
+              for f in store.forwarded(s.log_index)}
+    rows: dict[str, Row] = {}
+    for unit in sorted(units, key=lambda u: (-_RANKS[_level(u)], u)):
+        row = _row(_Overlay(store, period, rows), period, unit, {})
+        if row is not None:
+            rows[unit] = row
+    return [rows[u] for u in sorted(rows)]
+
+
+class _Overlay:
+    """The store as seen while rebuilding: unit rows come from the rows built so far."""
+
+    def __init__(self, store: Store, period: str, rows: Mapping[str, Row]) -> None:
+        self._store, self._period, self._rows = store, period, rows
+
+    def figure_unit(self, period: str, unit: str) -> FigureUnit | None:
+        row = self._rows.get(unit)
+        return row.unit if row else None
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - everything else reads the store
+        return getattr(self._store, name)
+
+
+def stored(store: Store, period: str) -> list[Row]:
+    """Every row of the period as the figures store holds it, by unit."""
+    units = store.figure_units(period)
+    cells = store.figure_cells(period, [u.unit for u in units], None)
+    rows = []
+    for u in units:
+        values, variances = cells.get(u.unit, ({}, {}))
+        rows.append(Row(u, tuple((i, values[i], variances[i]) for i in sorted(values))))
+    return rows
+
+
+def periods(store: Store) -> list[str]:
+    """Every period held in the log or the figures store."""
+    return sorted(set(store.periods()) | set(store.figure_periods()))
+
+
+def check(store: Store) -> list[str]:
+    """Differences between the figures store and a rebuild from the log; empty if identical.
+
+    Each difference names the period and unit: ``missing`` (in the log, not the store),
+    ``extra`` (in the store only) or ``differs`` (membership, source or a cell)."""
+    problems = []
+    for period in periods(store):
+        want = {r.unit.unit: r for r in expected(store, period)}
+        have = {r.unit.unit: r for r in stored(store, period)}
+        for unit in sorted(want.keys() | have.keys()):
+            if unit not in have:
+                problems.append(f"{period} {unit}: missing")
+            elif unit not in want:
+                problems.append(f"{period} {unit}: extra")
+            elif want[unit] != have[unit]:
+                problems.append(f"{period} {unit}: differs")
+    return problems
+
+
+def rebuild(store: Store) -> int:
+    """Replace the whole figures store by a rebuild from the log, in one transaction; rows."""
+    count = 0
+    with store.transaction():
+        store.clear_figures()
+        for period in store.periods():
+            for row in expected(store, period):
+                store.put_figure(row.unit, row.cells)
+                count += 1
+        store.set_meta("figures", FIGURES_VERSION)
+    return count
+
+
+def ensure_current(store: Store) -> bool:
+    """Rebuild a store made before the figures store existed; whether it was rebuilt."""
+    if store.figures_current():
+        return False
+    rebuild(store)
+    return True

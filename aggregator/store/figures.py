@@ -1,0 +1,204 @@
+"""The figures store (数据立方): each held report's cells as rows, so figures are a few indexed
+reads instead of parsing every signed report of a period on every request.
+
+One row per (period, unit) in ``figure_units`` (the unit's membership counts and where it came
+from) and one per (period, unit, cell) in ``figure_cells`` (value and noise variance); a cell
+that is 0 with no noise (a stage the school does not teach) has no row and reads as 0. Which
+report a unit's row holds is decided in aggregator/figures/cube.py, in the transaction that
+accepts a submission or records a return; this module only reads and writes rows. Every
+statement is portable SQL (no upsert dialect, no SQLite functions), so PostgreSQL can answer the
+same queries (docs/aggregator.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aggregator.store.connection import SqliteConnection
+
+
+@dataclass(frozen=True)
+class FigureUnit:
+    """What is held of one unit (school or region) for one period, besides its cells."""
+
+    period: str
+    unit: str
+    level: str
+    region: str
+    direct: bool
+    source: str
+    kind: str
+    members: int
+    missing: int
+    schools: int
+    catalogue_version: str
+    log_index: int
+    report_sha256: bytes
+
+
+@dataclass(frozen=True)
+class CellSums:
+    """Cells summed over some units: {cell position: value}, {cell position: variance}, and
+    how many units and school reports are behind them."""
+
+    values: dict[int, int]
+    variances: dict[int, float]
+    units: int
+    schools: int
+
+
+class FigureStore(Protocol):
+    """Rows of held figures by period and unit; sums over a period's direct members."""
+
+    def put_figure(self, unit: FigureUnit, cells: Sequence[tuple[int, int, float]]) -> None: ...
+    def delete_figure(self, period: str, unit: str) -> None: ...
+    def figure_unit(self, period: str, unit: str) -> FigureUnit | None: ...
+    def figure_units(self, period: str, level: str | None = None) -> list[FigureUnit]: ...
+    def figure_region(self, unit: str) -> str | None: ...
+    def figure_units_from(self, period: str, source: str) -> list[str]: ...
+    def figure_cells(self, period: str, units: Sequence[str], cells: Sequence[int] | None
+                     ) -> dict[str, tuple[dict[int, int], dict[int, float]]]: ...
+    def direct_sums(self, period: str, prefix: str | None, cells: Sequence[int] | None
+                    ) -> CellSums: ...
+    def figure_versions(self, period: str) -> list[str]: ...
+    def figure_periods(self) -> list[str]: ...
+    def figures_current(self) -> bool: ...
+    def clear_figures(self) -> None: ...
+    def carriers(self, period: str, unit: str) -> list[tuple[str, int, bytes, bytes]]: ...
+
+
+FIGURES_VERSION = "1"  # meta 'figures': the store follows the rule of aggregator/figures/cube.py
+
+_UNIT = ("period, unit, level, region, direct, source, kind, members, missing, schools,"
+         " catalogue_version, log_index, report_sha256")
+CHUNK = 500  # bound parameters per IN list, below every database's limit
+
+
+def _unit(row: tuple) -> FigureUnit:
+    values = list(row)
+    values[4] = bool(values[4])
+    values[12] = bytes(values[12])
+    return FigureUnit(*values)
+
+
+def _in(column: str, count: int) -> str:
+    return f"{column} IN ({','.join('?' * count)})"
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
+
+
+class SqliteFigures(SqliteConnection):
+    """FigureStore over ``figure_units`` and ``figure_cells``."""
+
+    def put_figure(self, unit: FigureUnit, cells: Sequence[tuple[int, int, float]]) -> None:
+        """Replace the unit's row and its cells, (position, value, variance) each; a cell left
+        out reads as 0 with variance 0 (call inside a transaction)."""
+        self.delete_figure(unit.period, unit.unit)
+        self._run(f"INSERT INTO figure_units ({_UNIT}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  [unit.period, unit.unit, unit.level, unit.region, int(unit.direct),
+                   unit.source, unit.kind, unit.members, unit.missing, unit.schools,
+                   unit.catalogue_version, unit.log_index, unit.report_sha256])
+        self._many("INSERT INTO figure_cells (period, unit, cell, value, variance)"
+                   " VALUES (?,?,?,?,?)",
+                   [(unit.period, unit.unit, i, int(v), float(w)) for i, v, w in cells])
+
+    def delete_figure(self, period: str, unit: str) -> None:
+        self._run("DELETE FROM figure_cells WHERE period = ? AND unit = ?", [period, unit])
+        self._run("DELETE FROM figure_units WHERE period = ? AND unit = ?", [period, unit])
+
+    def figure_unit(self, period: str, unit: str) -> FigureUnit | None:
+        row = self._one(f"SELECT {_UNIT} FROM figure_units WHERE period = ? AND unit = ?",
+                        [period, unit])
+        return _unit(row) if row else None
+
+    def figure_units(self, period: str, level: str | None = None) -> list[FigureUnit]:
+        """Every unit held for the period (of one level if given), by code."""
+        sql, params = f"SELECT {_UNIT} FROM figure_units WHERE period = ?", [period]
+        if level is not None:
+            sql, params = sql + " AND level = ?", [period, level]
+        return [_unit(r) for r in self._all(sql + " ORDER BY unit", params)]
+
+    def figure_region(self, unit: str) -> str | None:
+        """The region (a school's county) of a unit held in any period."""
+        row = self._one("SELECT region FROM figure_units WHERE unit = ? ORDER BY period DESC",
+                        [unit])
+        return row[0] if row else None
+
+    def figure_units_from(self, period: str, source: str) -> list[str]:
+        """The units whose row a member's submission carries (itself included), by code."""
+        rows = self._all("SELECT unit FROM figure_units WHERE period = ? AND source = ?"
+                         " ORDER BY unit", [period, source])
+        return [r[0] for r in rows]
+
+    def figure_cells(self, period: str, units: Sequence[str], cells: Sequence[int] | None
+                     ) -> dict[str, tuple[dict[int, int], dict[int, float]]]:
+        """{unit: ({cell: value}, {cell: variance})} of the units held; all cells if None."""
+        found: dict[str, tuple[dict[int, int], dict[int, float]]] = {}
+        if not units or (cells is not None and not cells):
+            return found
+        for part in _chunks(list(units)):
+            sql = f"SELECT unit, cell, value, variance FROM figure_cells WHERE period = ? AND " \
+                  f"{_in('unit', len(part))}"
+            params = [period, *part]
+            if cells is not None:
+                sql += f" AND {_in('cell', len(cells))}"
+                params += list(cells)
+            for unit, cell, value, variance in self._all(sql, params):
+                values, variances = found.setdefault(unit, ({}, {}))
+                values[cell], variances[cell] = value, variance
+        return found
+
+    def direct_sums(self, period: str, prefix: str | None, cells: Sequence[int] | None
+                    ) -> CellSums:
+        """Cells summed over the period's direct members; with ``prefix``, over the direct
+        rollups whose region code starts with it (the regions within a city or province)."""
+        where, params = "u.period = ? AND u.direct = 1", [period]
+        if prefix is not None:
+            where += " AND u.kind = 'rollup' AND u.unit LIKE ?"
+            params.append(prefix + "%")
+        count = self._one(f"SELECT COUNT(*), COALESCE(SUM(u.schools), 0) FROM figure_units u"
+                          f" WHERE {where}", params)
+        sql = (f"SELECT c.cell, SUM(c.value), SUM(c.variance) FROM figure_units u JOIN "
+               f"figure_cells c ON c.period = u.period AND c.unit = u.unit WHERE {where}")
+        if cells is not None:
+            sql += f" AND {_in('c.cell', len(cells))}"
+            params = params + list(cells)
+        rows = self._all(sql + " GROUP BY c.cell", params) if cells is None or cells else []
+        return CellSums({r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows},
+                        count[0], count[1])
+
+    def figure_versions(self, period: str) -> list[str]:
+        """The catalogue versions of the period's held reports."""
+        rows = self._all("SELECT DISTINCT catalogue_version FROM figure_units WHERE period = ?"
+                         " ORDER BY 1", [period])
+        return [r[0] for r in rows]
+
+    def figures_current(self) -> bool:
+        """Whether the figures store was kept since the log began (meta 'figures'); a store
+        with an empty log is marked so, as an empty figures store is its rebuild."""
+        if self.get_meta("figures") == FIGURES_VERSION:
+            return True
+        if self._one("SELECT COUNT(*) FROM submissions")[0] == 0:
+            self.set_meta("figures", FIGURES_VERSION)
+            return True
+        return False
+
+    def figure_periods(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT DISTINCT period FROM figure_units ORDER BY 1")]
+
+    def clear_figures(self) -> None:
+        self._run("DELETE FROM figure_cells")
+        self._run("DELETE FROM figure_units")
+
+    def carriers(self, period: str, unit: str) -> list[tuple[str, int, bytes, bytes]]:
+        """(member, its submission's log index, SHA-256, SignedReport) of every submission
+        here that forwarded a report of ``unit`` for the period, by member then revision."""
+        rows = self._all("SELECT s.sender_id, s.log_index, f.report_sha256, f.signed FROM "
+                         "forwarded f JOIN submissions s ON s.log_index = f.log_index WHERE "
+                         "f.sender_id = ? AND f.period = ? ORDER BY s.sender_id, f.revision",
+                         [unit, period])
+        return [(r[0], r[1], bytes(r[2]), bytes(r[3])) for r in rows]

@@ -1,0 +1,189 @@
+"""The aggregator store's tables, in one place: the DDL every concern module reads and writes.
+
+Kept apart from the code that queries it so that a second database (PostgreSQL at a national
+aggregator, docs/aggregator.md) has one schema to translate. Types are the portable subset:
+TEXT, INTEGER, BLOB (BYTEA in PostgreSQL); every statement is ``CREATE … IF NOT EXISTS``, so
+opening an older store adds the tables it lacks.
+"""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS members (
+    member_id TEXT PRIMARY KEY,           -- 学校标识码, or a member aggregator's region code
+    kind TEXT NOT NULL,                   -- school | aggregator
+    region TEXT NOT NULL,                 -- a school's county; an aggregator's own region
+    enrolled_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS member_keys (
+    member_id TEXT NOT NULL REFERENCES members(member_id),
+    key_id TEXT NOT NULL,
+    signing_key BLOB NOT NULL,            -- raw Ed25519 public key
+    enrolled_at TEXT NOT NULL,
+    revoked_at TEXT,                      -- refused from this time on (UTC, ISO 8601)
+    PRIMARY KEY (member_id, key_id)
+);
+
+-- Accepted submissions; each is the log leaf at log_index (docs/formats.md §4).
+CREATE TABLE IF NOT EXISTS submissions (
+    log_index INTEGER PRIMARY KEY,
+    leaf_hash BLOB NOT NULL UNIQUE,
+    sender_id TEXT NOT NULL,
+    kind TEXT NOT NULL,                   -- school | rollup
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    signed BLOB NOT NULL,                 -- the SignedReport exactly as received
+    report_sha256 BLOB NOT NULL,
+    key_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    receipt BLOB NOT NULL,                -- the signed Receipt, answered again to a resend
+    UNIQUE (sender_id, period, revision)
+);
+-- SignedReports of the members below a member rollup, forwarded with it.
+CREATE TABLE IF NOT EXISTS forwarded (
+    log_index INTEGER NOT NULL REFERENCES submissions(log_index),
+    report_sha256 BLOB NOT NULL,
+    sender_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    signed BLOB NOT NULL,
+    PRIMARY KEY (log_index, report_sha256)
+);
+-- This aggregator's own rollups, sent to its parent.
+CREATE TABLE IF NOT EXISTS rollups (
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    signed BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    receipt BLOB,                         -- the parent's verified receipt, once held
+    PRIMARY KEY (period, revision)
+);
+CREATE INDEX IF NOT EXISTS submissions_period ON submissions (period, sender_id, revision);
+CREATE INDEX IF NOT EXISTS submissions_sha ON submissions (report_sha256);
+-- Every checkpoint this aggregator signed, one per tree size, for inspectors (docs/inspection.md).
+CREATE TABLE IF NOT EXISTS checkpoints (
+    tree_size INTEGER PRIMARY KEY,
+    note TEXT NOT NULL                    -- C2SP signed note (docs/formats.md §5)
+);
+
+-- The reporting calendar (docs/calendar.md): deadlines, staff credentials and their decisions.
+CREATE TABLE IF NOT EXISTS deadlines (
+    period TEXT PRIMARY KEY,
+    due TEXT NOT NULL,                    -- UTC ISO 8601: on time up to here
+    lock TEXT NOT NULL                    -- after this, accepted only with an exception
+);
+CREATE TABLE IF NOT EXISTS staff (
+    key_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,                   -- the official who holds the credential
+    public_key BLOB NOT NULL,             -- raw Ed25519 public key of the credential
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                   -- deadline | unlock | return | revoke | rotate | staff
+    member_id TEXT,
+    period TEXT,
+    made_at TEXT NOT NULL,
+    credential TEXT NOT NULL,             -- staff:<key id> | member:<id>:<key id> | aggregator:<key id>
+    record BLOB NOT NULL,                 -- the signed bytes (docs/calendar.md §6)
+    signature BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exceptions (
+    member_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    until TEXT NOT NULL,                  -- may submit after the lock up to here
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    PRIMARY KEY (member_id, period)
+);
+CREATE TABLE IF NOT EXISTS returns (
+    member_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,            -- returned for correction; open until a later one arrives
+    reason TEXT NOT NULL,
+    returned_at TEXT NOT NULL,
+    decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    PRIMARY KEY (member_id, period, revision)
+);
+CREATE TABLE IF NOT EXISTS marks (
+    log_index INTEGER PRIMARY KEY REFERENCES submissions(log_index),
+    timeliness TEXT NOT NULL,             -- on_time | late, by this aggregator's deadline
+    exception INTEGER REFERENCES decisions(id)  -- the unlock it used, after the lock
+);
+CREATE TABLE IF NOT EXISTS parent_keys (  -- the parent's signing keys before its rotations
+    signing_key BLOB PRIMARY KEY,         -- still verify the receipts it signed with them
+    replaced_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_rotations (
+    seq INTEGER PRIMARY KEY,
+    old_key_id TEXT NOT NULL UNIQUE,      -- this aggregator's key it replaced
+    rotation BLOB NOT NULL,               -- serialized guanai.v1.KeyRotation, endorsed
+    rotated_at TEXT NOT NULL
+);
+
+-- 监测预警 Monitoring warnings (docs/warnings.md): judged here (issuer = this region) or
+-- received from the aggregator above; one row per (issuer, rule, region, period).
+CREATE TABLE IF NOT EXISTS warnings (
+    warning_id TEXT PRIMARY KEY,
+    issuer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    status TEXT NOT NULL,                 -- new | persisting | resolved
+    since TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- the SignedWarning
+    recorded_at TEXT NOT NULL,
+    delivered_at TEXT                     -- issued here: when the region's aggregator took it
+);
+CREATE INDEX IF NOT EXISTS warnings_period ON warnings (issuer, period);
+-- Periods judged here, with the version of the rules used.
+CREATE TABLE IF NOT EXISTS warning_runs (
+    period TEXT PRIMARY KEY,
+    rules_version TEXT NOT NULL,
+    evaluated_at TEXT NOT NULL
+);
+-- Responses to warnings: made here (sent_at: when the issuer took it) or received from below.
+CREATE TABLE IF NOT EXISTS warning_responses (
+    warning_id TEXT NOT NULL,
+    responded_unix_ms INTEGER NOT NULL,
+    responder TEXT NOT NULL,
+    action TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- the SignedWarningResponse
+    sent_at TEXT,
+    PRIMARY KEY (warning_id, responded_unix_ms)
+);
+CREATE INDEX IF NOT EXISTS forwarded_sender ON forwarded (sender_id);
+
+-- 数据立方 The figures store (docs/aggregator.md §figures): what each member's counted report
+-- says, one row per (period, unit) held here, kept current in the transaction that accepts a
+-- submission or a return, so that queries and warnings never parse signed reports.
+CREATE TABLE IF NOT EXISTS figure_units (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,                   -- 学校标识码 or region code
+    level TEXT NOT NULL,                  -- school | county | city | province
+    region TEXT NOT NULL,                 -- a school's county; a region's own code
+    direct INTEGER NOT NULL,              -- 1: a member's counted submission; 0: forwarded with one
+    source TEXT NOT NULL,                 -- the member whose submission carries it (itself if direct)
+    kind TEXT NOT NULL,                   -- school | rollup | summary
+    members INTEGER NOT NULL,             -- reports summed in it (a rollup's members)
+    missing INTEGER NOT NULL,             -- members it names as missing
+    schools INTEGER NOT NULL,             -- school reports behind it
+    catalogue_version TEXT NOT NULL,
+    log_index INTEGER NOT NULL,           -- the submission here that carries it
+    report_sha256 BLOB NOT NULL,          -- SHA-256 of the Report bytes it was read from
+    PRIMARY KEY (period, unit)
+);
+CREATE INDEX IF NOT EXISTS figure_units_source ON figure_units (period, source);
+CREATE INDEX IF NOT EXISTS figure_units_level ON figure_units (period, level);
+CREATE INDEX IF NOT EXISTS figure_units_unit ON figure_units (unit);
+-- One row per cell of each unit: the released value (integer, cell units) and its noise
+-- variance (squared cell units); cell is the position in the catalogue's cell order.
+CREATE TABLE IF NOT EXISTS figure_cells (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    cell INTEGER NOT NULL,
+    value INTEGER NOT NULL,
+    variance REAL NOT NULL,
+    PRIMARY KEY (period, unit, cell)
+);
+
+"""
