@@ -32,6 +32,7 @@ from aggregator.keys import own_identity
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Store
 from common.clock import Clock, SystemClock
+from privacy.budget import BudgetPolicy
 from protos import (
     aggregator_pb2,
     aggregator_pb2_grpc,
@@ -107,11 +108,14 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
           workers: int = DEFAULT_WORKERS, clock: Clock | None = None,
           catalogues: CataloguePolicy = ACCEPT_ALL,
-          metrics_listen: str | None = None) -> RunningAggregator:
+          metrics_listen: str | None = None,
+          budget: BudgetPolicy | None = None) -> RunningAggregator:
     """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
 
     ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one);
-    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format.
+    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format;
+    ``budget`` is the federation's privacy policy every school table must fit (defaults of
+    privacy/budget.py when None).
     """
     clock = clock or SystemClock()
     store = Store(db)
@@ -121,7 +125,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     except BaseException:
         store.close()
         raise
-    committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
+    committer = Committer(lambda items: accept(store, log, settings, items, clock.now(), budget))
     metrics = Metrics(store, lambda: log.size)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
@@ -132,7 +136,8 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         ],
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer, clock, catalogues), server)
+        AggregatorService(settings, store, log, committer, clock, catalogues,
+                          max_message_bytes), server)
     members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
     query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
     query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
@@ -167,10 +172,10 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
 def serve(db: Path, listen: str, tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
           grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
-          metrics_listen: str | None = None) -> None:
+          metrics_listen: str | None = None, budget: BudgetPolicy | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully."""
     running = start(db, listen, tls, max_message_bytes, catalogues=catalogues,
-                    metrics_listen=metrics_listen)
+                    metrics_listen=metrics_listen, budget=budget)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
