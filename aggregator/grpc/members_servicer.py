@@ -20,7 +20,7 @@ from aggregator.calendar.timeliness import (
     member_timeliness,
     open_return,
 )
-from aggregator.grpc.status import CODES
+from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
 from common.clock import Clock
@@ -56,7 +56,7 @@ class MembersService(members_pb2_grpc.MembersServicer):
         try:
             asked = self._authenticate(request, now)
         except Refused as refused:
-            context.abort(CODES[refused.kind], refused.message)
+            context.abort(CODES[refused.kind], clipped(refused.message))
         return self._answer(asked, request, now)
 
     def RotateKey(self, request: SignedRequest, context: grpc.ServicerContext) -> SignedStatus:
@@ -71,7 +71,7 @@ class MembersService(members_pb2_grpc.MembersServicer):
                 raise Refused(Kind.NOT_PERMITTED,
                                "密钥已吊销 the new key was revoked here; make another one")
         except Refused as refused:
-            context.abort(CODES[refused.kind], refused.message)
+            context.abort(CODES[refused.kind], clipped(refused.message))
         if rotate_member_key(self._store, asked.member_id, request, asked.new_signing_key, now):
             logger.info("member %s enrolled its next key %s", asked.member_id,
                         key_id(asked.new_signing_key))
