@@ -24,6 +24,7 @@ from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
 from common.clock import Clock
+from privacy.budget import BudgetPolicy
 from privacy.envelope import BadSignature, EnvelopeError
 from privacy.keys import key_id
 from privacy.memberauth import open_request, request_sha256, sign_status
@@ -34,6 +35,7 @@ from protos.members_pb2 import (
     MemberRequest,
     MemberStatus,
     PeriodStanding,
+    PrivacyPolicy,
     SignedRequest,
     SignedStatus,
 )
@@ -46,10 +48,13 @@ MAX_SKEW = timedelta(minutes=10)
 
 
 class MembersService(members_pb2_grpc.MembersServicer):
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: Store, clock: Clock,
+                 budget: BudgetPolicy | None = None) -> None:
+        """``budget``: the privacy policy enforced here, told to members in every status."""
         self._settings = settings
         self._store = store
         self._clock = clock
+        self._budget = budget or BudgetPolicy()
 
     def GetStatus(self, request: SignedRequest, context: grpc.ServicerContext) -> SignedStatus:
         now = self._clock.now()
@@ -112,6 +117,9 @@ class MembersService(members_pb2_grpc.MembersServicer):
             periods=[standing(self._store, request.member_id, period)
                      for y in (year - 1, year) for period in Period.of_year(y)],
             rotations=[KeyRotation.FromString(r) for _, r in self._store.key_rotations()],
+            policy=PrivacyPolicy(rho_half_year=self._budget.rho_half_year,
+                                 rho_annual=self._budget.rho_annual,
+                                 annual_cap=self._budget.annual_cap),
         )
         return sign_status(status, self._settings.signing_key)
 

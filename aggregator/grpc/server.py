@@ -138,7 +138,8 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
         AggregatorService(settings, store, log, committer, clock, catalogues,
                           max_message_bytes), server)
-    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
+    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock, budget),
+                                               server)
     query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
     query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
     health_servicer = health.HealthServicer()
