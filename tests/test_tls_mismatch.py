@@ -9,14 +9,13 @@ aggregator that is simply down is still retried.
 from __future__ import annotations
 
 import pytest
-from nacl.signing import SigningKey
 
 from aggregator.grpc.server import Tls
 from member.client import Backoff, ClientTls, SubmitGaveUp, TlsMisconfigured, submit_until_receipt
 from privacy.envelope import seal, sign_report
 from protos import aggregator_pb2 as pb
-from tests.federation import Aggregator, free_port, make_report, school_identity
-from tests.test_aggregator_server import _openssl, certificates  # noqa: F401 (a fixture)
+from tests.federation import Aggregator, free_port, make_report
+from tests.test_aggregator_server import _openssl, certificates, county  # noqa: F401 (fixtures)
 
 SCHOOL = "2161010001"
 FAST = dict(attempts=20, timeout=5, backoff=Backoff(initial=0.05, maximum=0.1))
@@ -38,16 +37,7 @@ def other_ca(certificates):  # noqa: F811
     return c
 
 
-@pytest.fixture
-def county(tmp_path):
-    county = Aggregator(tmp_path, "610102", "county", "610000")
-    county.key = SigningKey.generate()
-    county.enrol(school_identity(SCHOOL, "610102", county.key))
-    yield county
-    county.stop()
-
-
-def attempt(county: Aggregator, ca: str | None, client: ClientTls | None = None,
+def attempt(county: Aggregator, ca: str | None, client: ClientTls | None = None,  # noqa: F811
             address: str | None = None) -> None:
     target = county.settings.identity(address or county.running.address, ca)
     signed = sign_report(make_report().SerializeToString(), county.key)
@@ -73,7 +63,7 @@ def test_no_client_certificate_for_a_mutual_tls_parent(county, certificates):  #
     attempt(county, (c / "ca.pem").read_text(), client_of(c))  # with one, it goes through
 
 
-def test_a_client_certificate_from_another_ca(county, other_ca):
+def test_a_client_certificate_from_another_ca(county, other_ca):  # noqa: F811
     c = other_ca
     county.start(tls=Tls.from_files(c / "server.pem", c / "server.key", c / "ca.pem"))
     said = mismatch(lambda: attempt(county, (c / "ca.pem").read_text(),
@@ -81,7 +71,7 @@ def test_a_client_certificate_from_another_ca(county, other_ca):
     assert "不接受本节点的客户端证书" in said and "refuses this member's client certificate" in said
 
 
-def test_a_server_certificate_from_another_ca(county, other_ca):
+def test_a_server_certificate_from_another_ca(county, other_ca):  # noqa: F811
     c = other_ca
     county.start(tls=Tls.from_files(c / "other-server.pem", c / "other-server.key"))
     said = mismatch(lambda: attempt(county, (c / "ca.pem").read_text()))
