@@ -8,9 +8,12 @@ sender's school or region code, period and revision — never anything inside th
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import grpc
 
+from aggregator.grpc.inflight import InFlight
 from aggregator.grpc.status import CODES, clipped
 from aggregator.intake.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.intake.committer import Committer
@@ -33,9 +36,12 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
     def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
                  committer: Committer, clock: Clock | None = None,
                  catalogues: CataloguePolicy = ACCEPT_ALL,
-                 answer_limit: int = 64 * 1024 * 1024) -> None:
-        """``answer_limit``: the server's largest message (bytes), which a batch answer must fit."""
+                 answer_limit: int = 64 * 1024 * 1024,
+                 inflight: InFlight | None = None) -> None:
+        """``answer_limit``: the server's largest message (bytes), which a batch answer must
+        fit; ``inflight``: the gate that stopping closes (aggregator/grpc/inflight.py)."""
         self._settings = settings
+        self._inflight = inflight or InFlight()
         self._answer_limit = answer_limit
         self._store = store
         self._log = log
@@ -50,7 +56,23 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
         self._catalogues.check(opened.report.catalogue_version, today)
         return opened
 
+    @contextmanager
+    def _answering(self, context: grpc.ServicerContext) -> Iterator[None]:
+        """Around a submission call: counted in flight, or UNAVAILABLE if stopping."""
+        try:
+            self._inflight.enter()
+        except Refused as rejected:
+            context.abort(CODES[rejected.kind], rejected.message)
+        try:
+            yield
+        finally:
+            self._inflight.leave()
+
     def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
+        with self._answering(context):
+            return self._submit(request, context)
+
+    def _submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
         try:
             outcome = self._committer.submit([self._open(request)])[0]
         except Refused as rejected:
@@ -66,6 +88,11 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
 
     def SubmitBatch(self, request: pb.SubmitBatchRequest,
                     context: grpc.ServicerContext) -> pb.SubmitBatchResponse:
+        with self._answering(context):
+            return self._submit_batch(request, context)
+
+    def _submit_batch(self, request: pb.SubmitBatchRequest,
+                      context: grpc.ServicerContext) -> pb.SubmitBatchResponse:
         try:
             check_batch(len(request.submissions), self._answer_limit)
         except Refused as rejected:

@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from aggregator.grpc.aggregator_servicer import AggregatorService
+from aggregator.grpc.inflight import InFlight
 from aggregator.grpc.members_servicer import MembersService
 from aggregator.grpc.metrics import Metrics, MetricsServer
 from aggregator.grpc.query_servicer import QueryService
@@ -50,6 +51,10 @@ STAFF_SERVICES = tuple(s.full_name for s in query_pb2.DESCRIPTOR.services_by_nam
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 32
 DEFAULT_GRACE_SECONDS = 10.0
+# Stopping: how long the submissions refused or committed after the grace may take to return
+# (opening a full batch takes well under a second), and how long their answers take to leave.
+DRAIN_SECONDS = 30.0
+ANSWER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,9 @@ class RunningAggregator:
 
     def __init__(self, server: grpc.Server, port: int, host: str, settings: own_identity.Settings,
                  store: Store, committer: Committer, health_servicer: health.HealthServicer,
-                 metrics: MetricsServer | None = None) -> None:
+                 metrics: MetricsServer | None = None, inflight: InFlight | None = None) -> None:
         self._server = server
+        self._inflight = inflight or InFlight()
         self.port = port
         self.address = f"{host}:{port}"
         self.settings = settings
@@ -89,14 +95,20 @@ class RunningAggregator:
         self._stopped = False
 
     def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """Stop serving: a submission committed is answered with its receipt, every other one
+        UNAVAILABLE (aggregator/grpc/inflight.py), whatever ``grace`` (seconds)."""
         if self._stopped:
             return
         self._stopped = True
         self._health.enter_graceful_shutdown()
-        self._server.stop(grace).wait()
+        self._inflight.close()  # new submissions: UNAVAILABLE
+        self._inflight.wait(grace)  # those in flight may finish within the grace
+        self._committer.close()  # commits what it holds; later ones: UNAVAILABLE
+        if not self._inflight.wait(DRAIN_SECONDS):
+            logger.warning("submissions still running after %g s; stopping anyway", DRAIN_SECONDS)
+        self._server.stop(ANSWER_SECONDS).wait()  # time to send the answers just made
         if self._metrics is not None:
             self._metrics.stop()
-        self._committer.close()
         self._store.close()
         logger.info("aggregator %s stopped", self.settings.region)
 
@@ -126,6 +138,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         store.close()
         raise
     committer = Committer(lambda items: accept(store, log, settings, items, clock.now(), budget))
+    inflight = InFlight()
     metrics = Metrics(store, lambda: log.size)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
@@ -137,7 +150,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
         AggregatorService(settings, store, log, committer, clock, catalogues,
-                          max_message_bytes), server)
+                          max_message_bytes, inflight), server)
     members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock, budget),
                                                server)
     query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
@@ -167,7 +180,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")
     return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
-                             health_servicer, exporter)
+                             health_servicer, exporter, inflight)
 
 
 def serve(db: Path, listen: str, tls: Tls | None = None,
