@@ -28,6 +28,8 @@ from aggregator.store.sqlite import Store
 from protos.aggregator_pb2 import GetCheckpointRequest, Submission, SubmitBatchRequest
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.envelope_pb2 import SignedReport
+from protos.members_pb2 import MemberRequest, SignedRequest
+from protos.members_pb2_grpc import MembersStub
 from protos.query_pb2 import Credential, FiguresRequest, SignedCredential
 from protos.query_pb2_grpc import QueryStub
 from protos.report_pb2 import Member, Report
@@ -103,6 +105,7 @@ def county(tmp_path_factory):
     county.stub = AggregatorStub(channel)
     county.health = health_pb2_grpc.HealthStub(channel)
     county.query = QueryStub(channel)
+    county.members = MembersStub(channel)
     county.honest = submission(county, make_report(school_id=HONEST).SerializeToString(),
                                county.keys[HONEST])
     county.receipt = county.stub.Submit(county.honest, timeout=10).SerializeToString()
@@ -446,3 +449,17 @@ def test_a_revoked_key_gets_no_figures_though_it_signed_a_report_held(county):
     error = refused(county, lambda: county.stub.Submit(  # nor does it submit
         submission(county, late.SerializeToString(), key), timeout=10))
     assert error.code() == CODE.PERMISSION_DENIED
+
+
+MEMBER_REQUEST_CONTEXT = b"guanai.v1.member-request\x00"  # docs/formats.md §2
+
+
+@pytest.mark.parametrize("unix_ms", [2**62, -(2**62), 2**63 - 1])
+def test_a_member_request_with_an_out_of_range_time_is_unauthenticated(county, unix_ms):
+    key = county.keys[HONEST]
+    body = MemberRequest(member_id=HONEST, aggregator_id="610102", unix_ms=unix_ms,
+                         nonce=os.urandom(16)).SerializeToString()
+    signed = SignedRequest(request=body, signature=key.sign(MEMBER_REQUEST_CONTEXT + body)
+                           .signature, signer_key=bytes(key.verify_key))
+    error = refused(county, lambda: county.members.GetStatus(signed, timeout=10))
+    assert error.code() == CODE.UNAUTHENTICATED, error.details()
