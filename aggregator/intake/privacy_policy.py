@@ -20,6 +20,7 @@ Both refusals are NOT_NOW (FAILED_PRECONDITION) and say what was allowed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from privacy.budget import BudgetPolicy
 from protos.catalogue import load
@@ -40,10 +41,15 @@ def release_rho(report: Report) -> float:
     """
     if report.kind != Report.SCHOOL:
         return 0.0
-    catalogue = load(report.catalogue_version)
-    stages = frozenset(school_stages(report.sender_id))
-    return sum(catalogue.sensitivity(n.group, stages) ** 2 / (2 * n.scale * n.scale)
-               for n in report.noise)
+    sensitivity = _sensitivities(report.catalogue_version, school_stages(report.sender_id))
+    return sum(sensitivity[n.group] ** 2 / (2 * n.scale * n.scale) for n in report.noise)
+
+
+@cache
+def _sensitivities(version: str, stages: tuple[str, ...]) -> dict[str, float]:
+    """Each DP group's L2 sensitivity for a school of ``stages`` (catalogue ``version``)."""
+    catalogue = load(version)
+    return {g: catalogue.sensitivity(g, frozenset(stages)) for g in catalogue.groups}
 
 
 def check_release(report: Report, policy: BudgetPolicy) -> float:
@@ -77,9 +83,9 @@ def check_year(report: Report, held: Iterable[Report], policy: BudgetPolicy) -> 
 def _scales(report: Report, rho: float) -> str:
     """The least scale of each group, if each spent its catalogue share of ``rho``."""
     catalogue = load(report.catalogue_version)
-    stages = frozenset(school_stages(report.sender_id))
+    sensitivity = _sensitivities(report.catalogue_version, school_stages(report.sender_id))
     least = []
     for n in report.noise:
         share = rho * catalogue.groups[n.group].share
-        least.append(f"{n.group} σ ≥ {catalogue.sensitivity(n.group, stages) / (2 * share) ** 0.5:.4g}")
+        least.append(f"{n.group} σ ≥ {sensitivity[n.group] / (2 * share) ** 0.5:.4g}")
     return "least scales: " + ", ".join(least)
