@@ -24,6 +24,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/node_release.py
 	$(BIN)/python bench/submit_throughput.py
+	$(BIN)/python bench/intake_checks.py
 	$(BIN)/python bench/verify_bundle.py
 	$(BIN)/python bench/warnings_precision.py
 	$(BIN)/python bench/figures_store.py

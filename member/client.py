@@ -4,7 +4,9 @@ Used by school nodes and by aggregators sending rollups to their parent. A refus
 status code that retrying cannot change (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
 ALREADY_EXISTS, FAILED_PRECONDITION, …) stops at once; an unreachable, busy or failing
 aggregator is tried again after an exponentially growing delay with full jitter, so that
-thousands of schools do not come back in step.
+thousands of schools do not come back in step. An UNAVAILABLE that a TLS handshake explains
+(member/handshake.py: no client certificate, another CA, plaintext against TLS or the reverse)
+is a configuration error, said in Chinese and English and not retried: ``TlsMisconfigured``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import grpc
 
 from common.errors import GuanaiError
+from member.handshake import diagnose
 from privacy.identity import Identity
 from protos.aggregator_pb2 import Receipt, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
@@ -36,6 +39,16 @@ class SubmitRefused(GuanaiError):
     def __init__(self, code: grpc.StatusCode, details: str) -> None:
         super().__init__(f"汇总节点拒收 refused by the aggregator ({code.name}): {details}")
         self.code = code
+        self.details = details
+
+
+class TlsMisconfigured(SubmitRefused):
+    """The member's TLS setup and the aggregator's do not match: retrying cannot help until
+    someone changes a configuration (member/handshake.py says what)."""
+
+    def __init__(self, details: str) -> None:
+        GuanaiError.__init__(self, details)
+        self.code = grpc.StatusCode.UNAVAILABLE
         self.details = details
 
 
@@ -120,6 +133,10 @@ def submit_until_receipt(
                 code, details = exc.code(), exc.details() or ""
             if code not in RETRYABLE:
                 raise SubmitRefused(code, details)
+            if code == grpc.StatusCode.UNAVAILABLE and failures == 0:
+                mismatch = diagnose(target, client_tls, timeout=min(timeout, 10.0))
+                if mismatch is not None:
+                    raise TlsMisconfigured(f"{mismatch} (gRPC: {details})")
             failures += 1
             giving_up = attempts is not None and failures >= attempts
             delay = None if giving_up else backoff.delay(failures)

@@ -18,6 +18,7 @@ from common.errors import GuanaiError
 from node import table, validation
 from node.store import get_meta, releases, transaction
 from node.store.releases import StoredRelease
+from node.upstream import parent_policy
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos import report_pb2
@@ -85,7 +86,7 @@ def release_period(
             f"attaches the year's released tables without new budget: `guanai node summary "
             f"--year {period} FILE`"
         )
-    policy = policy or BudgetPolicy()
+    policy = (policy or BudgetPolicy()).within(parent_policy(db))  # never above what the parent takes
     catalogue = catalogue or load()
     school_id, region = _identity(db)
     with transaction(db):

@@ -3,7 +3,8 @@
 ``refresh`` asks the parent for the school's standing (a signed request, a signed answer:
 member/standing.py) and keeps it in ``parent_standing``: deadlines and lock dates as
 the parent set them, what it holds, on time or late, a return for correction with its reason,
-an exception after the lock. If the parent rotated its keys, the answer proves it (each new key
+an exception after the lock, and the privacy policy it enforces (``parent_policy``: the node
+releases within it, node/release.py). If the parent rotated its keys, the answer proves it (each new key
 endorsed by the one before) and the school takes the new keys, keeping the old signing key to
 verify the receipts signed with it.
 
@@ -26,11 +27,12 @@ from common.clock import stamp
 from member.client import ClientTls
 from member.standing import follow_parent, rotate_key
 from node.membership import StoredParent, key_path, own_identity, parent, signing_key
+from node.store import get_meta, set_meta, transaction
 from node.store import parent as parent_rows
-from node.store import set_meta, transaction
+from privacy.budget import BudgetPolicy
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 from protos.deadlines import from_ms
-from protos.members_pb2 import PeriodStanding
+from protos.members_pb2 import PeriodStanding, PrivacyPolicy
 
 
 def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
@@ -43,8 +45,22 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
     with transaction(store):
         parent_rows.replace_standing(store, [_row(e, now) for e in verified.status.periods])
         set_meta(store, "parent_contact_at", stamp(now))
+        if verified.status.HasField("policy"):
+            set_meta(store, PARENT_POLICY, verified.status.policy.SerializeToString().hex())
         parent_rows.clear_meta(store, "parent_contact_error")
     return book.parent().keys != before
+
+
+PARENT_POLICY = "parent_policy"
+
+
+def parent_policy(store: sqlite_utils.Database) -> BudgetPolicy | None:
+    """The privacy policy the parent enforces, as it last said (None: not heard yet)."""
+    held = get_meta(store, PARENT_POLICY)
+    if not held:
+        return None
+    told = PrivacyPolicy.FromString(bytes.fromhex(held))
+    return BudgetPolicy(told.rho_half_year, told.rho_annual, told.annual_cap)
 
 
 def _row(entry: PeriodStanding, now: datetime) -> list:

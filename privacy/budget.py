@@ -45,6 +45,15 @@ class BudgetPolicy:
         if not 0 < self.delta < 1:
             raise GuanaiError("budget.delta must lie strictly between 0 and 1")
 
+    def within(self, federation: BudgetPolicy | None) -> BudgetPolicy:
+        """This policy, lowered to the ``federation``'s where that is stricter (each ρ and the
+        cap): a node releases within what its parent enforces (docs/aggregator.md)."""
+        if federation is None:
+            return self
+        return BudgetPolicy(min(self.rho_half_year, federation.rho_half_year),
+                            min(self.rho_annual, federation.rho_annual),
+                            min(self.annual_cap, federation.annual_cap), self.delta)
+
     def rho_for(self, period: Period) -> float:
         """The ρ (zCDP) one release of ``period`` spends."""
         return self.rho_annual if period.annual else self.rho_half_year

@@ -30,6 +30,7 @@ CREDENTIAL_CONTEXT = b"guanai.v1.credential\x00"
 ROLES = ("staff", "school")
 TEXT_PREFIX = "guanai-credential-v1:"
 LONGEST = timedelta(days=366)
+CLOCK_SKEW = timedelta(minutes=5)  # an issuer's clock may run this far ahead of ours
 
 
 class CredentialError(GuanaiError):
@@ -83,12 +84,28 @@ def verify(token: bytes, now: datetime | None = None) -> Grant:
         raise CredentialError("凭据签名无效 the credential's signature does not verify") from None
     if credential.role not in ROLES:
         raise CredentialError(f"角色错误 unknown role {credential.role!r}")
-    expires = datetime.fromtimestamp(credential.expires_unix, UTC)
-    if (now or SYSTEM.now()) >= expires:
+    now = now or SYSTEM.now()
+    issued, expires = _times(credential, now)
+    if issued > now + CLOCK_SKEW:
+        raise CredentialError(f"凭据时间错误 the credential was issued at {issued.isoformat()}, "
+                              "in the future; check the issuer's clock")
+    if now >= expires:
         raise CredentialError(f"凭据已过期 the credential expired at {expires.isoformat()}; "
                               "ask for a new one")
     return Grant(credential.issuer, credential.role, credential.region, credential.subject,
                  expires, bytes(signed.signer_key))
+
+
+def _times(credential: Credential, now: datetime) -> tuple[datetime, datetime]:
+    """Issue and expiry times, if within the calendar and at most ``LONGEST`` apart."""
+    lowest, highest = 0, int((now + 2 * LONGEST).timestamp())
+    issued, expires = credential.issued_unix, credential.expires_unix
+    if not (lowest <= issued < expires <= highest
+            and expires - issued <= LONGEST.total_seconds()):
+        raise CredentialError("凭据时间错误 the credential's issue and expiry times are out of "
+                              f"range: a credential is valid for at most {LONGEST.days} days "
+                              "from its issue; ask for a new one")
+    return datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC)
 
 
 def to_text(token: bytes) -> str:

@@ -17,14 +17,15 @@ without NUL), so they cannot collide with these either.
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
 from common.errors import GuanaiError
 from protos.envelope_pb2 import SignedReport
+from protos.refusals import Refused
 from protos.report_pb2 import Report
+from protos.validation import M, parse_canonical
 
 REPORT_CONTEXT = b"guanai.v1.report\x00"
 RECEIPT_CONTEXT = b"guanai.v1.receipt\x00"
@@ -108,15 +109,14 @@ def open_sealed(sealed: bytes, key: PrivateKey) -> bytes:
         ) from exc
 
 
-def parse_signed(signed: bytes) -> tuple[SignedReport, Report]:
-    """Parse a SignedReport and the Report inside it, without checking the signature."""
-    try:
-        envelope = SignedReport.FromString(signed)
-        report = Report.FromString(envelope.report)
-    except DecodeError as exc:
-        raise Malformed(
-            "报送格式错误 malformed submission: not a guanai.v1.SignedReport holding a Report"
-        ) from exc
+def parse_envelope(signed: bytes) -> SignedReport:
+    """The SignedReport of ``signed``, canonically encoded, without reading the report inside.
+
+    Raises ``Malformed`` for bytes that are not one canonical SignedReport (an unknown or
+    repeated field would be unsigned bytes in the log leaf: DESIGN §4 invariant 9), or whose
+    signature and key have the wrong sizes.
+    """
+    envelope = _canonical(SignedReport, signed, "signed report")
     if len(envelope.signature) != SIGNATURE_SIZE or len(envelope.signer_key) != PUBLIC_KEY_SIZE:
         raise Malformed(
             f"报送格式错误 malformed submission: expected a {SIGNATURE_SIZE}-byte signature "
@@ -124,18 +124,42 @@ def parse_signed(signed: bytes) -> tuple[SignedReport, Report]:
         )
     if not envelope.report:
         raise Malformed("报送格式错误 malformed submission: the report is empty")
-    return envelope, report
+    return envelope
+
+
+def parse_report(report_bytes: bytes) -> Report:
+    """The Report of canonical ``report_bytes``; ``Malformed`` otherwise."""
+    return _canonical(Report, report_bytes, "report")
+
+
+def _canonical(kind: type[M], data: bytes, what: str) -> M:
+    try:
+        return parse_canonical(kind, data, what)
+    except Refused as exc:
+        raise Malformed(exc.message) from None
+
+
+def parse_signed(signed: bytes) -> tuple[SignedReport, Report]:
+    """Parse a SignedReport and the Report inside it, without checking the signature.
+
+    Both must be canonically encoded (``Malformed`` otherwise). A receiver checks the
+    signature before reading the report: ``verify_signed``.
+    """
+    envelope = parse_envelope(signed)
+    return envelope, parse_report(envelope.report)
 
 
 def verify_signed(signed: bytes) -> tuple[Report, bytes]:
     """Check the signature of a SignedReport; return the Report and the signer's public key.
 
-    The caller still decides whether that key is enrolled for ``report.sender_id`` and whether
-    recipient, period, catalogue version and revision are acceptable.
+    The signature is checked before the report is parsed, so a changed byte of the report is
+    always ``BadSignature``, never a parse error. The caller still decides whether that key is
+    enrolled for ``report.sender_id`` and whether recipient, period, catalogue version and
+    revision are acceptable.
     """
-    envelope, report = parse_signed(signed)
+    envelope = parse_envelope(signed)
     verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature, envelope.signer_key)
-    return report, envelope.signer_key
+    return parse_report(envelope.report), envelope.signer_key
 
 
 def open_and_verify(sealed: bytes, key: PrivateKey) -> tuple[Report, bytes]:

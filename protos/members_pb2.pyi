@@ -69,20 +69,32 @@ class KeyRotation(_message.Message):
     def __init__(self, old_signing_key: _Optional[bytes] = ..., signing_key: _Optional[bytes] = ..., sealing_key: _Optional[bytes] = ..., rotated_unix_ms: _Optional[int] = ..., endorsement: _Optional[bytes] = ...) -> None: ...
 
 class MemberStatus(_message.Message):
-    __slots__ = ("aggregator_id", "member_id", "unix_ms", "request_sha256", "periods", "rotations")
+    __slots__ = ("aggregator_id", "member_id", "unix_ms", "request_sha256", "periods", "rotations", "policy")
     AGGREGATOR_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_SHA256_FIELD_NUMBER: _ClassVar[int]
     PERIODS_FIELD_NUMBER: _ClassVar[int]
     ROTATIONS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
     aggregator_id: str
     member_id: str
     unix_ms: int
     request_sha256: bytes
     periods: _containers.RepeatedCompositeFieldContainer[PeriodStanding]
     rotations: _containers.RepeatedCompositeFieldContainer[KeyRotation]
-    def __init__(self, aggregator_id: _Optional[str] = ..., member_id: _Optional[str] = ..., unix_ms: _Optional[int] = ..., request_sha256: _Optional[bytes] = ..., periods: _Optional[_Iterable[_Union[PeriodStanding, _Mapping]]] = ..., rotations: _Optional[_Iterable[_Union[KeyRotation, _Mapping]]] = ...) -> None: ...
+    policy: PrivacyPolicy
+    def __init__(self, aggregator_id: _Optional[str] = ..., member_id: _Optional[str] = ..., unix_ms: _Optional[int] = ..., request_sha256: _Optional[bytes] = ..., periods: _Optional[_Iterable[_Union[PeriodStanding, _Mapping]]] = ..., rotations: _Optional[_Iterable[_Union[KeyRotation, _Mapping]]] = ..., policy: _Optional[_Union[PrivacyPolicy, _Mapping]] = ...) -> None: ...
+
+class PrivacyPolicy(_message.Message):
+    __slots__ = ("rho_half_year", "rho_annual", "annual_cap")
+    RHO_HALF_YEAR_FIELD_NUMBER: _ClassVar[int]
+    RHO_ANNUAL_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_CAP_FIELD_NUMBER: _ClassVar[int]
+    rho_half_year: float
+    rho_annual: float
+    annual_cap: float
+    def __init__(self, rho_half_year: _Optional[float] = ..., rho_annual: _Optional[float] = ..., annual_cap: _Optional[float] = ...) -> None: ...
 
 class SignedStatus(_message.Message):
     __slots__ = ("status", "signature")

@@ -12,7 +12,7 @@ from datetime import date
 
 from common.errors import GuanaiError
 
-_CODE = re.compile(r"^(?P<year>\d{4})(?:-H(?P<half>[12]))?$")
+_CODE = re.compile(r"(?P<year>[0-9]{4})(?:-H(?P<half>[12]))?")  # ASCII digits, fullmatch
 
 
 class PeriodError(GuanaiError):
@@ -26,7 +26,7 @@ class Period:
 
     @classmethod
     def parse(cls, code: str) -> Period:
-        match = _CODE.match(code.strip())
+        match = _CODE.fullmatch(code.strip())
         if not match or not 2000 <= int(match["year"]) <= 2999:
             raise PeriodError(
                 f"period {code!r} is not one of YYYY-H1 (上半年), YYYY-H2 (下半年) or YYYY (年度)"

@@ -37,8 +37,8 @@ SCHOOL_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "51": ("特殊教育学校", ("preschool", "primary", "junior", "senior")),
 }
 
-_REGION = re.compile(r"^\d{6}$")
-_SCHOOL = re.compile(r"^(?P<type>\d{2})(?P<province>\d{2})(?P<seq>\d{6})$")
+_REGION = re.compile(r"[0-9]{6}")  # ASCII digits only; matched with fullmatch
+_SCHOOL = re.compile(r"(?P<type>[0-9]{2})(?P<province>[0-9]{2})(?P<seq>[0-9]{6})")
 
 
 class CodeError(GuanaiError):
@@ -46,7 +46,7 @@ class CodeError(GuanaiError):
 
 
 def check_region(code: str) -> str:
-    if not _REGION.match(code) or code[:2] == "00":
+    if not _REGION.fullmatch(code) or code[:2] == "00":
         raise CodeError(f"region code {code!r} is not a 6-digit GB/T 2260 code (例如 610102)")
     return code
 
@@ -78,7 +78,7 @@ def name(code: str) -> str:
 
 
 def check_school(school_id: str) -> str:
-    match = _SCHOOL.match(school_id)
+    match = _SCHOOL.fullmatch(school_id)
     if not match or match["type"] not in SCHOOL_TYPES:
         known = ", ".join(f"{k} {v[0]}" for k, v in SCHOOL_TYPES.items())
         raise CodeError(

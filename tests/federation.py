@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import sqlite3
 from pathlib import Path
@@ -12,10 +13,12 @@ from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
+from privacy.budget import DEFAULT_RHO_HALF_YEAR
 from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
 from privacy.keys import PublicKeys
 from protos.aggregator_pb2 import Submission
+from protos.catalogue import load
 from protos.deadlines import default_deadlines
 from protos.periods import Period
 from protos.regions import school_stages
@@ -95,19 +98,29 @@ def make_report(school_id: str = "2161010001", region: str = "610102",
     variances = [0.0] * shape.size
     for i in shape.closed:
         values[i] = 0
-    for cells in shape.groups.values():
+    scales = honest_scales(school_id)
+    for group, cells in shape.groups.items():
         for i in cells:
-            variances[i] = 9.0
+            variances[i] = scales[group] ** 2
     fields = dict(
         report_id=bytes(16), kind=Report.SCHOOL, sender_id=school_id, region_code=region,
         recipient_id=recipient, period=period, catalogue_version="v1", revision=revision,
         values=values, noise_variance=variances,
-        noise=[NoiseGroup(group=g, mechanism="discrete_gaussian", scale=3.0, l2_sensitivity=1.0,
-                          rho=0.1) for g in shape.groups],
+        noise=[NoiseGroup(group=g, mechanism="discrete_gaussian", scale=scales[g],
+                          l2_sensitivity=1.0, rho=0.1) for g in shape.groups],
         created_unix_ms=1750000000000, stage_code=school_id[:2],
     )
     fields.update(changes)
     return Report(**fields)
+
+
+def honest_scales(school_id: str, rho: float = DEFAULT_RHO_HALF_YEAR) -> dict[str, float]:
+    """Per DP group, a noise scale just above what ``rho`` (split by the catalogue's shares)
+    requires for the school's stages: σ = Δ / √(2 ρ_g)."""
+    catalogue = load("v1")
+    stages = frozenset(school_stages(school_id))
+    return {g: 1.001 * catalogue.sensitivity(g, stages) / math.sqrt(2 * rho * group.share)
+            for g, group in catalogue.groups.items() if catalogue.sensitivity(g, stages) > 0}
 
 
 def sealed(report: Report, key: SigningKey, to: Aggregator | Identity) -> Submission:

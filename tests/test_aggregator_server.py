@@ -14,6 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nacl.signing import SigningKey
 
 from aggregator.grpc.server import Tls
+from aggregator.intake import enrolment
 from aggregator.store.sqlite import Store
 from member.client import Backoff, ClientTls, submit_until_receipt
 from privacy.checkpoint import verify_checkpoint
@@ -37,8 +38,17 @@ def county(tmp_path):
 
 
 def signed_reports(county: Aggregator, count: int) -> list[bytes]:
-    return [sign_report(make_report(revision=r + 1).SerializeToString(), county.key)
-            for r in range(count)]
+    """``count`` first releases: of SCHOOL, then of further schools enrolled here for it (one
+    school's revisions are bounded by the contract and its budget)."""
+    schools = [(SCHOOL, county.key)] + [(f"21619{i:05d}", SigningKey.generate())
+                                        for i in range(1, count)]
+    store = Store(county.db)
+    try:
+        for school_id, key in schools[1:]:
+            enrolment.enrol(store, county.settings, school_identity(school_id, "610102", key))
+    finally:
+        store.close()
+    return [sign_report(make_report(school_id=s).SerializeToString(), key) for s, key in schools]
 
 
 def test_health_and_reflection_name_the_service(county):

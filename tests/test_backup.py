@@ -111,19 +111,20 @@ def test_a_restored_county_and_school_finish_the_round(tmp_path):
 def test_a_backup_taken_while_submissions_arrive_is_consistent(tmp_path):
     county = Aggregator(tmp_path, "610102", "county")
     running = county.start()
-    key = SigningKey.generate()
-    county.enrol(school_identity("2161010001", "610102", key))
+    schools = [(f"21619{i:05d}", SigningKey.generate()) for i in range(1, 201)]
+    for school_id, key in schools:  # a school's revisions are bounded: many schools send
+        county.enrol(school_identity(school_id, "610102", key))
     target = county.identity()
     stop = threading.Event()
     accepted: list[int] = []
 
     def keep_submitting() -> None:
-        revision = 0
-        while not stop.is_set() and revision < 1000:
-            revision += 1
-            report = make_report(revision=revision, base=revision)
+        for number, (school_id, key) in enumerate(schools, 1):
+            if stop.is_set():
+                break
+            report = make_report(school_id, base=number)
             submit_until_receipt(target, sealed(report, key, target), **FAST)
-            accepted.append(revision)
+            accepted.append(number)
 
     writer = threading.Thread(target=keep_submitting)
     writer.start()

@@ -154,10 +154,14 @@ def test_contexts_must_end_with_their_only_nul(school, context):
 
 def test_malformed_envelopes(school):
     good = SignedReport.FromString(sign_report(make_report().SerializeToString(), school))
+    unsigned_garbage = SignedReport(report=b"\xff\xff", signature=good.signature,
+                                    signer_key=good.signer_key).SerializeToString()
+    with pytest.raises(Malformed):
+        parse_signed(unsigned_garbage)
+    with pytest.raises(BadSignature):  # the signature is checked before the report is read
+        verify_signed(unsigned_garbage)
     cases = [
         b"\xff\xff\xff",
-        SignedReport(report=b"\xff\xff", signature=good.signature,
-                     signer_key=good.signer_key).SerializeToString(),
         SignedReport(report=good.report, signer_key=good.signer_key).SerializeToString(),
         SignedReport(report=good.report, signature=good.signature).SerializeToString(),
         SignedReport(signature=good.signature, signer_key=good.signer_key).SerializeToString(),

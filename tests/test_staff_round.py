@@ -54,12 +54,12 @@ def world(tmp_path_factory):
     plan = tomllib.loads((files / "province.toml").read_text(encoding="utf-8"))
     truth = json.loads((files / "ground_truth.json").read_text(encoding="utf-8"))
     province = Aggregator(folder, "610000", "province")
-    province.start()
+    province.start(budget=GENEROUS)  # the federation allows what its nodes release
     counties = {}
     for county in plan["counties"]:
         counties[county["code"]] = aggregator = Aggregator(folder, county["code"], "county",
                                                            "610000")
-        aggregator.start()
+        aggregator.start(budget=GENEROUS)
         aggregator.set_parent(province)
         province.enrol(aggregator.identity())
     for school in plan["schools"]:

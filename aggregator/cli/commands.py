@@ -24,6 +24,12 @@ from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from member.options import Sending, send_options
+from privacy.budget import (
+    DEFAULT_ANNUAL_CAP,
+    DEFAULT_RHO_ANNUAL,
+    DEFAULT_RHO_HALF_YEAR,
+    BudgetPolicy,
+)
 from privacy.identity import LEVELS, Identity
 from protos.deadlines import TIMELINESS_LABELS, local_text
 from protos.periods import Period
@@ -167,19 +173,29 @@ def parent_command(db: Path, export: Path) -> None:
               help="A catalogue version accepted (repeatable; default: every version known).")
 @click.option("--accept-until", "until", multiple=True, metavar="VERSION=YYYY-MM-DD",
               help="Last day a version is accepted: the end of its transition (repeatable).")
+@click.option("--rho-half-year", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_RHO_HALF_YEAR, show_default=True,
+              help="The federation's ρ per half-year school table (less noise is refused).")
+@click.option("--rho-annual", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_RHO_ANNUAL, show_default=True, help="ρ per annual table.")
+@click.option("--annual-cap", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_ANNUAL_CAP, show_default=True,
+              help="ρ per school and year, every revision held counted.")
 @config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_message_mb: float, grace: float,
-          metrics_listen: str | None, accept: tuple[str, ...], until: tuple[str, ...]) -> None:
+          metrics_listen: str | None, accept: tuple[str, ...], until: tuple[str, ...],
+          rho_half_year: float, rho_annual: float, annual_cap: float) -> None:
     """服务 Serve gRPC until SIGTERM or Ctrl-C (then stop gracefully)."""
     if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
         raise click.UsageError("--tls-cert and --tls-key go together; --tls-client-ca needs them")
     tls = server.Tls.from_files(tls_cert, tls_key, tls_client_ca) if tls_cert else None
     catalogues = CataloguePolicy(accept or None, _last_days(until))
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    budget = BudgetPolicy(rho_half_year, rho_annual, annual_cap)
     server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace,
-                 catalogues=catalogues, metrics_listen=metrics_listen)
+                 catalogues=catalogues, metrics_listen=metrics_listen, budget=budget)
 
 
 def _last_days(until: tuple[str, ...]) -> dict[str, date]:

@@ -50,6 +50,13 @@ SPEC: Spec = {
                             "transition.", {}),
         "directory": Key("path", "A folder of further catalogue files (<version>.toml)."),
     },
+    "budget": {
+        "rho_half_year": Key("number", "The federation's ρ (zCDP) per half-year school table: "
+                             "a table with less noise is refused.", 0.5, minimum=0),
+        "rho_annual": Key("number", "ρ per annual table.", 0.25, minimum=0),
+        "annual_cap": Key("number", "ρ per school and year, every revision held counted: a "
+                          "table past it is refused.", 2.0, minimum=0),
+    },
     "rollup": SEND_SECTION,
     "log": LOG_SECTION,
 }
@@ -73,6 +80,7 @@ class AggregatorConfig:
             "tls_client_ca": c["tls.client_ca"], "metrics_listen": c["metrics.listen"],
             "accept_catalogue": c["catalogue.accept"],
             "accept_until": [f"{v}={d.isoformat()}" for v, d in c["catalogue.accept_until"].items()],
+            **{k: c[f"budget.{k}"] for k in SPEC["budget"]},
         }
         rollup = {k: c[f"rollup.{k}"] for k in SPEC["rollup"]}
         mapping = {"serve": _plain(serve), "rollup": _plain(rollup)}

@@ -37,14 +37,18 @@ def _unauthenticated(message: str) -> Refused:
 
 
 def _school_keys(store: Store, school_id: str, now: datetime) -> set[bytes]:
-    keys = {k.signing_key for k in store.keys(school_id)
-            if k.revoked_at is None or datetime.fromisoformat(k.revoked_at) > now}
+    """Keys the school holds: enrolled here, or signers of its reports held here — less every
+    key revoked here by ``now`` (a revoked key gets no answer, whatever it signed before)."""
+    enrolled = store.keys(school_id)
+    revoked = {k.signing_key for k in enrolled
+               if k.revoked_at is not None and datetime.fromisoformat(k.revoked_at) <= now}
+    keys = {k.signing_key for k in enrolled}
     for signed in store.signed_reports_of(school_id):
         try:
             keys.add(bytes(parse_signed(signed)[0].signer_key))
         except EnvelopeError:
             continue
-    return keys
+    return keys - revoked
 
 
 def authenticate(store: Store, settings: Settings, token: bytes | None,

@@ -8,10 +8,13 @@ sender's school or region code, period and revision — never anything inside th
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import grpc
 
-from aggregator.grpc.status import CODES
+from aggregator.grpc.inflight import InFlight
+from aggregator.grpc.status import CODES, clipped
 from aggregator.intake.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.intake.committer import Committer
 from aggregator.intake.opening import Opened, open_submission
@@ -24,6 +27,7 @@ from protos import aggregator_pb2 as pb
 from protos import aggregator_pb2_grpc
 from protos.deadlines import local_date
 from protos.refusals import Refused
+from protos.validation import check_batch
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,14 @@ logger = logging.getLogger(__name__)
 class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
     def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
                  committer: Committer, clock: Clock | None = None,
-                 catalogues: CataloguePolicy = ACCEPT_ALL) -> None:
+                 catalogues: CataloguePolicy = ACCEPT_ALL,
+                 answer_limit: int = 64 * 1024 * 1024,
+                 inflight: InFlight | None = None) -> None:
+        """``answer_limit``: the server's largest message (bytes), which a batch answer must
+        fit; ``inflight``: the gate that stopping closes (aggregator/grpc/inflight.py)."""
         self._settings = settings
+        self._inflight = inflight or InFlight()
+        self._answer_limit = answer_limit
         self._store = store
         self._log = log
         self._committer = committer
@@ -46,7 +56,23 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
         self._catalogues.check(opened.report.catalogue_version, today)
         return opened
 
+    @contextmanager
+    def _answering(self, context: grpc.ServicerContext) -> Iterator[None]:
+        """Around a submission call: counted in flight, or UNAVAILABLE if stopping."""
+        try:
+            self._inflight.enter()
+        except Refused as rejected:
+            context.abort(CODES[rejected.kind], rejected.message)
+        try:
+            yield
+        finally:
+            self._inflight.leave()
+
     def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
+        with self._answering(context):
+            return self._submit(request, context)
+
+    def _submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
         try:
             outcome = self._committer.submit([self._open(request)])[0]
         except Refused as rejected:
@@ -55,13 +81,22 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
             logger.exception("submission failed")
             context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
         if isinstance(outcome, Refused):
-            logger.info("refused: %s %s", CODES[outcome.kind].name, outcome.message)
-            context.abort(CODES[outcome.kind], outcome.message)
+            logger.info("refused: %s %s", CODES[outcome.kind].name, clipped(outcome.message))
+            context.abort(CODES[outcome.kind], clipped(outcome.message))
         logger.debug("accepted a submission")
         return outcome
 
     def SubmitBatch(self, request: pb.SubmitBatchRequest,
                     context: grpc.ServicerContext) -> pb.SubmitBatchResponse:
+        with self._answering(context):
+            return self._submit_batch(request, context)
+
+    def _submit_batch(self, request: pb.SubmitBatchRequest,
+                      context: grpc.ServicerContext) -> pb.SubmitBatchResponse:
+        try:
+            check_batch(len(request.submissions), self._answer_limit)
+        except Refused as rejected:
+            context.abort(CODES[rejected.kind], rejected.message)
         outcomes: list[pb.Outcome | None] = []
         opened: list[Opened] = []
         for submission in request.submissions:
@@ -73,7 +108,7 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
         try:
             accepted = iter(self._committer.submit(opened) if opened else [])
         except Refused as rejected:
-            context.abort(CODES[rejected.kind], rejected.message)
+            context.abort(CODES[rejected.kind], clipped(rejected.message))
         except Exception:
             logger.exception("batch of %d submissions failed", len(opened))
             context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
@@ -120,4 +155,4 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
 
 def _rejection(rejected: Refused) -> pb.Outcome:
     return pb.Outcome(rejection=pb.Rejection(code=CODES[rejected.kind].value[0],
-                                                 message=rejected.message))
+                                                 message=clipped(rejected.message)))

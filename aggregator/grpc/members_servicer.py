@@ -20,20 +20,22 @@ from aggregator.calendar.timeliness import (
     member_timeliness,
     open_return,
 )
-from aggregator.grpc.status import CODES
+from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
 from common.clock import Clock
+from privacy.budget import BudgetPolicy
 from privacy.envelope import BadSignature, EnvelopeError
 from privacy.keys import key_id
 from privacy.memberauth import open_request, request_sha256, sign_status
 from protos import members_pb2_grpc
-from protos.deadlines import from_ms, local_date, to_ms
+from protos.deadlines import local_date, to_ms
 from protos.members_pb2 import (
     KeyRotation,
     MemberRequest,
     MemberStatus,
     PeriodStanding,
+    PrivacyPolicy,
     SignedRequest,
     SignedStatus,
 )
@@ -46,17 +48,20 @@ MAX_SKEW = timedelta(minutes=10)
 
 
 class MembersService(members_pb2_grpc.MembersServicer):
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: Store, clock: Clock,
+                 budget: BudgetPolicy | None = None) -> None:
+        """``budget``: the privacy policy enforced here, told to members in every status."""
         self._settings = settings
         self._store = store
         self._clock = clock
+        self._budget = budget or BudgetPolicy()
 
     def GetStatus(self, request: SignedRequest, context: grpc.ServicerContext) -> SignedStatus:
         now = self._clock.now()
         try:
             asked = self._authenticate(request, now)
         except Refused as refused:
-            context.abort(CODES[refused.kind], refused.message)
+            context.abort(CODES[refused.kind], clipped(refused.message))
         return self._answer(asked, request, now)
 
     def RotateKey(self, request: SignedRequest, context: grpc.ServicerContext) -> SignedStatus:
@@ -71,7 +76,7 @@ class MembersService(members_pb2_grpc.MembersServicer):
                 raise Refused(Kind.NOT_PERMITTED,
                                "密钥已吊销 the new key was revoked here; make another one")
         except Refused as refused:
-            context.abort(CODES[refused.kind], refused.message)
+            context.abort(CODES[refused.kind], clipped(refused.message))
         if rotate_member_key(self._store, asked.member_id, request, asked.new_signing_key, now):
             logger.info("member %s enrolled its next key %s", asked.member_id,
                         key_id(asked.new_signing_key))
@@ -88,7 +93,7 @@ class MembersService(members_pb2_grpc.MembersServicer):
             raise Refused(Kind.NOT_PERMITTED,
                            f"收件方不符 the request is for {request.aggregator_id}, this is "
                            f"{self._settings.region}")
-        if abs(from_ms(request.unix_ms) - now) > MAX_SKEW:
+        if abs(request.unix_ms - to_ms(now)) > MAX_SKEW / timedelta(milliseconds=1):  # no overflow
             raise Refused(Kind.UNAUTHENTICATED,
                            "时间不符 the request's time is more than 10 minutes from this "
                            "aggregator's clock; check the member's clock")
@@ -112,6 +117,9 @@ class MembersService(members_pb2_grpc.MembersServicer):
             periods=[standing(self._store, request.member_id, period)
                      for y in (year - 1, year) for period in Period.of_year(y)],
             rotations=[KeyRotation.FromString(r) for _, r in self._store.key_rotations()],
+            policy=PrivacyPolicy(rho_half_year=self._budget.rho_half_year,
+                                 rho_annual=self._budget.rho_annual,
+                                 annual_cap=self._budget.annual_cap),
         )
         return sign_status(status, self._settings.signing_key)
 

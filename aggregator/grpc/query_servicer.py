@@ -18,7 +18,7 @@ import grpc
 from aggregator.figures import indicators
 from aggregator.figures.holdings import RANKS, Holdings, level_of
 from aggregator.grpc import access
-from aggregator.grpc.status import CODES
+from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
 from aggregator.warnings.rules import RulesError, load_rules
@@ -126,7 +126,7 @@ class QueryService(query_pb2_grpc.QueryServicer):
             response = answer(self._store, self._settings, grant, request)
         except Refused as refused:
             logger.info("query refused: %s", CODES[refused.kind].name)
-            context.abort(CODES[refused.kind], refused.message)
+            context.abort(CODES[refused.kind], clipped(refused.message))
         except (BadRequest, indicators.IndicatorError) as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except Exception:

@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 
 from aggregator.figures import cube
 from aggregator.grpc.aggregator_servicer import AggregatorService
+from aggregator.grpc.inflight import InFlight
 from aggregator.grpc.members_servicer import MembersService
 from aggregator.grpc.metrics import Metrics, MetricsServer
 from aggregator.grpc.query_servicer import QueryService
@@ -33,6 +34,7 @@ from aggregator.keys import own_identity
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Store
 from common.clock import Clock, SystemClock
+from privacy.budget import BudgetPolicy
 from protos import (
     aggregator_pb2,
     aggregator_pb2_grpc,
@@ -51,6 +53,10 @@ STAFF_SERVICES = tuple(s.full_name for s in query_pb2.DESCRIPTOR.services_by_nam
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 32
 DEFAULT_GRACE_SECONDS = 10.0
+# Stopping: how long the submissions refused or committed after the grace may take to return
+# (opening a full batch takes well under a second), and how long their answers take to leave.
+DRAIN_SECONDS = 30.0
+ANSWER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,9 @@ class RunningAggregator:
 
     def __init__(self, server: grpc.Server, port: int, host: str, settings: own_identity.Settings,
                  store: Store, committer: Committer, health_servicer: health.HealthServicer,
-                 metrics: MetricsServer | None = None) -> None:
+                 metrics: MetricsServer | None = None, inflight: InFlight | None = None) -> None:
         self._server = server
+        self._inflight = inflight or InFlight()
         self.port = port
         self.address = f"{host}:{port}"
         self.settings = settings
@@ -90,14 +97,20 @@ class RunningAggregator:
         self._stopped = False
 
     def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """Stop serving: a submission committed is answered with its receipt, every other one
+        UNAVAILABLE (aggregator/grpc/inflight.py), whatever ``grace`` (seconds)."""
         if self._stopped:
             return
         self._stopped = True
         self._health.enter_graceful_shutdown()
-        self._server.stop(grace).wait()
+        self._inflight.close()  # new submissions: UNAVAILABLE
+        self._inflight.wait(grace)  # those in flight may finish within the grace
+        self._committer.close()  # commits what it holds; later ones: UNAVAILABLE
+        if not self._inflight.wait(DRAIN_SECONDS):
+            logger.warning("submissions still running after %g s; stopping anyway", DRAIN_SECONDS)
+        self._server.stop(ANSWER_SECONDS).wait()  # time to send the answers just made
         if self._metrics is not None:
             self._metrics.stop()
-        self._committer.close()
         self._store.close()
         logger.info("aggregator %s stopped", self.settings.region)
 
@@ -109,11 +122,14 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
           workers: int = DEFAULT_WORKERS, clock: Clock | None = None,
           catalogues: CataloguePolicy = ACCEPT_ALL,
-          metrics_listen: str | None = None) -> RunningAggregator:
+          metrics_listen: str | None = None,
+          budget: BudgetPolicy | None = None) -> RunningAggregator:
     """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
 
     ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one);
-    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format.
+    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format;
+    ``budget`` is the federation's privacy policy every school table must fit (defaults of
+    privacy/budget.py when None).
     """
     clock = clock or SystemClock()
     store = Store(db)
@@ -125,7 +141,8 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     except BaseException:
         store.close()
         raise
-    committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
+    committer = Committer(lambda items: accept(store, log, settings, items, clock.now(), budget))
+    inflight = InFlight()
     metrics = Metrics(store, lambda: log.size, lambda: local_date(clock.now()))
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
@@ -136,8 +153,10 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         ],
     )
     aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer, clock, catalogues), server)
-    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
+        AggregatorService(settings, store, log, committer, clock, catalogues,
+                          max_message_bytes, inflight), server)
+    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock, budget),
+                                               server)
     query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
     query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
     health_servicer = health.HealthServicer()
@@ -165,16 +184,17 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")
     return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
-                             health_servicer, exporter)
+                             health_servicer, exporter, inflight)
 
 
 def serve(db: Path, listen: str, tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
           grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
-          metrics_listen: str | None = None, clock: Clock | None = None) -> None:
+          metrics_listen: str | None = None, budget: BudgetPolicy | None = None,
+          clock: Clock | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully; ``clock`` as for ``start``."""
     running = start(db, listen, tls, max_message_bytes, clock=clock, catalogues=catalogues,
-                    metrics_listen=metrics_listen)
+                    metrics_listen=metrics_listen, budget=budget)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

@@ -19,3 +19,14 @@ CODES: dict[Kind, grpc.StatusCode] = {
     Kind.TOO_LARGE: grpc.StatusCode.RESOURCE_EXHAUSTED,
     Kind.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
 }
+
+# A status message quotes what was refused; a hostile sender controls some of it (a code of a
+# megabyte). Clipped, it always fits gRPC's status header and a batch answer's outcome.
+MAX_MESSAGE_CHARS = 1000
+
+
+def clipped(message: str) -> str:
+    """``message`` cut to ``MAX_MESSAGE_CHARS`` characters (at most 3 KB of UTF-8)."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[: MAX_MESSAGE_CHARS - 1] + "…"

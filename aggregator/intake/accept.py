@@ -20,15 +20,18 @@ from datetime import datetime
 from aggregator.calendar.timeliness import admit
 from aggregator.figures import cube
 from aggregator.intake.opening import Opened
+from aggregator.intake.privacy_policy import check_year
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Forwarded, Store, Submission
 from common.clock import SYSTEM
+from privacy.budget import BudgetPolicy
 from privacy.envelope import parse_signed
 from privacy.keys import key_id
 from privacy.merkle import leaf_hash
 from privacy.receipt import sign_receipt
 from protos.aggregator_pb2 import Receipt, ReceiptBody
+from protos.periods import Period
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Report
 
@@ -36,9 +39,14 @@ Outcome = Receipt | Refused
 
 
 def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequence[Opened],
-           now: datetime | None = None) -> list[Outcome]:
-    """Store and log what may be accepted; one outcome per item, in order."""
+           now: datetime | None = None, policy: BudgetPolicy | None = None) -> list[Outcome]:
+    """Store and log what may be accepted; one outcome per item, in order.
+
+    ``policy`` is the federation's privacy budget (aggregator/intake/privacy_policy.py; the
+    defaults of privacy/budget.py when None): every school table, sent or forwarded, must fit.
+    """
     now = now or SYSTEM.now()
+    policy = policy or BudgetPolicy()
     outcomes: list[Outcome | int] = []
     fresh: list[tuple[int, Opened, str]] = []
     with log.lock:
@@ -46,7 +54,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
             with store.transaction():
                 for item in items:
                     try:
-                        outcomes.append(_accept_one(store, log, item, now, fresh))
+                        outcomes.append(_accept_one(store, log, item, now, fresh, policy))
                     except Refused as rejected:
                         outcomes.append(rejected)
                 receipts = _issue_receipts(store, log, settings, fresh, now)
@@ -57,7 +65,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
 
 
 def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
-                fresh: list[tuple[int, Opened, str]]) -> Outcome | int:
+                fresh: list[tuple[int, Opened, str]], policy: BudgetPolicy) -> Outcome | int:
     report = item.report
     signer = _check_sender(store, item, now)
     revisions = store.revisions(report.sender_id, report.period)
@@ -74,6 +82,9 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
         raise Refused(Kind.NOT_NOW,
                        f"版本过旧 revision {report.revision} of {report.period} is older than "
                        f"revision {latest}, already accepted from {report.sender_id}")
+    for table in (item, *item.forwarded):
+        if table.report.kind == Report.SCHOOL:
+            check_year(table.report, _held_in_year(store, table), policy)
     timeliness, exception = admit(store, report.sender_id, report.period, now)
     leaf = leaf_hash(item.signed)
     index = log.append(leaf)
@@ -93,6 +104,18 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
                            {f.report_sha256: f.report for f in item.forwarded})
     fresh.append((index, item, timeliness))
     return index
+
+
+def _held_in_year(store: Store, table: Opened) -> list[Report]:
+    """Every other table of the school held here (sent or forwarded) for the table's year."""
+    year = Period.parse(table.report.period).year
+    held = []
+    for signed in store.signed_reports_of(table.report.sender_id):
+        report = parse_signed(signed)[1]
+        if (report.kind == Report.SCHOOL and Period.parse(report.period).year == year
+                and report.SerializeToString() != table.report.SerializeToString()):
+            held.append(report)
+    return held
 
 
 _KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup", Report.SUMMARY: "summary"}

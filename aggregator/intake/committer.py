@@ -34,21 +34,26 @@ class Committer:
         self._accept = accept
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._closed = threading.Event()
+        self._entry = threading.Lock()  # no job is queued behind the stop marker
         self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
         self._thread.start()
 
     def submit(self, items: Sequence[Opened]) -> list[Outcome]:
         """Accept ``items`` (one outcome each); returns once they are committed."""
-        if self._closed.is_set():
-            raise Refused(Kind.UNAVAILABLE, "正在停止 the aggregator is shutting down")
         job = _Job(items)
-        self._queue.put(job)
+        with self._entry:
+            if self._closed.is_set():
+                raise Refused(Kind.UNAVAILABLE, "正在停止 the aggregator is shutting down")
+            self._queue.put(job)
         return job.done.result()
 
     def close(self) -> None:
         """Finish every job already queued, then stop the writer thread."""
-        self._closed.set()
-        self._queue.put(None)
+        with self._entry:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._queue.put(None)
         self._thread.join()
 
     def _run(self) -> None:

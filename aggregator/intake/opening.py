@@ -17,14 +17,12 @@ from datetime import date
 from nacl.public import PrivateKey
 
 from privacy.envelope import (
-    REPORT_CONTEXT,
     BadSignature,
     CannotOpen,
     EnvelopeError,
     open_sealed,
-    parse_signed,
     verified_report,
-    verify_with_context,
+    verify_signed,
 )
 from privacy.receipt import report_sha256
 from protos.aggregator_pb2 import Submission
@@ -79,14 +77,13 @@ def _unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
 def _open(sealed: bytes, keys: tuple[PrivateKey, ...]) -> Opened:
     try:
         signed = _unseal(sealed, keys)
-        envelope, report = parse_signed(signed)
-        verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature,
-                            envelope.signer_key)
+        report, signer_key = verify_signed(signed)  # the signature first, then the report
     except BadSignature as exc:
         raise Refused(Kind.UNAUTHENTICATED, str(exc)) from exc
     except EnvelopeError as exc:
         raise Refused(Kind.MALFORMED, str(exc)) from exc
-    return Opened(signed, report, report_sha256(envelope.report), envelope.signer_key)
+    # canonical (privacy/envelope.py): serializing gives back exactly the signed bytes
+    return Opened(signed, report, report_sha256(report.SerializeToString()), signer_key)
 
 
 def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
