@@ -44,15 +44,17 @@ def counties(tmp_path):
         for revision in (1, 2):
             report = make_report(SCHOOL, revision=revision, base=revision)
             AggregatorStub(channel).Submit(sealed(report, keys[SCHOOL], county), timeout=10)
-    yield province, county, keys
+    yield province, county, keys, other
     for aggregator in (county, other, province):
         aggregator.stop()
 
 
 def _submit_rollup(county: Aggregator, province: Aggregator, extra: list[tuple[bytes, int]],
-                   enrolled: list[Enrolled] = ()) -> tuple[grpc.StatusCode | None, str]:
+                   enrolled: list[Enrolled] = (), missing: list[str] = ()
+                   ) -> tuple[grpc.StatusCode | None, str]:
     """The county's rollup with ``extra`` SignedReports summed in (each at a made-up leaf) and
-    ``enrolled`` added to its enrolment, validly signed; the province's status and message."""
+    ``enrolled`` added to its enrolment (``missing`` to its missing list), validly signed; the
+    province's status and message."""
     store = Store(county.db)
     try:
         made, _ = make_rollup(store, county.settings, H1)
@@ -69,8 +71,8 @@ def _submit_rollup(county: Aggregator, province: Aggregator, extra: list[tuple[b
             report.values[i] += value
             report.noise_variance[i] += variance
         members.append(signed)
-    if enrolled:
-        report.enrolled.extend(enrolled)
+    report.enrolled.extend(enrolled)
+    report.missing.extend(missing)
     to = province.identity().keys.sealing
     request = Submission(sealed=seal(sign_report(report.SerializeToString(),
                                                  county.settings.signing_key), to),
@@ -88,7 +90,7 @@ def _signed(report: Report, key: SigningKey) -> bytes:
 
 
 def test_the_honest_rollup_carries_the_countys_signed_enrolment_and_is_accepted(counties):
-    province, county, keys = counties
+    province, county, keys, _ = counties
     assert _submit_rollup(county, province, []) == (None, "")
     store = Store(province.db)
     try:
@@ -114,7 +116,7 @@ SMUGGLED = {
 
 @pytest.mark.parametrize("case", SMUGGLED)
 def test_a_school_the_county_may_not_sum_is_refused_and_nothing_is_stored(counties, case):
-    province, county, _ = counties
+    province, county, *_ = counties
     school, region, claim = SMUGGLED[case]
     key, other = SigningKey.generate(), SigningKey.generate()
     report = make_report(school, region=region, recipient="610102")
@@ -130,7 +132,7 @@ def test_a_school_the_county_may_not_sum_is_refused_and_nothing_is_stored(counti
 
 
 def test_the_same_school_named_twice_with_its_sums_doubled_is_refused(counties):
-    province, county, _ = counties
+    province, county, *_ = counties
     first = make_report(SCHOOL, revision=1, base=1)  # the bytes the school sent as revision 1
     store = Store(county.db)
     try:
@@ -142,4 +144,38 @@ def test_the_same_school_named_twice_with_its_sums_doubled_is_refused(counties):
     code, details = _submit_rollup(county, province, [(held.signed, held.log_index)])
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert f"member {SCHOOL} is named 2 times" in details
+    assert dump(province.db) == before
+
+
+def test_a_school_another_county_enrolled_is_refused_though_claimed_in_the_countys_region(
+        counties):
+    """County 610102 signs for 610103's school as its own, with a key it made up."""
+    province, county, keys, other = counties
+    with grpc.insecure_channel(other.running.address) as channel:
+        report = make_report(OTHER_COUNTY_SCHOOL, region="610103", recipient="610103")
+        AggregatorStub(channel).Submit(sealed(report, keys[OTHER_COUNTY_SCHOOL], other),
+                                       timeout=10)
+    assert _submit_rollup(other, province, []) == (None, "")
+    made_up = SigningKey.generate()
+    claimed = make_report(OTHER_COUNTY_SCHOOL, region="610102", recipient="610102")
+    before = dump(province.db)
+    code, details = _submit_rollup(county, province, [(_signed(claimed, made_up), 90)], [
+        Enrolled(member_id=OTHER_COUNTY_SCHOOL, region="610102",
+                 signing_keys=[bytes(made_up.verify_key)])])
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert f"claims member {OTHER_COUNTY_SCHOOL}, which is 由 610103 登记 enrolled by 610103" \
+        in details
+    assert dump(province.db) == before
+
+
+def test_a_school_enrolled_at_the_province_itself_is_refused_in_a_countys_rollup(counties):
+    province, county, *_ = counties
+    university = SigningKey.generate()
+    province.enrol(school_identity("4161000006", "610116", university))
+    before = dump(province.db)
+    code, details = _submit_rollup(county, province, [], [
+        Enrolled(member_id="4161000006", region="610102",
+                 signing_keys=[bytes(university.verify_key)])], ["4161000006"])
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "claims member 4161000006, which is 此处直接登记 enrolled here directly" in details
     assert dump(province.db) == before

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aggregator.calendar.timeliness import admit
+from aggregator.intake.enrolled_below import check_enrolled_below, record_enrolled_below
 from aggregator.intake.opening import Opened
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
@@ -72,6 +73,7 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
         raise Refused(Kind.NOT_NOW,
                        f"版本过旧 revision {report.revision} of {report.period} is older than "
                        f"revision {latest}, already accepted from {report.sender_id}")
+    check_enrolled_below(store, item)
     timeliness, exception = admit(store, report.sender_id, report.period, now)
     leaf = leaf_hash(item.signed)
     index = log.append(leaf)
@@ -87,6 +89,7 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
                    f.signed) for f in item.forwarded],
     )
     store.add_mark(index, timeliness, exception)
+    record_enrolled_below(store, item, index)
     fresh.append((index, item, timeliness))
     return index
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from aggregator.store.enrolments import SCHEMA as ENROLMENTS_SCHEMA
+from aggregator.store.enrolments import EnrolmentsBelow
 from common.errors import GuanaiError
 from protos.bundle import LogEntry
 
@@ -291,7 +293,7 @@ def _submission(row: tuple | None) -> Submission | None:
     return Submission(*values)
 
 
-class Store:
+class Store(EnrolmentsBelow):
     """One aggregator's SQLite file. A lock makes one connection safe to share by threads."""
 
     def __init__(self, path: Path | str, create: bool = False) -> None:
@@ -310,7 +312,7 @@ class Store:
         conn.execute("PRAGMA synchronous=FULL")  # a commit is on disk before a receipt leaves
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + ENROLMENTS_SCHEMA)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
 
