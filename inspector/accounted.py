@@ -80,6 +80,7 @@ def _judge(verdict: Verdict, subject: str, rollup: Report, proofs: list[Accepted
             continue
         if proof.sender not in best or proof.revision > best[proof.sender].revision:
             best[proof.sender] = proof
+    verdict.pass_("accounted")
     for sender, proof in sorted(best.items()):
         if named.get(sender, 0) >= proof.revision or returned.get(sender, 0) >= proof.revision:
             continue
@@ -92,7 +93,7 @@ def _judge(verdict: Verdict, subject: str, rollup: Report, proofs: list[Accepted
         else:
             zh = f"略去了 {sender}（既非成员也非未报）"
             en = f"leaves {sender} out (neither a member nor missing)"
-        verdict.fail("rollup", subject,
+        verdict.fail("accounted", subject,
                      f"{zh}，但{proof.zh}证明其第{proof.revision}版已于 {when} 被接收，早于本汇总"
                      f"（{made}）",
                      f"{en}, but {proof.en} proves its revision {proof.revision} was accepted "

@@ -221,9 +221,12 @@ class Reports:
         if found.sha in self.summed:  # the same rollup held at two levels: judged once
             return
         self.summed[found.sha] = (subject, rollup)
-        for problem in membership_problems(
-                rollup, [(m.report, m.signer) if m is not None else None for m in members]):
-            self._verdict.fail("rollup", subject, problem.zh, problem.en)
+        problems = membership_problems(
+            rollup, [(m.report, m.signer) if m is not None else None for m in members])
+        for problem in problems:
+            self._verdict.fail("membership", subject, problem.zh, problem.en)
+        if rollup.kind == Report.ROLLUP and not problems:
+            self._verdict.pass_("membership")
         if own is None or rollup.kind != Report.ROLLUP:
             return
         shown = defaultdict(set)
@@ -234,7 +237,7 @@ class Reports:
         for entry in rollup.enrolled:
             if (regions.get(entry.member_id) != entry.region
                     or not set(entry.signing_keys) <= shown[entry.member_id]):
-                self._verdict.fail("rollup", subject,
+                self._verdict.fail("membership", subject,
                                    f"其签署的登记名单列有 {entry.member_id}（地区 {entry.region}），"
                                    f"{own.id} 自己的核验包却未显示如此登记（keys.json）",
                                    f"the enrolment it signed lists {entry.member_id} (region "

@@ -212,9 +212,10 @@ def test_a_log_rewritten_after_its_checkpoints_were_given_out_is_caught(round_):
     forwarded = text(failures(verdict, "rollup"))
     assert "610102 holds other bytes than the report forwarded for this member" in forwarded
     assert "the aggregator dropped it" in forwarded
-    # and the county's new rollup left the school out, though the school's receipt proves it
-    # was accepted before that rollup was made
-    assert f"lists {SCHOOL} as missing, but the receipt {receipt}" in forwarded
+    # and the county's new rollup calls the school missing, though the school's receipt proves
+    # it was accepted before that rollup was made
+    assert f"lists {SCHOOL} as missing, but the receipt {receipt}" in text(
+        failures(verdict, "accounted"))
 
 
 def test_two_checkpoints_that_are_not_consistent_are_caught(round_):
@@ -247,7 +248,7 @@ def test_a_signature_by_an_unknown_key_is_caught(round_):
     verdict = inspect(round_)
     at_county, at_province = sorted(failures(verdict, "key"), key=lambda f: "610000" in f.subject)
     # the county's rollup signed an enrolment of that key, which its own bundle no longer shows
-    [enrolment] = failures(verdict, "rollup")  # once, though two levels hold the rollup
+    [enrolment] = failures(verdict, "membership")  # once, though two levels hold the rollup
     assert f"lists {SCHOOL} (region 610102) with keys that 610102's own bundle" in enrolment.en
     assert at_county.check == at_province.check == "key"
     assert f"610102 日志叶 leaf 0: {SCHOOL}" in at_county.subject

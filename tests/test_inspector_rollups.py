@@ -103,7 +103,7 @@ def test_a_member_named_twice_with_its_sums_doubled_is_flagged(round_):
     resign_rollup(round_, twice)
     verdict = inspect_county(round_)
     [problem] = verdict.failures  # its sums are right for what it names: only this is wrong
-    assert problem.check == "rollup" and "610102 本级汇总 own rollup" in problem.subject
+    assert problem.check == "membership" and "610102 本级汇总 own rollup" in problem.subject
     assert f"member {SCHOOL} is named 2 times as a member" in problem.en
 
 
@@ -148,6 +148,7 @@ def test_a_school_called_missing_or_left_out_despite_its_receipt_is_flagged(roun
     resign_rollup(round_, drop)
     receipt = round_ / "receipts" / f"school-{SCHOOL}" / f"{SCHOOL}_2025-H1_r1.receipt"
     [problem] = inspect_county(round_).failures
+    assert problem.check == "accounted"
     said = f"lists {SCHOOL} as missing" if how == "missing" else \
         f"leaves {SCHOOL} out (neither a member nor missing)"
     assert f"{said}, but the receipt {receipt} proves its revision 1 was accepted" in problem.en
