@@ -122,6 +122,25 @@ def test_a_school_of_another_county_in_the_enrolment_is_flagged(round_):
         "show enrolled" in problems
 
 
+def test_a_school_another_county_enrolled_claimed_in_the_countys_region_is_flagged(round_):
+    """County 610102 signs 610103's school into its enrolment as its own, with a made-up key."""
+    key = SigningKey.generate()
+
+    def claim(report: Report, _: dict) -> None:
+        report.enrolled.append(Enrolled(member_id="2161030004", region=COUNTY,
+                                        signing_keys=[bytes(key.verify_key)]))
+        report.missing.append("2161030004")
+
+    resign_rollup(round_, claim)
+    verdict = verify([export_all(round_)], [export_school_receipts(round_)],
+                     [trusted_keys(round_)])
+    [twice] = [f for f in verdict.failures if f.subject == "成员 member 2161030004"]
+    assert twice.check == "membership"
+    assert twice.en.startswith("is enrolled by 610102, 610103 at once (610102 第1版汇总 rollup r1 "
+                               "(2025-H1); 610103 ")
+    assert "a member is enrolled in one place only" in twice.en
+
+
 def test_a_school_the_county_never_enrolled_is_flagged(round_):
     def ghost(report: Report, _: dict) -> None:
         report.missing.append("2161010009")
