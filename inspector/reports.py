@@ -245,16 +245,26 @@ class Reports:
                                    "not show enrolled (keys.json)")
 
     def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Held | None:
-        found = held.leaves.get(member.log_index)
+        index = member.log_index
+        found = held.leaves.get(index)
         if found is None or (found.report.sender_id, found.report.revision) != (
                 member.sender_id, member.revision):
+            moved = next((i for i, h in sorted(held.leaves.items())
+                          if h.sha == member.report_sha256), None)
+            where_zh, where_en = ("", "") if moved is None else (
+                f"；它现在在日志叶 {moved}：汇总之后日志被重新编号",
+                f": it is at leaf {moved} now, the log was renumbered after the rollup was made")
             self._verdict.fail("rollup", subject,
                                f"所列成员 {member.sender_id} 第{member.revision}版（日志叶 "
-                               f"{member.log_index}）不在核验包中，或该叶是另一份报送",
+                               f"{member.log_index}）不在核验包中该处，或该叶是另一份报送"
+                               + where_zh,
                                f"names member {member.sender_id} revision {member.revision} at "
-                               f"leaf {member.log_index}, which the bundle does not hold there")
-            return None
-        if self._altered(held, member.log_index, found):
+                               f"leaf {member.log_index}, which the bundle does not hold there"
+                               + where_en)
+            if moved is None:
+                return None
+            index, found = moved, held.leaves[moved]  # summed from where it is now
+        if self._altered(held, index, found):
             self._verdict.note("rollup", subject,
                                f"成员 {member.sender_id} 在日志叶 {member.log_index} 的报送接收后被改动"
                                "（见上），此汇总无法据以重算，也不因此归咎于它",

@@ -216,6 +216,11 @@ def test_a_renumbered_log_is_told_apart_from_a_dropped_leaf(round_):
     assert "leaf 0 of the log is no longer this submission: it was moved to leaf 1 (the log " \
         "was renumbered)" in problems
     assert "it was moved to leaf 0" in problems
+    assert f"names member {SCHOOL} revision 1 at leaf 0, which the bundle does not hold there: " \
+        "it is at leaf 1 now, the log was renumbered after the rollup was made" in problems
+    # summed from where the members are now, and found to sum
+    assert "the rollup is not the sum" not in problems
+    assert "cannot be recomputed" not in text(verdict.notes)
     assert "dropped" not in problems and "replaced" not in problems
 
 
