@@ -29,13 +29,22 @@ from protos.report_pb2 import Report
 
 @dataclass(frozen=True)
 class Accepted:
-    """Proof that ``sender``'s ``revision`` was accepted at ``at_ms`` (Unix ms, UTC)."""
+    """Proof that ``sender``'s ``revision`` was accepted at ``at_ms`` (Unix ms, UTC): a held
+    receipt's file, or leaf ``leaf`` of ``aggregator``'s log."""
 
     sender: str
     revision: int
     at_ms: int
-    zh: str  # the proof, named: a receipt's file, or a leaf of the log
-    en: str
+    receipt: str | None = None
+    aggregator: str = ""
+    leaf: int = -1
+
+    def named(self) -> tuple[str, str]:
+        """The proof, in Chinese and English."""
+        if self.receipt is not None:
+            return f"回执 {self.receipt}", f"the receipt {self.receipt}"
+        where = log_name(self.aggregator)
+        return f"{where} 日志叶 {self.leaf}", f"leaf {self.leaf} of {where}'s log"
 
 
 def check_accounted(verdict: Verdict, rollups: Iterable[tuple[str, Report]],
@@ -52,8 +61,7 @@ def check_accounted(verdict: Verdict, rollups: Iterable[tuple[str, Report]],
 
 def _from_receipts(rollup: Report, receipts: list[tuple[HeldReceipt, ReceiptBody]]
                    ) -> list[Accepted]:
-    return [Accepted(body.sender_id, body.revision, body.accepted_unix_ms,
-                     f"回执 {held.source}", f"the receipt {held.source}")
+    return [Accepted(body.sender_id, body.revision, body.accepted_unix_ms, held.source)
             for held, body in receipts
             if (body.aggregator_id, body.period) == (rollup.sender_id, rollup.period)]
 
@@ -63,11 +71,10 @@ def _from_log(held: PeriodLog | None) -> list[Accepted]:
         return []
     bundle, found = held.view.bundle, []
     for entry in bundle.log:
-        at = held.view.accepted_ms(entry.index)
-        if entry.period == bundle.period and at is not None:
-            found.append(Accepted(entry.sender_id, entry.revision, at,
-                                  f"{log_name(bundle.id)} 日志叶 {entry.index}",
-                                  f"leaf {entry.index} of {log_name(bundle.id)}'s log"))
+        at = held.view.accepted_ms(entry.index) if entry.period == bundle.period else None
+        if at is not None:
+            found.append(Accepted(entry.sender_id, entry.revision, at, None, bundle.id,
+                                  entry.index))
     return found
 
 
@@ -85,6 +92,7 @@ def _judge(verdict: Verdict, subject: str, rollup: Report, proofs: list[Accepted
         if named.get(sender, 0) >= proof.revision or returned.get(sender, 0) >= proof.revision:
             continue
         when, made = _iso(proof.at_ms), _iso(rollup.created_unix_ms)
+        proof_zh, proof_en = proof.named()
         if sender in named:
             zh = f"只列入 {sender} 第{named[sender]}版"
             en = f"names only revision {named[sender]} of {sender}"
@@ -94,9 +102,9 @@ def _judge(verdict: Verdict, subject: str, rollup: Report, proofs: list[Accepted
             zh = f"略去了 {sender}（既非成员也非未报）"
             en = f"leaves {sender} out (neither a member nor missing)"
         verdict.fail("accounted", subject,
-                     f"{zh}，但{proof.zh}证明其第{proof.revision}版已于 {when} 被接收，早于本汇总"
+                     f"{zh}，但{proof_zh}证明其第{proof.revision}版已于 {when} 被接收，早于本汇总"
                      f"（{made}）",
-                     f"{en}, but {proof.en} proves its revision {proof.revision} was accepted "
+                     f"{en}, but {proof_en} proves its revision {proof.revision} was accepted "
                      f"at {when}, before this rollup was made ({made})")
 
 
