@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from inspector.bundle import HeldReceipt
 from inspector.keys import Keys
-from inspector.logcheck import LogView, log_name
+from inspector.logcheck import LogView, fate, log_name
 from inspector.reports import PeriodLog
 from inspector.sums import cell_name
 from inspector.verdict import Verdict
@@ -26,18 +26,24 @@ MAX_CELLS_NAMED = 5
 
 
 def check_receipts(verdict: Verdict, receipts: list[HeldReceipt], keys: Keys,
-                   logs: dict[str, LogView], periods: dict[tuple[str, str], PeriodLog]) -> None:
+                   logs: dict[str, LogView], periods: dict[tuple[str, str], PeriodLog]
+                   ) -> list[tuple[HeldReceipt, ReceiptBody]]:
+    """Check each receipt once; return those whose signature verifies, with their bodies."""
     seen: set[bytes] = set()
+    valid = []
     for held in receipts:
         data = held.receipt.SerializeToString()
         if data in seen:
             continue
         seen.add(data)
-        _check(verdict, held, keys, logs, periods)
+        body = _check(verdict, held, keys, logs, periods)
+        if body is not None:
+            valid.append((held, body))
+    return valid
 
 
 def _check(verdict: Verdict, held: HeldReceipt, keys: Keys, logs: dict[str, LogView],
-           periods: dict[tuple[str, str], PeriodLog]) -> None:
+           periods: dict[tuple[str, str], PeriodLog]) -> ReceiptBody | None:
     b = held.body
     where = log_name(b.aggregator_id)
     subject = (f"回执 receipt of {b.sender_id} · {b.period} 第{b.revision}版 revision "
@@ -47,16 +53,16 @@ def _check(verdict: Verdict, held: HeldReceipt, keys: Keys, logs: dict[str, LogV
         verdict.note("receipt", subject, f"未提供 {b.aggregator_id} 的核验包或公钥，回执未核验",
                      f"neither a bundle nor a key of {b.aggregator_id} was given: the receipt "
                      "was not checked")
-        return
+        return None
     if held.signed is None:
         verdict.fail("receipt", subject, "回执旁没有所报送的字节（.signed 文件）",
                      "the receipt is not held beside the bytes it vouches for (.signed file)")
-        return
+        return None
     try:
         body = verify_receipt(held.receipt, held.signed, key)
     except ReceiptError as exc:
         verdict.fail("receipt", subject, "回执无效：不是该节点对这些字节的签名回执", str(exc))
-        return
+        return None
     verdict.pass_("receipt")
     view = logs.get(b.aggregator_id)
     if view is None or view.tree is None:
@@ -64,10 +70,11 @@ def _check(verdict: Verdict, held: HeldReceipt, keys: Keys, logs: dict[str, LogV
                      f"{b.aggregator_id} 的日志未能核验（未提供或无效），无法确认其仍保存此报送",
                      f"{b.aggregator_id}'s log was not given or did not verify: whether it still "
                      "holds this submission is not known")
-        return
+        return body
     if _still_logged(verdict, body, view, subject):
         _in_bundle(verdict, body, held.signed, periods.get((body.aggregator_id, body.period)),
                    subject)
+    return body
 
 
 def _still_logged(verdict: Verdict, body: ReceiptBody, view: LogView, subject: str) -> bool:
@@ -87,10 +94,9 @@ def _still_logged(verdict: Verdict, body: ReceiptBody, view: LogView, subject: s
                      f"日志在检查点 {size} 随此回执发出之后被改写",
                      f"the log was rewritten after checkpoint {size} was given out with this "
                      "receipt")
-    if tree.leaf(body.log_index) != body.leaf_hash:
-        verdict.fail("log", subject, f"日志叶 {body.log_index} 已不是此报送：报送被删除",
-                     f"leaf {body.log_index} of the log is no longer this submission: the "
-                     "aggregator dropped it")
+    if body.log_index >= tree.size or tree.leaf(body.log_index) != body.leaf_hash:
+        verdict.fail("log", subject, *fate(view.bundle, body.leaf_hash, body.log_index,
+                                           body.sender_id, body.period, body.revision))
         return False
     if consistent and size not in view.bundle.checkpoints:
         verdict.note("checkpoint", subject,

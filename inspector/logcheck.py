@@ -41,6 +41,27 @@ class LogView:
         return self.checkpoints[sizes[at]].timestamp_ms if at < len(sizes) else None
 
 
+def fate(bundle: Bundle, leaf: bytes, index: int, sender: str, period: str,
+         revision: int) -> tuple[str, str]:
+    """What became of a submission that is no longer at leaf ``index`` of the bundle's log, in
+    Chinese and English: moved to another leaf (the log was renumbered), replaced by other
+    bytes of the same sender, period and revision, or dropped."""
+    moved = [e.index for e in bundle.log if e.leaf_hash == leaf]
+    if moved:
+        return (f"日志叶 {index} 已不是此报送：它被移到叶 {moved[0]}（日志被重新编号）",
+                f"leaf {index} of the log is no longer this submission: it was moved to leaf "
+                f"{moved[0]} (the log was renumbered)")
+    same = [e.index for e in bundle.log
+            if (e.sender_id, e.period, e.revision) == (sender, period, revision)]
+    if same:
+        return (f"日志中 {sender} {period} 第{revision}版已是另一份字节（叶 {same[0]}）：报送被替换",
+                f"the log holds other bytes for {sender} {period} revision {revision} (leaf "
+                f"{same[0]}): the submission was replaced")
+    return (f"日志叶 {index} 已不是此报送，日志中也再无此报送：报送被删除",
+            f"leaf {index} of the log is no longer this submission, and the log holds it "
+            "nowhere else: the aggregator dropped it")
+
+
 def check_log(verdict: Verdict, bundle: Bundle, key: bytes | None) -> LogView:
     view = LogView(bundle)
     where = log_name(bundle.id)

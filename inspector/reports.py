@@ -11,11 +11,12 @@ given, so that the chain school → county → province holds end to end.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from inspector.bundle import Bundle
 from inspector.keys import Keys
-from inspector.logcheck import LogView, log_name
+from inspector.logcheck import LogView, fate, log_name
 from inspector.sums import named_mismatches
 from inspector.verdict import Verdict
 from privacy.envelope import (
@@ -29,6 +30,8 @@ from privacy.keys import key_id
 from privacy.merkle import ProofError, leaf_hash, verify_inclusion
 from privacy.receipt import report_sha256
 from protos.bundle import LogEntry
+from protos.membership import membership_problems
+from protos.periods import Period
 from protos.report_pb2 import Member, Report
 
 MAX_CELLS_NAMED = 5
@@ -69,6 +72,9 @@ class Reports:
         self._verdict = verdict
         self._keys = keys
         self._signature_ok: dict[bytes, bool] = {}  # leaf hash → verified (each bytes once)
+        # every rollup met, by the SHA-256 of its Report: (subject, report), for what must
+        # then be checked against the logs and receipts (inspector/accounted.py)
+        self.summed: dict[bytes, tuple[str, Report]] = {}
 
     def open(self, signed: bytes, subject: str) -> Held | None:
         """Parse a SignedReport and check its signature; None if it is not one."""
@@ -169,9 +175,12 @@ class Reports:
                                "--keys) to check who signed them")
 
     def check_rollups(self, held: PeriodLog, logs: dict[tuple[str, str], PeriodLog]) -> None:
-        """Recompute every rollup in the bundle from the members it names."""
+        """Recompute every rollup in the bundle from the members it names, and hold it to its
+        membership rule (protos/membership.py). In an annual bundle the aggregator's own
+        reports are its work summaries, whose members are named, not summed."""
         bundle = held.view.bundle
         own_key = self._keys.aggregator_key(bundle.id)
+        own_kind = Report.SUMMARY if Period.parse(bundle.period).annual else Report.ROLLUP
         for revision, path in sorted(bundle.rollups.items()):
             subject = f"{log_name(bundle.id)} 本级汇总 own rollup · {bundle.period} r{revision}"
             found = self.open(path.read_bytes(), subject)
@@ -183,14 +192,16 @@ class Reports:
                                    f"由密钥 {key_id(found.signer)} 签名，不是本节点的密钥",
                                    f"signed with key {key_id(found.signer)}, not the aggregator's")
             if (report.kind, report.sender_id, report.period, report.revision) != (
-                    Report.ROLLUP, bundle.id, bundle.period, revision):
+                    own_kind, bundle.id, bundle.period, revision):
                 self._verdict.fail("rollup", subject, "文件中不是本节点该版本的汇总",
                                    "the file holds another report than this rollup revision")
                 continue
             members = [self._member_leaf(held, m, subject) for m in report.members]
+            self._membership(subject, found, members, bundle)
             self._sums(subject, report, members)
         rollups = [h for h in (*held.leaves.values(), *held.forwarded.values())
-                   if h.report.kind == Report.ROLLUP]
+                   if h.report.kind == Report.ROLLUP
+                   or (h.report.kind == Report.SUMMARY and h.report.members)]
         for found in rollups:
             subject = f"{log_name(bundle.id)} 成员汇总 member rollup: {report_subject(found.report)}"
             below = logs.get((found.report.sender_id, found.report.period))
@@ -198,17 +209,69 @@ class Reports:
                        for m in found.report.members]
             if below is not None:
                 self._check_sent(below, found, subject)
+            self._membership(subject, found, members,
+                             below.view.bundle if below is not None else None)
             self._sums(subject, found.report, members)
 
-    def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Report | None:
-        found = held.leaves.get(member.log_index)
+    def _membership(self, subject: str, found: Held, members: list[Held | None],
+                    own: Bundle | None) -> None:
+        """The membership rule, and, when the sender's own bundle is given, its signed
+        enrolment against the keys that bundle shows enrolled."""
+        rollup = found.report
+        if found.sha in self.summed:  # the same rollup held at two levels: judged once
+            return
+        self.summed[found.sha] = (subject, rollup)
+        problems = membership_problems(
+            rollup, [(m.report, m.signer) if m is not None else None for m in members])
+        for problem in problems:
+            self._verdict.fail("membership", subject, problem.zh, problem.en)
+        if rollup.kind == Report.ROLLUP and not problems:
+            self._verdict.pass_("membership")
+        if own is None or rollup.kind != Report.ROLLUP:
+            return
+        shown = defaultdict(set)
+        regions = {}
+        for key in own.keys:
+            shown[key.member_id].add(key.key)
+            regions[key.member_id] = key.region
+        for entry in rollup.enrolled:
+            if (regions.get(entry.member_id) != entry.region
+                    or not set(entry.signing_keys) <= shown[entry.member_id]):
+                self._verdict.fail("membership", subject,
+                                   f"其签署的登记名单列有 {entry.member_id}（地区 {entry.region}），"
+                                   f"{own.id} 自己的核验包却未显示如此登记（keys.json）",
+                                   f"the enrolment it signed lists {entry.member_id} (region "
+                                   f"{entry.region}) with keys that {own.id}'s own bundle does "
+                                   "not show enrolled (keys.json)")
+
+    def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Held | None:
+        index = member.log_index
+        found = held.leaves.get(index)
         if found is None or (found.report.sender_id, found.report.revision) != (
                 member.sender_id, member.revision):
+            moved = next((i for i, h in sorted(held.leaves.items())
+                          if h.sha == member.report_sha256), None)
+            where_zh, where_en = ("", "") if moved is None else (
+                f"；它现在在日志叶 {moved}：汇总之后日志被重新编号",
+                f": it is at leaf {moved} now, the log was renumbered after the rollup was made")
             self._verdict.fail("rollup", subject,
                                f"所列成员 {member.sender_id} 第{member.revision}版（日志叶 "
-                               f"{member.log_index}）不在核验包中，或该叶是另一份报送",
+                               f"{member.log_index}）不在核验包中该处，或该叶是另一份报送"
+                               + where_zh,
                                f"names member {member.sender_id} revision {member.revision} at "
-                               f"leaf {member.log_index}, which the bundle does not hold there")
+                               f"leaf {member.log_index}, which the bundle does not hold there"
+                               + where_en)
+            if moved is None:
+                return None
+            index, found = moved, held.leaves[moved]  # summed from where it is now
+        if self._altered(held, index, found):
+            self._verdict.note("rollup", subject,
+                               f"成员 {member.sender_id} 在日志叶 {member.log_index} 的报送接收后被改动"
+                               "（见上），此汇总无法据以重算，也不因此归咎于它",
+                               f"the report of member {member.sender_id} at leaf "
+                               f"{member.log_index} was changed after it was accepted (see "
+                               "above): this rollup cannot be recomputed from it, and is not "
+                               "blamed for it")
             return None
         if found.sha != member.report_sha256:  # summed anyway, to name the cells that differ
             self._verdict.fail("rollup", subject,
@@ -216,10 +279,17 @@ class Reports:
                                "所用的那份（SHA-256 不同）",
                                f"the report of {member.sender_id} at leaf {member.log_index} is "
                                "not the one the rollup summed (its SHA-256 differs)")
-        return found.report
+        return found
+
+    def _altered(self, held: PeriodLog, index: int, found: Held) -> bool:
+        """Whether the leaf's stored bytes are proven changed: not what was logged, or their
+        signature fails. A rollup that named the bytes as logged is then not at fault."""
+        logged = held.view.bundle.log
+        return (index >= len(logged) or logged[index].leaf_hash != found.leaf
+                or self._signature_ok.get(found.leaf) is False)
 
     def _forwarded_member(self, held: PeriodLog, below: PeriodLog | None, member: Member,
-                          subject: str) -> Report | None:
+                          subject: str) -> Held | None:
         found = held.forwarded.get(member.report_sha256)
         if found is None or (found.report.sender_id, found.report.revision) != (
                 member.sender_id, member.revision):
@@ -231,13 +301,13 @@ class Reports:
         if below is not None:
             logged = below.view.bundle.log
             if member.log_index >= len(logged) or logged[member.log_index].leaf_hash != found.leaf:
+                zh, en = fate(below.view.bundle, found.leaf, member.log_index, member.sender_id,
+                              found.report.period, member.revision)
                 self._verdict.fail("rollup", f"{subject} · 成员 member {member.sender_id}",
-                                   f"{below.view.bundle.id} 日志叶 {member.log_index} 不是转报的这份"
-                                   "报送：上下级所持字节不同",
-                                   f"leaf {member.log_index} of {below.view.bundle.id}'s log is not "
-                                   "the report forwarded for this member: the two levels hold "
-                                   "different bytes")
-        return found.report
+                                   f"{below.view.bundle.id} 所持字节与转报的这份报送不同：{zh}",
+                                   f"{below.view.bundle.id} holds other bytes than the report "
+                                   f"forwarded for this member: {en}")
+        return found
 
     def _check_sent(self, below: PeriodLog, found: Held, subject: str) -> None:
         """The member aggregator's own bundle must hold the rollup it sent, byte for byte."""
@@ -247,10 +317,13 @@ class Reports:
                                f"{found.report.sender_id} 自己的核验包中没有这份汇总",
                                f"{found.report.sender_id}'s own bundle does not hold this rollup")
 
-    def _sums(self, subject: str, rollup: Report, members: list[Report | None]) -> None:
+    def _sums(self, subject: str, rollup: Report, members: list[Held | None]) -> None:
         if any(m is None for m in members):
             return
-        bad = named_mismatches(rollup, members)
+        if rollup.kind != Report.ROLLUP:  # a work summary names its members' and sums nothing
+            self._verdict.pass_("rollup")
+            return
+        bad = named_mismatches(rollup, [m.report for m in members])
         if not bad:
             self._verdict.pass_("rollup")
             self._verdict.cells += len(rollup.values)

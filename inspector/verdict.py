@@ -25,6 +25,8 @@ CHECKS = {
     "log": ("日志条目", "log entries"),
     "inclusion": ("包含证明", "inclusion proofs"),
     "rollup": ("汇总核算", "rollups recomputed"),
+    "membership": ("汇总成员", "rollup membership"),
+    "accounted": ("一个都不少", "members accounted"),
     "receipt": ("回执", "receipts"),
 }
 MAX_SHOWN = 50

@@ -13,7 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from inspector.accounted import check_accounted
 from inspector.bundle import Bundle, HeldReceipt, find_bundles, read_bundle, read_receipts
+from inspector.enrolled_once import check_enrolled_once
 from inspector.held import check_receipts
 from inspector.keys import Keys, Trusted, read_trusted
 from inspector.logcheck import LogView, check_log, check_same_log
@@ -53,8 +55,10 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
 
     longest = {agg: max(same, key=lambda v: (v.tree is not None, v.bundle.tree_size))
                for agg, same in views.items()}
-    check_receipts(verdict, [*receipts, *(r for b in bundles for r in b.receipts)], keys,
-                   longest, periods)
+    valid = check_receipts(verdict, [*receipts, *(r for b in bundles for r in b.receipts)], keys,
+                           longest, periods)
+    check_accounted(verdict, reports.summed.values(), periods, valid)
+    check_enrolled_once(verdict, reports.summed.values(), bundles)
     return verdict
 
 

@@ -50,8 +50,20 @@ class Member(_message.Message):
     timeliness: str
     def __init__(self, sender_id: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., log_index: _Optional[int] = ..., timeliness: _Optional[str] = ...) -> None: ...
 
+class Enrolled(_message.Message):
+    __slots__ = ("member_id", "region", "signing_keys", "returned_revision")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEYS_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    region: str
+    signing_keys: _containers.RepeatedScalarFieldContainer[bytes]
+    returned_revision: int
+    def __init__(self, member_id: _Optional[str] = ..., region: _Optional[str] = ..., signing_keys: _Optional[_Iterable[bytes]] = ..., returned_revision: _Optional[int] = ...) -> None: ...
+
 class Report(_message.Message):
-    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary")
+    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary", "enrolled")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Report.Kind]
@@ -79,6 +91,7 @@ class Report(_message.Message):
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_FIELD_NUMBER: _ClassVar[int]
     report_id: bytes
     kind: Report.Kind
     sender_id: str
@@ -96,4 +109,5 @@ class Report(_message.Message):
     members: _containers.RepeatedCompositeFieldContainer[Member]
     missing: _containers.RepeatedScalarFieldContainer[str]
     summary: _summary_pb2.AnnualSummary
-    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ...) -> None: ...
+    enrolled: _containers.RepeatedCompositeFieldContainer[Enrolled]
+    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ..., enrolled: _Optional[_Iterable[_Union[Enrolled, _Mapping]]] = ...) -> None: ...

@@ -11,11 +11,14 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
+from aggregator.keys import own_identity as aggregator_identity
+from aggregator.log.export import export_bundle
 from aggregator.rollup.build import send_rollup
 from aggregator.rollup.summaries import file_summary as file_county_summary
 from aggregator.store.sqlite import Store
 from common.clock import SimulatedClock
 from guanai.cli import cli
+from inspector.verify import verify
 from member.client import Backoff
 from node.membership import ensure_key, import_parent, own_identity, signing_key
 from node.release import release_period, spent_in_year
@@ -148,3 +151,29 @@ def test_the_aggregator_refuses_summaries_out_of_place(federation):
         assert dump(county.db) == before
         receipt = stub.Submit(sealed(summary(figures=[figure]), key, county), timeout=10)
     assert receipt.body
+
+
+def test_the_county_and_province_annual_bundles_verify_clean(federation, tmp_path):
+    """Issue 16, item 11: the honest annual bundles — summaries, not tables — pass inspection."""
+    clock, province, county, school = federation
+    file_summary(school.db, school.path, YEAR, TEXT)
+    submit(school.db, school.path, **FAST)
+    for aggregator, text in ((county, "# 新城区年度工作总结\n"), (province, "# 陕西省年度工作总结\n")):
+        store = Store(aggregator.db)
+        try:
+            made = file_county_summary(store, aggregator.settings, YEAR, text, clock.now())
+            if aggregator is county:
+                send_rollup(store, county.settings, province.identity(), made, **FAST)
+        finally:
+            store.close()
+    for aggregator in (county, province):
+        store = Store(aggregator.db)
+        try:
+            export_bundle(store, aggregator_identity.load(store), YEAR,
+                          tmp_path / "bundles" / aggregator.settings.region)
+        finally:
+            store.close()
+    verdict = verify([tmp_path / "bundles"])
+    assert verdict.ok, [(f.subject, f.en) for f in verdict.failures]
+    # the county's summary, its own and as the province holds it, and the province's own
+    assert verdict.passed["rollup"] == 3 and verdict.passed["accounted"] == 2

@@ -150,14 +150,15 @@ def test_a_changed_cell_in_a_stored_submission_is_caught_and_named(round_):
     verdict = inspect(round_)
     assert not verdict.ok
     name = cell_name("v1", cell)
-    assert {f.check for f in verdict.failures} == {"signature", "log", "rollup"}
-    assert all("610102" in f.subject for f in verdict.failures)
+    # the school's report is blamed, not the county's honest rollup that summed it as logged
+    assert {f.check for f in verdict.failures} == {"signature", "log"}
+    assert all("610102" in f.subject and "汇总 rollup" not in f.subject for f in verdict.failures)
     assert "altered after it was signed" in text(failures(verdict, "signature"))
     changed = text(failures(verdict, "log"))
     assert "changed after it was accepted" in changed and f"leaf 0: {SCHOOL}" in changed
     assert f"{name}: 发送 sent {report.values[cell] - 7}, 存储 stored {report.values[cell]}" \
         in changed  # the school's receipt names the cell that changed
-    assert name in text(failures(verdict, "rollup"))
+    assert "is not blamed for it" in text([n for n in verdict.notes if n.check == "rollup"])
 
 
 def test_a_dropped_submission_is_proven_by_the_schools_receipt(round_):
@@ -202,12 +203,19 @@ def test_a_log_rewritten_after_its_checkpoints_were_given_out_is_caught(round_):
         store.close()
 
     verdict = inspect(round_)
+    receipt = round_ / "receipts" / f"school-{SCHOOL}" / f"{SCHOOL}_2025-H1_r1.receipt"
     rewritten = text(failures(verdict, "consistency"))
     assert f"receipt of {SCHOOL}" in rewritten
     assert "the log was rewritten after checkpoint 1 was given out" in rewritten
     assert "the log was cut back" in rewritten  # the other school's checkpoint 2 is gone
     assert "the aggregator dropped it" in text(failures(verdict, "log"))
-    assert "the two levels hold different bytes" in text(failures(verdict, "rollup"))
+    forwarded = text(failures(verdict, "rollup"))
+    assert "610102 holds other bytes than the report forwarded for this member" in forwarded
+    assert "the aggregator dropped it" in forwarded
+    # and the county's new rollup calls the school missing, though the school's receipt proves
+    # it was accepted before that rollup was made
+    assert f"lists {SCHOOL} as missing, but the receipt {receipt}" in text(
+        failures(verdict, "accounted"))
 
 
 def test_two_checkpoints_that_are_not_consistent_are_caught(round_):
@@ -237,7 +245,11 @@ def test_a_signature_by_a_revoked_key_is_caught(round_):
 def test_a_signature_by_an_unknown_key_is_caught(round_):
     edit(aggregator_db(round_, "610102"),
          ("DELETE FROM member_keys WHERE member_id = ?", [SCHOOL]))
-    at_county, at_province = sorted(inspect(round_).failures, key=lambda f: "610000" in f.subject)
+    verdict = inspect(round_)
+    at_county, at_province = sorted(failures(verdict, "key"), key=lambda f: "610000" in f.subject)
+    # the county's rollup signed an enrolment of that key, which its own bundle no longer shows
+    [enrolment] = failures(verdict, "membership")  # once, though two levels hold the rollup
+    assert f"lists {SCHOOL} (region 610102) with keys that 610102's own bundle" in enrolment.en
     assert at_county.check == at_province.check == "key"
     assert f"610102 日志叶 leaf 0: {SCHOOL}" in at_county.subject
     assert f"610000 转报 forwarded: {SCHOOL}" in at_province.subject

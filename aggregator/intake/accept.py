@@ -19,6 +19,7 @@ from datetime import datetime
 
 from aggregator.calendar.timeliness import admit
 from aggregator.figures import cube
+from aggregator.intake.enrolled_below import check_enrolled_below, record_enrolled_below
 from aggregator.intake.opening import Opened
 from aggregator.intake.privacy_policy import check_year
 from aggregator.keys.own_identity import Settings
@@ -85,6 +86,7 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
     for table in (item, *item.forwarded):
         if table.report.kind == Report.SCHOOL:
             check_year(table.report, _held_in_year(store, table), policy)
+    check_enrolled_below(store, item)
     timeliness, exception = admit(store, report.sender_id, report.period, now)
     leaf = leaf_hash(item.signed)
     index = log.append(leaf)
@@ -102,6 +104,7 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
     store.add_mark(index, timeliness, exception)
     cube.record_submission(store, report, item.report_sha256,
                            {f.report_sha256: f.report for f in item.forwarded})
+    record_enrolled_below(store, item, index)
     fresh.append((index, item, timeliness))
     return index
 

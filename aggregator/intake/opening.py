@@ -26,6 +26,7 @@ from privacy.envelope import (
 )
 from privacy.receipt import report_sha256
 from protos.aggregator_pb2 import Submission
+from protos.membership import membership_problems
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Member, Report
 from protos.rollup_sums import is_sum_of
@@ -94,7 +95,7 @@ def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
     pending = [top]
     while pending:
         rollup = pending.pop()
-        members = []
+        members: list[Opened] = []
         for member in rollup.report.members:
             found = by_digest.get(member.report_sha256)
             if found is None or member.report_sha256 in named:
@@ -102,14 +103,30 @@ def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
                                f"revision {member.revision} is missing or named twice")
             named.add(member.report_sha256)
             _check_member(rollup.report, member, found.report)
-            members.append(found.report)
+            members.append(found)
             if _names_members(found.report):
                 pending.append(found)
-        if rollup.report.kind == Report.ROLLUP and not is_sum_of(rollup.report, members):
+        _check_membership(rollup.report, members)
+        if rollup.report.kind == Report.ROLLUP and not is_sum_of(rollup.report,
+                                                                 [m.report for m in members]):
             raise Refused(Kind.MALFORMED, f"汇总不符 the rollup of {rollup.report.sender_id} is not the "
                            "exact sum of the member reports it names")
     if named != set(by_digest):
         raise Refused(Kind.MALFORMED, "多余附件 a member report is attached that no rollup names")
+
+
+def _check_membership(rollup: Report, members: list[Opened]) -> None:
+    """Refuse a rollup that names a member twice, outside its sender's region or enrolment
+    (protos/membership.py): PERMISSION_DENIED before INVALID_ARGUMENT when it does both."""
+    problems = membership_problems(rollup, [(m.report, m.signer_key) for m in members])
+    if not problems:
+        return
+    problems.sort(key=lambda p: p.kind != Kind.NOT_PERMITTED)
+    shown = problems[:3]
+    raise Refused(problems[0].kind,
+                  f"汇总成员不符 the rollup of {rollup.sender_id} may not sum what it names: "
+                  + "；".join(p.zh for p in shown) + " / " + "; ".join(p.en for p in shown)
+                  + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
 
 
 def _check_member(rollup: Report, member: Member, report: Report) -> None:

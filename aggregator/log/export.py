@@ -77,7 +77,8 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         entries = store.log_entries()
         checkpoints = store.checkpoints()
         submissions = store.period_submissions(period)
-        forwarded = {f.report_sha256: f.signed for s in submissions if s.kind == "rollup"
+        forwarded = {f.report_sha256: f.signed for s in submissions
+                     if s.kind in ("rollup", "summary")  # an aggregator's summary forwards too
                      for f in store.forwarded(s.log_index)}
         rollups = store.rollups(period)
         members = store.members()

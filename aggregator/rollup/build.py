@@ -31,7 +31,7 @@ from protos.aggregator_pb2 import ReceiptBody
 from protos.catalogue import load
 from protos.deadlines import to_ms
 from protos.periods import Period
-from protos.report_pb2 import Member, Report
+from protos.report_pb2 import Enrolled, Member, Report
 from protos.rollup_sums import sum_reports
 
 
@@ -69,10 +69,12 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
                for s in held]
     submitted = {s.sender_id for s in held}
     missing = [m.member_id for m in store.members() if m.member_id not in submitted]
+    enrolled = enrolment(store, period)
     previous = store.latest_rollup(period.code)
     if previous is not None:
         old = parse_signed(previous.signed)[1]
-        if list(old.members) == members and list(old.missing) == missing:
+        if (list(old.members), list(old.missing), list(old.enrolled)) == (members, missing,
+                                                                           enrolled):
             return previous, False
     values, variances = sum_reports(reports, len(load(versions.pop()).cells))
     report = Report(
@@ -81,7 +83,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
         period=period.code, catalogue_version=reports[0].catalogue_version,
         revision=previous.revision + 1 if previous else 1, values=values,
         noise_variance=variances, created_unix_ms=to_ms(SYSTEM.now()), members=members,
-        missing=missing,
+        missing=missing, enrolled=enrolled,
     )
     rollup = Rollup(period.code, report.revision,
                     sign_report(report.SerializeToString(), settings.signing_key),
@@ -89,6 +91,19 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     with store.transaction():
         store.add_rollup(rollup)
     return rollup, True
+
+
+def enrolment(store: Store, period: Period) -> list[Enrolled]:
+    """Every member enrolled here with all its keys, and the revision returned for correction
+    that keeps it out of the period's rollup: the enrolment a rollup carries, signed with it
+    (protos/membership.py), by member id."""
+    returned = {(r.member_id, r.revision) for r in store.returns(period.code)}
+    latest = {s.sender_id: s.revision for s in store.latest_submissions(period.code)}
+    return [Enrolled(member_id=m.member_id, region=m.region,
+                     signing_keys=[k.signing_key for k in store.keys(m.member_id)],
+                     returned_revision=latest.get(m.member_id, 0)
+                     if (m.member_id, latest.get(m.member_id)) in returned else 0)
+            for m in store.members()]
 
 
 def member_reports(store: Store, report: Report) -> list[bytes]:

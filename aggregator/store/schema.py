@@ -186,4 +186,12 @@ CREATE TABLE IF NOT EXISTS figure_cells (
     PRIMARY KEY (period, unit, cell)
 );
 
+-- Who is enrolled below, as member aggregators' signed rollups say (aggregator/store/enrolments.py).
+CREATE TABLE IF NOT EXISTS enrolled_below (
+    member_id TEXT PRIMARY KEY,           -- a school, or an aggregator, enrolled below
+    via TEXT NOT NULL,                    -- the aggregator whose signed enrolment names it
+    region TEXT NOT NULL,                 -- its region, as that enrolment says
+    log_index INTEGER NOT NULL REFERENCES submissions(log_index)  -- the rollup that said so
+);
+CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
 """

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aggregator.store.calendar import CalendarStore, Decision, Return, SqliteCalendar, Staff
 from aggregator.store.connection import SqliteConnection, StoreError, Transactions
+from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
@@ -27,7 +28,8 @@ from aggregator.store.submissions import (
 from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarning, WarningStore
 
 __all__ = [
-    "SCHEMA", "CalendarStore", "CellSums", "Decision", "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
+    "SCHEMA", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
+    "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
     "Return", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
@@ -35,7 +37,7 @@ __all__ = [
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures):
+            SqliteFigures, EnrolmentsBelow):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.
