@@ -34,6 +34,7 @@ from aggregator.keys import identity as config  # noqa: E402
 from aggregator.log.export import export_bundle  # noqa: E402
 from aggregator.log.transparency import TransparencyLog  # noqa: E402
 from aggregator.rollup.build import make_rollup, member_reports  # noqa: E402
+from aggregator.rollup.signoff import ROLES, sign_off, waive  # noqa: E402
 from aggregator.store.sqlite import Member, MemberKey, Store  # noqa: E402
 from privacy.envelope import parse_signed, sign_report  # noqa: E402
 from privacy.keys import key_id  # noqa: E402
@@ -76,7 +77,9 @@ def build_county(folder: Path, region: str, first: int, count: int, group: int) 
             outcomes = accept(store, log, settings, items[start : start + group])
             if not all(isinstance(o, Receipt) for o in outcomes):
                 raise SystemExit(f"county {region} refused a school: {outcomes}")
-        make_rollup(store, settings, PERIOD)
+        for role in ROLES:  # sign-off: waived here, the bench measures verification
+            waive(store, settings, PERIOD, role, "基准测试 benchmark", datetime.now(UTC))
+        sign_off(store, settings, PERIOD)
     finally:
         store.close()
     return db

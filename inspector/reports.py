@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from inspector.keys import Keys
 from inspector.logcheck import LogView, log_name
+from inspector.signoffs import check_signoff
 from inspector.sums import named_mismatches
 from inspector.verdict import Verdict
 from privacy.envelope import (
@@ -189,6 +190,9 @@ class Reports:
                 continue
             members = [self._member_leaf(held, m, subject) for m in report.members]
             self._sums(subject, report, members)
+            sent = any(r.signed == found.signed for r in bundle.receipts)
+            if sent or report.approvals:  # an unsent draft may still await its sign-off
+                check_signoff(self._verdict, subject, report, found.signer, bundle.staff)
         rollups = [h for h in (*held.leaves.values(), *held.forwarded.values())
                    if h.report.kind == Report.ROLLUP]
         for found in rollups:
@@ -199,6 +203,8 @@ class Reports:
             if below is not None:
                 self._check_sent(below, found, subject)
             self._sums(subject, found.report, members)
+            check_signoff(self._verdict, subject, found.report, found.signer,
+                          below.view.bundle.staff if below is not None else None)
 
     def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Report | None:
         found = held.leaves.get(member.log_index)

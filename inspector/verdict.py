@@ -25,6 +25,7 @@ CHECKS = {
     "log": ("日志条目", "log entries"),
     "inclusion": ("包含证明", "inclusion proofs"),
     "rollup": ("汇总核算", "rollups recomputed"),
+    "signoff": ("审核签字", "sign-offs"),
     "receipt": ("回执", "receipts"),
 }
 MAX_SHOWN = 50

@@ -32,7 +32,7 @@ from privacy.credential import from_text
 from protos.periods import Period
 from protos.regions import name
 from synth.files import IMPORT_ORDER
-from tests.federation import Aggregator
+from tests.federation import WAIVE_ALL, Aggregator
 from tests.rounds import FAST
 
 H1 = Period.parse("2025-H1")
@@ -80,7 +80,7 @@ def world(tmp_path_factory):
         try:
             run("aggregator", "--db", aggregator.db, "parent", _export(province, folder))
             run("aggregator", "--db", aggregator.db, "rollup", "--period", H1.code,
-                "--attempts", 3, "--backoff", 0.05)
+                "--attempts", 3, "--backoff", 0.05, *WAIVE_ALL)
         finally:
             store.close()
     yield folder, province, counties, truth

@@ -32,6 +32,7 @@ from protos.catalogue import load
 from protos.periods import Period
 from protos.report_pb2 import Member, Report
 from protos.rollup_sums import sum_reports
+from protos.signoff import missing_roles, role_label
 
 
 class RollupError(GuanaiError):
@@ -107,6 +108,11 @@ def send_rollup(store: Store, settings: Settings, parent: Identity, rollup: Roll
                 client_tls: ClientTls | None = None) -> ReceiptBody:
     """Seal the rollup and its members' reports to the parent; keep its verified receipt."""
     report = parse_signed(rollup.signed)[1]
+    lacking = missing_roles(report) if report.kind == Report.ROLLUP else []
+    if lacking:
+        raise RollupError(f"未审核签字 not signed off: {', '.join(map(role_label, lacking))} "
+                          "must approve the rollup, or be waived with a reason, before it is sent "
+                          "(`guanai aggregator approve`)")
     if report.recipient_id != parent.id:
         raise RollupError(f"收件方不符 the rollup is for {report.recipient_id or 'no parent'}, "
                           f"the parent is {parent.id}")
