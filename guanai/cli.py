@@ -7,6 +7,7 @@ import sys
 import click
 
 from aggregator.cli.commands import aggregator
+from common import cli as click_messages
 from common import logs
 from common.errors import GuanaiError
 from guanai import backup
@@ -17,11 +18,14 @@ from inspector.cli import inspect
 from node.cli import node
 from synth.cli import synth
 
+click_messages.install()  # click's own words (usage, errors) Chinese first
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.option("-v", "--verbose", is_flag=True, help="详细日志 Log debug messages.")
 @click.option("--log-format", type=click.Choice(logs.FORMATS), default="text", show_default=True,
-              envvar="GUANAI_LOG_FORMAT", help="Plain text, or one JSON object per line.")
+              envvar="GUANAI_LOG_FORMAT",
+              help="日志格式：文本，或每行一个 JSON 对象 Plain text, or one JSON object per line.")
 @click.version_option(package_name="guanai", prog_name="guanai")
 def cli(verbose: bool, log_format: str) -> None:
     """关爱 guanai — 困境学生教育助学关爱服务 federated reporting.

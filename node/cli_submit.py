@@ -18,7 +18,7 @@ from protos.periods import Period
 
 @click.command("export-key")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: print).")
+              help="输出 Write to this file (default: print).")
 @click.pass_obj
 def export_key(db: Path, out: Path | None) -> None:
     """导出公钥 Export the school's id, county and public key for the county to enrol."""
@@ -41,23 +41,23 @@ def parent_command(db: Path, export: Path) -> None:
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
-    return Period.parse(value) if value else None
+    return Period.from_human(value) if value else None
 
 
 @click.command("submit")
 @click.option("--period", callback=_period,
-              help="Queue this period's latest release (e.g. 2025-H1); without it, resume the "
+              help="报送期 Queue this period's latest release (e.g. 2025-H1); without it, resume the "
                    "outbox.")
 @click.option("--attempts", type=click.IntRange(min=1),
-              help="Give up after this many attempts (default: keep trying).")
+              help="尝试次数 Give up after this many attempts (default: keep trying).")
 @click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds before the first retry; doubles each time, with jitter.")
-@click.option("--max-backoff", type=click.FloatRange(min=0), default=300.0, show_default=True)
+              help="重试间隔 Seconds before the first retry; doubles each time, with jitter.")
+@click.option("--max-backoff", help="最长重试间隔 Longest wait between retries, in seconds.", type=click.FloatRange(min=0), default=300.0, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              help="Deadline of each attempt, in seconds.")
+              help="超时秒数 Deadline of each attempt, in seconds.")
 @click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Client certificate (PEM) for an aggregator that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+              help="客户端证书 Client certificate (PEM) for an aggregator that requires mutual TLS.")
+@click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def submit_command(db: Path, period: Period | None, attempts: int | None, backoff: float,
                    max_backoff: float, timeout: float, client_cert: Path | None,
@@ -78,7 +78,7 @@ def submit_command(db: Path, period: Period | None, attempts: int | None, backof
 
 @click.command("receipts")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write every receipt, with the bytes it vouches for, to this folder "
+              help="导出回执 Also write every receipt, with the bytes it vouches for, to this folder "
                    "(for `guanai inspect verify --receipts`).")
 @click.pass_obj
 def receipts_command(db: Path, export_dir: Path | None) -> None:
