@@ -23,6 +23,7 @@ from aggregator.keys import keyring
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Rollup, Store
 from common.errors import GuanaiError
+from common.progress import track
 from member.client import DEFAULT_BACKOFF, Backoff, ClientTls
 from member.send import send
 from privacy.envelope import parse_signed, sign_report
@@ -52,7 +53,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     held = counted_submissions(store, period.code)
     if not held:
         raise RollupError(f"无成员报送 no member has submitted for {period} yet")
-    reports = [parse_signed(s.signed)[1] for s in held]
+    reports = [parse_signed(s.signed)[1] for s in track(held, "汇总成员报送 reading members' reports")]
     versions = {r.catalogue_version for r in reports}
     if len(versions) != 1:
         by_version = {v: [r.sender_id for r in reports if r.catalogue_version == v]
@@ -94,7 +95,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
 def member_reports(store: Store, report: Report) -> list[bytes]:
     """The SignedReports of the members a rollup names, and of the members below them."""
     signed = []
-    for member in report.members:
+    for member in track(report.members, "附上成员报送 attaching members' reports"):
         held = store.submission(member.sender_id, report.period, member.revision)
         if held is None or held.report_sha256 != member.report_sha256:
             raise RollupError(f"成员报送缺失 the report of {member.sender_id} is not in the store")
