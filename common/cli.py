@@ -23,7 +23,6 @@ MESSAGES: dict[str, str] = {
     "Positional arguments": "参数 Positional arguments",
     "Show this message and exit.": "显示本帮助并退出 Show this message and exit.",
     "Show the version and exit.": "显示版本并退出 Show the version and exit.",
-    "%(prog)s, version %(version)s": "%(prog)s 版本 version %(version)s",
     "Error: {message}": "错误 Error: {message}",
     "Try '{command} {option}' for help.": "查看帮助 Try '{command} {option}' for help.",
     "Missing argument": "缺少参数 Missing argument",

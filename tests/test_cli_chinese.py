@@ -10,7 +10,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from common import tables
 from guanai.cli import cli
+from protos.catalogue import load
 from protos.periods import Period, PeriodError
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -75,3 +77,19 @@ def test_a_period_nobody_writes_is_refused_with_the_forms_accepted(text):
 def test_the_wire_format_stays_canonical():
     with pytest.raises(PeriodError):
         Period.parse("2026上半年")
+
+
+def test_a_terminal_table_of_the_whole_catalogue_fits_120_columns_and_keeps_every_word():
+    catalogue = load("v1")
+    data = tables.frame(catalogue.labels(), {
+        "全省 Province": list(range(len(catalogue.cells))),
+        "±95% 区间 interval": [123456] * len(catalogue.cells),
+    })
+    text = tables.to_text(data)
+    assert max(tables._width(line) for line in text.splitlines()) <= 120
+    words = " ".join(text.split())
+    for cell in catalogue.cells[:40]:
+        for word in cell.label.en.split():
+            assert word in words
+    narrow = tables.to_text(data.head(3), max_width=96)
+    assert max(tables._width(line) for line in narrow.splitlines()) <= 96
