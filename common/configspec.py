@@ -198,7 +198,7 @@ def config_option(envvar: str | None, load: Callable[[Path], Loaded],
     return click.option(
         "--config", type=click.Path(dir_okay=False, path_type=Path), envvar=envvar,
         is_eager=True, expose_value=False, callback=apply,
-        help="Configuration file (TOML; docs/configuration.md)"
+        help="配置文件 Configuration file (TOML; docs/configuration.md)"
              + (f"; also ${envvar}." if envvar else "."))
 
 

@@ -56,3 +56,9 @@ def configure(fmt: str = "text", level: str = "info") -> None:
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def json_lines() -> bool:
+    """Whether this process logs JSON lines to stderr (then nothing else may draw there)."""
+    return any(isinstance(h, _Stderr) and isinstance(h.formatter, JsonFormatter)
+               for h in logging.getLogger().handlers)

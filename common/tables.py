@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pandas is imported where a table is made, not when the comm
     import pandas as pd
 
 FORMATS = ("table", "csv", "xlsx", "json")
+TERMINAL_WIDTH = 120  # the widest a terminal table is printed
 
 LABEL_COLUMNS = {
     "section": "栏目 Section",
@@ -60,8 +61,10 @@ def _pad(text: str, width: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
-def to_text(data: pd.DataFrame) -> str:
-    """A console table under section headings, aligned for Chinese characters."""
+def to_text(data: pd.DataFrame, max_width: int = TERMINAL_WIDTH) -> str:
+    """A console table under section headings, aligned for Chinese characters, at most
+    ``max_width`` columns wide (a Chinese character takes two): the widest text columns (the
+    labels) wrap onto continuation lines when the table would be wider."""
     import pandas as pd
 
     section = LABEL_COLUMNS["section"]
@@ -70,18 +73,56 @@ def to_text(data: pd.DataFrame) -> str:
     widths = [max([_width(str(c))] + [_width(r[i]) for r in cells])
               for i, c in enumerate(shown.columns)]
     numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+    _narrow(widths, numeric, max_width)
 
-    def line(values: list[str]) -> str:
-        return "  ".join(_pad(v, w, r) for v, w, r in zip(values, widths, numeric, strict=True))
+    def lines(values: list[str]) -> list[str]:
+        parts = [_wrap(v, w) for v, w in zip(values, widths, strict=True)]
+        return ["  ".join(_pad(p[k] if k < len(p) else "", w, r)
+                          for p, w, r in zip(parts, widths, numeric, strict=True)).rstrip()
+                for k in range(max(len(p) for p in parts))]
 
-    out = [line([str(c) for c in shown.columns])]
+    out = lines([str(c) for c in shown.columns])
     current = None
     for heading, row in zip(data.get(section, [None] * len(cells)), cells, strict=True):
         if heading != current and heading is not None:
             out.append(f"【{heading}】")
             current = heading
-        out.append(line(row).rstrip())
+        out.extend(lines(row))
     return "\n".join(out)
+
+
+def _narrow(widths: list[int], numeric: list[bool], max_width: int) -> None:
+    """Shrink the widest text columns (in place), one display column at a time, until the
+    row fits ``max_width``; no column below 16."""
+    text = [i for i, n in enumerate(numeric) if not n]
+    while text and sum(widths) + 2 * (len(widths) - 1) > max_width:
+        widest = max(text, key=lambda k: widths[k])
+        if widths[widest] <= 16:
+            return
+        widths[widest] -= 1
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` display columns, broken at spaces when it can."""
+    if _width(text) <= width:
+        return [text]
+    lines, line = [], ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if _width(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for ch in word:  # a word (or Chinese run) longer than the column: break anywhere
+            if _width(line + ch) > width:
+                lines.append(line)
+                line = ""
+            line += ch
+    if line:
+        lines.append(line)
+    return lines
 
 
 def write_xlsx(path: Path, sheets: list[Sheet]) -> None:

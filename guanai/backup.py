@@ -202,7 +202,7 @@ def commands(role: str) -> list[click.Command]:
 
     @click.command("backup")
     @click.option("--out", type=click.Path(path_type=Path), default=".", show_default=True,
-                  help="The backup file to write, or a folder to write it in (named by role, "
+                  help="备份文件 The backup file to write, or a folder to write it in (named by role, "
                        "owner and time).")
     @click.pass_obj
     def backup_command(db: Path, out: Path) -> None:

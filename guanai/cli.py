@@ -12,8 +12,11 @@ import sys
 
 import click
 
+from common import cli as click_messages
 from common import logs
 from common.errors import GuanaiError
+
+click_messages.install()  # click's own words (usage, errors) Chinese first
 
 # name: (module, attribute, the line shown by `guanai --help`)
 COMMANDS = {
@@ -50,14 +53,15 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Commands"):
+        with formatter.section("命令 Commands"):
             formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.option("-v", "--verbose", is_flag=True, help="详细日志 Log debug messages.")
 @click.option("--log-format", type=click.Choice(logs.FORMATS), default="text", show_default=True,
-              envvar="GUANAI_LOG_FORMAT", help="Plain text, or one JSON object per line.")
+              envvar="GUANAI_LOG_FORMAT",
+              help="日志格式：文本，或每行一个 JSON 对象 Plain text, or one JSON object per line.")
 @click.version_option(package_name="guanai", prog_name="guanai")
 def cli(verbose: bool, log_format: str) -> None:
     """关爱 guanai — 困境学生教育助学关爱服务 federated reporting.

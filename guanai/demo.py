@@ -29,13 +29,15 @@ from aggregator.cli.commands import status as status_command
 from aggregator.cli.staff import evaluate, send, warnings
 from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
-from aggregator.keys import own_identity
+from aggregator.keys import own_identity, staff
 from aggregator.keys.staff import aggregator_credential
 from aggregator.log.export import export_bundle
+from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
 from common import tables
 from common.clock import SYSTEM
+from common.progress import progress, track
 from inspector.verdict import render_text
 from inspector.verify import verify
 from node.importer import import_file
@@ -76,8 +78,10 @@ def _step(number: int, zh: str, en: str) -> None:
 
 @contextmanager
 def _timed(label: str) -> Iterator[None]:
+    """The step's work, with a spinner on the terminal while it runs (common/progress.py)."""
     began = time.perf_counter()
-    yield
+    with progress("进行中 working…"):
+        yield
     click.echo(f"    {label} ({time.perf_counter() - began:.1f} s)")
 
 
@@ -108,6 +112,28 @@ def _enrol(level: Level, identity) -> None:  # noqa: ANN001
     store = level.store()
     try:
         enrolment.enrol(store, level.settings, identity)
+    finally:
+        store.close()
+
+
+# Synthetic officials who sign each level's table (no real person).
+OFFICIALS = (("filler", "张填表"), ("reviewer", "李审核"), ("head", "王主任"))
+
+
+def _sign_off(level: Level, period: Period, out: Path) -> str:
+    """What `guanai aggregator staff add` and `approve` do: three officials of the level, each
+    with a credential of their own, approve its rollup; the signed-off rollup is returned."""
+    store = level.store()
+    folder = out / "aggregators" / "staff" / level.settings.region
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for role, person in OFFICIALS:
+            key_file = folder / f"{role}.key"
+            decisions.register_staff(store, level.settings, person, key_file, SYSTEM.now())
+            signoff.approve(store, level.settings, staff.load(store, key_file), period, role,
+                            SYSTEM.now())
+        signoff.sign_off(store, level.settings, period)
+        return "、".join(f"{s.role_zh} {s.name}" for s in signoff.approvals_of(store, period))
     finally:
         store.close()
 
@@ -173,15 +199,15 @@ def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Perio
 
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-out",
-              show_default=True, help="Folder for everything the demo writes (emptied first).")
-@click.option("--counties", type=click.IntRange(1, 10), default=3, show_default=True)
-@click.option("--schools-per-county", type=click.IntRange(1, 50), default=10, show_default=True)
-@click.option("--period", default=DEFAULT_PERIOD, show_default=True)
-@click.option("--seed", type=int, default=2026, show_default=True)
+              show_default=True, help="输出 Folder for everything the demo writes (emptied first).")
+@click.option("--counties", help="县区数 Number of counties.", type=click.IntRange(1, 10), default=3, show_default=True)
+@click.option("--schools-per-county", help="每县学校数 Schools per county.", type=click.IntRange(1, 50), default=10, show_default=True)
+@click.option("--period", help="报送期 Period: 2026-H1 (2026上半年) or 2026-H2 (2026下半年).", default=DEFAULT_PERIOD, show_default=True)
+@click.option("--seed", help="随机种子 Seed of the synthetic data (same seed, same files).", type=int, default=2026, show_default=True)
 def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: int) -> None:
     """演示 Run a whole reporting round of a synthetic province on localhost."""
     logging.getLogger().setLevel(logging.WARNING)
-    period_ = Period.parse(period)
+    period_ = Period.from_human(period)
     if out.exists():
         shutil.rmtree(out)
     started = time.perf_counter()
@@ -234,7 +260,8 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
                     submit(store, db, period_, attempts=5, timeout=30)
 
         _step(5, "县区汇总上报省级", "counties roll up and forward to the province")
-        for code, level in county_levels.items():
+        for code, level in track(list(county_levels.items()), "县区汇总 counties rolling up"):
+            signed = _sign_off(level, period_, out)
             store = level.store()
             try:
                 rollup, _ = make_rollup(store, level.settings, period_)
@@ -244,9 +271,11 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
                 store.close()
             report = rollup_report(rollup)
             click.echo(f"    {name(code)} {code}: {len(report.members)} schools summed, "
-                       f"{len(report.missing)} missing → province log index {body.log_index}")
+                       f"{len(report.missing)} missing, signed by {signed} → province log index "
+                       f"{body.log_index}")
 
         _step(6, "省级统计表", "the provincial table (sums of DP releases, 95% intervals)")
+        click.echo(f"    审核签字 signed off by {_sign_off(province, period_, out)}")
         _provincial_table(province, period_, out)
 
         _step(7, "报送完整性（一个都不少）", "completeness: who has reported")

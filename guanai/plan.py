@@ -57,17 +57,17 @@ def _members(_ctx: click.Context, _param: click.Parameter, value: str) -> list[i
 
 @click.command()
 @click.option("--rho", type=float, default=BudgetPolicy().rho_half_year, show_default=True,
-              help="ρ (zCDP) of one release.")
+              help="每次发布的隐私预算 ρ (zCDP) of one release.")
 @click.option("--school-type", type=click.Choice(sorted(SCHOOL_TYPES)),
               help="学校类别 code (21 小学, 41 普通高等学校, …); default: a school of every stage.")
 @click.option("--members", default=DEFAULT_MEMBERS, show_default=True, callback=_members,
-              help="Numbers of schools summed: one school, a county, the province.")
+              help="汇总学校数 Numbers of schools summed: one school, a county, the province.")
 @click.option("--alpha", type=float, default=0.05, show_default=True,
-              help="P[|error| ≥ bound]; 0.05 gives the 95% error.")
-@click.option("--catalogue", "version", default=LATEST_VERSION, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(tables.FORMATS), default="table",
+              help="误差概率 P[|error| ≥ bound]; 0.05 gives the 95% error.")
+@click.option("--catalogue", "version", help="目录版本 Catalogue version.", default=LATEST_VERSION, show_default=True)
+@click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(tables.FORMATS), default="table",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", help="输出文件 Write to this file (default: print).", type=click.Path(dir_okay=False, path_type=Path))
 def plan(rho: float, school_type: str | None, members: list[int], alpha: float, version: str,
          fmt: str, out: Path | None) -> None:
     """隐私预算规划 Plan the budget: expected error of every cell for ρ.

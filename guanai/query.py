@@ -26,32 +26,32 @@ def _rule_threshold(indicator: str) -> float | None:
 @click.argument("indicator")
 @click.option("--aggregator", "export", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The aggregator's export (`guanai aggregator export-keys`): address, TLS CA.")
+              help="汇总节点身份文件 The aggregator's export (`guanai aggregator export-keys`): address, TLS CA.")
 @click.option("--credential", "credential_file", required=True, envvar="GUANAI_CREDENTIAL",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Your credential file (`guanai aggregator credential`, or `guanai node "
+              help="凭据文件 Your credential file (`guanai aggregator credential`, or `guanai node "
                    "credential` for a school); also $GUANAI_CREDENTIAL.")
 @click.option("--period", "period_text", required=True,
-              help="2025-H1, or a range for a trend: 2024-H1..2025-H2 (or 2023..2025).")
+              help="报送期 2025-H1, or a range for a trend: 2024-H1..2025-H2 (or 2023..2025).")
 @click.option("--region", "regions", multiple=True,
-              help="Region code or school id (repeatable); default: your credential's region.")
+              help="地区 Region code or school id (repeatable); default: your credential's region.")
 @click.option("--below", type=click.Choice(["city", "county", "school"]),
-              help="Every region of this level under the (first) region, e.g. county.")
+              help="下级 Every region of this level under the (first) region, e.g. county.")
 @click.option("--stage", type=click.Choice([s.id for s in load().stages.values]),
               help="Only this stage's cells (学段).")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--confidence", help="置信水平 Confidence level of the intervals.", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (needed for xlsx).")
+              help="输出 Write to this file (needed for xlsx).")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also draw a chart (PNG): bars by region, or lines over periods.")
+              help="图表 Also draw a chart (PNG): bars by region, or lines over periods.")
 @click.option("--threshold", type=float,
-              help="Threshold line on the chart (a ratio as a fraction: 0.1 = 10%); default: "
+              help="阈值线 Threshold line on the chart (a ratio as a fraction: 0.1 = 10%); default: "
                    "the rule's, when INDICATOR is a rule id.")
 @click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Client certificate (PEM), for an aggregator that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+              help="客户端证书 Client certificate (PEM), for an aggregator that requires mutual TLS.")
+@click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 def query(indicator: str, export: Path, credential_file: Path, period_text: str,
           regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
           fmt: str, out: Path | None, chart: Path | None, threshold: float | None,

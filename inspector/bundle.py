@@ -12,7 +12,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf.message import DecodeError
@@ -39,6 +39,15 @@ class EnrolledKey:
     key_id: str
     enrolled_at: str
     revoked_at: str | None
+
+
+@dataclass(frozen=True)
+class Official:
+    """A registered official of the bundle's aggregator (staff.json): whose key may approve."""
+
+    key_id: str
+    name: str
+    key: bytes
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class Bundle:
     forwarded: dict[str, Path]  # hex SHA-256 of the Report bytes → file of the SignedReport
     rollups: dict[int, Path]  # revision → file of the aggregator's own rollup
     receipts: list[HeldReceipt]
+    staff: list[Official] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -110,6 +120,9 @@ def read_bundle(path: Path) -> Bundle:
                         k["enrolled_at"], k["revoked_at"])
             for m in _json(path / bundle.KEYS, list) for k in m["keys"]
         ]
+        staff = [Official(o["key_id"], o["name"], _b64(o["public_key"]))
+                 for o in (_json(path / bundle.STAFF, list)
+                           if (path / bundle.STAFF).is_file() else [])]
         log = [LogEntry.from_json(e) for e in _json(path / bundle.LOG, list)]
         consistency = [
             Consistency(count_from_json(c["old_size"]), count_from_json(c["new_size"]),
@@ -128,6 +141,7 @@ def read_bundle(path: Path) -> Bundle:
         forwarded={m[1]: p for p, m in _files(path / "forwarded", bundle.FORWARDED_FILE)},
         rollups={int(m[1]): p for p, m in _files(path / "rollups", bundle.ROLLUP_FILE)},
         receipts=read_receipts(path / "receipts") if (path / "receipts").is_dir() else [],
+        staff=staff,
     )
 
 

@@ -21,13 +21,13 @@ def inspect() -> None:
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--receipts", "receipt_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder of receipts held by schools or aggregators "
+              help="回执目录 A folder of receipts held by schools or aggregators "
                    "(`guanai node receipts --export DIR`); may be given several times.")
 @click.option("--keys", "key_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Exported identities you trust (one, or a JSON list); they override the "
+              help="信任的身份 Exported identities you trust (one, or a JSON list); they override the "
                    "keys the bundles state. May be given several times.")
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "output", help="输出格式 Output format.", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def verify_command(bundles: tuple[Path, ...], receipt_dirs: tuple[Path, ...],
                    key_files: tuple[Path, ...], output: str) -> None:

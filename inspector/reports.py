@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from inspector.bundle import Bundle
 from inspector.keys import Keys
 from inspector.logcheck import LogView, fate, log_name
+from inspector.signoffs import check_signoff
 from inspector.sums import named_mismatches
 from inspector.verdict import Verdict
 from privacy.envelope import (
@@ -199,6 +200,9 @@ class Reports:
             members = [self._member_leaf(held, m, subject) for m in report.members]
             self._membership(subject, found, members, bundle)
             self._sums(subject, report, members)
+            sent = any(r.signed == found.signed for r in bundle.receipts)
+            if sent or report.approvals:  # an unsent draft may still await its sign-off
+                check_signoff(self._verdict, subject, report, found.signer, bundle.staff)
         rollups = [h for h in (*held.leaves.values(), *held.forwarded.values())
                    if h.report.kind == Report.ROLLUP
                    or (h.report.kind == Report.SUMMARY and h.report.members)]
@@ -212,6 +216,8 @@ class Reports:
             self._membership(subject, found, members,
                              below.view.bundle if below is not None else None)
             self._sums(subject, found.report, members)
+            check_signoff(self._verdict, subject, found.report, found.signer,
+                          below.view.bundle.staff if below is not None else None)
 
     def _membership(self, subject: str, found: Held, members: list[Held | None],
                     own: Bundle | None) -> None:

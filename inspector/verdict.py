@@ -27,6 +27,7 @@ CHECKS = {
     "rollup": ("汇总核算", "rollups recomputed"),
     "membership": ("汇总成员", "rollup membership"),
     "accounted": ("一个都不少", "members accounted"),
+    "signoff": ("审核签字", "sign-offs"),
     "receipt": ("回执", "receipts"),
 }
 MAX_SHOWN = 50

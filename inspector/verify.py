@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from common.progress import track
 from inspector.accounted import check_accounted
 from inspector.bundle import Bundle, HeldReceipt, find_bundles, read_bundle, read_receipts
 from inspector.enrolled_once import check_enrolled_once
@@ -27,7 +28,8 @@ from protos.regions import name
 def verify(bundles: Iterable[Path], receipts: Iterable[Path] = (),
            keys: Iterable[Path] = ()) -> Verdict:
     """Read the bundles (or folders of bundles), receipt folders and trusted key files; check."""
-    read = [read_bundle(path) for path in find_bundles(bundles)]
+    found = find_bundles(bundles)
+    read = [read_bundle(path) for path in track(found, "读取核验包 reading bundles")]
     held = [r for folder in receipts for r in read_receipts(folder)]
     return inspect_bundles(read, held, read_trusted(keys))
 
@@ -36,7 +38,7 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
     verdict = Verdict(bundles=[_summary(b) for b in bundles])
     keys = Keys(bundles, trusted, verdict)
     views: dict[str, list[LogView]] = defaultdict(list)
-    for bundle in bundles:
+    for bundle in track(bundles, "核验日志 checking logs"):
         keys.check_aggregator(bundle)
         views[bundle.id].append(check_log(verdict, bundle, keys.aggregator_key(bundle.id)))
     for same in views.values():
@@ -44,13 +46,14 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
 
     reports = Reports(verdict, keys)
     periods: dict[tuple[str, str], PeriodLog] = {}
-    for view in (v for same in views.values() for v in same):
+    every_view = [v for same in views.values() for v in same]
+    for view in track(every_view, "核验报送 checking signed reports"):
         held = reports.check_leaves(view)
         reports.check_forwarded(held)
         key = (view.bundle.id, view.bundle.period)
         if key not in periods or view.bundle.tree_size > periods[key].view.bundle.tree_size:
             periods[key] = held
-    for held in periods.values():
+    for held in track(list(periods.values()), "核算汇总 recomputing rollups"):
         reports.check_rollups(held, periods)
 
     longest = {agg: max(same, key=lambda v: (v.tree is not None, v.bundle.tree_size))

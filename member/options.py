@@ -60,21 +60,22 @@ def send_options(command: Callable) -> Callable:
     """Add the options of SEND_SECTION to a click command, with the same defaults and help."""
     options = [
         click.option("--attempts", type=click.IntRange(min=1),
-                     help=SEND_SECTION["attempts"].help),
+                     help="尝试次数 " + SEND_SECTION["attempts"].help),
         click.option("--backoff", type=click.FloatRange(min=0), show_default=True,
                      default=SEND_SECTION["backoff"].default,
-                     help="Seconds before the first retry; doubles each time, with jitter."),
+                     help="重试间隔 Seconds before the first retry; doubles each time, with jitter."),
         click.option("--max-backoff", type=click.FloatRange(min=0), show_default=True,
                      default=SEND_SECTION["max_backoff"].default,
-                     help=SEND_SECTION["max_backoff"].help),
+                     help="最长重试间隔 " + SEND_SECTION["max_backoff"].help),
         click.option("--timeout", type=click.FloatRange(min=0.1), show_default=True,
-                     default=SEND_SECTION["timeout"].default, help=SEND_SECTION["timeout"].help),
+                     default=SEND_SECTION["timeout"].default, help="超时秒数 " + SEND_SECTION["timeout"].help),
         click.option("--client-cert", type=click.Path(exists=True, dir_okay=False,
                                                       path_type=Path),
-                     help="Client certificate (PEM) for a parent that requires mutual TLS."),
+                     help="客户端证书 Client certificate (PEM) for a parent that requires "
+                          "mutual TLS."),
         click.option("--client-key", type=click.Path(exists=True, dir_okay=False,
                                                      path_type=Path),
-                     help=SEND_SECTION["client_key"].help),
+                     help="客户端私钥 " + SEND_SECTION["client_key"].help),
     ]
     for option in reversed(options):
         command = option(command)

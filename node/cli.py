@@ -19,7 +19,7 @@ DEFAULT_DB = "guanai-node.db"
     default=DEFAULT_DB,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The school's local store (SQLite); also $GUANAI_NODE_DB.",
+    help="本校数据库 The school's local store (SQLite); also $GUANAI_NODE_DB.",
 )
 @config_option()
 @click.pass_context
@@ -30,7 +30,7 @@ def node(ctx: click.Context, db: Path) -> None:
 
 @node.command()
 @click.option("--school-id", required=True, help="10-digit 学校标识码, e.g. 2161010001.")
-@click.option("--region", required=True, help="6-digit county region code (GB/T 2260), e.g. 610102.")
+@click.option("--region", required=True, help="县区代码 6-digit county region code (GB/T 2260), e.g. 610102.")
 @click.option("--name", "school_name", required=True, help="School name (学校名称), kept locally.")
 @click.pass_obj
 def init(db: Path, school_id: str, region: str, school_name: str) -> None:

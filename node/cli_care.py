@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from common.clock import SYSTEM
+from common.progress import progress
 from node import procedure
 from node.importer import ImportRejected, find_kind, import_file, write_template
 from node.records import (
@@ -35,7 +36,7 @@ DATE_HELP = "Date (日期) YYYY-MM-DD; default today."
 @click.argument("kind")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--full", is_flag=True,
-              help="Roster only: the file is the whole roster; students not in it are marked as left.")
+              help="全量名册 Roster only: the file is the whole roster; students not in it are marked as left.")
 @click.option("--sheet", help="工作表 The worksheet to read (name or number), when several could be it.")
 @click.option("--confirm", multiple=True, metavar="学号",
               help="已核对 A student number checked against the documents: its ID really ends in "
@@ -51,8 +52,9 @@ def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | Non
     """
     row_kind = find_kind(kind)
     try:
-        counts = import_file(open_store(db), row_kind, file, full=full, sheet=sheet,
-                             confirm=confirm)
+        with progress(f"导入中 importing {file.name}"):  # a spinner once it takes over a second
+            counts = import_file(open_store(db), row_kind, file, full=full, sheet=sheet,
+                                 confirm=confirm)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             click.echo(str(problem), err=True)
@@ -65,7 +67,7 @@ def import_command(db: Path, kind: str, file: Path, full: bool, sheet: str | Non
 @click.command()
 @click.argument("kind")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write it: .csv (UTF-8 with BOM) or .xlsx.")
+              help="输出 Where to write it: .csv (UTF-8 with BOM) or .xlsx.")
 def template(kind: str, out: Path) -> None:
     """空白模板 Write the blank import template of KIND (header row only)."""
     written = write_template(kind, out)
@@ -118,7 +120,7 @@ def confirm(db: Path, case: int, on: str | None) -> None:
 
 @click.command("file")
 @click.argument("cases", nargs=-1, type=int)
-@click.option("--all-confirmed", is_flag=True, help="File every confirmed case not yet filed.")
+@click.option("--all-confirmed", is_flag=True, help="全部已确认 File every confirmed case not yet filed.")
 @click.option("--date", "on", help=DATE_HELP)
 @click.pass_obj
 def file_command(db: Path, cases: tuple[int, ...], all_confirmed: bool, on: str | None) -> None:
@@ -145,7 +147,7 @@ def exit_command(db: Path, case: int, participants: str, note: str | None,
 
 
 @click.command()
-@click.option("--status", help="Only cases in this status: applied|reviewed|rejected|confirmed|exited.")
+@click.option("--status", help="状态 Only cases in this status: applied|reviewed|rejected|confirmed|exited.")
 @click.pass_obj
 def cases(db: Path, status: str | None) -> None:
     """案件 List the key care cases (local screen only: names show)."""
@@ -232,7 +234,7 @@ def ledger_add(db: Path, student: str, kind: str, text: str, on: str | None) -> 
 @click.option("--student", required=True, help="学号 of the student.")
 @click.pass_obj
 def ledger_show(db: Path, student: str) -> None:
-    """Show a student's work list: case steps, care, aid and growth events by date."""
+    """工作清单 Show a student's work list: case steps, care, aid and growth events by date."""
     entries = ledger(open_store(db), student)
     for entry in entries:
         click.echo(f"{entry.on_date}  {entry.what}  {entry.detail}".rstrip())
@@ -251,7 +253,7 @@ def mentor_group() -> None:
 @click.option("--period", required=True, help="学期: 2025-H1 / 2025-H2.")
 @click.pass_obj
 def mentor_assign(db: Path, staff_no: str, name: str, student: str, period: str) -> None:
-    """Assign a student to a mentor for a semester (the mentor is created if new)."""
+    """育人导师 Assign a student to a mentor for a semester (the mentor is created if new)."""
     _save(db, MENTORS, {"工号": staff_no, "导师姓名": name, "学号": student, "学期": period})
 
 
@@ -267,7 +269,7 @@ def activity_group() -> None:
 @click.option("--note", help="说明 Note.")
 @click.pass_obj
 def activity_add(db: Path, kind: str, on: str | None, note: str | None) -> None:
-    """Record a home-school activity held by the school."""
+    """家校活动 Record a home-school activity held by the school."""
     _save(db, ACTIVITIES, {"日期": on or _today(), "活动类型": kind, "说明": note})
 
 

@@ -13,8 +13,8 @@ from privacy import credential
 
 
 @click.command("credential")
-@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--days", help="有效天数 Days the credential is valid.", type=click.IntRange(1, 366), default=30, show_default=True)
+@click.option("--out", help="凭据文件 Where to write the credential (keep it secret).", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def credential_command(db: Path, days: int, out: Path) -> None:
     """查询凭据 Sign a credential with the school's key to query its own figures."""

@@ -8,16 +8,18 @@ from pathlib import Path
 import click
 
 from common import tables
+from node.allowance import allowance_lines
 from node.config import load_config
 from node.release import get_release, latest_release, release_period, spent_in_year
 from node.store import get_meta, open_store
+from privacy.dp import epsilon_delta
 from protos.catalogue import load
 from protos.periods import Period
 from protos.regions import school_stages
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
-    return Period.parse(value)
+    return Period.from_human(value)
 
 
 period_option = click.option(
@@ -30,10 +32,10 @@ period_option = click.option(
 @period_option
 @click.option("--correction", is_flag=True,
               help="Make a new revision (更正) even if the period was released; spends budget again.")
-@click.option("--recipient", help="Region code of the aggregator it is for (default: the parent, "
+@click.option("--recipient", help="收件方 Region code of the aggregator it is for (default: the parent, "
               "else the school's county).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="GUANAI_NODE_CONFIG", help="Node configuration (TOML), for the budget.")
+              envvar="GUANAI_NODE_CONFIG", help="配置文件 Node configuration (TOML), for the budget.")
 @click.option("--catalogue", "version", help="Catalogue version (目录版本) of the table "
               "(default: the configuration's catalogue.version, else the latest shipped).")
 @click.pass_obj
@@ -52,20 +54,19 @@ def release(db: Path, period: Period, correction: bool, recipient: str | None,
         click.echo(f"已发布 already released: {period} revision {stored.revision} "
                    "(the stored release is kept; use --correction for a new revision)")
     else:
-        click.echo(f"已发布 released {period} revision {stored.revision}: "
-                   f"ρ = {report.budget.rho:g}, year total ρ = {report.budget.rho_year_total:g} "
-                   f"of {report.budget.rho_year_cap:g} "
-                   f"(ε = {report.budget.epsilon:.2f}, δ = {report.budget.delta:g})")
-    click.echo(f"本年度剩余预算 remaining this year: "
-               f"ρ = {policy.annual_cap - spent_in_year(store, period.year):g}")
+        click.echo(f"已发布 released {period} revision {stored.revision}")
+    spent = spent_in_year(store, period.year)
+    for line in allowance_lines(spent, policy.annual_cap, report.budget.rho,
+                                epsilon_delta(spent, policy.delta), policy.delta):
+        click.echo(line)
 
 
 @click.command("report")
 @period_option
-@click.option("--revision", type=int, help="A given revision (default: the latest).")
-@click.option("--format", "fmt", type=click.Choice(tables.FORMATS), default="table",
+@click.option("--revision", type=int, help="版本 A given revision (default: the latest).")
+@click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(tables.FORMATS), default="table",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="输出 Write to a file.")
 @click.pass_obj
 def report(db: Path, period: Period, revision: int | None, fmt: str, out: Path | None) -> None:
     """统计表 Show the period's table: true value, released value, noise SD (local only)."""

@@ -22,12 +22,12 @@ from protos.periods import Period
 
 config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
                              envvar="GUANAI_NODE_CONFIG",
-                             help="Node configuration (TOML): [budget] and [schedule].")
+                             help="配置文件 Node configuration (TOML): [budget] and [schedule].")
 client_cert_option = click.option(
     "--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Client certificate (PEM) for an aggregator that requires mutual TLS.")
+    help="客户端证书 Client certificate (PEM) for an aggregator that requires mutual TLS.")
 client_key_option = click.option(
-    "--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    "--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
 @click.command("run")
@@ -62,11 +62,11 @@ def status(db: Path, config: Path | None) -> None:
 
 
 def _year(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
-    return Period.parse(value)
+    return Period.from_human(value)
 
 
 @click.command("summary")
-@click.option("--year", required=True, callback=_year, help="The year it reports on, e.g. 2025.")
+@click.option("--year", required=True, callback=_year, help="年份 The year it reports on, e.g. 2025.")
 @click.argument("text_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--allow", multiple=True, metavar="PHRASE",
               help="A phrase in the text that contains a student's name but does not mean the "

@@ -18,7 +18,7 @@ from protos.periods import Period
 
 @click.command("export-key")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: print).")
+              help="输出 Write to this file (default: print).")
 @click.pass_obj
 def export_key(db: Path, out: Path | None) -> None:
     """导出公钥 Export the school's id, county and public key for the county to enrol."""
@@ -41,12 +41,12 @@ def parent_command(db: Path, export: Path) -> None:
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
-    return Period.parse(value) if value else None
+    return Period.from_human(value) if value else None
 
 
 @click.command("submit")
 @click.option("--period", callback=_period,
-              help="Queue this period's latest release (e.g. 2025-H1); without it, resume the "
+              help="报送期 Queue this period's latest release (e.g. 2025-H1); without it, resume the "
                    "outbox.")
 @send_options
 @click.pass_obj
@@ -66,7 +66,7 @@ def submit_command(db: Path, period: Period | None, **options: object) -> None:
 
 @click.command("receipts")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write every receipt, with the bytes it vouches for, to this folder "
+              help="导出回执 Also write every receipt, with the bytes it vouches for, to this folder "
                    "(for `guanai inspect verify --receipts`).")
 @click.pass_obj
 def receipts_command(db: Path, export_dir: Path | None) -> None:

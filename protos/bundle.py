@@ -7,6 +7,8 @@ writer and the reader cannot drift apart. A bundle is a folder:
     manifest.json        {"format": BUNDLE_FORMAT, "aggregator": identity, "period",
                           "tree_size", "exported_unix_ms"}
     keys.json            enrolled members and their keys, revocations included
+    staff.json           the aggregator's registered officials: key id, name, public key
+                         (base64), registered at — the keys its rollups' approvals name
     log.json             one ``LogEntry`` per leaf, in log order (JSON, one per line)
     consistency.json     consistency proofs between consecutive checkpoints
     checkpoints/N.txt    the signed checkpoint of tree size N (C2SP signed note)
@@ -25,6 +27,7 @@ BUNDLE_FORMAT = "guanai-bundle/1"
 
 MANIFEST = "manifest.json"
 KEYS = "keys.json"
+STAFF = "staff.json"  # optional: bundles written before sign-off have none
 LOG = "log.json"
 CONSISTENCY = "consistency.json"
 FOLDERS = ("checkpoints", "submissions", "forwarded", "rollups", "receipts")

@@ -7,12 +7,18 @@ Codes: ``2025-H1`` (spring semester, due 30 June), ``2025-H2`` (autumn semester,
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from common.errors import GuanaiError
 
 _CODE = re.compile(r"(?P<year>[0-9]{4})(?:-H(?P<half>[12]))?")  # ASCII digits, fullmatch
+# As people write a period: 2026上半年, 2026年上半年, 2026年春季学期, 2026秋季, 2026年度, 2026h1 …
+_HUMAN = re.compile(r"^(?P<year>\d{4})年?(?:-?H(?P<half>[12])|(?P<word>上半年|下半年|春季学期|秋季学期"
+                    r"|春季|秋季|春|秋|度|全年)?)$")
+_HALF_WORDS = {"上半年": 1, "春季学期": 1, "春季": 1, "春": 1,
+               "下半年": 2, "秋季学期": 2, "秋季": 2, "秋": 2}
 
 
 class PeriodError(GuanaiError):
@@ -32,6 +38,24 @@ class Period:
                 f"period {code!r} is not one of YYYY-H1 (上半年), YYYY-H2 (下半年) or YYYY (年度)"
             )
         half = match["half"]
+        return cls(int(match["year"]), int(half) if half else None)
+
+    @classmethod
+    def from_human(cls, text: str) -> Period:
+        """The period as a person types it at a command line or in a form: the codes
+        ``2026-H1``/``2026-H2``/``2026``, or ``2026上半年``, ``2026年上半年``, ``2026年春季学期``,
+        ``2026下半年``, ``2026年秋季学期``, ``2026年度`` (full-width digits and spaces allowed).
+
+        Only for human input: what travels on the wire is the canonical code, read by ``parse``.
+        Raises ``PeriodError`` with the forms accepted.
+        """
+        plain = unicodedata.normalize("NFKC", text).replace(" ", "").upper()
+        match = _HUMAN.match(plain)
+        if not match or not 2000 <= int(match["year"]) <= 2999:
+            raise PeriodError(
+                f"报送期不明 period {text!r}: write 2026上半年 (or 2026年春季学期, 2026-H1), "
+                "2026下半年 (2026年秋季学期, 2026-H2) or 2026年度 (2026)")
+        half = match["half"] or _HALF_WORDS.get(match["word"] or "")
         return cls(int(match["year"]), int(half) if half else None)
 
     @property

@@ -62,8 +62,26 @@ class Enrolled(_message.Message):
     returned_revision: int
     def __init__(self, member_id: _Optional[str] = ..., region: _Optional[str] = ..., signing_keys: _Optional[_Iterable[bytes]] = ..., returned_revision: _Optional[int] = ...) -> None: ...
 
+class Approval(_message.Message):
+    __slots__ = ("role", "name", "key_id", "public_key", "approved_unix_ms", "waiver_reason", "signature")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    WAIVER_REASON_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    name: str
+    key_id: str
+    public_key: bytes
+    approved_unix_ms: int
+    waiver_reason: str
+    signature: bytes
+    def __init__(self, role: _Optional[str] = ..., name: _Optional[str] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., approved_unix_ms: _Optional[int] = ..., waiver_reason: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
 class Report(_message.Message):
-    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary", "enrolled")
+    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary", "enrolled", "approvals")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Report.Kind]
@@ -92,6 +110,7 @@ class Report(_message.Message):
     MISSING_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    APPROVALS_FIELD_NUMBER: _ClassVar[int]
     report_id: bytes
     kind: Report.Kind
     sender_id: str
@@ -110,4 +129,5 @@ class Report(_message.Message):
     missing: _containers.RepeatedScalarFieldContainer[str]
     summary: _summary_pb2.AnnualSummary
     enrolled: _containers.RepeatedCompositeFieldContainer[Enrolled]
-    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ..., enrolled: _Optional[_Iterable[_Union[Enrolled, _Mapping]]] = ...) -> None: ...
+    approvals: _containers.RepeatedCompositeFieldContainer[Approval]
+    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ..., enrolled: _Optional[_Iterable[_Union[Enrolled, _Mapping]]] = ..., approvals: _Optional[_Iterable[_Union[Approval, _Mapping]]] = ...) -> None: ...

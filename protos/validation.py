@@ -24,6 +24,7 @@ from protos.periods import Period, PeriodError
 from protos.refusals import Kind, Refused
 from protos.regions import CodeError, check_region, check_school, school_stages
 from protos.report_pb2 import Report
+from protos.signoff import check_shape
 
 SCHOOL_ID_LENGTH = 10
 MAX_SUMMARY_BYTES = 256 * 1024
@@ -159,6 +160,7 @@ def check_report(report: Report, region: str, today: date, verify: FigureVerifie
         raise Refused(Kind.MALFORMED, f"期次不符 {period}: the annual period takes the work summary "
                        "(年度工作总结), a half-year takes the statistics table")
     check_content(report, verify)
+    check_shape(report)
 
 
 def check_content(report: Report, verify: FigureVerifier) -> None:

@@ -20,15 +20,15 @@ from synth.school import generate, make_spec
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
-    return Period.parse(value)
+    return Period.from_human(value)
 
 
 out_option = click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-                          help="Folder to write (created if missing).")
+                          help="输出 Folder to write (created if missing).")
 seed_option = click.option("--seed", default=1, show_default=True, type=int,
-                           help="Same seed, same files, byte for byte.")
+                           help="随机种子 Same seed, same files, byte for byte.")
 period_option = click.option("--period", default="2025-H1", show_default=True,
-                             callback=_period, help="Half-year reported: 2025-H1 or 2025-H2.")
+                             callback=_period, help="报送期 Half-year reported: 2025-H1 or 2025-H2.")
 problem_help = "; ".join(f"{p.id} {p.zh}" for p in PROBLEMS.values())
 
 
@@ -41,10 +41,10 @@ def synth() -> None:
 @out_option
 @click.option("--school-id", required=True, help="10-digit 学校标识码, e.g. 2161010001.")
 @click.option("--region", required=True, help="County code (县区代码), e.g. 610102.")
-@click.option("--students", type=int, help="Students enrolled (default: drawn for the type).")
+@click.option("--students", type=int, help="在校生数 Students enrolled (default: drawn for the type).")
 @seed_option
 @period_option
-@click.option("--name", help="School name (default: invented from the county and type).")
+@click.option("--name", help="校名 School name (default: invented from the county and type).")
 @click.option("--problem", "problems", multiple=True, type=click.Choice(list(PROBLEMS)),
               help=f"Plant a problem (repeatable): {problem_help}.")
 def school(out: Path, school_id: str, region: str, students: int | None, seed: int,
@@ -70,15 +70,15 @@ def school(out: Path, school_id: str, region: str, students: int | None, seed: i
 @synth.command()
 @out_option
 @click.option("--counties", default=10, show_default=True, type=int, help="Counties (县区).")
-@click.option("--schools-per-county", default=3, show_default=True, type=int)
+@click.option("--schools-per-county", help="每县学校数 Schools per county.", default=3, show_default=True, type=int)
 @seed_option
 @period_option
 @click.option("--problem-counties", default=0, show_default=True, type=int,
-              help="Counties whose schools all have a planted problem.")
+              help="问题县区 Counties whose schools all have a planted problem.")
 @click.option("--problem-schools", default=0, show_default=True, type=int,
-              help="Single schools (outside those counties) with a planted problem.")
+              help="问题学校 Single schools (outside those counties) with a planted problem.")
 @click.option("--problem", "problems", multiple=True, type=click.Choice(list(PROBLEMS)),
-              help="Kinds to plant, in turn (repeatable; default: all).")
+              help="问题类型 Kinds to plant, in turn (repeatable; default: all).")
 @click.option("--university/--no-university", default=True, show_default=True,
               help="Include universities (普通高等学校, reporting to the province).")
 def province(out: Path, counties: int, schools_per_county: int, seed: int, period: Period,

@@ -26,7 +26,7 @@ from node.store import open_store
 from node.submit import submit
 from protos.periods import Period
 from tests.conftest import School
-from tests.federation import Aggregator
+from tests.federation import Aggregator, signed_off
 
 H1 = Period.parse("2025-H1")
 DAY = date(2025, 12, 31)
@@ -69,7 +69,7 @@ def run_round(folder: Path) -> None:
         for county in counties.values():
             store = Store(county.db)
             try:
-                made, _ = make_rollup(store, county.settings, H1)
+                made = signed_off(store, county.settings, H1)
                 send_rollup(store, county.settings, province.identity(), made, **FAST)
             finally:
                 store.close()
@@ -150,7 +150,7 @@ def correct(folder: Path, school_id: str, region: str) -> None:
             school.conn.close()
         store = Store(aggregator_db(folder, region))
         try:
-            made, _ = make_rollup(store, own_identity.load(store), H1)
+            made = signed_off(store, own_identity.load(store), H1)
             send_rollup(store, own_identity.load(store), identities["610000"], made, **FAST)
         finally:
             store.close()

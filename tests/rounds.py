@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 from nacl.signing import SigningKey
 
-from aggregator.rollup.build import make_rollup, send_rollup
+from aggregator.rollup.build import send_rollup
 from aggregator.store.sqlite import Store
 from member.client import Backoff
 from privacy import credential
@@ -24,7 +24,7 @@ from privacy.budget import BudgetPolicy
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
 from protos.periods import Period
-from tests.federation import Aggregator, make_report, school_identity, sealed
+from tests.federation import Aggregator, make_report, school_identity, sealed, signed_off
 
 CAT = load()
 H1 = Period.parse("2025-H1")
@@ -76,7 +76,7 @@ class Round:
         for county in self.counties.values():
             store = Store(county.db)
             try:
-                made, _ = make_rollup(store, county.settings, period)
+                made = signed_off(store, county.settings, period)
                 send_rollup(store, county.settings, self.province.identity(), made, **FAST)
             finally:
                 store.close()

@@ -17,7 +17,7 @@ from aggregator.store.sqlite import Store
 from guanai.cli import cli
 from privacy.keys import KeyFileError
 from protos.aggregator_pb2_grpc import AggregatorStub
-from tests.federation import Aggregator, leave_open, make_report, school_identity, sealed
+from tests.federation import WAIVE_ALL, Aggregator, leave_open, make_report, school_identity, sealed
 
 
 def run(db, *args: str) -> str:  # noqa: ANN001
@@ -111,7 +111,8 @@ def test_status_and_rollup_to_a_running_parent(tmp_path):
         store = Store(db)
         province.enrol(load(store).identity())
         store.close()
-        out = run(db, "rollup", "--period", "2025-H1", "--attempts", "3", "--backoff", "0.05")
+        out = run(db, "rollup", "--period", "2025-H1", "--attempts", "3", "--backoff", "0.05",
+                  *WAIVE_ALL)
         assert "1 members included, 1 missing: 2161010002" in out and "receipt verified" in out
         assert "rollup unchanged" in run(db, "rollup", "--period", "2025-H1", "--attempts", "3")
         out = run(province.db, "status", "--period", "2025-H1")

@@ -15,7 +15,7 @@ from protos.aggregator_pb2 import ReceiptBody, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
 from protos.report_pb2 import Report
-from tests.federation import Aggregator, dump, make_report, school_identity, sealed
+from tests.federation import Aggregator, dump, make_report, school_identity, sealed, signed_off
 
 H1 = Period.parse("2025-H1")
 FAST = dict(attempts=3, backoff=Backoff(initial=0.05, maximum=0.1), timeout=10)
@@ -50,7 +50,7 @@ def chain(tmp_path):
 def roll_up(child: Aggregator, parent: Aggregator) -> Report:
     store = Store(child.db)
     try:
-        made, _ = make_rollup(store, child.settings, H1)
+        made = signed_off(store, child.settings, H1)
         send_rollup(store, child.settings, parent.identity(), made, **FAST)
         return rollup_report(made)
     finally:
@@ -75,7 +75,7 @@ def test_three_levels_sum_exactly_and_the_province_holds_every_school(chain):
 def _tampered(county: Aggregator, city: Aggregator, change) -> Submission:  # noqa: ANN001
     store = Store(county.db)
     try:
-        made, _ = make_rollup(store, county.settings, H1)
+        made = signed_off(store, county.settings, H1)
         report = rollup_report(made)
         members = member_reports(store, report)
     finally:

@@ -20,7 +20,7 @@ from node.submit import outbox, submit
 from privacy.envelope import verify_signed
 from protos.periods import Period
 from tests.conftest import School
-from tests.federation import CANARY_ID, CANARY_NAME, Aggregator
+from tests.federation import CANARY_ID, CANARY_NAME, Aggregator, signed_off
 
 H1 = Period.parse("2025-H1")
 DAY = date(2025, 12, 31)
@@ -68,7 +68,7 @@ def released_values(schools: list[School]) -> tuple[list[int], list[float]]:
 def roll_up(county: Aggregator, province: Aggregator):  # noqa: ANN201
     store = Store(county.db)
     try:
-        made, _ = make_rollup(store, county.settings, H1)
+        made = signed_off(store, county.settings, H1)
         return made, send_rollup(store, county.settings, province.identity(), made, **FAST)
     finally:
         store.close()

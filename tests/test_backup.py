@@ -27,7 +27,7 @@ from node.submit import outbox, receipts, submit
 from privacy.envelope import verify_signed
 from protos.periods import Period
 from tests.conftest import School
-from tests.federation import Aggregator, make_report, school_identity, sealed
+from tests.federation import Aggregator, make_report, school_identity, sealed, signed_off
 
 H1 = Period.parse("2025-H1")
 DAY = date(2025, 12, 31)
@@ -90,7 +90,7 @@ def test_a_restored_county_and_school_finish_the_round(tmp_path):
 
         store = Store(county.db)
         try:
-            made, _ = make_rollup(store, county.settings, H1)
+            made = signed_off(store, county.settings, H1)
             send_rollup(store, county.settings, province.identity(), made, **FAST)
         finally:
             store.close()

@@ -12,7 +12,7 @@ from nacl.signing import SigningKey
 
 from aggregator.calendar import decisions
 from aggregator.keys import keyring, own_identity, staff
-from aggregator.rollup.build import make_rollup, send_rollup, send_to_parent
+from aggregator.rollup.build import send_rollup, send_to_parent
 from aggregator.store.sqlite import Store
 from common.clock import SimulatedClock
 from member.parent import verify_parent_receipt
@@ -32,7 +32,7 @@ from protos.deadlines import CHINA, from_ms, to_ms
 from protos.members_pb2 import MemberRequest
 from protos.members_pb2_grpc import MembersStub
 from protos.periods import Period
-from tests.federation import Aggregator, dump, make_report, school_identity, sealed
+from tests.federation import Aggregator, dump, make_report, school_identity, sealed, signed_off
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
 SCHOOL = "2161010001"
@@ -180,7 +180,7 @@ def test_an_aggregator_rotates_its_keys_without_losing_a_period(federation):
 
     # The province enrolled the county's new key before the switch: the next rollup gets in.
     store = Store(county.db)
-    made, _ = make_rollup(store, county.settings, H1)
+    made = signed_off(store, county.settings, H1)
     body = send_rollup(store, county.settings, province.identity(), made, **FAST)
     store.close()
     assert body.sender_id == "610102"
@@ -202,7 +202,7 @@ def test_a_county_follows_its_provinces_rotation_before_sending_up(federation):
 
     store = Store(county.db)
     try:
-        made, _ = make_rollup(store, county.settings, H1)
+        made = signed_off(store, county.settings, H1)
         with pytest.raises(ReceiptError):
             send_rollup(store, county.settings, old_province, made, **FAST)
         parent = keyring.follow_parent(store, county.settings, clock.now())
@@ -233,7 +233,7 @@ def test_a_county_resending_after_its_provinces_rotation_accepts_the_stored_rece
     submit(county, key)
     store = Store(county.db)
     try:
-        made, _ = make_rollup(store, county.settings, H1)
+        made = signed_off(store, county.settings, H1)
         first = send_to_parent(store, county.settings, made, clock.now(), **FAST)
         old_key = own_identity.parent(store).keys.signing
         _rotate_province(clock, province)

@@ -42,13 +42,14 @@ def _now() -> datetime:
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
-    return Period.parse(value)
+    return Period.from_human(value)
 
 
 period_option = click.option("--period", required=True, callback=_period,
-                             help="2025-H1 (上半年), 2025-H2 (下半年) or 2025 (年度).")
+                             help="报送期 Period: 2025-H1 或 2025上半年、2025年春季学期; 2025-H2 或 "
+                                  "2025下半年; 2025 或 2025年度 (annual).")
 year_option = click.option("--year", "year", required=True, callback=_period,
-                           help="The year of the annual summary, e.g. 2025.")
+                           help="年份 The year of the annual summary, e.g. 2025.")
 credential_option = click.option(
     "--credential", required=True, envvar="GUANAI_STAFF_CREDENTIAL",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -58,9 +59,9 @@ day_type = click.DateTime(["%Y-%m-%d"])
 
 @click.command("deadline")
 @period_option
-@click.option("--due", type=day_type, help="Last day on time (24:00 Beijing time); default "
+@click.option("--due", type=day_type, help="截止日 Last day on time (24:00 Beijing time); default "
               "the plan's due day.")
-@click.option("--lock", type=day_type, help="Last day accepted without an exception; default "
+@click.option("--lock", type=day_type, help="锁定日 Last day accepted without an exception; default "
               "15 days after the due day.")
 @credential_option
 @click.pass_obj
@@ -81,7 +82,8 @@ def deadline(db: Path, period: Period, due: datetime | None, lock: datetime | No
 
 
 @click.command("deadlines")
-@click.option("--year", type=int, default=lambda: local_date(SYSTEM.now()).year, show_default="this year")
+@click.option("--year", help="年份 The year.", type=int, default=lambda: local_date(SYSTEM.now()).year,
+              show_default="this year")
 @click.pass_obj
 def deadlines_command(db: Path, year: int) -> None:
     """截止日期 The deadlines and lock dates of a year's periods here."""
@@ -93,10 +95,10 @@ def deadlines_command(db: Path, year: int) -> None:
 
 
 @click.command("unlock")
-@click.option("--member", "member_id", required=True)
+@click.option("--member", "member_id", help="成员 The member: a school id or a region code.", required=True)
 @period_option
-@click.option("--until", type=day_type, help="Last day of the exception (default: 14 days).")
-@click.option("--reason", default="", help="Why the exception is granted (kept in the record).")
+@click.option("--until", type=day_type, help="例外截止日 Last day of the exception (default: 14 days).")
+@click.option("--reason", default="", help="理由 Why the exception is granted (kept in the record).")
 @credential_option
 @click.pass_obj
 def unlock(db: Path, member_id: str, period: Period, until: datetime | None, reason: str,
@@ -111,10 +113,10 @@ def unlock(db: Path, member_id: str, period: Period, until: datetime | None, rea
 
 
 @click.command("return")
-@click.option("--member", "member_id", required=True)
+@click.option("--member", "member_id", help="成员 The member: a school id or a region code.", required=True)
 @period_option
 @click.option("--reason", required=True,
-              help="What to correct; sent to the member (never a student's name or number).")
+              help="理由 What to correct; sent to the member (never a student's name or number).")
 @credential_option
 @click.pass_obj
 def return_command(db: Path, member_id: str, period: Period, reason: str,
@@ -128,8 +130,8 @@ def return_command(db: Path, member_id: str, period: Period, reason: str,
 
 
 @click.command("decisions")
-@click.option("--member", "member_id", help="Only this member's.")
-@click.option("--period", help="Only this period's.")
+@click.option("--member", "member_id", help="成员 Only this member's.")
+@click.option("--period", help="报送期 Only this period's.")
 @click.pass_obj
 def decisions_command(db: Path, member_id: str | None, period: str | None) -> None:
     """决定记录 Every decision with its time and the credential that made it."""
@@ -151,9 +153,9 @@ def staff_group() -> None:
 
 
 @staff_group.command("add")
-@click.option("--name", "official", required=True, help="The official's name.")
+@click.option("--name", "official", required=True, help="姓名 The official's name.")
 @click.option("--key-out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the new credential (mode 0600); give it to that official.")
+              help="凭据文件 Where to write the new credential (mode 0600); give it to that official.")
 @click.pass_obj
 def staff_add(db: Path, official: str, key_out: Path) -> None:
     """登记工作人员 Make and register a credential for an official."""
@@ -173,8 +175,8 @@ def staff_list(db: Path) -> None:
 
 client_cert_option = click.option("--client-cert", type=click.Path(exists=True, dir_okay=False,
                                                                    path_type=Path),
-                                  help="Client certificate (PEM) for a parent with mutual TLS.")
-client_key_option = click.option("--client-key", type=click.Path(exists=True, dir_okay=False,
+                                  help="客户端证书 Client certificate (PEM) for a parent with mutual TLS.")
+client_key_option = click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False,
                                                                  path_type=Path))
 
 
@@ -256,9 +258,9 @@ def summary_list(db: Path, year: Period) -> None:
 
 
 @summary_group.command("show")
-@click.option("--member", "member_id", required=True, help="The school or region it is from.")
+@click.option("--member", "member_id", required=True, help="成员 The school or region it is from.")
 @year_option
-@click.option("--figures", is_flag=True, help="Also print the attached figures as a table.")
+@click.option("--figures", is_flag=True, help="附表 Also print the attached figures as a table.")
 @click.pass_obj
 def summary_show(db: Path, member_id: str, year: Period, figures: bool) -> None:
     """查看总结 Show a summary's text and what it attaches."""

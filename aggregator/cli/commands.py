@@ -14,12 +14,14 @@ from aggregator.calendar.timeliness import deadlines
 from aggregator.cli.calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.cli.configfile import config_option
 from aggregator.cli.figures import FIGURES_COMMANDS
+from aggregator.cli.signoff import SIGNOFF_COMMANDS
 from aggregator.cli.staff import STAFF_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
 from aggregator.keys import own_identity, staff
 from aggregator.log.export import export_bundle
+from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
@@ -41,7 +43,7 @@ DEFAULT_DB = "guanai-aggregator.db"
 @click.group()
 @click.option("--db", envvar="GUANAI_AGGREGATOR_DB", default=DEFAULT_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="The aggregator's store (SQLite); also $GUANAI_AGGREGATOR_DB.")
+              help="汇总库 The aggregator's store (SQLite); also $GUANAI_AGGREGATOR_DB.")
 @config_option()
 @click.pass_context
 def aggregator(ctx: click.Context, db: Path) -> None:
@@ -55,7 +57,7 @@ def _open(db: Path) -> tuple[Store, own_identity.Settings]:
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
-    return Period.parse(value)
+    return Period.from_human(value)
 
 
 period_option = click.option("--period", required=True, callback=_period,
@@ -63,9 +65,9 @@ period_option = click.option("--period", required=True, callback=_period,
 
 
 @aggregator.command()
-@click.option("--level", "level_name", type=click.Choice(LEVELS), required=True)
+@click.option("--level", "level_name", help="级别 Level: county 县区, city 市 or province 省.", type=click.Choice(LEVELS), required=True)
 @click.option("--region", required=True, help="6-digit region code, e.g. 610102 (新城区).")
-@click.option("--parent-region", help="Region code of the aggregator this one reports to.")
+@click.option("--parent-region", help="上级地区 Region code of the aggregator this one reports to.")
 @click.pass_obj
 def init(db: Path, level_name: str, region: str, parent_region: str | None) -> None:
     """建立汇总节点 Create the aggregator's store, signing key and sealing key."""
@@ -76,11 +78,11 @@ def init(db: Path, level_name: str, region: str, parent_region: str | None) -> N
 
 
 @aggregator.command("export-keys")
-@click.option("--address", required=True, help="host:port where members reach this aggregator.")
+@click.option("--address", required=True, help="地址 host:port where members reach this aggregator.")
 @click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM root certificate of the server's TLS chain, for members to trust.")
+              help="TLS 根证书 PEM root certificate of the server's TLS chain, for members to trust.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: print).")
+              help="输出 Write to this file (default: print).")
 @click.pass_obj
 def export_keys(db: Path, address: str, tls_ca: Path | None, out: Path | None) -> None:
     """导出公钥 Write the file members import (region, level, address, public keys)."""
@@ -97,10 +99,10 @@ def export_keys(db: Path, address: str, tls_ca: Path | None, out: Path | None) -
 @aggregator.command()
 @click.option("--key", "key_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The member's export (`guanai node export-key` or `… aggregator export-keys`).")
-@click.option("--member-id", help="Expected member id; refused if the file names another.")
+              help="身份文件 The member's export (`guanai node export-key` or `… aggregator export-keys`).")
+@click.option("--member-id", help="成员标识 Expected member id; refused if the file names another.")
 @click.option("--kind", type=click.Choice(["school", "aggregator"]),
-              help="Expected kind; refused if the file says another.")
+              help="类型 Expected kind; refused if the file says another.")
 @click.pass_obj
 def enroll(db: Path, key_file: Path, member_id: str | None, kind: str | None) -> None:
     """登记成员 Enrol a member's public key so that its submissions are accepted."""
@@ -116,11 +118,11 @@ def enroll(db: Path, key_file: Path, member_id: str | None, kind: str | None) ->
 
 
 @aggregator.command()
-@click.option("--member-id", required=True)
-@click.option("--key-id", help="Revoke only this key (default: every key of the member).")
+@click.option("--member-id", help="成员标识 The member whose keys are revoked.", required=True)
+@click.option("--key-id", help="密钥标识 Revoke only this key (default: every key of the member).")
 @click.option("--from", "from_", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S",
                                                        "%Y-%m-%d"]),
-              help="Refuse from this time (ISO 8601; local time if no offset; default now).")
+              help="生效时间 Refuse from this time (ISO 8601; local time if no offset; default now).")
 @credential_option
 @click.pass_obj
 def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
@@ -158,29 +160,29 @@ def parent_command(db: Path, export: Path) -> None:
 
 
 @aggregator.command()
-@click.option("--listen", default="127.0.0.1:50051", show_default=True, help="host:port")
+@click.option("--listen", default="127.0.0.1:50051", show_default=True, help="监听地址 host:port")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Server certificate chain (PEM); enables TLS.")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+              help="服务器证书 Server certificate chain (PEM); enables TLS.")
+@click.option("--tls-key", help="服务器私钥 Private key (PEM) of the server certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CA (PEM) of members' client certificates; enables mutual TLS.")
+              help="客户端 CA CA (PEM) of members' client certificates; enables mutual TLS.")
 @click.option("--max-message-mb", type=click.FloatRange(min=0.001), default=64.0,
-              show_default=True, help="Largest request accepted (RESOURCE_EXHAUSTED beyond).")
+              show_default=True, help="最大请求 Largest request accepted (RESOURCE_EXHAUSTED beyond).")
 @click.option("--grace", type=click.FloatRange(min=0), default=server.DEFAULT_GRACE_SECONDS,
-              show_default=True, help="Seconds to finish submissions in flight when stopping.")
-@click.option("--metrics-listen", help="host:port serving GET /metrics (Prometheus text format).")
+              show_default=True, help="停止宽限 Seconds to finish submissions in flight when stopping.")
+@click.option("--metrics-listen", help="监控地址 host:port serving GET /metrics (Prometheus text format).")
 @click.option("--accept-catalogue", "accept", multiple=True,
-              help="A catalogue version accepted (repeatable; default: every version known).")
+              help="接受的目录版本 A catalogue version accepted (repeatable; default: every version known).")
 @click.option("--accept-until", "until", multiple=True, metavar="VERSION=YYYY-MM-DD",
-              help="Last day a version is accepted: the end of its transition (repeatable).")
+              help="过渡截止日 Last day a version is accepted: the end of its transition (repeatable).")
 @click.option("--rho-half-year", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_RHO_HALF_YEAR, show_default=True,
-              help="The federation's ρ per half-year school table (less noise is refused).")
+              help="半年表 ρ The federation's ρ per half-year school table (less noise is refused).")
 @click.option("--rho-annual", type=click.FloatRange(min=0, min_open=True),
-              default=DEFAULT_RHO_ANNUAL, show_default=True, help="ρ per annual table.")
+              default=DEFAULT_RHO_ANNUAL, show_default=True, help="年度表 ρ per annual table.")
 @click.option("--annual-cap", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_ANNUAL_CAP, show_default=True,
-              help="ρ per school and year, every revision held counted.")
+              help="年度上限 ρ per school and year, every revision held counted.")
 @config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
@@ -213,11 +215,22 @@ def _last_days(until: tuple[str, ...]) -> dict[str, date]:
 @aggregator.command()
 @period_option
 @send_options
+@click.option("--waive", "waived", multiple=True, metavar="ROLE",
+              help="免签 Send without this role's approval (填表人/审核人/单位负责人); needs "
+                   "--reason, recorded and signed into the rollup. May be repeated.")
+@click.option("--reason", default="", help="免签理由 Why the waived roles did not sign.")
 @click.pass_obj
-def rollup(db: Path, period: Period, **options: object) -> None:
-    """汇总上报 Sum the members' latest reports; sign, seal and send the rollup to the parent."""
+def rollup(db: Path, period: Period, waived: tuple[str, ...], reason: str,
+           **options: object) -> None:
+    """汇总上报 Sum the members' latest reports; sign, seal and send the rollup to the parent.
+
+    It is sent only after 填表人、审核人、单位负责人 have approved it (`guanai aggregator
+    approve`) or were waived with --waive ROLE --reason TEXT.
+    """
     sending = Sending.from_options(**options)
     store, settings = _open(db)
+    for role in waived:
+        signoff.waive(store, settings, period, role, reason, SYSTEM.now())
     made, new = make_rollup(store, settings, period)
     report = rollup_report(made)
     click.echo(f"{'汇总已生成 rollup made' if new else '汇总未变 rollup unchanged'}: {period} "
@@ -226,6 +239,7 @@ def rollup(db: Path, period: Period, **options: object) -> None:
     if settings.parent_region is None:
         click.echo("本级为最高级 top level: the rollup is kept here, nothing is sent")
         return
+    made = signoff.sign_off(store, settings, period)
     body = send_to_parent(store, settings, made, SYSTEM.now(), **sending.keywords())
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
                f"{body.log_index} of {body.tree_size}")
@@ -276,7 +290,7 @@ def status(db: Path, period: Period) -> None:
 @aggregator.command("export")
 @period_option
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A new folder for the bundle.")
+              help="输出 A new folder for the bundle.")
 @click.pass_obj
 def export_command(db: Path, period: Period, out: Path) -> None:
     """导出核验包 Export the period's bundle for inspectors (督查): log, checkpoints, signed reports."""
@@ -288,5 +302,5 @@ def export_command(db: Path, period: Period, out: Path) -> None:
                f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
 
 
-for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS):
+for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS):
     aggregator.add_command(_command)

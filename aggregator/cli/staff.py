@@ -30,8 +30,8 @@ def _open(db: Path) -> tuple[Store, own_identity.Settings]:
 
 tls_options = [
     click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="Client certificate (PEM) for aggregators that require mutual TLS."),
-    click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+                 help="客户端证书 Client certificate (PEM) for aggregators that require mutual TLS."),
+    click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
 ]
 
 
@@ -42,11 +42,11 @@ def with_tls(command):  # noqa: ANN001, ANN201
 
 
 @click.command("credential")
-@click.option("--region", required=True, help="Region the holder may see (this one or below).")
+@click.option("--region", required=True, help="地区 Region the holder may see (this one or below).")
 @click.option("--subject", required=True,
-              help="The holder's post, e.g. county-staff-1 (a post, not a person's ID).")
-@click.option("--days", type=click.IntRange(1, 366), default=90, show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+              help="持有人岗位 The holder's post, e.g. county-staff-1 (a post, not a person's ID).")
+@click.option("--days", help="有效天数 Days the credential is valid.", type=click.IntRange(1, 366), default=90, show_default=True)
+@click.option("--out", help="凭据文件 Where to write the credential (keep it secret).", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def credential_command(db: Path, region: str, subject: str, days: int, out: Path) -> None:
     """查询凭据 Issue a staff credential for `guanai query` at this aggregator."""
@@ -93,30 +93,30 @@ def _rows(store: Store, period: str | None) -> pd.DataFrame:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--period", help="Only this period (default: every period).")
+@click.option("--period", help="报送期 Only this period (default: every period).")
 @click.pass_context
 def warnings(ctx: click.Context, period: str | None) -> None:
     """监测预警 Warnings judged here or received from above, with their responses."""
     if ctx.invoked_subcommand is not None:
         return
     store, settings = _open(ctx.obj)
-    rows = _rows(store, Period.parse(period).code if period else None)
+    rows = _rows(store, Period.from_human(period).code if period else None)
     click.echo(f"监测预警 Monitoring warnings: {settings.describe()}")
     click.echo(to_text(rows) if len(rows) else "无警示 no warnings")
 
 
 @warnings.command("evaluate")
-@click.option("--period", required=True, help="2025-H1, 2025-H2 or 2025.")
+@click.option("--period", required=True, help="报送期 2025-H1, 2025-H2 or 2025.")
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Another warning-rules file (default: the shipped aggregator/warnings/warnings.toml).")
+              help="预警规则文件 Another warning-rules file (default: the shipped aggregator/warnings/warnings.toml).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
-              help="Judge as of this day (the deadline rule counts only after the deadline).")
+              help="判定日 Judge as of this day (the deadline rule counts only after the deadline).")
 @click.pass_obj
 def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # noqa: ANN001
     """研判 Judge every rule on every region below for the period; keep the history."""
     store, settings = _open(db)
     rules = load_rules(rules_file)
-    found = evaluate_period(store, settings, Period.parse(period), rules,
+    found = evaluate_period(store, settings, Period.from_human(period), rules,
                             today.date() if today else None)
     counts = {s: sum(w.status == s for w in found) for s in STATUSES}
     click.echo(f"已研判 judged {period} with rules {rules.version}: "
@@ -125,7 +125,7 @@ def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # 
 
 
 @warnings.command("send")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+@click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
 @with_tls
 @click.pass_obj
 def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | None) -> None:
@@ -146,8 +146,8 @@ def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | 
 @click.option("--action", required=True, type=click.Choice(list(ACTIONS)),
               help="; ".join(f"{k} {v.zh}" for k, v in ACTIONS.items()))
 @click.option("--planned-by", type=click.DateTime(["%Y-%m-%d"]),
-              help="When rectification is planned to be done.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+              help="整改完成日 When rectification is planned to be done.")
+@click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
 @with_tls
 @click.pass_obj
 def respond_command(db: Path, warning_id: str, action: str, planned_by, timeout: float,  # noqa: ANN001

@@ -45,10 +45,11 @@ def ask(target: Identity, credential: bytes, query: FiguresRequest, *,
 
 
 def periods_between(text: str) -> list[Period]:
-    """``2025-H1``, or a range ``2024-H1..2025-H2`` (half-years) or ``2023..2025`` (years)."""
+    """``2025-H1`` (or ``2025上半年``), or a range ``2024-H1..2025-H2`` (half-years) or
+    ``2023..2025`` (years), as people type them (``Period.from_human``)."""
     first, _, last = text.partition("..")
-    start = Period.parse(first)
-    end = Period.parse(last) if last else start
+    start = Period.from_human(first)
+    end = Period.from_human(last) if last else start
     if start.annual != end.annual:
         raise GuanaiError(f"期间错误 {text!r}: a range is of half-years or of years, not both")
     found = []

@@ -25,11 +25,13 @@ from privacy.envelope import (
     verify_signed,
 )
 from privacy.receipt import report_sha256
+from privacy.signoff import verify_approvals
 from protos.aggregator_pb2 import Submission
 from protos.membership import membership_problems
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Member, Report
 from protos.rollup_sums import is_sum_of
+from protos.signoff import missing_roles, role_label
 from protos.validation import check_content, check_report
 
 
@@ -59,7 +61,23 @@ def open_submission(submission: Submission, key: PrivateKey | Sequence[PrivateKe
         return opened
     forwarded = tuple(_open(sealed, keys) for sealed in submission.sealed_members)
     _check_members(opened, forwarded)
+    _check_approvals(opened)
     return Opened(opened.signed, opened.report, opened.report_sha256, opened.signer_key, forwarded)
+
+
+def _check_approvals(opened: Opened) -> None:
+    """A rollup comes signed off: each role approved or waived, each approval signed over this
+    rollup by the key it names, each waiver by the rollup's own signer (protos/signoff.py)."""
+    lacking = missing_roles(opened.report) if opened.report.kind == Report.ROLLUP else []
+    if lacking:
+        raise Refused(Kind.NOT_NOW, "未审核签字 the rollup lacks the sign-off of "
+                      + ", ".join(map(role_label, lacking))
+                      + "; it is sent only after `guanai aggregator approve` (or a recorded waiver)")
+    problems = verify_approvals(opened.report) + [
+        f"{a.role}: a waiver must be signed by the rollup's sender"
+        for a in opened.report.approvals if a.waiver_reason and a.public_key != opened.signer_key]
+    if problems:
+        raise Refused(Kind.UNAUTHENTICATED, "审核签字无效 bad sign-off: " + "; ".join(problems))
 
 
 def _names_members(report: Report) -> bool:

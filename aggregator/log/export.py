@@ -83,6 +83,7 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         rollups = store.rollups(period)
         members = store.members()
         keys = store.all_keys()
+        officials = store.staff()
     size = log.size
     proofs = {s.log_index: log.inclusion_proof(s.log_index, size) for s in submissions}
     for sub in bundle.FOLDERS:
@@ -101,6 +102,10 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
                    "enrolled_at": k.enrolled_at, "revoked_at": k.revoked_at}
                   for k in keys if k.member_id == m.member_id]}
         for m in members
+    ])
+    _write_json(folder / bundle.STAFF, [
+        {"key_id": s.key_id, "name": s.name, "public_key": _b64(s.public_key),
+         "added_at": s.added_at} for s in officials
     ])
     _write_json(folder / bundle.LOG, [
         replace(e, inclusion_proof=tuple(proofs[e.index]) if e.index in proofs else None)

@@ -23,6 +23,7 @@ from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Rollup, Store
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
+from common.progress import track
 from member.client import DEFAULT_BACKOFF, Backoff, ClientTls
 from member.send import send
 from privacy.envelope import parse_signed, sign_report
@@ -33,6 +34,7 @@ from protos.deadlines import to_ms
 from protos.periods import Period
 from protos.report_pb2 import Enrolled, Member, Report
 from protos.rollup_sums import sum_reports
+from protos.signoff import missing_roles, role_label
 
 
 class RollupError(GuanaiError):
@@ -52,7 +54,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     held = counted_submissions(store, period.code)
     if not held:
         raise RollupError(f"无成员报送 no member has submitted for {period} yet")
-    reports = [parse_signed(s.signed)[1] for s in held]
+    reports = [parse_signed(s.signed)[1] for s in track(held, "汇总成员报送 reading members' reports")]
     versions = {r.catalogue_version for r in reports}
     if len(versions) != 1:
         by_version = {v: [r.sender_id for r in reports if r.catalogue_version == v]
@@ -109,7 +111,7 @@ def enrolment(store: Store, period: Period) -> list[Enrolled]:
 def member_reports(store: Store, report: Report) -> list[bytes]:
     """The SignedReports of the members a rollup names, and of the members below them."""
     signed = []
-    for member in report.members:
+    for member in track(report.members, "附上成员报送 attaching members' reports"):
         held = store.submission(member.sender_id, report.period, member.revision)
         if held is None or held.report_sha256 != member.report_sha256:
             raise RollupError(f"成员报送缺失 the report of {member.sender_id} is not in the store")
@@ -123,6 +125,11 @@ def send_rollup(store: Store, settings: Settings, parent: Identity, rollup: Roll
                 client_tls: ClientTls | None = None) -> ReceiptBody:
     """Seal the rollup and its members' reports to the parent; keep its verified receipt."""
     report = parse_signed(rollup.signed)[1]
+    lacking = missing_roles(report) if report.kind == Report.ROLLUP else []
+    if lacking:
+        raise RollupError(f"未审核签字 not signed off: {', '.join(map(role_label, lacking))} "
+                          "must approve the rollup, or be waived with a reason, before it is sent "
+                          "(`guanai aggregator approve`)")
     if report.recipient_id != parent.id:
         raise RollupError(f"收件方不符 the rollup is for {report.recipient_id or 'no parent'}, "
                           f"the parent is {parent.id}")
