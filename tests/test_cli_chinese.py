@@ -19,10 +19,12 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _walk(command: click.Command, path: tuple[str, ...] = ("guanai",)):
+    # Through click's own lookup, so that the lazily loaded role groups are walked too.
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            yield from _walk(sub, (*path, name))
+        ctx = click.Context(command, info_name=path[-1])
+        for name in sorted(command.list_commands(ctx)):
+            yield from _walk(command.get_command(ctx, name), (*path, name))
 
 
 COMMANDS = list(_walk(cli))

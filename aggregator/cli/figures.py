@@ -19,7 +19,7 @@ SHOWN = 20  # differences listed before "… and N more"
 
 @click.command("check-figures")
 @click.option("--rebuild", is_flag=True,
-              help="Replace the figures store by the rebuild from the log (one transaction).")
+              help="重建 Replace the figures store by the rebuild from the log (one transaction).")
 @click.pass_obj
 def check_figures(db: Path, rebuild: bool) -> None:
     """核对数据 Check the figures store against a rebuild from the log."""
@@ -38,7 +38,7 @@ def check_figures(db: Path, rebuild: bool) -> None:
             rows = cube.rebuild(store)
             click.echo(f"已重建 rebuilt from the log: {rows} rows")
         elif problems:
-            raise click.ClickException(f"{len(problems)} differences; run again with --rebuild")
+            raise click.ClickException(f"{len(problems)} 处不一致 differences; run again with --rebuild")
     finally:
         store.close()
 
