@@ -38,16 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator.warnings.rules import Figures, judge, load_rules  # noqa: E402
-from node.importer import import_file  # noqa: E402
-from node.release import true_table  # noqa: E402
-from node.store import open_store, set_meta  # noqa: E402
 from privacy import dp  # noqa: E402
 from privacy.budget import BudgetPolicy  # noqa: E402
 from protos.catalogue import load  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from protos.regions import school_stages  # noqa: E402
 from synth import province as synth_province  # noqa: E402
-from synth.files import IMPORT_ORDER  # noqa: E402
+from tests.province_truth import true_tables  # noqa: E402
 
 CAT = load()
 PERIOD = Period.parse("2025-H1")
@@ -67,20 +64,8 @@ def province(counties: int, per_county: int, seed: int, problem_counties: int,
     plan = synth_province.plan(counties, per_county, seed, PERIOD,
                                problem_counties=problem_counties,
                                problem_schools=problem_schools, university=False)
-    synth_province.write(plan, folder)
-    schools = []
-    for spec in plan.schools:
-        if spec.direct:
-            continue
-        db = open_store(folder / f"{spec.school_id}.db", create=True)
-        set_meta(db, "school_id", spec.school_id)
-        set_meta(db, "region_code", spec.county.code)
-        for kind in IMPORT_ORDER:
-            import_file(db, kind, folder / spec.county.code / spec.school_id / f"{kind}.csv",
-                        today=TODAY)
-        table = true_table(db, PERIOD, CAT, TODAY)
-        db.conn.close()
-        schools.append((spec.school_id, spec.county.code, [table[c] for c in CELLS]))
+    schools = [(s.school_id, s.county, [s.table[c] for c in CELLS])
+               for s in true_tables(plan, folder) if not s.direct]
     return plan, schools
 
 
