@@ -14,6 +14,7 @@ from aggregator.calendar.timeliness import deadlines
 from aggregator.cli.calendar import CALENDAR_COMMANDS, credential_option
 from aggregator.cli.configfile import config_option
 from aggregator.cli.staff import STAFF_COMMANDS
+from aggregator.cli.tables import TABLE_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
@@ -279,5 +280,5 @@ def export_command(db: Path, period: Period, out: Path) -> None:
                f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
 
 
-for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS):
+for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *TABLE_COMMANDS):
     aggregator.add_command(_command)

@@ -46,6 +46,10 @@ class OfficialError(GuanaiError):
     """Estimates that cannot be made into an official table (no table meets the constraints)."""
 
 
+class SolveError(OfficialError):
+    """The solver failed on a problem that may well have a solution."""
+
+
 @dataclass(frozen=True)
 class Official:
     """One region's official table: ``values`` (cell id → non-negative integer) and the
@@ -101,10 +105,10 @@ class _Problem:
     def col(self, region: int, cell: str) -> int:
         return region * self.n + self.index[cell]
 
-    def rules(self) -> _Rows:
-        """The catalogue's rules (勾稽关系) for every region."""
+    def rules(self, regions: Sequence[int]) -> _Rows:
+        """The catalogue's rules (勾稽关系) for these regions."""
         rows = _Rows.empty()
-        for r in range(len(self.regions)):
+        for r in regions:
             for rule in self.catalogue.rules:
                 terms: dict[int, float] = {}
                 for cell in rule.lhs:
@@ -115,12 +119,20 @@ class _Problem:
                 rows.add([(c, k) for c, k in terms.items() if k], lower, 0.0)
         return rows
 
-    def sums(self, totals: np.ndarray) -> _Rows:
-        """Every cell of the regions adds up to ``totals`` (the parent's, one per cell)."""
+    def sums(self, parts: Sequence[int], totals: np.ndarray) -> _Rows:
+        """Every cell of the regions ``parts`` adds up to ``totals`` (the parent's)."""
         rows = _Rows.empty()
         for i in range(self.n):
-            rows.add([(self.col(r, self.ids[i]), 1.0) for r in range(len(self.regions))],
+            rows.add([(self.col(r, self.ids[i]), 1.0) for r in parts],
                      float(totals[i]), float(totals[i]))
+        return rows
+
+    def made_of(self, whole: int, parts: Sequence[int]) -> _Rows:
+        """Every cell of region ``whole`` is the sum of the regions ``parts``."""
+        rows = _Rows.empty()
+        for i in range(self.n):
+            rows.add([(self.col(whole, self.ids[i]), 1.0)]
+                     + [(self.col(r, self.ids[i]), -1.0) for r in parts], 0.0, 0.0)
         return rows
 
 
@@ -161,8 +173,8 @@ def _highs() -> highspy.Highs:
 _BANNER_SHOWN = False
 
 
-def _project(problem: _Problem, constraints: _Rows) -> np.ndarray:
-    """argmin Σ (x − y)²/v subject to the constraints, x ≥ 0, fixed cells kept (HiGHS QP).
+def _project(problem: _Problem, constraints: _Rows, weight: np.ndarray) -> np.ndarray:
+    """argmin Σ weight·(x − y)²/v subject to the constraints, x ≥ 0, fixed cells kept (QP).
 
     Solved in standardised variables u = (x − y)/sd, so that cells counted in students and in
     yuan are equally well conditioned: minimise Σ u², with A·x = A·(y + sd·u).
@@ -171,7 +183,12 @@ def _project(problem: _Problem, constraints: _Rows) -> np.ndarray:
     sd = np.sqrt(np.where(problem.fixed, 0.0, problem.v))
     a = constraints.matrix(size)
     offset = a @ problem.y
-    scaled = (a @ csc_matrix((sd, (np.arange(size), np.arange(size))), shape=(size, size))).tocsc()
+    scaled = (a @ csc_matrix((sd, (np.arange(size), np.arange(size))), shape=(size, size))).tocsr()
+    # each row divided by its largest coefficient: rows in yuan and in students alike near 1
+    norm = np.abs(scaled).max(axis=1).toarray().ravel()
+    norm[norm == 0] = 1.0
+    scaled = (csc_matrix((1 / norm, (np.arange(len(norm)), np.arange(len(norm)))),
+                         shape=(len(norm), len(norm))) @ scaled).tocsc()
     free = ~problem.fixed
     lower_u = np.where(free, -problem.y / np.where(free, sd, 1.0), 0.0)
     upper_u = np.where(free, highspy.kHighsInf, 0.0)
@@ -183,10 +200,16 @@ def _project(problem: _Problem, constraints: _Rows) -> np.ndarray:
     lp.col_lower_ = lower_u
     lp.col_upper_ = upper_u
     inf = highspy.kHighsInf
-    lp.row_lower_ = np.array([lo - o if math.isfinite(lo) else -inf
-                              for lo, o in zip(constraints.lower, offset, strict=True)])
-    lp.row_upper_ = np.array([up - o if math.isfinite(up) else inf
-                              for up, o in zip(constraints.upper, offset, strict=True)])
+    def bound(x: float, o: float, k: float, none: float) -> float:
+        if not math.isfinite(x):
+            return none
+        b = (x - o) / k
+        return 0.0 if abs(b) < 1e-9 else b  # sums of whole numbers: float dust is zero
+
+    lp.row_lower_ = np.array([bound(lo, o, k, -inf)
+                              for lo, o, k in zip(constraints.lower, offset, norm, strict=True)])
+    lp.row_upper_ = np.array([bound(up, o, k, inf)
+                              for up, o, k in zip(constraints.upper, offset, norm, strict=True)])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = scaled.indptr
     lp.a_matrix_.index_ = scaled.indices
@@ -197,18 +220,25 @@ def _project(problem: _Problem, constraints: _Rows) -> np.ndarray:
     model.hessian_.format_ = highspy.HessianFormat.kTriangular
     model.hessian_.start_ = np.arange(size + 1)
     model.hessian_.index_ = np.arange(size)
-    model.hessian_.value_ = np.where(free, 2.0, 1.0)
+    model.hessian_.value_ = np.where(free, 2.0 * weight, 1.0)
     solver = _highs()
+    # in standard deviations: 1e-4 of one is far below a unit, and the rounding that follows
+    # keeps every constraint exactly
+    solver.setOptionValue("primal_feasibility_tolerance", 1e-4)
     solver.passModel(model)
     solver.run()
-    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = solver.getModelStatus()
+    if status == highspy.HighsModelStatus.kSolveError:
+        raise SolveError("HiGHS could not solve the projection")
+    if status != highspy.HighsModelStatus.kOptimal:
         raise OfficialError(f"无法形成正式表 no table meets the constraints "
                             f"({solver.modelStatusToString(solver.getModelStatus())})")
     u = np.array(solver.getSolution().col_value)
     return np.maximum(problem.y + sd * u, 0.0)
 
 
-def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows) -> np.ndarray:
+def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows,
+           weight: np.ndarray) -> np.ndarray:
     """Integers within one unit of ``projected`` (two where the rules need it) that keep the
     constraints, as close as possible in total absolute difference (HiGHS MILP)."""
     size = len(projected)
@@ -222,7 +252,7 @@ def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows) -> np.n
     rows = vstack([hstack([a, zeros]), hstack([eye, -eye]), hstack([eye, eye])]).tocsc()
     lower = np.concatenate([constraints.lower, np.full(size, -np.inf), projected])
     upper = np.concatenate([constraints.upper, projected, np.full(size, np.inf)])
-    cost = np.concatenate([np.zeros(size), np.ones(size)])
+    cost = np.concatenate([np.zeros(size), weight])
     result = milp(cost, constraints=LinearConstraint(rows, lower, upper),
                   integrality=np.concatenate([np.ones(size), np.zeros(size)]),
                   bounds=Bounds(np.concatenate([low, np.zeros(size)]),
@@ -233,18 +263,44 @@ def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows) -> np.n
     return np.round(result.x[:size])
 
 
-def _solve(catalogue: Catalogue, regions: Sequence[Figures],
+LEAF_WEIGHT = 1e-2  # the regions below only keep the table feasible; they are solved later
+
+
+def _leaves(unit: str, parts: Mapping[str, Sequence[str]]) -> list[str]:
+    below = parts.get(unit, ())
+    return [leaf for part in below for leaf in _leaves(part, parts)] if below else [unit]
+
+
+def _solve(catalogue: Catalogue, figures: Mapping[str, Figures], regions: Sequence[str],
+           parts: Mapping[str, Sequence[str]],
            parent: tuple[np.ndarray, np.ndarray] | None) -> list[Official]:
-    problem = _Problem(catalogue, regions)
-    rules = problem.rules()
-    projected = _project(problem, _merge(rules, problem.sums(parent[0])) if parent else rules)
-    rounded = _round(problem, projected, _merge(rules, problem.sums(parent[1])) if parent
-                     else rules)
+    """The official tables of ``regions`` (adding up to ``parent``'s projected and rounded
+    totals, if given). The lowest regions below each (its leaves) are solved with them at a
+    small weight, so that a table is chosen only if its leaves can still meet the rules:
+    a county's public enrolment caps what a city can give it."""
+    below = {r: _leaves(r, parts) for r in regions}
+    units = list(regions) + [leaf for r in regions for leaf in below[r] if leaf != r]
+    at = {u: i for i, u in enumerate(units)}
+    problem = _Problem(catalogue, [figures[u] for u in units])
     n = problem.n
-    return [Official(f.region, dict(zip(problem.ids, map(int, rounded[r * n:(r + 1) * n]),
-                                        strict=True)),
-                     dict(zip(problem.ids, map(float, projected[r * n:(r + 1) * n]), strict=True)))
-            for r, f in enumerate(regions)]
+    weight = np.repeat([1.0 if i < len(regions) else LEAF_WEIGHT for i in range(len(units))], n)
+    # the rules are stated for the leaves only: a sum of tables that keep them keeps them too,
+    # and stating them twice gives the QP solver dependent rows, on which it can stall
+    lowest = [i for i, u in enumerate(units) if i >= len(regions) or below[u] == [u]]
+    rules = _merge(problem.rules(lowest),
+                   *(problem.made_of(at[r], [at[leaf] for leaf in below[r]])
+                     for r in regions if below[r] != [r]))
+    top = range(len(regions))
+    constraints = _merge(rules, problem.sums(top, parent[0])) if parent else rules
+    try:
+        projected = _project(problem, constraints, weight)
+    except SolveError:  # HiGHS's QP solver can stall on uneven weights: try even ones
+        projected = _project(problem, constraints, np.ones_like(weight))
+    rounded = _round(problem, projected, _merge(rules, problem.sums(top, parent[1])) if parent
+                     else rules, weight)
+    return [Official(r, dict(zip(problem.ids, map(int, rounded[i * n:(i + 1) * n]), strict=True)),
+                     dict(zip(problem.ids, map(float, projected[i * n:(i + 1) * n]), strict=True)))
+            for i, r in enumerate(regions)]
 
 
 def official_tables(catalogue: Catalogue, figures: Mapping[str, Figures],
@@ -257,7 +313,7 @@ def official_tables(catalogue: Catalogue, figures: Mapping[str, Figures],
     each of which must be in ``figures``. Returns region → Official, for ``top`` and every
     region reached through ``parts``. Raises OfficialError if no table meets the rules.
     """
-    tables = {top: _solve(catalogue, [figures[top]], None)[0]}
+    tables = {top: _solve(catalogue, figures, [top], parts, None)[0]}
     queue = [top]
     ids = catalogue.ids()
     while queue:
@@ -267,7 +323,7 @@ def official_tables(catalogue: Catalogue, figures: Mapping[str, Figures],
             continue
         totals = (np.array([parent.projected[c] for c in ids]),
                   np.array([parent.values[c] for c in ids], float))
-        for official in _solve(catalogue, [figures[c] for c in children], totals):
+        for official in _solve(catalogue, figures, children, parts, totals):
             tables[official.region] = official
             queue.append(official.region)
     return tables
