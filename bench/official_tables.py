@@ -39,7 +39,8 @@ def main() -> None:
     rng = Random(2026)
     with tempfile.TemporaryDirectory() as tmp:
         pool = schools(Path(tmp), 8, 3, 21)
-    errors: dict[str, tuple[list, list]] = {}
+    money = np.array([catalogue.cell(c).unit == "yuan" for c in ids])
+    errors: dict[tuple[str, bool], tuple[list, list]] = {}
     negative: dict[str, list] = {}
     seconds = []
     for _ in range(args.rounds):
@@ -53,17 +54,21 @@ def main() -> None:
             raw = np.array([province.figures[region].values[c] for c in ids])
             kept = np.array([table.values[c] for c in ids], float)
             free = np.array([province.figures[region].variances[c] > 0 for c in ids])
-            pair = errors.setdefault(level, ([], []))
-            pair[0].append(np.abs(raw - truth)[free])
-            pair[1].append(np.abs(kept - truth)[free])
+            for in_yuan in (False, True):
+                pick = free & (money == in_yuan)
+                pair = errors.setdefault((level, in_yuan), ([], []))
+                pair[0].append(np.abs(raw - truth)[pick])
+                pair[1].append(np.abs(kept - truth)[pick])
             negative.setdefault(level, []).append(int((raw < 0).sum()))
     print(f"{args.rounds} provinces; mean absolute error per noisy cell (cells with noise only)")
-    print("| level | raw estimates | official table | negative raw cells per table |")
-    print("|---|---|---|---|")
+    print("| level | cells | raw estimates | official table | negative raw cells per table |")
+    print("|---|---|---|---|---|")
     for level in ("province", "city", "county", "school"):
-        if level in errors:
-            raw, kept = (float(np.mean(np.concatenate(e))) for e in errors[level])
-            print(f"| {level} | {raw:.2f} | {kept:.2f} | {np.mean(negative[level]):.1f} |")
+        for in_yuan in (False, True):
+            if (level, in_yuan) in errors:
+                raw, kept = (float(np.mean(np.concatenate(e))) for e in errors[(level, in_yuan)])
+                print(f"| {level} | {'yuan' if in_yuan else 'students, events'} | {raw:.2f} | "
+                      f"{kept:.2f} | {np.mean(negative[level]):.1f} |")
     print(f"seconds per province (1 + 3 + 12 + 1 tables): median {np.median(seconds):.2f}, "
           f"max {max(seconds):.2f}")
 

@@ -92,3 +92,16 @@ def test_the_command_prints_the_official_table_and_writes_the_analysis_form(roun
                                        "--reviewer", "李审核", "--head", "王主任"])
     assert signed.exit_code == 0, signed.output
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_query_list_finds_indicators_by_chinese_words():
+    found = CliRunner().invoke(main, ["query", "--list", "残疾", "小学"])
+    assert found.exit_code == 0, found.output
+    assert "pop.category.disability.primary" in found.output
+    assert "pop.category.disability.junior" not in found.output  # every word must match
+    dropout = CliRunner().invoke(main, ["query", "--list", "辍学"])
+    assert "acad.dropped_out" in dropout.output and "W01" in dropout.output
+    nothing = CliRunner().invoke(main, ["query", "--list", "不存在的词"])
+    assert nothing.exit_code != 0 and "没有匹配的指标" in nothing.output
+    missing = CliRunner().invoke(main, ["query", "W01"])
+    assert missing.exit_code != 0 and "--aggregator" in missing.output
