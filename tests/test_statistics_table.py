@@ -105,3 +105,15 @@ def test_query_list_finds_indicators_by_chinese_words():
     assert nothing.exit_code != 0 and "没有匹配的指标" in nothing.output
     missing = CliRunner().invoke(main, ["query", "W01"])
     assert missing.exit_code != 0 and "--aggregator" in missing.output
+
+
+def test_warnings_answers_gives_every_rule_and_region_one_of_three_answers(round_):
+    shown = CliRunner().invoke(main, ["aggregator", "--db", str(round_.province.db), "warnings",
+                                      "answers", "--period", "2025-H1"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0].startswith("研判结论") and "数据不足以判断" in lines[0]
+    w01 = [line for line in lines if line.startswith("W01") and "610102" in line]
+    assert len(w01) == 1
+    assert sum(word in w01[0] for word in ("警示", "未见异常", "数据不足以判断")) == 1
+    assert "数据不足以判断" not in w01[0] or "跨越阈值" in w01[0]  # and says what would tell
