@@ -28,12 +28,16 @@ def _county(values: dict[str, float], variance: float, region: str = "610102") -
 def test_each_of_the_three_answers():
     warned = answer(W03, _county({"key.current": 1000, "psy.talk_monthly": 500}, 25.0))
     assert warned.answer == "warning" and warned.label.zh == "警示"
-    fine = answer(W03, _county({"key.current": 1000, "psy.talk_monthly": 990}, 25.0))
+    fine = answer(W03, _county({"key.current": 1000, "psy.talk_monthly": 990}, 16.0))
     assert fine.answer == "clear" and fine.label.zh == "未见异常" and fine.interval.high < 0.10
     unsure = answer(W03, _county({"key.current": 100, "psy.talk_monthly": 88}, 25.0))
     assert unsure.answer == "undecided" and unsure.label.zh == "数据不足以判断"
     assert unsure.interval.low < 0.10 < unsure.interval.high
     assert "跨越阈值10.0%" in unsure.settle.zh and "倍的数据" in unsure.settle.zh
+    # below the threshold, but too wide to have found a county 20% beyond: cannot tell
+    wide = answer(W03, _county({"key.current": 1000, "psy.talk_monthly": 990}, 25.0))
+    assert wide.interval.high < 0.10 and wide.answer == "undecided"
+    assert "过宽" in wide.settle.zh
     assert unsure.basis == HERE
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from statistics import NormalDist
 
-from aggregator.figures.estimates import Interval
+from aggregator.figures.estimates import Interval, combine, z_value
 from aggregator.figures.holdings import Holdings
 from aggregator.warnings.rules import Figures, WarningRule, judge
 from protos.catalogue import Label
@@ -58,29 +59,67 @@ def shown(rule: WarningRule, x: float) -> str:
     return f"{100 * x:.1f}%" if rule.kind == "ratio" else f"{x:,.0f}"
 
 
-def _settle(rule: WarningRule, interval: Interval) -> Label:
-    """What would settle a straddling interval, in how many times the data."""
+def _settle(rule: WarningRule, interval: Interval, factor: float) -> Label:
+    """What would settle an undecided answer: the interval, and how many times the data."""
     span = f"[{shown(rule, interval.low)}, {shown(rule, interval.high)}]"
     threshold = shown(rule, rule.threshold)
-    half = (interval.high - interval.low) / 2
-    distance = abs(interval.value - rule.threshold)
-    if not math.isfinite(half) or math.isnan(interval.value):
-        return Label(f"区间{span}跨越阈值{threshold}，分母与噪声难以区分：需在市级或合并全年判断",
-                     f"interval {span} straddles {threshold}; the denominator cannot be told "
-                     "from noise: judge at city level or over the year")
-    factor = (half / distance) ** 2 if distance > 0 else math.inf
+    if not math.isfinite(interval.high - interval.low) or math.isnan(interval.value):
+        return Label(f"区间{span}，分母与噪声难以区分：需在市级或合并全年判断",
+                     f"interval {span}: the denominator cannot be told from noise; judge at "
+                     "city level or over the year")
+    straddles = interval.low <= rule.threshold <= interval.high
+    where = (f"区间{span}跨越阈值{threshold}" if straddles else
+             f"区间{span}未跨越阈值{threshold}，但过宽，不足以发现超出阈值20%的地区")
+    where_en = (f"interval {span} straddles {threshold}" if straddles else
+                f"interval {span} is on one side of {threshold} but too wide to find a region "
+                "20% beyond it")
     more = f"约{factor:.1f}倍" if math.isfinite(factor) else "远多于现有"
     more_en = f"about {factor:.1f} times" if math.isfinite(factor) else "far more than"
-    return Label(f"区间{span}跨越阈值{threshold}；需{more}的数据才能判断"
-                 "（合并上下半年约为2倍，市级约为所辖县数倍）",
-                 f"interval {span} straddles {threshold}; {more_en} the data would settle it "
-                 "(the year's two halves pooled: about 2 times; the city: about its number of "
-                 "counties times)")
+    return Label(f"{where}；需{more}的数据才能判断（合并上下半年约为2倍，市级约为所辖县数倍）",
+                 f"{where_en}; {more_en} the data would settle it (the year's two halves "
+                 "pooled: about 2 times; the city: about its number of counties times)")
+
+
+MARGIN = 0.2  # a region this far beyond the threshold must be found …
+POWER = 0.9  # … this often, for a region to be judged on its figures
+
+
+def data_needed(rule: WarningRule, figures: Figures) -> float:
+    """How many times these figures' data a region needs for its figures to tell: that a
+    region ``MARGIN`` beyond the threshold be warned at least ``POWER`` of the time (1 or
+    less: they can). From the declared variances and the denominator's size only, not from
+    where the estimate fell, so choosing where to judge is no test of its own."""
+    if rule.kind == "missing":
+        return 0.0
+    cells = set(rule.numerator) | set(rule.denominator)
+    if rule.kind == "ratio":
+        at = {c: rule.numerator.get(c, 0.0) - rule.threshold * rule.denominator.get(c, 0.0)
+              for c in cells}
+        denominator, _ = combine(rule.denominator, figures.values, figures.variances)
+        margin = MARGIN * rule.threshold * max(denominator, 0.0)
+    else:
+        at = dict(rule.numerator)
+        margin = MARGIN * abs(rule.threshold)
+    _, variance = combine(at, figures.values, figures.variances)
+    need = z_value(rule.confidence) + NormalDist().inv_cdf(POWER)
+    if margin <= 0:
+        return math.inf
+    # counts grow with the data and the noise's sd with its square root
+    return (need * math.sqrt(variance) / margin) ** 2
+
+
+def powered(rule: WarningRule, figures: Figures) -> bool:
+    """Whether these figures can tell (``data_needed`` at most 1)."""
+    return data_needed(rule, figures) <= 1.0
 
 
 def answer(rule: WarningRule, figures: Figures, basis: Label = HERE,
            asked: str | None = None) -> Verdict | None:
-    """The rule's three-way answer on one region's figures, or None if it does not apply."""
+    """The rule's three-way answer on one region's figures, or None if it does not apply.
+
+    未见异常 needs the interval on the good side *and* figures that could have told
+    (``powered``): an interval below the threshold that is too wide to have caught a region
+    20% beyond says nothing, and is 数据不足以判断."""
     finding = judge(rule, figures)
     if finding is None:
         return None
@@ -88,12 +127,14 @@ def answer(rule: WarningRule, figures: Figures, basis: Label = HERE,
     good = interval.below if rule.direction == "above" else interval.above
     if finding.fires:
         result = "warning"
-    elif not math.isnan(interval.value) and good(rule.threshold):
+    elif (not math.isnan(interval.value) and good(rule.threshold)
+          and powered(rule, figures)):
         result = "clear"
     else:
         result = "undecided"
     return Verdict(rule, asked or figures.region, result, interval, basis, figures.region,
-                   _settle(rule, interval) if result == "undecided" else Label("", ""))
+                   _settle(rule, interval, data_needed(rule, figures)) if result == "undecided"
+                   else Label("", ""))
 
 
 def pool(parts: Iterable[Figures], region: str, level: str) -> Figures:
@@ -110,21 +151,19 @@ def pool(parts: Iterable[Figures], region: str, level: str) -> Figures:
 def judged_where_possible(rule: WarningRule, figures: Figures, *,
                           other_half: Figures | None = None,
                           city: Figures | None = None) -> Verdict | None:
-    """The answer for a region; if undecided, the year pooled (when the other half-year's
-    figures are given), then its city (when given), stating where it was judged."""
-    here = answer(rule, figures)
-    if here is None or here.answer != "undecided":
-        return here
-    if other_half is not None:
-        pooled = answer(rule, pool([figures, other_half], figures.region, figures.level),
-                        POOLED, figures.region)
-        if pooled is not None and pooled.answer != "undecided":
-            return pooled
-    if city is not None:
-        above = answer(rule, city, CITY, figures.region)
-        if above is not None and above.answer != "undecided":
-            return above
-    return here
+    """The answer for a region, judged on the first of its half-year, the year pooled (when
+    the other half-year's figures are given) and its city (when given) whose figures can
+    tell (``powered``); if none can, on the one with the most data. One test per region and
+    rule, chosen before looking at where the estimates fell."""
+    if judge(rule, figures) is None:
+        return None
+    bases = [(figures, HERE)]
+    if other_half is not None and other_half.members:
+        bases.append((pool([figures, other_half], figures.region, figures.level), POOLED))
+    if city is not None and city.members:
+        bases.append((city, CITY))
+    chosen = next(((f, b) for f, b in bases if powered(rule, f)), bases[-1])
+    return answer(rule, chosen[0], chosen[1], figures.region)
 
 
 def period_answers(rules: Iterable[WarningRule], holdings: Holdings,
