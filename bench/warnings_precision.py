@@ -38,16 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator.warnings.rules import Figures, judge, load_rules  # noqa: E402
-from node.importer import import_file  # noqa: E402
-from node.release import true_table  # noqa: E402
-from node.store import open_store, set_meta  # noqa: E402
+from aggregator.warnings.verdicts import POOLED, judged_where_possible  # noqa: E402
 from privacy import dp  # noqa: E402
 from privacy.budget import BudgetPolicy  # noqa: E402
 from protos.catalogue import load  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from protos.regions import school_stages  # noqa: E402
 from synth import province as synth_province  # noqa: E402
-from synth.files import IMPORT_ORDER  # noqa: E402
+from tests.province_truth import true_tables  # noqa: E402
 
 CAT = load()
 PERIOD = Period.parse("2025-H1")
@@ -67,20 +65,8 @@ def province(counties: int, per_county: int, seed: int, problem_counties: int,
     plan = synth_province.plan(counties, per_county, seed, PERIOD,
                                problem_counties=problem_counties,
                                problem_schools=problem_schools, university=False)
-    synth_province.write(plan, folder)
-    schools = []
-    for spec in plan.schools:
-        if spec.direct:
-            continue
-        db = open_store(folder / f"{spec.school_id}.db", create=True)
-        set_meta(db, "school_id", spec.school_id)
-        set_meta(db, "region_code", spec.county.code)
-        for kind in IMPORT_ORDER:
-            import_file(db, kind, folder / spec.county.code / spec.school_id / f"{kind}.csv",
-                        today=TODAY)
-        table = true_table(db, PERIOD, CAT, TODAY)
-        db.conn.close()
-        schools.append((spec.school_id, spec.county.code, [table[c] for c in CELLS]))
+    schools = [(s.school_id, s.county, [s.table[c] for c in CELLS])
+               for s in true_tables(plan, folder) if not s.direct]
     return plan, schools
 
 
@@ -182,6 +168,43 @@ def boundary(noise: Noise, rounds: int, rng: random.Random) -> dict[str, float]:
     return recall
 
 
+def three_answers(noise: Noise, rounds: int, rng: random.Random) -> dict[str, dict[str, float]]:
+    """Per rule, the three answers (aggregator/warnings/verdicts.py) for counties moved to 20%
+    beyond the threshold and for counties moved exactly onto it; each county judged on its
+    half-year, and where that cannot tell, on the year pooled (a second, independent half)."""
+    out = {}
+    for rule in RULES:
+        tally = {"beyond": defaultdict(int), "at": defaultdict(int), "pooled": 0}
+        for ci, county in enumerate(noise.counties):
+            sd = np.sqrt(noise.variance[ci])
+            for case, target in (("beyond", _beyond_target(rule)), ("at", rule.threshold)):
+                truth = noise.truth[ci].copy()
+                if not _move(rule, truth, target):
+                    continue
+                for _ in range(rounds):
+                    halves = [figures(county, truth + np.array(
+                        [rng.gauss(0.0, s) if s else 0.0 for s in sd]), noise.variance[ci])
+                        for _ in range(2)]
+                    verdict = judged_where_possible(rule, halves[0], other_half=halves[1])
+                    tally[case][verdict.answer] += 1
+                    tally["pooled"] += verdict.basis == POOLED and case == "beyond"
+        beyond, at = tally["beyond"], tally["at"]
+        judged = beyond["warning"] + beyond["clear"]
+        total = sum(beyond.values())
+        n_at = sum(at.values())
+        out[rule.id] = {
+            "recall": beyond["warning"] / judged if judged else math.nan,
+            "judged": judged, "not_judged": beyond["undecided"] / total if total else math.nan,
+            "pooled": tally["pooled"] / total if total else math.nan,
+            "false": at["warning"] / n_at if n_at else math.nan, "at_n": n_at,
+        }
+    return out
+
+
+def _beyond_target(rule) -> float:
+    return rule.threshold * (1.2 if rule.direction == "above" else 0.8)
+
+
 def _move(rule, truth: np.ndarray, target: float) -> bool:
     """Set the true cells so that the rule's indicator is ``target``; False if impossible."""
     d = sum(k * truth[INDEX[c]] for c, k in rule.denominator.items())
@@ -249,7 +272,13 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=40, help="schools per county")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--provinces", type=int, default=2, help="with planted problems")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="only the three answers (警示/未见异常/数据不足以判断), on one "
+                             "province with no planted problem")
     args = parser.parse_args()
+    if args.answers_only:
+        answers_report(args)
+        return
     started = time.perf_counter()
     rng = random.Random(2025)
     print(f"default budget ρ = {RHO} per half-year; {args.counties} counties × {args.schools} "
@@ -272,6 +301,28 @@ def main() -> None:
         print("\n## Counties exactly 20% beyond the threshold (the target's boundary)")
         for rule_id, recall in boundary(clean, args.rounds, rng).items():
             print(f"{rule_id}: recall {recall:.3f}")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+def answers_report(args) -> None:
+    """The three answers per rule: recall among judged, share not judged, false warnings."""
+    started = time.perf_counter()
+    rng = random.Random(2026)
+    with tempfile.TemporaryDirectory() as tmp:
+        plan, schools = province(args.counties, args.schools, 999, 0, 0, Path(tmp) / "clean")
+    noise = Noise(schools, [c.code for c in plan.counties])
+    print(f"default budget ρ = {RHO} per half-year; {args.counties} counties × {args.schools} "
+          f"schools; {args.rounds} rounds per county and rule; Gaussian noise of each county's "
+          "declared variances; undecided half-years judged again on the year pooled")
+    print("| rule | threshold | 20% beyond: judged, recall among judged | not judged | "
+          "judged only when pooled | at the threshold: n, 警示 rate (95% upper bound) |")
+    print("|---|---|---|---|---|---|")
+    for rule_id, r in three_answers(noise, args.rounds, rng).items():
+        rule = next(x for x in RULES if x.id == rule_id)
+        n, p = r["at_n"], r["false"]
+        upper = p + 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / n) if n else math.nan
+        print(f"| {rule_id} | {rule.threshold:g} | {r['judged']}, {r['recall']:.3f} | "
+              f"{r['not_judged']:.3f} | {r['pooled']:.3f} | {n}, {p:.4f} ({upper:.4f}) |")
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
 

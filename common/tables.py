@@ -1,8 +1,11 @@
-"""The statistics table as people read it: on screen, in CSV and in Excel, Chinese beside English.
+"""The statistics table as people read it: on screen, in CSV, in Excel and PDF, Chinese first.
 
 Every role shows tables the same way: rows in catalogue order under the plan's section
 headings, label columns in Chinese and English, then the figures. The Excel file is laid out
-like a filed statistics table: title, unit and period lines, the table, a sign-off block.
+like a filed statistics table and prints as one: A4 landscape, one page wide, the header row
+repeated on every page, borders, section labels merged, thousands separators, and the sign-off
+block of 《教育统计管理规定》 (填报单位（盖章）、单位负责人、审核人、填表人、填报日期). The PDF
+(common/printing.py) has the same layout.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from common.errors import GuanaiError
 
-if TYPE_CHECKING:  # pandas is imported where a table is made, not when the command starts
-    import pandas as pd
-
-FORMATS = ("table", "csv", "xlsx", "json")
+FORMATS = ("table", "csv", "xlsx", "pdf", "json")
 TERMINAL_WIDTH = 120  # the widest a terminal table is printed
 
 LABEL_COLUMNS = {
@@ -28,8 +33,28 @@ LABEL_COLUMNS = {
     "en": "Indicator (English)",
     "unit": "单位 Unit",
 }
-SIGN_OFF = ["填报单位（盖章） Reporting unit (seal)", "填报时间 Date", "单位负责人 Head of unit",
-            "填表人 Filled in by", "复核人 Checked by"]
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """Who signs the table (《教育统计管理规定》): names are given by whoever approved it."""
+
+    unit: str = ""  # 填报单位 (its seal goes beside it)
+    head: str = ""  # 单位负责人
+    reviewer: str = ""  # 审核人
+    filler: str = ""  # 填表人
+    date: str = ""  # 填报日期, as written on the table (e.g. 2025-07-01)
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, name) in the order the form lists them, Chinese first."""
+        return [("填报单位（盖章） Reporting unit (seal)", self.unit),
+                ("单位负责人 Head of unit", self.head),
+                ("审核人 Reviewed by", self.reviewer),
+                ("填表人 Filled in by", self.filler),
+                ("填报日期 Date", self.date)]
+
+
+SIGN_OFF = [label for label, _ in SignOff().lines()]
 
 
 class ExportError(GuanaiError):
@@ -50,6 +75,7 @@ class Sheet:
     title: str
     subtitle: str
     data: pd.DataFrame
+    sign_off: SignOff | None = None  # names under the table (xlsx, pdf); blank lines if None
 
 
 def _width(text: str) -> int:
@@ -125,34 +151,90 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
-    import pandas as pd
-    from openpyxl import Workbook  # only .xlsx needs it: the other formats start faster
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
+
+def number_format(column: pd.Series) -> str | None:
+    """Thousands separators: whole numbers for integer columns, two places for decimals."""
+    if pd.api.types.is_integer_dtype(column):
+        return "#,##0"
+    if pd.api.types.is_float_dtype(column):
+        return "#,##0.00"
+    return None
+
+
+def section_runs(data: pd.DataFrame) -> list[tuple[int, int, str]]:
+    """(first row, last row, label) of each run of one section label, rows counted from 0."""
+    section = LABEL_COLUMNS["section"]
+    if section not in data.columns:
+        return []
+    runs: list[tuple[int, int, str]] = []
+    for i, label in enumerate(data[section]):
+        if runs and runs[-1][2] == label:
+            runs[-1] = (runs[-1][0], i, label)
+        else:
+            runs.append((i, i, label))
+    return runs
+
+
+def _column_width(column: pd.Series, header: str) -> float:
+    longest = max([_width(str(header)) // 2] + [_width(str(v)) for v in column])
+    return min(44.0, max(8.0, longest * 1.05 + 2))
+
+
+def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
+    """Each sheet as a printable statistics table (A4 landscape, one page wide)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in sheets:
         ws = workbook.create_sheet(sheet.name[:31])
-        width = len(sheet.data.columns)
+        data = sheet.data
+        width = len(data.columns)
         ws.append([sheet.title])
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
         ws["A1"].font = Font(bold=True, size=14)
         ws["A1"].alignment = Alignment(horizontal="center")
         ws.append([sheet.subtitle])
-        ws.append(list(sheet.data.columns))
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+        ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[2].height = 16 * (1 + _width(sheet.subtitle) // 90)
+        ws.append(list(data.columns))
+        ws.row_dimensions[3].height = 30  # room for a header wrapped over two lines
         for cell in ws[3]:
             cell.font = Font(bold=True)
-        for row in sheet.data.itertuples(index=False):
+            cell.border = BOX
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        formats = [number_format(data[c]) for c in data.columns]
+        for row in data.itertuples(index=False):
             ws.append([None if pd.isna(v) else v for v in row])
+            for cell, fmt in zip(ws[ws.max_row], formats, strict=True):
+                cell.border = BOX
+                if fmt is not None:
+                    cell.number_format = fmt
+                else:
+                    cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for first, last, _ in section_runs(data):
+            if last > first:  # merged rather than repeated
+                ws.merge_cells(start_row=4 + first, start_column=1, end_row=4 + last,
+                               end_column=1)
+            # at the top: a label centred on a run that spans pages would print on neither
+            ws.cell(4 + first, 1).alignment = Alignment(vertical="top", wrap_text=True)
         ws.append([])
-        for label in SIGN_OFF:
-            ws.append([label, ""])
-        for index, column in enumerate(sheet.data.columns, start=1):
-            longest = max([len(str(column))] + [len(str(v)) for v in sheet.data[column]])
-            ws.column_dimensions[get_column_letter(index)].width = min(60, longest * 1.6 + 2)
+        for label, person in (sheet.sign_off or SignOff()).lines():  # blank: signed by hand
+            ws.append([label, person])
+        for index, column in enumerate(data.columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = _column_width(data[column],
+                                                                                 column)
         ws.freeze_panes = "A4"
+        ws.print_title_rows = "3:3"  # the header row on every printed page
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages tall as needed, never two wide
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.print_options.horizontalCentered = True
     workbook.save(path)
 
 
@@ -160,10 +242,15 @@ def write(sheets: list[Sheet], fmt: str, out: Path | None) -> str | None:
     """Write ``sheets`` as ``fmt`` to ``out``; return the text instead when ``out`` is None."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if fmt == "xlsx":
+    if fmt in ("xlsx", "pdf"):
         if out is None:
-            raise ExportError("--format xlsx needs --out FILE.xlsx")
-        write_xlsx(out, sheets)
+            raise ExportError(f"--format {fmt} 需要 needs --out FILE.{fmt}")
+        if fmt == "xlsx":
+            write_xlsx(out, sheets)
+        else:
+            from common.printing import write_pdf
+
+            write_pdf(out, sheets)
         return None
     if fmt == "table":
         text = "\n\n".join(f"{s.title}\n{s.subtitle}\n{to_text(s.data)}" for s in sheets)

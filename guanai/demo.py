@@ -12,7 +12,6 @@ Everything it writes stays in the output folder.
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import time
 import tomllib
@@ -27,6 +26,8 @@ import click
 from aggregator.calendar import decisions
 from aggregator.cli.commands import status as status_command
 from aggregator.cli.staff import evaluate, send, warnings
+from aggregator.figures.holdings import Holdings
+from aggregator.figures.statistics import official_sheets, region_table
 from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
 from aggregator.keys import own_identity, staff
@@ -47,7 +48,6 @@ from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
 from node.submit import submit
-from protos.catalogue import load
 from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_date, local_text
 from protos.periods import Period
 from protos.regions import PROVINCE, name
@@ -154,31 +154,22 @@ def _schools(out: Path, plan: dict, levels: dict[str, Level], period: Period) ->
 
 
 def _provincial_table(province: Level, period: Period, out: Path) -> None:
+    """The province's official table (non-negative integers that add up, issue 12) on the
+    terminal and in .xlsx and PDF; the analysis form is the xlsx's third sheet."""
     store = province.store()
     try:
-        rollup, _ = make_rollup(store, province.settings, period)
+        table = region_table(Holdings(store, province.settings, period), PROVINCE)
     finally:
         store.close()
-    report = rollup_report(rollup)
-    catalogue = load(report.catalogue_version)
-    half = [1.96 * math.sqrt(v) for v in report.noise_variance]
-    data = tables.frame(catalogue.labels(), {
-        "全省 Province": list(report.values),
-        "±95% 区间 interval": [round(h) for h in half],
-    })
-    sheet = tables.Sheet(
-        name=f"{PROVINCE} {period}",
-        title=f"{catalogue.title.zh} {catalogue.title.en}",
-        subtitle=(f"{name(PROVINCE)} {PROVINCE} · {period.label_zh} {period.label_en} · "
-                  f"{len(report.members)} 个直接成员 direct members · 差分隐私发布值之和 "
-                  "sums of differentially private releases"),
-        data=data,
-    )
+    sheets = official_sheets(table, period.label_zh, period.label_en)
     xlsx = out / f"province-{period}.xlsx"
-    tables.write([sheet], "xlsx", xlsx)
-    shown = data[[c.id.startswith(SHOWN_FAMILIES) for c in catalogue.cells]]
+    tables.write(sheets, "xlsx", xlsx)
+    tables.write(sheets[:1], "pdf", xlsx.with_suffix(".pdf"))
+    official = sheets[0].data
+    shown = official[[c.id.startswith(SHOWN_FAMILIES) for c in table.catalogue.cells]]
     click.echo(tables.to_text(shown))
-    click.echo(f"    全表 the whole table ({len(catalogue.cells)} cells): {xlsx}")
+    click.echo(f"    全表 the whole table ({len(table.catalogue.cells)} cells): {xlsx}, "
+               f"{xlsx.with_suffix('.pdf')}")
 
 
 def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Period) -> None:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from aggregator.figures import indicators
 from aggregator.grpc.query_client import ask, periods_between, request
+from aggregator.warnings.rules import load_rules
+from common import tables
 from common.tables import FORMATS
 from member.client import ClientTls
 from privacy.credential import from_text
@@ -22,16 +25,39 @@ def _rule_threshold(indicator: str) -> float | None:
     return rule.threshold if rule is not None and rule.kind != "missing" else None
 
 
+def _listing(words: tuple[str, ...]) -> str:
+    """The catalogue's cells (and warning rules) matching every word, as a table."""
+    catalogue = load()
+    cells = indicators.find(catalogue, words)
+    rules = [r for r in load_rules().rules
+             if all(w.casefold() in f"{r.id} {r.label.zh} {r.label.en}".casefold()
+                    for w in words)]
+    if not cells and not rules:
+        raise click.ClickException(f"没有匹配的指标 no indicator matches {' '.join(words)!r}; "
+                                   "try fewer words (试试更少的词)")
+    labels = {k: [v[c.index] for c in cells] for k, v in catalogue.labels().items()}
+    data = tables.frame({"section": labels["section"], "zh": labels["zh"], "en": labels["en"],
+                         "unit": labels["unit"]}, {"编号（查询时用） Id to ask": labels["cell"]})
+    text = tables.to_text(data) if cells else ""
+    if rules:
+        text += "\n【预警规则 warning rules】\n" + "\n".join(
+            f"{r.id}  {r.label.zh}  {r.label.en}" for r in rules)
+    return text + f"\n共 {len(cells)} 个指标 cells, {len(rules)} 条规则 rules"
+
+
 @click.command()
-@click.argument("indicator")
-@click.option("--aggregator", "export", required=True,
+@click.argument("words", nargs=-1)
+@click.option("--list", "listing", is_flag=True,
+              help="列出指标 list the catalogue's cells and warning rules matching WORDS "
+                   "(Chinese or English, e.g. 辍学, 残疾 小学); no aggregator needed.")
+@click.option("--aggregator", "export",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="汇总节点身份文件 The aggregator's export (`guanai aggregator export-keys`): address, TLS CA.")
-@click.option("--credential", "credential_file", required=True, envvar="GUANAI_CREDENTIAL",
+@click.option("--credential", "credential_file", envvar="GUANAI_CREDENTIAL",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="凭据文件 Your credential file (`guanai aggregator credential`, or `guanai node "
                    "credential` for a school); also $GUANAI_CREDENTIAL.")
-@click.option("--period", "period_text", required=True,
+@click.option("--period", "period_text",
               help="报送期 2025-H1, or a range for a trend: 2024-H1..2025-H2 (or 2023..2025).")
 @click.option("--region", "regions", multiple=True,
               help="地区 Region code or school id (repeatable); default: your credential's region.")
@@ -50,17 +76,28 @@ def _rule_threshold(indicator: str) -> float | None:
                    "the rule's, when INDICATOR is a rule id.")
 @click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="客户端证书 Client certificate (PEM), for an aggregator that requires mutual TLS.")
-@click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
-def query(indicator: str, export: Path, credential_file: Path, period_text: str,
-          regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
+@click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.",
+              type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+def query(words: tuple[str, ...], listing: bool, export: Path | None,
+          credential_file: Path | None, period_text: str | None, regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
           fmt: str, out: Path | None, chart: Path | None, threshold: float | None,
           client_cert: Path | None, client_key: Path | None, timeout: float) -> None:
     """统计查询 Figures with confidence intervals, from an aggregator.
 
-    INDICATOR is a warning rule's id (W01 … W07), or cells of the catalogue joined by + and -,
-    with / for a ratio, e.g. "acad.dropped_out / acad.reg_expected" or "pop.in_difficulty".
+    WORDS is the indicator: a warning rule's id (W01 … W07), or cells of the catalogue joined
+    by + and -, with / for a ratio, e.g. "acad.dropped_out / acad.reg_expected" or
+    "pop.in_difficulty". With --list, WORDS are what to look for among the indicators.
     """
+    if listing:
+        click.echo(_listing(words))
+        return
+    indicator = " ".join(words)
+    for value, option in ((indicator, "INDICATOR"), (export, "--aggregator"),
+                          (credential_file, "--credential"), (period_text, "--period")):
+        if not value:
+            raise click.UsageError(f"缺少 missing {option} (or use --list to find indicators)")
     from guanai.charts import draw
     from guanai.query_export import export as write_result
 

@@ -16,6 +16,7 @@ from aggregator.cli.configfile import config_option
 from aggregator.cli.figures import FIGURES_COMMANDS
 from aggregator.cli.signoff import SIGNOFF_COMMANDS
 from aggregator.cli.staff import STAFF_COMMANDS
+from aggregator.cli.tables import TABLE_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
@@ -302,5 +303,6 @@ def export_command(db: Path, period: Period, out: Path) -> None:
                f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
 
 
-for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS):
+for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS,
+                 *TABLE_COMMANDS):
     aggregator.add_command(_command)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from aggregator.cli.answers import answers
 from aggregator.figures.holdings import region_within
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
@@ -166,4 +167,5 @@ def respond_command(db: Path, warning_id: str, action: str, planned_by, timeout:
                   "未送达 not sent yet: run `guanai aggregator warnings send`"))
 
 
+warnings.add_command(answers)
 STAFF_COMMANDS = (credential_command, warnings)

@@ -103,6 +103,12 @@ class Holdings:
             self._rows[unit] = row
         return row
 
+    @property
+    def direct(self) -> list[str]:
+        """The members whose own submission of the period is held here (schools reporting to
+        this aggregator and member aggregators' rollups), by code."""
+        return sorted(u.unit for u in self.store.figure_units(self.period.code) if u.direct)
+
     # --- where things are
     def region_of(self, unit: str) -> str | None:
         """A school's county (from its report or enrolment); a region code is its own."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aggregator.figures.estimates import Interval, ratio, total
 from aggregator.warnings.rules import Figures, RuleSet
 from common.errors import GuanaiError
-from protos.catalogue import Catalogue, CatalogueError, Label
+from protos.catalogue import Catalogue, CatalogueError, Cell, Label
 
 RATIO_UNIT = Label("比例", "ratio")
 
@@ -171,3 +171,17 @@ def for_stage(indicator: Indicator, catalogue: Catalogue, stage: str) -> Indicat
     return Indicator(Label(f"{indicator.label.zh}（{label.zh}）", f"{indicator.label.en} "
                            f"({label.en})"), indicator.unit, keep(indicator.numerator),
                      keep(indicator.denominator))
+
+
+def find(catalogue: Catalogue, words: Iterable[str]) -> list[Cell]:
+    """The cells whose id, Chinese or English label, section or unit contains every word
+    (case-insensitive; Chinese words match inside labels, e.g. 辍学 or 残疾 小学)."""
+    wanted = [w.casefold() for w in words if w.strip()]
+
+    def text(cell: Cell) -> str:
+        section = catalogue.sections[cell.section]
+        unit = catalogue.units[cell.unit]
+        return " ".join([cell.id, cell.label.zh, cell.label.en, section.zh, section.en,
+                         unit.zh, unit.en]).casefold()
+
+    return [c for c in catalogue.cells if all(w in text(c) for w in wanted)]

@@ -1,0 +1,182 @@
+"""The whole statistics table (附件1) of one region, in its two forms.
+
+The official form is what an official signs (aggregator/figures/official.py): non-negative
+integers that add up across the levels this aggregator holds, with the estimates' 95%
+intervals clipped at zero for display. The analysis form keeps the unbiased estimates, their
+noise variances and unclipped intervals (CSV, JSON): figures there may be negative.
+
+The tables are made top down from this aggregator's own region: its direct members, grouped
+by city at a province (a city without an aggregator of its own is the sum of its counties),
+then the counties of each city. A school's table, or a region this aggregator cannot place
+in that tree, is projected on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aggregator.figures.estimates import z_value
+from aggregator.figures.holdings import Holdings, is_school, level_of
+from aggregator.figures.official import Official, official_tables
+from aggregator.warnings.rules import Figures
+from common.errors import GuanaiError
+from common.tables import LABEL_COLUMNS, Sheet, SignOff
+from protos.catalogue import Catalogue, Cell
+from protos.regions import name
+
+
+class TableError(GuanaiError):
+    """A region or stage for which no table can be given."""
+
+
+def parts(holdings: Holdings) -> dict[str, list[str]]:
+    """Region → the regions or direct schools whose figures add up to it, from the top down.
+
+    A province's parts are its cities (with an aggregator, or the sum of their counties) and
+    the schools that report straight to it; a city's are its counties; a county's, its schools.
+    """
+    top = holdings.region
+    below: dict[str, list[str]] = {top: []}
+    for member in holdings.direct:
+        if is_school(member) or level_of(member) != "county" or level_of(top) != "province":
+            below[top].append(member)
+            continue
+        city = member[:4] + "00"
+        if city not in below[top]:
+            below[top].append(city)
+    for unit in list(below[top]):
+        if not is_school(unit) and level_of(unit) == "city":
+            below[unit] = [c for c in holdings.units("county", unit)
+                           if holdings.figures(c) is not None]
+    return {k: v for k, v in below.items() if v}
+
+
+def official_of(holdings: Holdings) -> tuple[dict[str, Figures], dict[str, Official]]:
+    """Every region's figures (analysis form) and official table this aggregator can make."""
+    tree = parts(holdings)
+    units = {holdings.region, *(u for v in tree.values() for u in v)}
+    figures = {u: f for u in units if (f := holdings.figures(u)) is not None}
+    tree = {k: [u for u in v if u in figures] for k, v in tree.items()}
+    return figures, official_tables(holdings.catalogue, figures, tree, holdings.region)
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """One region's whole table: its estimates and its official figures."""
+
+    region: str
+    figures: Figures
+    official: Official
+    catalogue: Catalogue
+
+
+def region_table(holdings: Holdings, unit: str) -> RegionTable:
+    """The table of ``unit`` (a region or school within this aggregator's region).
+
+    Raises TableError when nothing is held for it."""
+    if unit != holdings.region and not holdings.within(unit, holdings.region):
+        raise TableError(f"不在本辖区 {unit} is not within {holdings.region}")
+    figures, official = official_of(holdings)
+    if unit not in official:
+        own = holdings.figures(unit)
+        if own is None:
+            raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
+        figures[unit] = own
+        official.update(official_tables(holdings.catalogue, {unit: own}, {}, unit))
+    return RegionTable(unit, figures[unit], official[unit], holdings.catalogue)
+
+
+def _rows(catalogue: Catalogue, stage: str | None) -> list[Cell]:
+    if stage is None:
+        return list(catalogue.cells)
+    catalogue.stages.value(stage)  # CatalogueError for an unknown stage
+    return [c for c in catalogue.cells if c.keys.get("stage") == stage]
+
+
+def _interval(figures: Figures, cell: str, confidence: float) -> tuple[float, float]:
+    half = z_value(confidence) * math.sqrt(figures.variances[cell])
+    return figures.values[cell] - half, figures.values[cell] + half
+
+
+def official_sheets(table: RegionTable, period_zh: str, period_en: str,
+                    stage: str | None = None, confidence: float = 0.95,
+                    sign_off: SignOff | None = None) -> list[Sheet]:
+    """The official form: the table in Chinese (to sign), the same in English, and the
+    analysis form beside them. Official figures are non-negative integers; the intervals
+    are the estimates', clipped at zero and rounded for display only."""
+    catalogue = table.catalogue
+    cells = _rows(catalogue, stage)
+    level = f"{round(100 * confidence)}%"
+    low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
+        if cells else ((), ())
+    shown_low = [max(0, math.floor(x)) for x in low]
+    shown_high = [max(0, math.ceil(x)) for x in high]
+    values = [table.official.values[c.id] for c in cells]
+    where = f"{name(table.region) if not is_school(table.region) else ''} {table.region}".strip()
+    stage_label = catalogue.stages.value(stage).label if stage else None
+    title = catalogue.title
+    subtitle_zh = (f"{where} · {period_zh}" + (f" · {stage_label.zh}" if stage_label else "")
+                   + f" · 差分隐私发布值经加权最小二乘与受控取整（非负、上下级相加一致）· "
+                   f"区间为{level}置信区间（显示时截于0）· 目录 {catalogue.version}")
+    subtitle_en = (f"{where} · {period_en}" + (f" · {stage_label.en}" if stage_label else "")
+                   + f" · differentially private figures made consistent (weighted least "
+                   f"squares, controlled rounding) · {level} intervals clipped at 0 for "
+                   f"display · catalogue {catalogue.version}")
+    zh = pd.DataFrame({
+        LABEL_COLUMNS["section"]: [catalogue.sections[c.section].zh for c in cells],
+        "指标 Indicator": [c.label.zh for c in cells],
+        "单位 Unit": [catalogue.units[c.unit].zh for c in cells],
+        "数值 Value": values,
+        f"{level}区间下限 Lower": shown_low,
+        f"{level}区间上限 Upper": shown_high,
+    })
+    en = pd.DataFrame({
+        "Section": [catalogue.sections[c.section].en for c in cells],
+        "Indicator": [c.label.en for c in cells],
+        "Unit": [catalogue.units[c.unit].en for c in cells],
+        "Value": values,
+        f"{level} lower": shown_low,
+        f"{level} upper": shown_high,
+    })
+    return [Sheet("统计表", f"{title.zh}", subtitle_zh, zh, sign_off),
+            Sheet("English", title.en, subtitle_en, en, sign_off),
+            analysis_sheet(table, cells, confidence, f"{period_zh} {period_en}")]
+
+
+def analysis_sheet(table: RegionTable, cells: Iterable[Cell], confidence: float,
+                   period: str) -> Sheet:
+    """The analysis form: unbiased estimates, variances, unclipped intervals (may be < 0)."""
+    cells = list(cells)
+    level = f"{round(100 * confidence)}%"
+    low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
+        if cells else ((), ())
+    data = pd.DataFrame({
+        LABEL_COLUMNS["cell"]: [c.id for c in cells],
+        LABEL_COLUMNS["zh"]: [c.label.zh for c in cells],
+        LABEL_COLUMNS["en"]: [c.label.en for c in cells],
+        "估计值 Estimate": [table.figures.values[c.id] for c in cells],
+        "噪声方差 Noise variance": [table.figures.variances[c.id] for c in cells],
+        f"{level}下限 Lower": list(low),
+        f"{level}上限 Upper": list(high),
+        "正式值 Official": [table.official.values[c.id] for c in cells],
+    })
+    return Sheet("分析 Analysis", f"{table.catalogue.title.zh} {table.catalogue.title.en}",
+                 f"分析用估计值 analysis form (unbiased, may be negative) · {table.region} · "
+                 f"{period}", data)
+
+
+def table_sheets(table: RegionTable, fmt: str, period_zh: str, period_en: str,
+                 stage: str | None = None, confidence: float = 0.95,
+                 sign_off: SignOff | None = None) -> list[Sheet]:
+    """What a format shows: the official form for people (table, xlsx, pdf — the PDF and the
+    terminal in Chinese only), the analysis form for machines (csv, json)."""
+    sheets = official_sheets(table, period_zh, period_en, stage, confidence, sign_off)
+    if fmt in ("csv", "json"):
+        return [sheets[2]]
+    if fmt in ("pdf", "table"):
+        return [sheets[0]]
+    return sheets
