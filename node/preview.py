@@ -91,7 +91,7 @@ def preview(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy |
         if stored and stored.report.catalogue_version == catalogue.version else {}
     sections: dict[str, list[CellPreview]] = {}
     for cell in catalogue.cells:
-        if cell.group is not None and not cell.stages & stages:
+        if cell.stages and stages and not cell.stages & stages:
             continue  # a stage the school does not teach: always 0, released without noise
         sections.setdefault(cell.section, []).append(CellPreview(
             cell.id, cell.label.zh, cell.label.en, catalogue.units[cell.unit].zh,

@@ -4,7 +4,8 @@ The shipped templates (node/templates/) are a header row only. A worker in Excel
 a sheet that says what each column means and which are required, a drop-down on every column
 whose values come from a list (学段, 困境类别, 记录类型 …), the ID and number columns formatted
 as text and wide enough for 18 digits, and an example row. The example sits on the
-instructions sheet, never on the sheet that is imported, so it cannot become a student.
+instructions sheet, never on the sheet that is imported (the first, which the importer
+reads), so it cannot become a student; the workbook opens on the instructions.
 Columns that take several values (困境类别 can be 孤儿、农村留守儿童) offer the list but
 accept typed combinations.
 """
@@ -21,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from node.importer import find_kind
 from node.procedure import DECISION_TERMS, REQUESTERS
-from node.records import ACTIVITY_TERMS, AID_TERMS, RECORD_TERMS, STATUS_TERMS
+from node.records import ACTIVITY_TERMS, AID_ITEMS, AID_TERMS, RECORD_TERMS, STATUS_TERMS
 from node.roster import CATEGORIES, FACTORS, STAGES, TIER_TERMS
 from node.rows import RowKind
 
@@ -33,7 +34,10 @@ DATE_COLUMNS = {"日期", "申请日期", "评议日期", "确定日期", "备�
 
 
 def choices(header: str, today: date, stages: list[str] | None = None) -> list[str] | None:
-    """The values a column takes from a list, in Chinese, or None for a free column."""
+    """The values a column takes from a list, in Chinese, or None for a free column.
+
+    With the school's ``stages``, 学段 and 资助项目 offer only what its students can have.
+    """
     fixed = {
         "困境类别": list(CATEGORIES.labels.values()),
         "叠加因素": list(FACTORS.labels.values()),
@@ -50,11 +54,14 @@ def choices(header: str, today: date, stages: list[str] | None = None) -> list[s
     }
     if header == "学段":
         return [STAGES.labels[s] for s in stages] if stages else list(STAGES.labels.values())
+    if header == "资助项目" and stages:  # only the items the school's students can receive
+        return [item.label.zh for item in AID_ITEMS.values
+                if item.stages is None or item.stages & set(stages)]
     return fixed.get(header)
 
 
 _EXAMPLES = {
-    "学号": "20250001", "姓名": "张三", "身份证号": "610102201201011237", "性别": "男",
+    "学号": "20250001", "姓名": "张三", "身份证号": "610102201201011236", "性别": "男",
     "学段": None, "年级": "五年级", "班级": "2班", "困境类别": "农村留守儿童、家庭经济困难",
     "叠加因素": "", "家庭经济困难等级": "困难", "应届毕业生": "否", "联系电话": "13800000000",
     "家庭住址": "某县某镇某村", "来源": "全国学生资助管理信息系统", "申请人": "教师",
@@ -84,10 +91,9 @@ def write_book(kind: RowKind | str, out: Path | str, today: date,
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = kind.label.zh
-    lists = book.create_sheet("选项")
     help_sheet = book.create_sheet("填写说明")
-    book.move_sheet(help_sheet, offset=-2)  # the instructions open first
-    book.active = 0
+    lists = book.create_sheet("选项")
+    book.active = 1  # Excel opens on the instructions; the importer reads the first sheet
 
     bold = Font(bold=True)
     required = PatternFill("solid", fgColor="FFF2CC")

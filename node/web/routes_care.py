@@ -23,7 +23,8 @@ CHECKBOXES = {"是否辍学", "最高档次"}
 
 def _page(status: int = 200, **extra: object) -> tuple[str, int]:
     here = site()
-    fields = {kind.id: [(c, choices(c.header, here.today()), c.header in DATE_COLUMNS,
+    stages = list(here.school_stages())
+    fields = {kind.id: [(c, choices(c.header, here.today(), stages), c.header in DATE_COLUMNS,
                          c.header in CHECKBOXES) for c in kind.columns]
               for kind in FORMS.values()}
     return render_template("care.html", forms=FORMS, fields=fields,

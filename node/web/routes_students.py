@@ -54,7 +54,7 @@ def _student_page(student_no: str, status: int = 200, **extra: object) -> tuple[
     if detail is None:
         abort(404)
     return render_template(
-        "student.html", s=detail, steps=CASE_STEPS, statuses=CASE_STATUSES, decisions=DECISIONS,
+        "student.html", s=detail, requester_labels=procedure.REQUESTERS.labels, steps=CASE_STEPS, statuses=CASE_STATUSES, decisions=DECISIONS,
         requesters=choices("申请人", here.today()), roles=ROLES, growth_kinds=GROWTH_KINDS,
         form=extra.pop("form", ImmutableMultiDict()), **extra), status
 
