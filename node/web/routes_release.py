@@ -111,7 +111,7 @@ def deliver_pending(here: Site, job: Job, step: int, period: Period | None = Non
     if not bodies:
         return "没有待报送的内容；此前已报送的回执在“回执”页。"
     return "；".join(f"{b.period} 第 {b.revision} 版已报送，回执已核验（上级 {b.aggregator_id} "
-                    f"日志第 {b.log_index} 条，共 {b.tree_size} 条）" for b in bodies) + "。"
+                    f"日志序号 {b.log_index}，日志共 {b.tree_size} 条）" for b in bodies) + "。"
 
 
 @blueprint.post("/release/<code>")

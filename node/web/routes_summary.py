@@ -38,7 +38,7 @@ def _length(line: str, start: int, kind: str, names: frozenset[str]) -> int:
                 return length
         return 2
     end = start
-    while end < len(line) and (line[end].isalnum() or line[end] in "-–—()（） "):
+    while end < len(line) and (line[end].isascii() and line[end].isalnum() or line[end] in "-–— "):
         end += 1
     return max(1, end - start)
 
