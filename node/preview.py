@@ -78,12 +78,17 @@ class Preview:
 
 
 def preview(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy | None = None,
-            catalogue: Catalogue | None = None, today: date | None = None) -> Preview:
-    """The true table of ``period`` as of ``today``, with its margins; spends nothing."""
+            catalogue: Catalogue | None = None, today: date | None = None,
+            truth: dict[str, int] | None = None) -> Preview:
+    """The true table of ``period`` as of ``today``, with its margins; spends nothing.
+
+    ``truth`` is the true table if the caller already has it (of the latest catalogue).
+    """
     policy = policy or BudgetPolicy()
     catalogue = catalogue or load()
     stages = frozenset(school_stages(get_meta(store, "school_id") or ""))
-    truth = true_table(store, period, catalogue, today)
+    if truth is None:
+        truth = true_table(store, period, catalogue, today)
     plan = dp.noise_plan(catalogue, policy.rho_for(period), stages)
     margins = {g: math.ceil(dp.accuracy(n.scale, 1 - CONFIDENCE)) for g, n in plan.items()}
     stored = latest_release(store, period)

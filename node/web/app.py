@@ -56,6 +56,8 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["guanai_site"] = the_site
+    app.before_request(the_site.lock.acquire)
+    app.teardown_request(lambda _exc: the_site.lock.release())
     PasswordGate(app, password_hash)
     Csrf(app)
     for module in (routes_home, routes_files, routes_students, routes_care, routes_release,

@@ -15,7 +15,7 @@ from aggregator.client import Backoff, SubmitGaveUp, SubmitRefused
 from node.membership import MembershipError, parent
 from node.overview import overview
 from node.preview import CONFIDENCE, preview
-from node.release import release_period
+from node.release import release_period, spent_in_year
 from node.store import get_meta, open_store
 from node.submit import outbox, submit
 from node.submit import receipts as stored_receipts
@@ -55,7 +55,8 @@ def preview_page() -> str:
     here = site()
     period = _period(request.args.get("period"))
     try:
-        shown = preview(here.store(), period, here.config.budget, today=here.today())
+        shown = preview(here.store(), period, here.config.budget, today=here.today(),
+                     truth=here.truth(period))
     except GuanaiError as exc:
         return render_template("release.html", period=period, periods=_choices(period),
                                p=None, error=str(exc))
@@ -73,7 +74,11 @@ def preview_page() -> str:
 def confirm(code: str) -> str | Response:
     here = site()
     period = _period(code)
-    shown = preview(here.store(), period, here.config.budget, today=here.today())
+    try:
+        shown = preview(here.store(), period, here.config.budget, today=here.today(),
+                        truth=here.truth(period))
+    except GuanaiError:  # the preview page says why (a period not begun, …)
+        return redirect(url_for("release.preview_page", period=period.code))
     correction = request.args.get("correction") == "1"
     if shown.release is not None and not correction:
         return redirect(url_for("release.preview_page", period=period.code))
@@ -87,7 +92,7 @@ def privacy(code: str) -> str:
     policy = here.config.budget
     stages = frozenset(here.school_stages())
     plan = dp.noise_plan(load(), policy.rho_for(period), stages)
-    spent = preview(here.store(), period, policy, today=here.today()).spent
+    spent = spent_in_year(here.store(), period.year)
     return render_template(
         "privacy.html", period=period, policy=policy, plan=plan, spent=spent,
         epsilon=dp.epsilon_delta(spent + policy.rho_for(period), policy.delta),
@@ -120,7 +125,8 @@ def release(code: str) -> Response | tuple[str, int]:
     period = _period(code)
     correction = request.form.get("correction") == "1"
     if request.form.get("understood") != "1":
-        shown = preview(here.store(), period, here.config.budget, today=here.today())
+        shown = preview(here.store(), period, here.config.budget, today=here.today(),
+                     truth=here.truth(period))
         return render_template("confirm.html", period=period, p=shown, correction=correction,
                                error="请先勾选“我已了解”再发布。"), 400
     recipient = get_meta(here.store(), "parent_id") or get_meta(here.store(), "region_code")

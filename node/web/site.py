@@ -1,10 +1,11 @@
 """What every school page handler needs: the store, today's date, the node's settings.
 
-One store connection per server thread (SQLite connections are cheap to keep, costly to
-open with the schema check), and a per-connection memory of each period's true table, kept
-until the records change: SQLite's ``data_version`` moves when another connection (a CLI
-import, the daemon) commits and ``total_changes`` when this one writes, so a table is never
-stale and the front page does not recompute it at every visit.
+One store connection for all pages, used by one request at a time (``lock``, held by the app
+around each request: a school's pages have one user, and SQLite writes one at a time anyway),
+and a memory of each period's true table kept until the records change: SQLite's
+``data_version`` moves when another connection (a CLI import, the daemon, a job of these
+pages) commits and ``total_changes`` when this one writes, so a table is never stale and the
+front page does not recompute it at every visit. Long jobs open their own connection.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Site:
     submit_attempts: int = 3
     submit_timeout: float = 20.0
     jobs: Jobs = field(default_factory=Jobs)
-    _local: threading.local = field(default_factory=threading.local)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _store: sqlite_utils.Database | None = None
+    _tables: dict[str, tuple[tuple, dict[str, int]]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -48,14 +51,10 @@ class Site:
         return local_date(self.clock.now())
 
     def store(self) -> sqlite_utils.Database | None:
-        """This thread's connection, or None while the node has no store file yet."""
-        store = getattr(self._local, "store", None)
-        if store is None:
-            if not self.db.exists():
-                return None
-            store = self._local.store = open_store(self.db)
-            self._local.tables = {}
-        return store
+        """The pages' connection, or None while the node has no store file yet."""
+        if self._store is None and self.db.exists():
+            self._store = open_store(self.db)
+        return self._store
 
     def initialised(self) -> bool:
         store = self.store()
@@ -72,13 +71,13 @@ class Site:
         store = self.store()
         stamp = (store.execute("PRAGMA data_version").fetchone()[0],
                  store.conn.total_changes, self.today())
-        held = self._local.tables.get(period.code)
+        held = self._tables.get(period.code)
         if held is None or held[0] != stamp:
             table = true_table(store, period, load(), self.today())
             # Reading may itself have counted as a change on some SQLite builds: stamp after.
             stamp = (store.execute("PRAGMA data_version").fetchone()[0],
                      store.conn.total_changes, self.today())
-            held = self._local.tables[period.code] = (stamp, table)
+            held = self._tables[period.code] = (stamp, table)
         return held[1]
 
 
