@@ -27,8 +27,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nacl.signing import SigningKey
 
-from aggregator import config
-from aggregator.store import Member, MemberKey, Store
+from aggregator.keys import own_identity
+from aggregator.store.sqlite import Member, MemberKey, Store
 from privacy.envelope import open_sealed, seal, sign_report, verify_signed
 from privacy.keys import key_id
 from protos.aggregator_pb2 import Submission, SubmitBatchRequest
@@ -45,7 +45,7 @@ CHANNELS = 4
 def prepare(folder: Path, count: int) -> tuple[Path, list[bytes]]:
     """A county store with ``count`` enrolled schools, and one sealed report from each."""
     db = folder / "county.db"
-    settings = config.init(db, "county", REGION, "610000")
+    settings = own_identity.init(db, "county", REGION, "610000")
     store = Store(db)
     sealed = []
     with store.transaction():
@@ -139,7 +139,7 @@ def open_and_verify_alone(count: int) -> float:
     with tempfile.TemporaryDirectory(prefix="guanai-bench-") as folder:
         db, sealed = prepare(Path(folder), count)
         store = Store(db)
-        key = config.load(store).sealing_key
+        key = own_identity.load(store).sealing_key
         store.close()
         start = time.perf_counter()
         for s in sealed:

@@ -28,13 +28,13 @@ from nacl.signing import SigningKey
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for the tests' report maker
 
-from aggregator import config  # noqa: E402
-from aggregator.accept import accept  # noqa: E402
-from aggregator.export import export_bundle  # noqa: E402
-from aggregator.intake import Opened  # noqa: E402
-from aggregator.log import TransparencyLog  # noqa: E402
-from aggregator.rollup import make_rollup, member_reports  # noqa: E402
-from aggregator.store import Member, MemberKey, Store  # noqa: E402
+from aggregator.intake.accept import accept  # noqa: E402
+from aggregator.intake.opening import Opened  # noqa: E402
+from aggregator.keys import identity as config  # noqa: E402
+from aggregator.log.export import export_bundle  # noqa: E402
+from aggregator.log.transparency import TransparencyLog  # noqa: E402
+from aggregator.rollup.build import make_rollup, member_reports  # noqa: E402
+from aggregator.store.sqlite import Member, MemberKey, Store  # noqa: E402
 from privacy.envelope import parse_signed, sign_report  # noqa: E402
 from privacy.keys import key_id  # noqa: E402
 from privacy.receipt import report_sha256  # noqa: E402

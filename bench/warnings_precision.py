@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aggregator.warning_rules import Figures, judge, load_rules  # noqa: E402
+from aggregator.warnings.rules import Figures, judge, load_rules  # noqa: E402
 from node.importer import import_file  # noqa: E402
 from node.release import true_table  # noqa: E402
 from node.store import open_store, set_meta  # noqa: E402

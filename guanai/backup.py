@@ -29,7 +29,7 @@ from pathlib import Path
 
 import click
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 FORMAT = "guanai-backup-1"
 STORE = "store.db"

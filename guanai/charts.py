@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import noto_cjk_sans_otc  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from protos.errors import GuanaiError  # noqa: E402
+from common.errors import GuanaiError  # noqa: E402
 from protos.query_pb2 import Figure, FiguresResponse  # noqa: E402
 from protos.regions import name  # noqa: E402
 

@@ -6,15 +6,15 @@ import sys
 
 import click
 
-from aggregator.cli import aggregator
+from aggregator.cli.commands import aggregator
+from common import logs
+from common.errors import GuanaiError
 from guanai import backup
 from guanai.demo import demo
 from guanai.plan import plan
 from guanai.query import query
 from inspector.cli import inspect
 from node.cli import node
-from protos import logs
-from protos.errors import GuanaiError
 from synth.cli import synth
 
 

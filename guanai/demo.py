@@ -24,19 +24,22 @@ from pathlib import Path
 
 import click
 
-from aggregator import config, decisions, enrolment
-from aggregator.cli import status as status_command
-from aggregator.cli_staff import evaluate, send, warnings
-from aggregator.export import export_bundle
-from aggregator.rollup import make_rollup, rollup_report, send_to_parent
-from aggregator.server import RunningAggregator, start
-from aggregator.staff import aggregator_credential
-from aggregator.store import Store
-from guanai import tables
+from aggregator.calendar import decisions
+from aggregator.cli.commands import status as status_command
+from aggregator.cli.staff import evaluate, send, warnings
+from aggregator.grpc.server import RunningAggregator, start
+from aggregator.intake import enrolment
+from aggregator.keys import own_identity
+from aggregator.keys.staff import aggregator_credential
+from aggregator.log.export import export_bundle
+from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
+from aggregator.store.sqlite import Store
+from common import tables
 from inspector.verdict import render_text
 from inspector.verify import verify
 from node.importer import import_file
-from node.membership import import_parent, init_school, own_identity
+from node.membership import import_parent, init_school
+from node.membership import own_identity as school_identity
 from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
@@ -59,7 +62,7 @@ class Level:
     """One aggregator of the demo: its store, settings and running server."""
 
     db: Path
-    settings: config.Settings
+    settings: own_identity.Settings
     running: RunningAggregator | None = None
 
     def store(self) -> Store:
@@ -81,9 +84,9 @@ def _aggregators(out: Path, counties: list[str]) -> tuple[Level, dict[str, Level
     folder = out / "aggregators"
     folder.mkdir(parents=True)
     province = Level(folder / f"{PROVINCE}.db",
-                     config.init(folder / f"{PROVINCE}.db", "province", PROVINCE, None))
+                     own_identity.init(folder / f"{PROVINCE}.db", "province", PROVINCE, None))
     county_levels = {
-        code: Level(folder / f"{code}.db", config.init(folder / f"{code}.db", "county", code,
+        code: Level(folder / f"{code}.db", own_identity.init(folder / f"{code}.db", "county", code,
                                                        PROVINCE))
         for code in counties
     }
@@ -118,7 +121,7 @@ def _schools(out: Path, plan: dict, levels: dict[str, Level], period: Period) ->
         files = out / "synth" / school["path"]
         for kind in IMPORT_ORDER:
             import_file(store, kind, files / f"{kind}.csv", today=period.end)
-        _enrol(levels[school["reports_to"]], own_identity(store, db))
+        _enrol(levels[school["reports_to"]], school_identity(store, db))
         dbs.append(db)
     return dbs
 
@@ -132,7 +135,7 @@ def _provincial_table(province: Level, period: Period, out: Path) -> None:
     report = rollup_report(rollup)
     catalogue = load(report.catalogue_version)
     half = [1.96 * math.sqrt(v) for v in report.noise_variance]
-    data = tables.frame(catalogue, {
+    data = tables.frame(catalogue.labels(), {
         "全省 Province": list(report.values),
         "±95% 区间 interval": [round(h) for h in half],
     })
@@ -205,7 +208,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
             _enrol(province, level.settings.identity(level.running.address))
             store = level.store()
             try:
-                config.set_parent(store, level.settings,
+                own_identity.set_parent(store, level.settings,
                                   province.settings.identity(province.running.address))
             finally:
                 store.close()

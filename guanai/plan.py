@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from guanai import tables
+from common import tables
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos.catalogue import LATEST_VERSION, load
@@ -66,7 +66,7 @@ def plan(rho: float, school_type: str | None, members: list[int], alpha: float, 
             if c.group in noise and (stages is None or c.stages & stages) else 0.0
             for c in catalogue.cells
         ]
-    data = tables.frame(catalogue, columns)
+    data = tables.frame(catalogue.labels(), columns)
     if stages is not None:
         data = data[[bool(c.stages & stages) for c in catalogue.cells]]
     sheet = tables.Sheet("plan", f"预期误差 Expected error, ρ = {rho:g}",

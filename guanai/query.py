@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from aggregator.client import ClientTls
-from aggregator.holdings import RANKS
-from aggregator.query_client import ask, periods_between, request
-from aggregator.warning_rules import load_rules
-from guanai.tables import FORMATS
+from aggregator.figures.holdings import RANKS
+from aggregator.grpc.query_client import ask, periods_between, request
+from aggregator.warnings.rules import load_rules
+from common.tables import FORMATS
+from member.client import ClientTls
 from privacy.credential import from_text
 from privacy.identity import Identity
 from protos.catalogue import load

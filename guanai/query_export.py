@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from guanai.tables import Sheet, write
+from common.tables import Sheet, write
 from protos.periods import Period
 from protos.query_pb2 import Figure, FiguresResponse
 from protos.regions import name

@@ -17,33 +17,17 @@ from pathlib import Path
 
 from google.protobuf.message import DecodeError
 
+from common.errors import GuanaiError
 from privacy.identity import Identity
 from privacy.keys import KeyFileError
 from privacy.receipt import log_origin
+from protos import bundle
 from protos.aggregator_pb2 import Receipt, ReceiptBody
-from protos.errors import GuanaiError
-
-BUNDLE_FORMAT = "guanai-bundle/1"
-_CHECKPOINT = re.compile(r"^(0|[1-9]\d*)\.txt$")
-_SUBMISSION = re.compile(r"^(0|[1-9]\d*)\.signed$")
-_FORWARDED = re.compile(r"^([0-9a-f]{64})\.signed$")
-_ROLLUP = re.compile(r"^r([1-9]\d*)\.signed$")
+from protos.bundle import BUNDLE_FORMAT, LogEntry, hash_from_hex
 
 
 class BundleError(GuanaiError):
     """A path that is not a readable bundle or receipt as guanai writes them."""
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    index: int
-    leaf_hash: bytes
-    sender_id: str
-    kind: str
-    period: str
-    revision: int
-    received_at: str
-    inclusion_proof: tuple[bytes, ...] | None  # given for the entries of the bundle's period
 
 
 @dataclass(frozen=True)
@@ -100,10 +84,10 @@ def find_bundles(paths: Iterable[Path]) -> list[Path]:
     """Each path is a bundle, or a folder whose sub-folders are bundles."""
     found = []
     for path in map(Path, paths):
-        if (path / "manifest.json").is_file():
+        if (path / bundle.MANIFEST).is_file():
             found.append(path)
             continue
-        inner = sorted(p for p in path.iterdir() if (p / "manifest.json").is_file()) \
+        inner = sorted(p for p in path.iterdir() if (p / bundle.MANIFEST).is_file()) \
             if path.is_dir() else []
         if not inner:
             raise BundleError(f"不是核验包 {path} is not a bundle: no manifest.json in it or in "
@@ -114,7 +98,7 @@ def find_bundles(paths: Iterable[Path]) -> list[Path]:
 
 def read_bundle(path: Path) -> Bundle:
     path = Path(path)
-    manifest = _json(path / "manifest.json", dict)
+    manifest = _json(path / bundle.MANIFEST, dict)
     if manifest.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"格式不符 {path}: format {manifest.get('format')!r}, this inspector "
                           f"reads {BUNDLE_FORMAT}")
@@ -124,30 +108,24 @@ def read_bundle(path: Path) -> Bundle:
         keys = [
             EnrolledKey(m["id"], m["kind"], m["region"], _b64(k["signing"]), k["key_id"],
                         k["enrolled_at"], k["revoked_at"])
-            for m in _json(path / "keys.json", list) for k in m["keys"]
+            for m in _json(path / bundle.KEYS, list) for k in m["keys"]
         ]
-        log = [
-            LogEntry(_int(e["index"]), _hex(e["leaf_hash"]), e["sender_id"], e["kind"],
-                     e["period"], _int(e["revision"]), e["received_at"],
-                     None if "inclusion_proof" not in e
-                     else tuple(_hex(p) for p in e["inclusion_proof"]))
-            for e in _json(path / "log.json", list)
-        ]
+        log = [LogEntry.from_json(e) for e in _json(path / bundle.LOG, list)]
         consistency = [
-            Consistency(_int(c["old_size"]), _int(c["new_size"]), tuple(_hex(p) for p in c["proof"]))
-            for c in _json(path / "consistency.json", list)
+            Consistency(_int(c["old_size"]), _int(c["new_size"]), tuple(hash_from_hex(p) for p in c["proof"]))
+            for c in _json(path / bundle.CONSISTENCY, list)
         ]
     except (KeyError, TypeError, ValueError, KeyFileError) as exc:
         raise BundleError(f"核验包损坏 {path}: a file does not have the documented shape ({exc})") \
             from exc
     checkpoints = {int(m[1]): p.read_text(encoding="utf-8")
-                   for p, m in _files(path / "checkpoints", _CHECKPOINT)}
+                   for p, m in _files(path / "checkpoints", bundle.CHECKPOINT_FILE)}
     return Bundle(
         path=path, aggregator=aggregator, period=period, tree_size=tree_size, keys=keys, log=log,
         checkpoints=checkpoints, consistency=consistency,
-        submissions={int(m[1]): p for p, m in _files(path / "submissions", _SUBMISSION)},
-        forwarded={m[1]: p for p, m in _files(path / "forwarded", _FORWARDED)},
-        rollups={int(m[1]): p for p, m in _files(path / "rollups", _ROLLUP)},
+        submissions={int(m[1]): p for p, m in _files(path / "submissions", bundle.SUBMISSION_FILE)},
+        forwarded={m[1]: p for p, m in _files(path / "forwarded", bundle.FORWARDED_FILE)},
+        rollups={int(m[1]): p for p, m in _files(path / "rollups", bundle.ROLLUP_FILE)},
         receipts=read_receipts(path / "receipts") if (path / "receipts").is_dir() else [],
     )
 
@@ -202,12 +180,6 @@ def _int(value: object) -> int:
         raise ValueError(f"{value!r} is not a non-negative integer")
     return value
 
-
-def _hex(text: str) -> bytes:
-    value = bytes.fromhex(text)
-    if len(value) != 32 or value.hex() != text:
-        raise ValueError(f"{text!r} is not the lower-case hex of a 32-byte hash")
-    return value
 
 
 def _b64(text: str) -> bytes:

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from inspector.bundle import LogEntry
 from inspector.keys import Keys
 from inspector.logcheck import LogView, log_name
-from inspector.sums import mismatches
+from inspector.sums import named_mismatches
 from inspector.verdict import Verdict
 from privacy.envelope import (
     REPORT_CONTEXT,
@@ -29,6 +28,7 @@ from privacy.envelope import (
 from privacy.keys import key_id
 from privacy.merkle import ProofError, leaf_hash, verify_inclusion
 from privacy.receipt import report_sha256
+from protos.bundle import LogEntry
 from protos.report_pb2 import Member, Report
 
 MAX_CELLS_NAMED = 5
@@ -250,7 +250,7 @@ class Reports:
     def _sums(self, subject: str, rollup: Report, members: list[Report | None]) -> None:
         if any(m is None for m in members):
             return
-        bad = mismatches(rollup, members)
+        bad = named_mismatches(rollup, members)
         if not bad:
             self._verdict.pass_("rollup")
             self._verdict.cells += len(rollup.values)
@@ -259,6 +259,6 @@ class Reports:
         tail_zh, tail_en = (f"；另有 {more} 处", f"; and {more} more") if more > 0 else ("", "")
         self._verdict.fail("rollup", subject,
                            "汇总不等于其所列成员之和：" + "；".join(
-                               m.zh() for m in bad[:MAX_CELLS_NAMED]) + tail_zh,
+                               zh for zh, _ in bad[:MAX_CELLS_NAMED]) + tail_zh,
                            "the rollup is not the sum of the members it names: " + "; ".join(
-                               m.en() for m in bad[:MAX_CELLS_NAMED]) + tail_en)
+                               en for _, en in bad[:MAX_CELLS_NAMED]) + tail_en)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from guanai import tables
+from common import tables
 from node.config import load_config
 from node.release import get_release, latest_release, release_period, spent_in_year
 from node.store import get_meta, open_store
@@ -75,7 +75,7 @@ def report(db: Path, period: Period, revision: int | None, fmt: str, out: Path |
         raise click.ClickException(f"no release of {period} yet (run `guanai node release`)")
     released = stored.report
     catalogue = load(released.catalogue_version)
-    data = tables.frame(catalogue, {
+    data = tables.frame(catalogue.labels(), {
         "真实值 True": [stored.true_values[c.id] for c in catalogue.cells],
         "发布值 Released": list(released.values),
         "噪声标准差 Noise SD": [round(math.sqrt(v), 1) for v in released.noise_variance],

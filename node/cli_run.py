@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from aggregator.client import ClientTls
-from guanai.clock import SystemClock
+from common.clock import SystemClock
+from member.client import ClientTls
 from node import status as node_status
 from node import upstream
 from node.config import load_config

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aggregator.client import Backoff, ClientTls
+from member.client import Backoff, ClientTls
 from node.membership import import_parent, own_identity, parent
 from node.receipt_files import export_receipts
 from node.store import open_store

@@ -34,12 +34,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import configspec
+from common.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check, defaults
+from common.errors import GuanaiError
+from common.tomlfile import read_toml
 from node.schedule import ScheduleSettings
 from privacy.budget import BudgetPolicy
-from protos import catalogue, configspec
-from protos.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check, defaults
-from protos.errors import GuanaiError
-from protos.tomlfile import read_toml
+from protos import catalogue
 
 __all__ = ["ConfigError", "NodeConfig", "SPEC", "load_config", "config_option"]
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from aggregator.client import Backoff, ClientTls, SubmitGaveUp, SubmitRefused
-from guanai.clock import Clock
+from common.clock import Clock
+from common.errors import GuanaiError
+from member.client import Backoff, ClientTls, SubmitGaveUp, SubmitRefused
 from node import upstream, validation
-from node.membership import MembershipError, parent, previous_parent_keys
+from node.membership import MembershipError, parent
 from node.release import latest_release, release_period, spent_in_year, true_table
 from node.schedule import ScheduleSettings, Window, periods_in_scope
 from node.store import get_meta, open_store, set_meta, transaction
@@ -43,7 +44,6 @@ from privacy.budget import BudgetExceeded, BudgetPolicy
 from privacy.receipt import ReceiptError
 from protos.catalogue import load
 from protos.deadlines import Deadlines, local_date, local_text
-from protos.errors import GuanaiError
 from protos.periods import Period
 
 logger = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class Daemon:
         try:
             body = deliver(store, item, parent(store), attempts=1, backoff=self.backoff,
                            timeout=self.settings.timeout_seconds, client_tls=self.client_tls,
-                           trusted_keys=previous_parent_keys(store), now=self.clock.now)
+                           now=self.clock.now)
         except SubmitGaveUp as exc:
             delay = timedelta(seconds=self.backoff.delay(item.attempts + 1))
             schedule_retry(store, item, now + delay)

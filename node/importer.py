@@ -15,13 +15,13 @@ from pathlib import Path
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node.procedure import CASES
 from node.records import ACTIVITIES, AID, MENTORS, RECORDS, REGISTRATION
 from node.roster import AUTO, ROSTER
 from node.rows import Cells, Context, RowKind, normalize
 from node.store import transaction
 from node.tabular import SUFFIXES, Table, TableError, column_letter, read_table, write_blank
-from protos.errors import GuanaiError
 
 KINDS: dict[str, RowKind] = {
     kind.id: kind for kind in (ROSTER, AUTO, CASES, RECORDS, REGISTRATION, AID, MENTORS, ACTIVITIES)

@@ -8,15 +8,16 @@ its region, address and public keys, kept in the store's meta table.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 from nacl.signing import SigningKey
 
+from common.errors import GuanaiError
 from node.store import get_meta, open_store, set_meta, transaction
 from privacy.identity import Identity
 from privacy.keys import PublicKeys, generate_signing_key, load_signing_key
-from protos.errors import GuanaiError
 from protos.regions import check_region, check_school, parents
 
 
@@ -113,3 +114,19 @@ def follow_parent(store: sqlite_utils.Database, identity: Identity, at: str) -> 
     with transaction(store):
         store.execute("INSERT OR IGNORE INTO parent_keys VALUES (?, ?)", [old.keys.signing, at])
         set_meta(store, "parent_identity", identity.to_json())
+
+
+class StoredParent:
+    """The school's parent as its store keeps it (member/parent.py's ``ParentBook``)."""
+
+    def __init__(self, store: sqlite_utils.Database) -> None:
+        self._store = store
+
+    def parent(self) -> Identity:
+        return parent(self._store)
+
+    def retired_signing_keys(self) -> list[bytes]:
+        return previous_parent_keys(self._store)
+
+    def follow(self, learnt: Identity, at: datetime) -> None:
+        follow_parent(self._store, learnt, at.astimezone(UTC).isoformat(timespec="seconds"))

@@ -15,11 +15,11 @@ from datetime import date, datetime
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique, as_text, refuse
 from node.store import transaction
 from node.vocabulary import CASE_STATUSES, CASE_STEPS, DECISIONS
 from protos.catalogue import Label, load
-from protos.errors import GuanaiError
 
 REQUESTERS = Terms.of_dimension(load().dimensions["requester"])
 DECISION_TERMS = Terms.of_vocabulary(Label("评议结论", "decision"), DECISIONS)

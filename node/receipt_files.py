@@ -12,10 +12,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from aggregator.export import receipt_stem
+from common.errors import GuanaiError
 from node.store import get_meta
 from node.submit import outbox, receipts
-from protos.errors import GuanaiError
+from protos.bundle import receipt_stem
 
 
 class ReceiptExportError(GuanaiError):

@@ -16,13 +16,13 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node import table, validation
 from node.store import get_meta, transaction
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos import report_pb2
 from protos.catalogue import Catalogue, load
-from protos.errors import GuanaiError
 from protos.periods import Period
 from protos.regions import school_stages
 

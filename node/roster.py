@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
 from node.vocabulary import TIERS
 from protos.catalogue import Label, load
-from protos.errors import GuanaiError
 
 STAGES = Terms.of_dimension(load().stages)
 CATEGORIES = Terms.of_dimension(load().dimensions["category"])

@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node.idcard import id_card_problem
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
-from protos.errors import GuanaiError
 from protos.periods import Period, PeriodError
 from protos.regions import school_stages
 

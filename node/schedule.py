@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
+from common.errors import GuanaiError
 from protos.deadlines import Deadlines, default_deadlines, local_date
-from protos.errors import GuanaiError
 from protos.periods import Period
 
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from common.errors import GuanaiError
 from node.idcard import id_card_problem
-from protos.errors import GuanaiError
 
 MIN_NAME = 2
 MIN_STUDENT_NO = 6

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

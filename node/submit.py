@@ -11,28 +11,28 @@ its checkpoint, and the inclusion proof of these exact bytes in its log. The dae
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
-from aggregator.client import (
+from common.errors import GuanaiError
+from member.client import (
     DEFAULT_BACKOFF,
     Backoff,
     ClientTls,
     SubmitRefused,
-    submit_until_receipt,
 )
+from member.send import send
 from node.membership import MembershipError, parent, previous_parent_keys, signing_key
 from node.release import latest_release
 from node.store import transaction
-from privacy.envelope import seal, sign_report
+from privacy.envelope import sign_report
 from privacy.identity import Identity
-from privacy.receipt import ReceiptError, verify_receipt
-from protos.aggregator_pb2 import Receipt, ReceiptBody, Submission
-from protos.errors import GuanaiError
+from privacy.receipt import ReceiptError
+from protos.aggregator_pb2 import Receipt, ReceiptBody
 from protos.periods import Period
 
 
@@ -154,14 +154,10 @@ def deliver(
     backoff: Backoff = DEFAULT_BACKOFF,
     timeout: float = 60.0,
     client_tls: ClientTls | None = None,
-    trusted_keys: Sequence[bytes] = (),
     now: Callable[[], datetime] = _now,
 ) -> ReceiptBody:
-    """Send one outbox item until its verified receipt is stored.
-
-    ``trusted_keys`` are the parent's earlier signing keys (after its rotations), tried after
-    its current one: a resend may get back a receipt signed before the rotation.
-    """
+    """Send one outbox item until its receipt, verified under the parent's current or retired
+    signing keys (member/send.py), is stored."""
     where = [item.period, item.revision]
     if item.recipient_id != target.id:
         raise MembershipError(
@@ -176,21 +172,19 @@ def deliver(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
                 " state = ? WHERE period = ? AND revision = ?", [error, after, state, *where])
 
-    submission = Submission(sealed=seal(item.signed, target.keys.sealing))
     try:
-        receipt = submit_until_receipt(
-            target, submission, attempts=attempts, backoff=backoff, timeout=timeout,
-            client_tls=client_tls,
+        delivered = send(
+            target, item.signed, retired=previous_parent_keys(store), attempts=attempts,
+            backoff=backoff, timeout=timeout, client_tls=client_tls,
             on_failure=lambda _n, code, details, delay: record(f"{code.name}: {details}", delay),
         )
     except SubmitRefused as exc:
         record(f"{exc.code.name}: {exc.details}", state="refused")
         raise
-    try:
-        body = _verified(receipt, item.signed, [target.keys.signing, *trusted_keys])
     except ReceiptError as exc:
         record(str(exc))
         raise
+    body, receipt = delivered.body, delivered.receipt
     with transaction(store):
         store.execute(
             "INSERT OR REPLACE INTO receipts VALUES (?,?,?,?,?,?,?)",
@@ -201,15 +195,6 @@ def deliver(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,"
             " next_attempt_at = NULL WHERE period = ? AND revision = ?", where)
     return body
-
-
-def _verified(receipt: Receipt, signed: bytes, keys: list[bytes]) -> ReceiptBody:
-    for key in keys[:-1]:
-        try:
-            return verify_receipt(receipt, signed, key)
-        except ReceiptError:
-            continue
-    return verify_receipt(receipt, signed, keys[-1])
 
 
 def schedule_retry(store: sqlite_utils.Database, item: OutboxItem, at: datetime) -> None:
@@ -231,7 +216,6 @@ def submit(
     """
     if period is not None:
         enqueue(store, db, period)
-    options.setdefault("trusted_keys", previous_parent_keys(store))
     target = parent(store)
     return [deliver(store, item, target, **options) for item in pending(store)]
 

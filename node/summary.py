@@ -16,18 +16,19 @@ from pathlib import Path
 
 import sqlite_utils
 
-from aggregator.checks import Rejected, check_summary
+from common.errors import GuanaiError
 from node import screening
 from node.membership import own_identity, parent, signing_key
 from node.release import latest_release
 from node.submit import OutboxItem, enqueue, outbox, queue_signed
-from privacy.envelope import sign_report
+from privacy.envelope import sign_report, verified_report
 from protos.catalogue import load
 from protos.deadlines import to_ms
-from protos.errors import GuanaiError
 from protos.periods import Period
+from protos.refusals import Refused
 from protos.report_pb2 import Report
 from protos.summary_pb2 import AnnualSummary
+from protos.validation import check_summary
 
 
 class SummaryError(GuanaiError):
@@ -66,8 +67,8 @@ def file_summary(store: sqlite_utils.Database, db: Path, year: Period, text: str
         summary=AnnualSummary(text=text),
     )
     try:
-        check_summary(report)
-    except Rejected as exc:
+        check_summary(report, verified_report)
+    except Refused as exc:
         raise SummaryError(exc.message) from exc
     report.summary.figures.extend(attached_figures(store, db, year, now))
     return queue_signed(store, year.code, revision, target.id,

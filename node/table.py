@@ -18,8 +18,8 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
+from common.errors import GuanaiError
 from protos.catalogue import Catalogue
-from protos.errors import GuanaiError
 from protos.periods import Period
 
 

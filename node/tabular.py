@@ -16,7 +16,7 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 SUFFIXES = (".csv", ".xlsx")
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from aggregator.client import ClientTls
-from aggregator.member_client import get_status, rotate_key, updated_identity
-from node.membership import follow_parent, key_path, own_identity, parent, signing_key
+from member.client import ClientTls
+from member.standing import follow_parent, rotate_key
+from node.membership import StoredParent, key_path, own_identity, parent, signing_key
 from node.store import set_meta, transaction
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 from protos.deadlines import from_ms
@@ -38,13 +38,10 @@ def _stamp(moment: datetime) -> str:
 def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
             client_tls: ClientTls | None = None, timeout: float = 30.0) -> bool:
     """Fetch and keep the school's standing; True if the parent's keys changed."""
-    target = parent(store)
-    me = own_identity(store, db)
-    verified = get_status(target, me.id, signing_key(db), now, timeout=timeout,
-                          client_tls=client_tls)
-    learnt = updated_identity(target, verified)
-    if learnt is not None:
-        follow_parent(store, learnt, _stamp(now))
+    book = StoredParent(store)
+    before = book.parent().keys
+    verified = follow_parent(book, own_identity(store, db).id, signing_key(db), now,
+                             timeout=timeout, client_tls=client_tls)
     with transaction(store):
         store.execute("DELETE FROM parent_standing")
         for entry in verified.status.periods:
@@ -52,7 +49,7 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
                           _row(entry, now))
         set_meta(store, "parent_contact_at", _stamp(now))
         store.execute("DELETE FROM meta WHERE key = 'parent_contact_error'")
-    return learnt is not None
+    return book.parent().keys != before
 
 
 def _row(entry: PeriodStanding, now: datetime) -> list:

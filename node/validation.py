@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.errors import GuanaiError
 from protos.catalogue import Catalogue, Rule
-from protos.errors import GuanaiError
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 from protos.periods import Period
 
 # Chosen with `guanai plan` (docs/budget.md): two half-year tables, the annual table and one

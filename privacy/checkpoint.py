@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from nacl.exceptions import CryptoError
 from nacl.signing import SigningKey, VerifyKey
 
+from common.errors import GuanaiError
 from privacy.merkle import HASH_SIZE
-from protos.errors import GuanaiError
 
 ED25519_ALGORITHM = b"\x01"
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space

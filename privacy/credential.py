@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from google.protobuf.message import DecodeError
 from nacl.signing import SigningKey
 
+from common.errors import GuanaiError
 from privacy.envelope import BadSignature, sign_with_context, verify_with_context
-from protos.errors import GuanaiError
 from protos.query_pb2 import Credential, SignedCredential
 
 CREDENTIAL_CONTEXT = b"guanai.v1.credential\x00"

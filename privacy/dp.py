@@ -14,8 +14,8 @@ from functools import cache
 
 import opendp.prelude as dp
 
+from common.errors import GuanaiError
 from protos.catalogue import Catalogue
-from protos.errors import GuanaiError
 
 dp.enable_features("contrib")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from nacl.public import PrivateKey
 from nacl.signing import SigningKey, VerifyKey
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 KEY_SIZE = 32
 SIGNING_KEY_KIND = "guanai-ed25519-signing-key"

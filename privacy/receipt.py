@@ -15,6 +15,7 @@ import hashlib
 from google.protobuf.message import DecodeError
 from nacl.signing import SigningKey
 
+from common.errors import GuanaiError
 from privacy.checkpoint import CheckpointError, verify_checkpoint
 from privacy.envelope import (
     RECEIPT_CONTEXT,
@@ -25,7 +26,6 @@ from privacy.envelope import (
 )
 from privacy.merkle import ProofError, leaf_hash, verify_inclusion
 from protos.aggregator_pb2 import Receipt, ReceiptBody
-from protos.errors import GuanaiError
 
 
 class ReceiptError(GuanaiError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 LATEST_VERSION = "v1"
@@ -132,6 +132,17 @@ class Catalogue:
 
     def ids(self) -> list[str]:
         return [cell.id for cell in self.cells]
+
+    def labels(self) -> dict[str, list[str]]:
+        """The label columns of the statistics table, one entry per cell in catalogue order:
+        ``section`` (Chinese), ``cell`` (id), ``zh``, ``en`` and ``unit`` (both languages)."""
+        return {
+            "section": [self.sections[c.section].zh for c in self.cells],
+            "cell": [c.id for c in self.cells],
+            "zh": [c.label.zh for c in self.cells],
+            "en": [c.label.en for c in self.cells],
+            "unit": [self.units[c.unit].both() for c in self.cells],
+        }
 
     def expand(self, pattern: str) -> list[str]:
         """Cell ids matching an id or a glob pattern, in catalogue order."""

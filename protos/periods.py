@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 _CODE = re.compile(r"^(?P<year>\d{4})(?:-H(?P<half>[12]))?$")
 

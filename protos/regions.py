@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 PROVINCE = "610000"
 PROVINCE_NAME = "陕西省"

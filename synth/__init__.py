@@ -5,7 +5,7 @@ Nothing here is about real students. ``guanai synth school`` writes one school's
 ``ground_truth.json`` with the true values of the key indicators and the problems planted.
 """
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 
 class SynthError(GuanaiError):

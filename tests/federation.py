@@ -8,10 +8,10 @@ from pathlib import Path
 
 from nacl.signing import SigningKey
 
-from aggregator import config, enrolment
-from aggregator.checks import layout
-from aggregator.server import RunningAggregator, start
-from aggregator.store import Store
+from aggregator.grpc.server import RunningAggregator, start
+from aggregator.intake import enrolment
+from aggregator.keys import own_identity
+from aggregator.store.sqlite import Store
 from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
 from privacy.keys import PublicKeys
@@ -20,6 +20,7 @@ from protos.deadlines import default_deadlines
 from protos.periods import Period
 from protos.regions import school_stages
 from protos.report_pb2 import NoiseGroup, Report
+from protos.validation import layout
 
 CANARY_NAME = "欧阳金丝雀"
 CANARY_ID = "610102200801011235"
@@ -35,7 +36,7 @@ class Aggregator:
     def __init__(self, folder: Path, region: str, level: str, parent_region: str | None = None,
                  open_2025: bool = True):
         self.db = folder / f"aggregator-{region}.db"
-        self.settings = config.init(self.db, level, region, parent_region)
+        self.settings = own_identity.init(self.db, level, region, parent_region)
         self.running: RunningAggregator | None = None
         if open_2025:
             leave_open(self.db, 2025)
@@ -64,7 +65,7 @@ class Aggregator:
     def set_parent(self, parent: Aggregator) -> None:
         store = Store(self.db)
         try:
-            config.set_parent(store, self.settings, parent.identity())
+            own_identity.set_parent(store, self.settings, parent.identity())
         finally:
             store.close()
 

@@ -12,13 +12,14 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from aggregator import config
-from aggregator.client import Backoff
-from aggregator.export import export_bundle
-from aggregator.rollup import make_rollup, send_rollup
-from aggregator.server import start
-from aggregator.store import Store
-from node.membership import ensure_key, import_parent, own_identity
+from aggregator.grpc.server import start
+from aggregator.keys import own_identity
+from aggregator.log.export import export_bundle
+from aggregator.rollup.build import make_rollup, send_rollup
+from aggregator.store.sqlite import Store
+from member.client import Backoff
+from node.membership import ensure_key, import_parent
+from node.membership import own_identity as school_identity
 from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
@@ -43,7 +44,7 @@ def make_school(folder: Path, school_id: str, stage: str, region: str,
     school.student(stage, ["poverty"])
     school.student(stage, ["disability", "orphan"])
     ensure_key(school.path)
-    parent.enrol(own_identity(school.db, school.path))
+    parent.enrol(school_identity(school.db, school.path))
     import_parent(school.db, parent.identity())
     release_period(school.db, H1, parent.settings.region, today=DAY)
     submit(school.db, school.path, H1, **FAST)
@@ -77,7 +78,7 @@ def run_round(folder: Path) -> None:
             aggregator.stop()
     store = Store(province.db)
     try:
-        make_rollup(store, config.load(store), H1)
+        make_rollup(store, own_identity.load(store), H1)
     finally:
         store.close()
 
@@ -92,7 +93,7 @@ def export_all(folder: Path, out: Path | None = None) -> Path:
     for db in sorted(folder.glob("aggregator-*.db")):
         store = Store(db)
         try:
-            settings = config.load(store)
+            settings = own_identity.load(store)
             export_bundle(store, settings, H1, out / settings.region)
         finally:
             store.close()
@@ -116,13 +117,13 @@ def trusted_keys(folder: Path) -> Path:
     for db in sorted(folder.glob("aggregator-*.db")):
         store = Store(db)
         try:
-            identities.append(json.loads(config.load(store).identity().to_json()))
+            identities.append(json.loads(own_identity.load(store).identity().to_json()))
         finally:
             store.close()
     for db in sorted(folder.glob("school-*.db")):
         store = open_store(db)
         try:
-            identities.append(json.loads(own_identity(store, db).to_json()))
+            identities.append(json.loads(school_identity(store, db).to_json()))
         finally:
             store.conn.close()
     path = folder / "trusted.json"
@@ -149,8 +150,8 @@ def correct(folder: Path, school_id: str, region: str) -> None:
             school.conn.close()
         store = Store(aggregator_db(folder, region))
         try:
-            made, _ = make_rollup(store, config.load(store), H1)
-            send_rollup(store, config.load(store), identities["610000"], made, **FAST)
+            made, _ = make_rollup(store, own_identity.load(store), H1)
+            send_rollup(store, own_identity.load(store), identities["610000"], made, **FAST)
         finally:
             store.close()
     finally:
@@ -158,6 +159,6 @@ def correct(folder: Path, school_id: str, region: str) -> None:
             server.stop(grace=5)
     store = Store(aggregator_db(folder, "610000"))
     try:
-        make_rollup(store, config.load(store), H1)
+        make_rollup(store, own_identity.load(store), H1)
     finally:
         store.close()

@@ -14,9 +14,9 @@ from pathlib import Path
 import grpc
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff
-from aggregator.rollup import make_rollup, send_rollup
-from aggregator.store import Store
+from aggregator.rollup.build import make_rollup, send_rollup
+from aggregator.store.sqlite import Store
+from member.client import Backoff
 from privacy import credential
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
-from aggregator.config import ConfigError, key_paths, load
-from aggregator.enrolment import EnrolmentError
-from aggregator.server import start
-from aggregator.store import Store
+from aggregator.grpc.server import start
+from aggregator.intake.enrolment import EnrolmentError
+from aggregator.keys.own_identity import ConfigError, key_paths, load
+from aggregator.store.sqlite import Store
 from guanai.cli import cli
 from privacy.keys import KeyFileError
 from protos.aggregator_pb2_grpc import AggregatorStub
@@ -127,8 +127,8 @@ def test_commands_on_a_missing_store_say_what_to_do(tmp_path, args):
 
 
 def test_a_client_certificate_needs_its_key_everywhere(tmp_path):
-    from aggregator.client import ClientTls
-    from protos.errors import GuanaiError
+    from common.errors import GuanaiError
+    from member.client import ClientTls
 
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
     cert.write_bytes(b"CERT")

@@ -14,8 +14,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from aggregator.client import Backoff
-from aggregator.store import Store
+from aggregator.store.sqlite import Store
+from member.client import Backoff
 from node.membership import ensure_key, import_parent, own_identity
 from node.release import release_period
 from node.submit import outbox, receipts, submit

@@ -6,9 +6,9 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff
-from aggregator.rollup import make_rollup, member_reports, rollup_report, send_rollup
-from aggregator.store import Store
+from aggregator.rollup.build import make_rollup, member_reports, rollup_report, send_rollup
+from aggregator.store.sqlite import Store
+from member.client import Backoff
 from privacy.envelope import seal, sign_report
 from protos.aggregator_pb2 import Submission
 from protos.aggregator_pb2_grpc import AggregatorStub

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from aggregator.client import Backoff
-from aggregator.completeness import by_region, member_status
-from aggregator.rollup import make_rollup, rollup_report, send_rollup
-from aggregator.store import Store
+from aggregator.calendar.completeness import by_region, member_status
+from aggregator.rollup.build import make_rollup, rollup_report, send_rollup
+from aggregator.store.sqlite import Store
+from member.client import Backoff
 from node.membership import ensure_key, import_parent, own_identity
 from node.release import release_period
 from node.submit import outbox, submit

@@ -13,9 +13,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff, ClientTls, submit_until_receipt
-from aggregator.server import Tls
-from aggregator.store import Store
+from aggregator.grpc.server import Tls
+from aggregator.store.sqlite import Store
+from member.client import Backoff, ClientTls, submit_until_receipt
 from privacy.checkpoint import verify_checkpoint
 from privacy.envelope import seal, sign_report
 from privacy.merkle import leaf_hash, verify_consistency, verify_inclusion

@@ -10,9 +10,8 @@ import pytest
 from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
-from aggregator.checks import layout
-from aggregator.enrolment import revoke
-from aggregator.store import Store
+from aggregator.intake.enrolment import revoke
+from aggregator.store.sqlite import Store
 from privacy.envelope import seal, sign_report
 from privacy.receipt import verify_receipt
 from protos.aggregator_pb2 import Receipt, Submission, SubmitBatchRequest
@@ -20,6 +19,7 @@ from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.envelope_pb2 import SignedReport
 from protos.regions import school_stages
 from protos.report_pb2 import Report
+from protos.validation import layout
 from tests.federation import Aggregator, dump, make_report, school_identity
 
 SCHOOL, OTHER = "2161010001", "2161010002"

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff
-from aggregator.rollup import send_rollup
-from aggregator.store import Store
-from aggregator.summaries import file_summary as file_county_summary
+from aggregator.rollup.build import send_rollup
+from aggregator.rollup.summaries import file_summary as file_county_summary
+from aggregator.store.sqlite import Store
+from common.clock import SimulatedClock
 from guanai.cli import cli
-from guanai.clock import SimulatedClock
+from member.client import Backoff
 from node.membership import ensure_key, import_parent, own_identity, signing_key
 from node.release import release_period, spent_in_year
 from node.screening import IdentifiableText

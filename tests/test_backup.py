@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff, submit_until_receipt
-from aggregator.rollup import make_rollup, rollup_report, send_rollup
-from aggregator.store import Store
+from aggregator.rollup.build import make_rollup, rollup_report, send_rollup
+from aggregator.store.sqlite import Store
 from guanai.backup import BackupError, backup, restore
 from guanai.cli import cli
+from member.client import Backoff, submit_until_receipt
 from node.membership import ensure_key, import_parent, own_identity
 from node.release import release_period
 from node.store import open_store

@@ -12,13 +12,14 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator import decisions, staff
-from aggregator.completeness import by_region, member_status
-from aggregator.decisions import DecisionError
-from aggregator.rollup import make_rollup, rollup_report
-from aggregator.staff import StaffError
-from aggregator.store import Store
-from guanai.clock import SimulatedClock
+from aggregator.calendar import decisions
+from aggregator.calendar.completeness import by_region, member_status
+from aggregator.calendar.decisions import DecisionError
+from aggregator.keys import staff
+from aggregator.keys.staff import StaffError
+from aggregator.rollup.build import make_rollup, rollup_report
+from aggregator.store.sqlite import Store
+from common.clock import SimulatedClock
 from privacy.envelope import verify_with_context
 from privacy.keys import generate_signing_key
 from privacy.memberauth import DECISION_CONTEXT

@@ -7,9 +7,9 @@ import grpc
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
-from aggregator.config import key_paths, load, retired_key_paths
-from aggregator.staff import StaffError
-from aggregator.store import Store
+from aggregator.keys.own_identity import key_paths, load, retired_key_paths
+from aggregator.keys.staff import StaffError
+from aggregator.store.sqlite import Store
 from guanai.cli import cli
 from privacy.keys import generate_signing_key, key_id
 from protos.aggregator_pb2_grpc import AggregatorStub

@@ -10,17 +10,16 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
-from aggregator import checks
-from aggregator.catalogues import CataloguePolicy
-from aggregator.client import Backoff, SubmitRefused
-from aggregator.rollup import RollupError, make_rollup, rollup_report
-from aggregator.store import Store
+from aggregator.intake.catalogues import CataloguePolicy
+from aggregator.rollup.build import RollupError, make_rollup, rollup_report
+from aggregator.store.sqlite import Store
 from guanai.cli import cli
+from member.client import Backoff, SubmitRefused
 from node.membership import ensure_key, import_parent, own_identity
 from node.release import latest_release, release_period
 from node.submit import outbox, submit
 from privacy.envelope import verify_signed
-from protos import catalogue
+from protos import catalogue, validation
 from protos.periods import Period
 from tests.conftest import School
 from tests.federation import Aggregator, dump
@@ -41,11 +40,11 @@ def v2(tmp_path, monkeypatch):
     (folder / "v2.toml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(catalogue, "_directories", [catalogue.CATALOGUE_DIR])
     catalogue.load.cache_clear()
-    checks.layout.cache_clear()
+    validation.layout.cache_clear()
     catalogue.add_directory(folder)
     yield folder
     catalogue.load.cache_clear()
-    checks.layout.cache_clear()
+    validation.layout.cache_clear()
 
 
 def school(folder, school_id: str, county: Aggregator, version: str) -> School:
@@ -148,7 +147,7 @@ def test_the_node_releases_with_the_configured_version(tmp_path, v2):
 
 
 def test_a_policy_naming_an_unknown_version_is_refused(v2):
-    from aggregator.catalogues import CataloguePolicyError
+    from aggregator.intake.catalogues import CataloguePolicyError
 
     with pytest.raises(CataloguePolicyError, match="v3"):
         CataloguePolicy(("v1", "v3"))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from guanai.clock import SimulatedClock, SystemClock
+from common.clock import SimulatedClock, SystemClock
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aggregator import configfile
+from aggregator.cli import configfile
+from common.configspec import ConfigError
 from guanai.cli import cli
 from node import config as node_config
-from protos.configspec import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

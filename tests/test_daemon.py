@@ -14,8 +14,8 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
+from common.clock import SimulatedClock
 from guanai.cli import cli
-from guanai.clock import SimulatedClock
 from node.config import ConfigError, load_config
 from node.daemon import Daemon
 from node.membership import ensure_key, import_parent, own_identity

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aggregator.configfile import load_config as load_aggregator_config
-from aggregator.store import Store
+from aggregator.cli.configfile import load_config as load_aggregator_config
+from aggregator.store.sqlite import Store
 from node.config import load_config as load_node_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from aggregator.estimates import ratio, total, z_value
+from aggregator.figures.estimates import ratio, total, z_value
 from privacy import dp
 from protos.catalogue import load
 

@@ -12,9 +12,9 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator import config
-from aggregator.log import TransparencyLog
-from aggregator.store import Store, StoreError
+from aggregator.keys import own_identity
+from aggregator.log.transparency import TransparencyLog
+from aggregator.store.sqlite import Store, StoreError
 from privacy.envelope import seal, sign_report
 from privacy.merkle import leaf_hash
 from protos import aggregator_pb2 as pb
@@ -68,7 +68,7 @@ def test_a_store_whose_leaves_were_altered_is_refused_rather_than_signed_again(c
     conn.close()
     store = Store(county.db)
     try:
-        log = TransparencyLog("guanai/610102", config.load(store).signing_key, store)
+        log = TransparencyLog("guanai/610102", own_identity.load(store).signing_key, store)
         assert log.checkpoint(1) == receipts[0].checkpoint
         with pytest.raises(StoreError, match="no longer matches checkpoint 2"):
             log.checkpoint(2)

@@ -10,21 +10,23 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator import config, decisions, keyring, staff
-from aggregator.member_client import (
+from aggregator.calendar import decisions
+from aggregator.keys import keyring, own_identity, staff
+from aggregator.rollup.build import make_rollup, send_rollup, send_to_parent
+from aggregator.store.sqlite import Store
+from common.clock import SimulatedClock
+from member.parent import verify_parent_receipt
+from member.standing import (
     MemberRequestFailed,
     get_status,
     rotate_key,
     updated_identity,
 )
-from aggregator.rollup import make_rollup, send_rollup
-from aggregator.store import Store
-from guanai.clock import SimulatedClock
 from privacy.envelope import sign_report
 from privacy.keys import key_id
 from privacy.memberauth import sign_request
-from privacy.receipt import ReceiptError, verify_receipt
-from protos.aggregator_pb2 import Receipt
+from privacy.receipt import ReceiptError, sign_receipt, verify_receipt
+from protos.aggregator_pb2 import Receipt, ReceiptBody
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.deadlines import CHINA, from_ms, to_ms
 from protos.members_pb2 import MemberRequest
@@ -160,7 +162,7 @@ def test_an_aggregator_rotates_its_keys_without_losing_a_period(federation):
     store.close()
     county.stop()
     store = Store(county.db)
-    county.settings = config.load(store)
+    county.settings = own_identity.load(store)
     store.close()
     county.start(clock=clock)
     clock.sleep_until(datetime(2025, 9, 1, tzinfo=CHINA))
@@ -194,7 +196,7 @@ def test_a_county_follows_its_provinces_rotation_before_sending_up(federation):
     store.close()
     province.stop()
     store = Store(province.db)
-    province.settings = config.load(store)
+    province.settings = own_identity.load(store)
     store.close()
     province.start(clock=clock, listen=old_province.address)
 
@@ -203,9 +205,48 @@ def test_a_county_follows_its_provinces_rotation_before_sending_up(federation):
         made, _ = make_rollup(store, county.settings, H1)
         with pytest.raises(ReceiptError):
             send_rollup(store, county.settings, old_province, made, **FAST)
-        parent = keyring.follow_parent(store, county.settings, old_province, clock.now())
+        parent = keyring.follow_parent(store, county.settings, clock.now())
         assert parent.keys == province.identity().keys
-        assert config.parent(store).keys == parent.keys
+        assert own_identity.parent(store).keys == parent.keys
         assert send_rollup(store, county.settings, parent, made, **FAST).sender_id == "610102"
+    finally:
+        store.close()
+
+
+def _rotate_province(clock, province):
+    store = Store(province.db)
+    keyring.next_keys(province.db)
+    keyring.switch(store, province.settings, clock.now())  # the top level announces to nobody
+    store.close()
+    address = province.identity().address
+    province.stop()
+    store = Store(province.db)
+    province.settings = own_identity.load(store)
+    store.close()
+    province.start(clock=clock, listen=address)
+
+
+def test_a_county_resending_after_its_provinces_rotation_accepts_the_stored_receipt(federation):
+    # The sending side is one (member/): a county keeps its parent's retired keys as a school
+    # does, so the receipt the province stored before its rotation still verifies on a resend.
+    clock, province, county, key = federation
+    submit(county, key)
+    store = Store(county.db)
+    try:
+        made, _ = make_rollup(store, county.settings, H1)
+        first = send_to_parent(store, county.settings, made, clock.now(), **FAST)
+        old_key = own_identity.parent(store).keys.signing
+        _rotate_province(clock, province)
+        again = send_to_parent(store, county.settings, made, clock.now(), **FAST)
+        assert (again.log_index, again.tree_size) == (first.log_index, first.tree_size)
+        parent = own_identity.parent(store)
+        assert parent.keys == province.identity().keys and parent.keys.signing != old_key
+        assert store.retired_parent_keys() == [old_key]
+
+        stored = Receipt.FromString(store.latest_rollup(H1.code).receipt)
+        assert verify_parent_receipt(stored, made.signed, parent, [old_key]) == again
+        forged = sign_receipt(ReceiptBody.FromString(stored.body), SigningKey.generate())
+        with pytest.raises(ReceiptError):
+            verify_parent_receipt(forged, made.signed, parent, store.retired_parent_keys())
     finally:
         store.close()

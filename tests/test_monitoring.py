@@ -10,11 +10,11 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator.holdings import level_of
-from aggregator.monitoring import evaluate_period
-from aggregator.notices import open_response, open_warning, sign_response, sign_warning
-from aggregator.store import Store
-from aggregator.warning_delivery import DeliveryError, deliver_pending, respond, send_responses
+from aggregator.figures.holdings import level_of
+from aggregator.store.sqlite import Store
+from aggregator.warnings.delivery import DeliveryError, deliver_pending, respond, send_responses
+from aggregator.warnings.monitoring import evaluate_period
+from aggregator.warnings.notices import open_response, open_warning, sign_response, sign_warning
 from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
@@ -199,7 +199,7 @@ def test_forged_or_misdirected_warnings_and_responses_are_refused(round_):
 def test_a_ratio_warns_only_if_the_test_at_the_threshold_agrees():
     """Fieller's set can lie beyond the threshold when the denominator is noise (here it is
     estimated below zero); the one-sided test of N − T·D keeps such a region from a warning."""
-    from aggregator.warning_rules import Figures, judge, load_rules
+    from aggregator.warnings.rules import Figures, judge, load_rules
 
     w03 = next(r for r in load_rules().rules if r.id == "W03")
     values = dict.fromkeys(CAT.ids(), 0.0) | {"key.current": -1000.0, "psy.talk_monthly": -500.0}

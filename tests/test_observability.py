@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
+from common.logs import JsonFormatter
 from guanai.cli import cli
 from protos import aggregator_pb2 as pb
 from protos.aggregator_pb2_grpc import AggregatorStub
-from protos.logs import JsonFormatter
 from protos.periods import Period
 from tests.conftest import School
 from tests.federation import (
@@ -175,9 +175,9 @@ def test_no_log_line_of_a_round_holds_a_name_or_an_id_number(tmp_path, log_lines
     lines = log_lines + [line for line in stderr if line.startswith("{")]
     messages = [json.loads(line) for line in lines]
     assert all({"time", "level", "logger", "message"} <= set(m) for m in messages)
-    assert any(m["logger"] == "aggregator.service" and "UNAUTHENTICATED" in m["message"]
+    assert any(m["logger"] == "aggregator.grpc.aggregator_servicer" and "UNAUTHENTICATED" in m["message"]
                for m in messages)
-    assert any(m["logger"] == "aggregator.server" for m in messages)
+    assert any(m["logger"] == "aggregator.grpc.server" for m in messages)
     for line in lines:
         for canary in (CANARY_NAME, CANARY_ID, "金丝雀乙"):
             assert canary not in line, line

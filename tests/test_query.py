@@ -9,8 +9,8 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator.estimates import ratio, total
-from aggregator.query_client import QueryRefused, ask, request
+from aggregator.figures.estimates import ratio, total
+from aggregator.grpc.query_client import QueryRefused, ask, request
 from privacy import credential
 from protos.periods import Period
 from tests.rounds import CAT, H1, Round

@@ -9,8 +9,8 @@ cell with its denominator (W03) and a total split by stage.
 
 from __future__ import annotations
 
-from aggregator.indicators import for_stage, parse
-from aggregator.warning_rules import Figures, load_rules
+from aggregator.figures.indicators import for_stage, parse
+from aggregator.warnings.rules import Figures, load_rules
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos.catalogue import load

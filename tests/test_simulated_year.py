@@ -19,12 +19,14 @@ from datetime import datetime
 
 import pytest
 
-from aggregator import decisions, keyring, staff, summaries
-from aggregator.client import Backoff
-from aggregator.completeness import member_status
-from aggregator.rollup import make_rollup, rollup_report, send_rollup
-from aggregator.store import Store
-from guanai.clock import SimulatedClock
+from aggregator.calendar import decisions
+from aggregator.calendar.completeness import member_status
+from aggregator.keys import keyring, staff
+from aggregator.rollup import summaries
+from aggregator.rollup.build import make_rollup, rollup_report, send_rollup
+from aggregator.store.sqlite import Store
+from common.clock import SimulatedClock
+from member.client import Backoff
 from node import status as node_status
 from node.daemon import Daemon
 from node.membership import (

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from aggregator.query_client import ask, request
-from aggregator.store import Store
+from aggregator.grpc.query_client import ask, request
+from aggregator.store.sqlite import Store
 from guanai.cli import cli
 from guanai.query_export import columns
 from node.importer import import_file

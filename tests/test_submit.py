@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
-from aggregator.client import Backoff, SubmitGaveUp, SubmitRefused
-from aggregator.store import Store
+from aggregator.store.sqlite import Store
 from guanai.cli import cli
+from member.client import Backoff, SubmitGaveUp, SubmitRefused
 from node.membership import MembershipError, ensure_key, import_parent, key_path, own_identity
 from node.release import release_period
 from node.submit import NothingToSubmit, enqueue, outbox, receipts, submit

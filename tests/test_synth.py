@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from common.errors import GuanaiError
 from guanai.cli import cli
 from node.vocabulary import ACTIVITY_KINDS, RECORD_KINDS, REGISTRATION_STATUSES, TIERS
 from protos.catalogue import load
-from protos.errors import GuanaiError
 from protos.periods import Period
 from protos.regions import check_school, school_stages
 from synth.files import HEADERS, IMPORT_ORDER

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.warning_rules import DEFAULT_RULES, Figures, RulesError, evaluate, judge, load_rules
+from aggregator.warnings.rules import (
+    DEFAULT_RULES,
+    Figures,
+    RulesError,
+    evaluate,
+    judge,
+    load_rules,
+)
 from privacy import dp
 from protos.catalogue import load
 

@@ -1,0 +1,75 @@
+"""Who may ask what (docs/query.md §2): credentials checked against what this aggregator trusts.
+
+- Staff credentials are issued by this aggregator itself (`guanai aggregator credential`),
+  signed with its own key, for its region or any region below it: a county's staff see their
+  county and its schools; provincial staff see everything at the province.
+- A school signs its own credential with its node key (`guanai node credential`); it is
+  trusted if that key is enrolled here for the school (not revoked), or signed a report of the
+  school held here (a province holds the reports forwarded by counties). It shows the school
+  its own figures and nothing else.
+
+Failures are typed so that the service can answer UNAUTHENTICATED (no credential, or one not
+to be trusted) or PERMISSION_DENIED (a trusted credential asking beyond its scope), with a
+message that says nothing about the data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aggregator.figures.holdings import is_school
+from aggregator.keys.own_identity import Settings
+from aggregator.store.sqlite import Store
+from privacy import credential
+from privacy.credential import CredentialError, Grant
+from privacy.envelope import EnvelopeError, parse_signed
+from protos.refusals import Kind, Refused
+
+METADATA_KEY = "guanai-credential-bin"
+
+
+def _unauthenticated(message: str) -> Refused:
+    return Refused(Kind.UNAUTHENTICATED, message)
+
+
+def _school_keys(store: Store, school_id: str, now: datetime) -> set[bytes]:
+    keys = {k.signing_key for k in store.keys(school_id)
+            if k.revoked_at is None or datetime.fromisoformat(k.revoked_at) > now}
+    for signed in store.signed_reports_of(school_id):
+        try:
+            keys.add(bytes(parse_signed(signed)[0].signer_key))
+        except EnvelopeError:
+            continue
+    return keys
+
+
+def authenticate(store: Store, settings: Settings, token: bytes | None,
+                 now: datetime | None = None) -> Grant:
+    """The grant of a credential this aggregator trusts; Refused(UNAUTHENTICATED) otherwise."""
+    now = now or datetime.now(UTC)
+    if not token:
+        raise _unauthenticated(f"缺少凭据 no credential: send one in metadata {METADATA_KEY!r} "
+                               "(`guanai query --credential FILE`)")
+    try:
+        grant = credential.verify(token, now)
+    except CredentialError as exc:
+        raise _unauthenticated(str(exc)) from None
+    if grant.role == "staff":
+        trusted = (grant.issuer == settings.region
+                   and grant.signer_key == bytes(settings.signing_key.verify_key))
+    else:
+        trusted = (is_school(grant.issuer) and grant.region == grant.issuer
+                   and grant.signer_key in _school_keys(store, grant.issuer, now))
+    if not trusted:
+        raise _unauthenticated("凭据不被信任 the credential was not issued by this aggregator "
+                               "or by a school it knows")
+    return grant
+
+
+def permit(grant: Grant, unit: str, within: bool) -> None:
+    """Refuse (PERMISSION_DENIED) unless ``unit`` is what the grant covers."""
+    allowed = unit == grant.region if grant.role == "school" else within
+    if not allowed:
+        raise Refused(Kind.NOT_PERMITTED,
+                      f"无权查询 this credential ({grant.role} of {grant.region}) does not cover "
+                      f"{unit}")

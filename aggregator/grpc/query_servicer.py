@@ -1,0 +1,132 @@
+"""The gRPC servicer of guanai.v1.Query: figures with confidence intervals, for whoever may ask.
+
+Every call is authenticated first (aggregator/access.py) and every region asked is checked
+against the credential before anything is computed; a refusal says nothing about the data.
+Figures are post-processing of released values: they spend no privacy budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import grpc
+
+from aggregator.figures import indicators
+from aggregator.figures.holdings import RANKS, Holdings, level_of
+from aggregator.grpc import access
+from aggregator.grpc.status import CODES
+from aggregator.keys.own_identity import Settings
+from aggregator.store.sqlite import Store
+from aggregator.warnings.rules import RulesError, load_rules
+from common.errors import GuanaiError
+from privacy.credential import Grant
+from protos import query_pb2 as pb
+from protos import query_pb2_grpc
+from protos.catalogue import CatalogueError
+from protos.periods import Period
+from protos.refusals import Refused
+from protos.regions import CodeError, check_region, check_school
+
+logger = logging.getLogger(__name__)
+MAX_PERIODS = 40
+MAX_FIGURES = 20000
+
+
+class BadRequest(GuanaiError):
+    """A request that cannot be answered as written (INVALID_ARGUMENT)."""
+
+
+def _unit(text: str) -> str:
+    try:
+        return check_school(text) if len(text) == 10 else check_region(text)
+    except CodeError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _periods(codes: list[str]) -> list[Period]:
+    if not codes or len(codes) > MAX_PERIODS:
+        raise BadRequest(f"期间错误 ask for 1 to {MAX_PERIODS} periods")
+    try:
+        return [Period.parse(code) for code in codes]
+    except GuanaiError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def answer(store: Store, settings: Settings, grant: Grant,
+           request: pb.FiguresRequest) -> pb.FiguresResponse:
+    """The figures asked, once every region asked is within the grant."""
+    periods = _periods(list(request.periods))
+    confidence = request.confidence or 0.95
+    if not 0 < confidence < 1:
+        raise BadRequest("置信度错误 confidence must lie strictly between 0 and 1")
+    if request.below and request.below not in RANKS:
+        raise BadRequest(f"级别错误 below must be one of {tuple(RANKS)}")
+    holdings = [Holdings(store, settings, period) for period in periods]
+    catalogue = holdings[-1].catalogue
+    try:
+        indicator = indicators.from_terms(catalogue, list(request.numerator),
+                                          list(request.denominator), load_rules())
+        if request.stage:
+            indicator = indicators.for_stage(indicator, catalogue, request.stage)
+    except (CatalogueError, RulesError) as exc:
+        raise BadRequest(str(exc)) from None
+
+    asked = [_unit(u) for u in request.regions] or [grant.region]
+
+    def within(unit: str, scope: str) -> bool:
+        return any(h.within(unit, scope) for h in holdings)
+
+    for unit in asked:
+        access.permit(grant, unit, within(unit, grant.region) and within(unit, settings.region))
+    units = asked
+    if request.below:
+        units = sorted({u for h in holdings for u in h.units(request.below, asked[0])
+                        if grant.role == "staff" and within(u, grant.region)})
+        if RANKS[request.below] <= RANKS[level_of(asked[0])]:
+            raise BadRequest(f"级别错误 {request.below} is not below {asked[0]}")
+    if len(units) * len(periods) > MAX_FIGURES:
+        raise BadRequest(f"结果过大 more than {MAX_FIGURES} figures; ask for fewer regions")
+
+    response = pb.FiguresResponse(
+        kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
+        unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
+        catalogue_version=catalogue.version)
+    for unit in units:
+        for period, held in zip(periods, holdings, strict=True):
+            figures = held.figures(unit)
+            figure = pb.Figure(region=unit, level=level_of(unit), period=period.code,
+                               held=figures is not None and figures.members > 0,
+                               value=math.nan, low=math.nan, high=math.nan)
+            if figures is not None:
+                figure.members, figure.missing = figures.members, figures.missing
+                figure.schools = figures.schools
+            if figure.held:
+                interval = indicator.estimate(figures, confidence)
+                figure.value, figure.low, figure.high = interval.value, interval.low, interval.high
+            response.figures.append(figure)
+    return response
+
+
+class QueryService(query_pb2_grpc.QueryServicer):
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+
+    def Figures(self, request: pb.FiguresRequest,
+                context: grpc.ServicerContext) -> pb.FiguresResponse:
+        token = dict(context.invocation_metadata()).get(access.METADATA_KEY)
+        try:
+            grant = access.authenticate(self._store, self._settings, token)
+            response = answer(self._store, self._settings, grant, request)
+        except Refused as refused:
+            logger.info("query refused: %s", CODES[refused.kind].name)
+            context.abort(CODES[refused.kind], refused.message)
+        except (BadRequest, indicators.IndicatorError) as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Exception:
+            logger.exception("query failed")
+            context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
+        logger.info("query by %s of %s: %d figures", grant.role, grant.region,
+                    len(response.figures))
+        return response

@@ -1,0 +1,179 @@
+"""Running an aggregator's gRPC server: in-process (tests, demo) or as `guanai aggregator serve`.
+
+The server offers guanai.v1.Aggregator, the standard health service (grpc.health.v1) and
+server reflection; TLS when given a certificate, mutual TLS when also given the CA of its
+members' client certificates; a message size limit (larger requests get RESOURCE_EXHAUSTED
+from gRPC itself). Stopping is graceful: health turns NOT_SERVING, new calls are refused,
+calls in flight get up to ``grace`` seconds to finish, then queued commits are completed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from aggregator.grpc.aggregator_servicer import AggregatorService
+from aggregator.grpc.members_servicer import MembersService
+from aggregator.grpc.metrics import Metrics, MetricsServer
+from aggregator.grpc.query_servicer import QueryService
+from aggregator.grpc.warnings_servicer import WarningsService
+from aggregator.intake.accept import accept
+from aggregator.intake.catalogues import ACCEPT_ALL, CataloguePolicy
+from aggregator.intake.committer import Committer
+from aggregator.keys import own_identity
+from aggregator.log.transparency import TransparencyLog
+from aggregator.store.sqlite import Store
+from common.clock import Clock, SystemClock
+from protos import (
+    aggregator_pb2,
+    aggregator_pb2_grpc,
+    members_pb2,
+    members_pb2_grpc,
+    query_pb2,
+    query_pb2_grpc,
+)
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = aggregator_pb2.DESCRIPTOR.services_by_name["Aggregator"].full_name
+MEMBERS_SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["Members"].full_name
+STAFF_SERVICES = tuple(s.full_name for s in query_pb2.DESCRIPTOR.services_by_name.values())
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+DEFAULT_WORKERS = 32
+DEFAULT_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Tls:
+    certificate_chain: bytes
+    private_key: bytes
+    client_ca: bytes | None = None  # set: mutual TLS, members must present a certificate
+
+    @classmethod
+    def from_files(cls, certificate: Path, key: Path, client_ca: Path | None = None) -> Tls:
+        return cls(Path(certificate).read_bytes(), Path(key).read_bytes(),
+                   Path(client_ca).read_bytes() if client_ca else None)
+
+    def credentials(self) -> grpc.ServerCredentials:
+        return grpc.ssl_server_credentials(
+            [(self.private_key, self.certificate_chain)],
+            root_certificates=self.client_ca,
+            require_client_auth=self.client_ca is not None,
+        )
+
+
+class RunningAggregator:
+    """A started server; ``stop`` it (gracefully) when done."""
+
+    def __init__(self, server: grpc.Server, port: int, host: str, settings: own_identity.Settings,
+                 store: Store, committer: Committer, health_servicer: health.HealthServicer,
+                 metrics: MetricsServer | None = None) -> None:
+        self._server = server
+        self.port = port
+        self.address = f"{host}:{port}"
+        self.settings = settings
+        self._store = store
+        self._committer = committer
+        self._health = health_servicer
+        self._metrics = metrics
+        self.metrics_port = metrics.port if metrics else None
+        self._stopped = False
+
+    def stop(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()
+        if self._metrics is not None:
+            self._metrics.stop()
+        self._committer.close()
+        self._store.close()
+        logger.info("aggregator %s stopped", self.settings.region)
+
+    def wait(self) -> None:
+        self._server.wait_for_termination()
+
+
+def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
+          max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+          workers: int = DEFAULT_WORKERS, clock: Clock | None = None,
+          catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> RunningAggregator:
+    """Start serving the aggregator whose store is ``db``; ``listen`` port 0 picks a free port.
+
+    ``clock`` decides what time it is for deadlines and locks (tests pass a simulated one);
+    with ``metrics_listen`` (host:port), counters are served there in the Prometheus format.
+    """
+    clock = clock or SystemClock()
+    store = Store(db)
+    try:
+        settings = own_identity.load(store)
+        log = TransparencyLog(settings.origin, settings.signing_key, store)
+    except BaseException:
+        store.close()
+        raise
+    committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
+    metrics = Metrics(store, lambda: log.size)
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        interceptors=[metrics.interceptor()],
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ],
+    )
+    aggregator_pb2_grpc.add_AggregatorServicer_to_server(
+        AggregatorService(settings, store, log, committer, clock, catalogues), server)
+    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock), server)
+    query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
+    query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, MEMBERS_SERVICE_NAME, *STAFF_SERVICES,
+         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server)
+    port = (server.add_secure_port(listen, tls.credentials()) if tls
+            else server.add_insecure_port(listen))
+    if port == 0:
+        committer.close()
+        store.close()
+        raise own_identity.ConfigError(f"无法监听 cannot listen on {listen}: address in use or invalid")
+    try:
+        exporter = MetricsServer(metrics, metrics_listen) if metrics_listen else None
+    except OSError as exc:
+        committer.close()
+        store.close()
+        raise own_identity.ConfigError(
+            f"无法监听 cannot serve metrics on {metrics_listen}: {exc.strerror}") from None
+    server.start()
+    for service in ("", SERVICE_NAME, MEMBERS_SERVICE_NAME):
+        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
+                log.size, port, " with TLS" if tls else "")
+    return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
+                             health_servicer, exporter)
+
+
+def serve(db: Path, listen: str, tls: Tls | None = None,
+          max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+          grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
+          metrics_listen: str | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully."""
+    running = start(db, listen, tls, max_message_bytes, catalogues=catalogues,
+                    metrics_listen=metrics_listen)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    stopping.wait()
+    logger.info("stopping: finishing submissions in flight (up to %g s)", grace)
+    running.stop(grace)

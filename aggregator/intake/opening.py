@@ -1,0 +1,132 @@
+"""Opening a submission: unseal, verify the signature, check the report — nothing stored yet.
+
+This is the part of accepting that needs no stored state, so the server runs it for many
+submissions at once; ``aggregator.intake.accept`` then checks enrolment and revisions and stores.
+A rollup arrives with the SignedReports of the members it names (and of theirs, down to the
+schools); each must verify, be addressed to the rollup's sender, be named by a rollup in the
+submission, and every rollup must be exactly the sum of the members it names. An aggregator's
+annual summary carries its members' summaries the same way (they are named, not summed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from nacl.public import PrivateKey
+
+from privacy.envelope import (
+    REPORT_CONTEXT,
+    BadSignature,
+    CannotOpen,
+    EnvelopeError,
+    open_sealed,
+    parse_signed,
+    verified_report,
+    verify_with_context,
+)
+from privacy.receipt import report_sha256
+from protos.aggregator_pb2 import Submission
+from protos.refusals import Kind, Refused
+from protos.report_pb2 import Member, Report
+from protos.rollup_sums import is_sum_of
+from protos.validation import check_content, check_report
+
+
+@dataclass(frozen=True)
+class Opened:
+    signed: bytes  # the SignedReport bytes: the log leaf
+    report: Report
+    report_sha256: bytes
+    signer_key: bytes
+    forwarded: tuple[Opened, ...] = ()
+
+
+def open_submission(submission: Submission, key: PrivateKey | Sequence[PrivateKey], region: str,
+                    today: date) -> Opened:
+    """The opened, verified and checked submission; Refused with a status code otherwise.
+
+    ``key`` may be several sealing keys, the current one first: after a rotation, members
+    that have not yet learnt the new key still seal to an old one.
+    """
+    keys = (key,) if isinstance(key, PrivateKey) else tuple(key)
+    opened = _open(submission.sealed, keys)
+    check_report(opened.report, region, today, verified_report)
+    if not _names_members(opened.report):
+        if submission.sealed_members:
+            raise Refused(Kind.MALFORMED, "多余附件 only a rollup or an aggregator's summary carries "
+                           "its members' reports")
+        return opened
+    forwarded = tuple(_open(sealed, keys) for sealed in submission.sealed_members)
+    _check_members(opened, forwarded)
+    return Opened(opened.signed, opened.report, opened.report_sha256, opened.signer_key, forwarded)
+
+
+def _names_members(report: Report) -> bool:
+    return report.kind == Report.ROLLUP or (report.kind == Report.SUMMARY and bool(report.members))
+
+
+def _unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
+    for key in keys[:-1]:
+        try:
+            return open_sealed(sealed, key)
+        except CannotOpen:
+            continue
+    return open_sealed(sealed, keys[-1])
+
+
+def _open(sealed: bytes, keys: tuple[PrivateKey, ...]) -> Opened:
+    try:
+        signed = _unseal(sealed, keys)
+        envelope, report = parse_signed(signed)
+        verify_with_context(REPORT_CONTEXT, envelope.report, envelope.signature,
+                            envelope.signer_key)
+    except BadSignature as exc:
+        raise Refused(Kind.UNAUTHENTICATED, str(exc)) from exc
+    except EnvelopeError as exc:
+        raise Refused(Kind.MALFORMED, str(exc)) from exc
+    return Opened(signed, report, report_sha256(envelope.report), envelope.signer_key)
+
+
+def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:
+    by_digest = {f.report_sha256: f for f in forwarded}
+    if len(by_digest) != len(forwarded):
+        raise Refused(Kind.MALFORMED, "附件重复 a member report is attached twice")
+    named: set[bytes] = set()
+    pending = [top]
+    while pending:
+        rollup = pending.pop()
+        members = []
+        for member in rollup.report.members:
+            found = by_digest.get(member.report_sha256)
+            if found is None or member.report_sha256 in named:
+                raise Refused(Kind.MALFORMED, f"缺少成员报送 the report of member {member.sender_id} "
+                               f"revision {member.revision} is missing or named twice")
+            named.add(member.report_sha256)
+            _check_member(rollup.report, member, found.report)
+            members.append(found.report)
+            if _names_members(found.report):
+                pending.append(found)
+        if rollup.report.kind == Report.ROLLUP and not is_sum_of(rollup.report, members):
+            raise Refused(Kind.MALFORMED, f"汇总不符 the rollup of {rollup.report.sender_id} is not the "
+                           "exact sum of the member reports it names")
+    if named != set(by_digest):
+        raise Refused(Kind.MALFORMED, "多余附件 a member report is attached that no rollup names")
+
+
+def _check_member(rollup: Report, member: Member, report: Report) -> None:
+    same = (
+        (report.sender_id, report.revision) == (member.sender_id, member.revision)
+        and (report.kind == Report.SUMMARY) == (rollup.kind == Report.SUMMARY)
+        and report.recipient_id == rollup.sender_id
+        and report.period == rollup.period
+        and report.catalogue_version == rollup.catalogue_version
+    )
+    if not same:
+        raise Refused(Kind.MALFORMED, f"成员报送不符 the report attached for member {member.sender_id} "
+                       "is of another sender, revision, kind, recipient, period or catalogue")
+    try:
+        check_content(report, verified_report)
+    except Refused as exc:
+        raise Refused(Kind.MALFORMED, f"member {member.sender_id}: {exc.message}") from exc

@@ -1,0 +1,132 @@
+"""Rollup (汇总): the sum of the members' latest reports of a period, signed and sent up.
+
+A rollup is a ROLLUP Report: values and noise variances summed cell by cell over each
+member's latest revision (DESIGN §4.7), the members it includes (sender, revision, SHA-256 of
+the Report bytes, log index here) and the enrolled members that are missing. It is made once
+per content: asking again while nothing changed returns the stored rollup, so a resend is the
+same bytes; a member's new submission makes the next revision.
+
+It travels to the parent with the SignedReports of every member it names, and of theirs for
+members that are rollups themselves, each sealed to the parent: the parent checks the sums and
+keeps them, so that it can verify any school below it. The top of the tree (the province)
+stores its rollup and sends nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+from aggregator.calendar.timeliness import counted_submissions, member_timeliness
+from aggregator.keys import keyring
+from aggregator.keys.own_identity import Settings
+from aggregator.store.sqlite import Rollup, Store
+from common.errors import GuanaiError
+from member.client import DEFAULT_BACKOFF, Backoff, ClientTls
+from member.send import send
+from privacy.envelope import parse_signed, sign_report
+from privacy.identity import Identity
+from protos.aggregator_pb2 import ReceiptBody
+from protos.catalogue import load
+from protos.periods import Period
+from protos.report_pb2 import Member, Report
+from protos.rollup_sums import sum_reports
+
+
+class RollupError(GuanaiError):
+    """A rollup that cannot be made: no member reports, or reports that do not add up."""
+
+
+def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollup, bool]:
+    """The period's rollup, made now if the members' reports changed; and whether it is new.
+
+    Members whose latest report was returned for correction are left out (and listed as
+    missing) until they send a new revision.
+    """
+    if period.annual:
+        raise RollupError(f"年度不汇总 {period} is the annual summary's period, with no table to "
+                          "sum: file this aggregator's own summary (`guanai aggregator summary "
+                          "file`), which lists the members' summaries")
+    held = counted_submissions(store, period.code)
+    if not held:
+        raise RollupError(f"无成员报送 no member has submitted for {period} yet")
+    reports = [parse_signed(s.signed)[1] for s in held]
+    versions = {r.catalogue_version for r in reports}
+    if len(versions) != 1:
+        by_version = {v: [r.sender_id for r in reports if r.catalogue_version == v]
+                      for v in sorted(versions)}
+        raise RollupError(
+            "目录版本不一 members' latest reports use different catalogue versions, which are "
+            "never summed together: " + "; ".join(f"{v}: {', '.join(s)}" for v, s in
+                                                   by_version.items())
+            + ". Ask the members on the old version to release a correction with the new one "
+            "(`guanai node release --correction --catalogue VERSION`), then roll up again")
+    members = [Member(sender_id=s.sender_id, revision=s.revision, report_sha256=s.report_sha256,
+                      log_index=s.log_index,
+                      timeliness=member_timeliness(store, s.sender_id, period.code) or "")
+               for s in held]
+    submitted = {s.sender_id for s in held}
+    missing = [m.member_id for m in store.members() if m.member_id not in submitted]
+    previous = store.latest_rollup(period.code)
+    if previous is not None:
+        old = parse_signed(previous.signed)[1]
+        if list(old.members) == members and list(old.missing) == missing:
+            return previous, False
+    values, variances = sum_reports(reports, len(load(versions.pop()).cells))
+    report = Report(
+        report_id=os.urandom(16), kind=Report.ROLLUP, sender_id=settings.region,
+        region_code=settings.region, recipient_id=settings.parent_region or "",
+        period=period.code, catalogue_version=reports[0].catalogue_version,
+        revision=previous.revision + 1 if previous else 1, values=values,
+        noise_variance=variances, created_unix_ms=int(time.time() * 1000), members=members,
+        missing=missing,
+    )
+    rollup = Rollup(period.code, report.revision,
+                    sign_report(report.SerializeToString(), settings.signing_key),
+                    datetime.now(UTC).isoformat(timespec="seconds"), None)
+    with store.transaction():
+        store.add_rollup(rollup)
+    return rollup, True
+
+
+def member_reports(store: Store, report: Report) -> list[bytes]:
+    """The SignedReports of the members a rollup names, and of the members below them."""
+    signed = []
+    for member in report.members:
+        held = store.submission(member.sender_id, report.period, member.revision)
+        if held is None or held.report_sha256 != member.report_sha256:
+            raise RollupError(f"成员报送缺失 the report of {member.sender_id} is not in the store")
+        signed.append(held.signed)
+        signed.extend(f.signed for f in store.forwarded(held.log_index))
+    return signed
+
+
+def send_rollup(store: Store, settings: Settings, parent: Identity, rollup: Rollup, *,
+                attempts: int | None = None, backoff: Backoff = DEFAULT_BACKOFF, timeout: float = 120.0,
+                client_tls: ClientTls | None = None) -> ReceiptBody:
+    """Seal the rollup and its members' reports to the parent; keep its verified receipt."""
+    report = parse_signed(rollup.signed)[1]
+    if report.recipient_id != parent.id:
+        raise RollupError(f"收件方不符 the rollup is for {report.recipient_id or 'no parent'}, "
+                          f"the parent is {parent.id}")
+    delivered = send(parent, rollup.signed, retired=store.retired_parent_keys(),
+                     members=member_reports(store, report), attempts=attempts, backoff=backoff,
+                     timeout=timeout, client_tls=client_tls)
+    with store.transaction():
+        store.set_rollup_receipt(rollup.period, rollup.revision,
+                                delivered.receipt.SerializeToString())
+    return delivered.body
+
+
+def send_to_parent(store: Store, settings: Settings, rollup: Rollup, now: datetime, *,
+                   client_tls: ClientTls | None = None, **options: object) -> ReceiptBody:
+    """Send a rollup (or this level's summary) to the parent it was made for, following any
+    key rotation the parent made since its export was imported; ``options`` are those of
+    ``send_rollup`` (attempts, backoff, timeout)."""
+    parent = keyring.follow_parent(store, settings, now, client_tls)
+    return send_rollup(store, settings, parent, rollup, client_tls=client_tls, **options)
+
+
+def rollup_report(rollup: Rollup) -> Report:
+    return parse_signed(rollup.signed)[1]

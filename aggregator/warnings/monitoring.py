@@ -1,0 +1,117 @@
+"""Monitoring warnings (监测预警, R-WARN): judge every region below for a period, keep history.
+
+For each rule and each region of the rule's levels held here, the rule's indicator and its
+confidence interval are computed from the released values (no privacy budget is spent); the
+rule fires only when the whole interval lies beyond the threshold (aggregator/warning_rules.py).
+Members missing by the deadline are counted only once the period's deadline has passed.
+
+History: a warning that fires is *new*, or *persisting* if the same rule fired for the same
+region in the previous period judged here (half-years follow half-years, annual summaries
+follow annual summaries), and then keeps the period it first held in (``since``). A warning of
+the previous period that no longer fires is recorded as *resolved*. Judging a period again
+(after late or corrected reports) replaces that period's judgements; one already delivered that
+no longer fires becomes *resolved*, so the region hears of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from aggregator.calendar.timeliness import deadlines
+from aggregator.figures.holdings import Holdings, level_of
+from aggregator.keys.own_identity import Settings
+from aggregator.store.sqlite import Store, StoredWarning
+from aggregator.warnings.notices import read_warning, sign_warning
+from aggregator.warnings.rules import Finding, RuleSet, judge, load_rules
+from protos.deadlines import local_date
+from protos.periods import Period
+from protos.query_pb2 import Warning
+
+
+def warning_id(issuer: str, rule_id: str, region: str, period: str) -> str:
+    return hashlib.sha256(f"{issuer}|{rule_id}|{region}|{period}".encode()).hexdigest()[:24]
+
+
+def _order(period: Period) -> tuple[int, int]:
+    return period.year, period.half or 0
+
+
+def previous_period(store: Store, period: Period) -> str | None:
+    """The latest period judged here before ``period``, of the same kind (half-year or annual)."""
+    earlier = [p for p in map(Period.parse, store.warning_runs())
+               if p.annual == period.annual and _order(p) < _order(period)]
+    return max(earlier, key=_order).code if earlier else None
+
+
+def _message(finding: Finding, settings: Settings, rules: RuleSet, period: Period,
+             status: str, since: str, members: int, missing: int) -> Warning:
+    rule, interval = finding.rule, finding.interval
+    return Warning(
+        warning_id=warning_id(settings.region, rule.id, finding.region, period.code),
+        issuer=settings.region, rules_version=rules.version, rule_id=rule.id,
+        region=finding.region, level=level_of(finding.region), period=period.code,
+        since=since, status=status, value=interval.value, low=interval.low, high=interval.high,
+        threshold=rule.threshold, direction=rule.direction, severity=rule.severity,
+        confidence=rule.confidence, title_zh=rule.label.zh, title_en=rule.label.en,
+        advice_zh=rule.advice.zh, advice_en=rule.advice.en, members=members, missing=missing,
+        kind=rule.kind,
+    )
+
+
+def _same(a: Warning, b: Warning) -> bool:
+    """Equal but for the time of issue."""
+    a, b = Warning.FromString(a.SerializeToString()), Warning.FromString(b.SerializeToString())
+    a.issued_unix_ms = b.issued_unix_ms = 0
+    return a == b
+
+
+def evaluate_period(store: Store, settings: Settings, period: Period,
+                    rules: RuleSet | None = None, today: date | None = None
+                    ) -> list[StoredWarning]:
+    """Judge every rule on every region below for ``period``; store and return the period's
+    warnings (new, persisting and resolved)."""
+    rules = rules or load_rules()
+    today = today or date.today()
+    holdings = Holdings(store, settings, period)
+    # this aggregator's deadline, which staff may move: 24:00 ends its last day
+    due = local_date(deadlines(store, period).due - timedelta(seconds=1))
+    previous = previous_period(store, period)
+    before = {(w.rule_id, w.region): w for w in store.warnings(settings.region, previous)
+              if w.status != "resolved"} if previous else {}
+    existing = {w.warning_id: w for w in store.warnings(settings.region, period.code)}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    fresh: dict[str, tuple[Warning, str]] = {}
+    for rule in rules.rules:
+        if rule.kind == "missing" and today <= due:
+            continue
+        for unit in sorted({u for lv in rule.levels for u in holdings.units(lv, settings.region)}):
+            figures = holdings.figures(unit)
+            finding = judge(rule, figures) if figures is not None else None
+            if finding is None:
+                continue
+            wid = warning_id(settings.region, rule.id, unit, period.code)
+            earlier, held = before.get((rule.id, unit)), existing.get(wid)
+            if finding.fires:
+                status, since = ("persisting", earlier.since) if earlier else ("new", period.code)
+            elif earlier is not None or (held and held.delivered_at and held.status != "resolved"):
+                status, since = "resolved", earlier.since if earlier else held.since
+            else:
+                continue
+            fresh[wid] = (_message(finding, settings, rules, period, status, since,
+                                   figures.members, figures.missing), status)
+    with store.transaction():
+        for wid, held in existing.items():
+            if wid not in fresh and not held.delivered_at:
+                store.delete_warning(wid)
+        for wid, (message, status) in fresh.items():
+            held = existing.get(wid)
+            if held is not None and _same(read_warning(held.signed), message):
+                continue
+            message.issued_unix_ms = int(time.time() * 1000)
+            store.put_warning(StoredWarning(
+                wid, settings.region, period.code, message.rule_id, message.region, status,
+                message.since, sign_warning(message, settings.signing_key), now, None))
+        store.add_warning_run(period.code, rules.version, now)
+    return store.warnings(settings.region, period.code)

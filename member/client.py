@@ -1,0 +1,133 @@
+"""Talking to an aggregator: a channel from its exported identity, and submit until a receipt.
+
+Used by school nodes and by aggregators sending rollups to their parent. A refusal with a
+status code that retrying cannot change (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
+ALREADY_EXISTS, FAILED_PRECONDITION, …) stops at once; an unreachable, busy or failing
+aggregator is tried again after an exponentially growing delay with full jitter, so that
+thousands of schools do not come back in step.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from common.errors import GuanaiError
+from privacy.identity import Identity
+from protos.aggregator_pb2 import Receipt, Submission
+from protos.aggregator_pb2_grpc import AggregatorStub
+
+RETRYABLE = frozenset({
+    grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED,
+})
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class SubmitRefused(GuanaiError):
+    """The aggregator refused the submission for a reason retrying cannot change."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"汇总节点拒收 refused by the aggregator ({code.name}): {details}")
+        self.code = code
+        self.details = details
+
+
+class SubmitGaveUp(GuanaiError):
+    """No receipt within the attempts allowed; the submission stays queued."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 1.0  # seconds before the first retry, at most
+    maximum: float = 300.0
+    factor: float = 2.0
+
+    def delay(self, failures: int) -> float:
+        """Full jitter: uniform between 0 and the capped exponential delay."""
+        return random.uniform(0, min(self.maximum, self.initial * self.factor ** (failures - 1)))
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """A member's client certificate, for aggregators that require mutual TLS."""
+
+    certificate_chain: bytes
+    private_key: bytes
+
+    @classmethod
+    def from_files(cls, certificate: Path | None, key: Path | None) -> ClientTls | None:
+        """The certificate and key named on a command line or in a configuration, if any."""
+        if (certificate is None) != (key is None):
+            raise GuanaiError("--client-cert and --client-key go together")
+        return cls(certificate.read_bytes(), key.read_bytes()) if certificate else None
+
+
+def open_channel(target: Identity, client_tls: ClientTls | None = None) -> grpc.Channel:
+    if not target.address:
+        raise GuanaiError(f"汇总节点无地址 the export of {target.id} has no address")
+    options = [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.min_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 5000),
+    ]
+    if target.tls_ca is None:
+        return grpc.insecure_channel(target.address, options)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=target.tls_ca.encode("ascii"),
+        private_key=client_tls.private_key if client_tls else None,
+        certificate_chain=client_tls.certificate_chain if client_tls else None,
+    )
+    return grpc.secure_channel(target.address, credentials, options)
+
+
+Failure = Callable[[int, grpc.StatusCode, str, float | None], None]
+
+
+def submit_until_receipt(
+    target: Identity,
+    submission: Submission,
+    *,
+    attempts: int | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    timeout: float = 60.0,
+    client_tls: ClientTls | None = None,
+    on_failure: Failure | None = None,
+) -> Receipt:
+    """Submit until the aggregator answers with a receipt (not yet verified: the caller does).
+
+    ``attempts`` bounds the tries (None: no bound); ``on_failure(failures, code, details,
+    delay)`` is told of each retryable failure before the pause (delay None: giving up).
+    """
+    with open_channel(target, client_tls) as channel:
+        stub = AggregatorStub(channel)
+        failures = 0
+        while True:
+            try:
+                return stub.Submit(submission, timeout=timeout)
+            except grpc.RpcError as exc:
+                code, details = exc.code(), exc.details() or ""
+            if code not in RETRYABLE:
+                raise SubmitRefused(code, details)
+            failures += 1
+            giving_up = attempts is not None and failures >= attempts
+            delay = None if giving_up else backoff.delay(failures)
+            if on_failure is not None:
+                on_failure(failures, code, details, delay)
+            if giving_up:
+                raise SubmitGaveUp(
+                    f"未获回执 no receipt from {target.id} at {target.address} after {failures} "
+                    f"attempts ({code.name}: {details}); it stays queued — run the submit again"
+                )
+            time.sleep(delay)
