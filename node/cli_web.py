@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from aggregator.client import ClientTls
-from guanai.clock import SystemClock
+from common.clock import SystemClock
+from member.client import ClientTls
 from node.config import load_config
 from node.store import get_meta, open_store, set_meta
 from node.web.app import create_app

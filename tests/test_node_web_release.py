@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from aggregator.store import Store
+from aggregator.store.sqlite import Store
 from node.release import latest_release
 from protos.periods import Period
 from synth.files import IMPORT_ORDER

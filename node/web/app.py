@@ -56,7 +56,7 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["guanai_site"] = the_site
-    app.before_request(the_site.lock.acquire)
+    app.before_request(lambda: the_site.lock.acquire() and None)  # None: go on to the view
     app.teardown_request(lambda _exc: the_site.lock.release())
     PasswordGate(app, password_hash)
     Csrf(app)

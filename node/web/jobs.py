@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 logger = logging.getLogger(__name__)
 KEPT = 100

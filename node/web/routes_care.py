@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
+from common.errors import GuanaiError
 from node.records import ACTIVITIES, AID, MENTORS, RECORDS, REGISTRATION
 from node.rows import InvalidInput, RowKind, describe_counts, save_one
 from node.template_book import DATE_COLUMNS, choices
 from node.web.site import site
-from protos.errors import GuanaiError
 
 blueprint = Blueprint("care", __name__)
 FORMS: dict[str, RowKind] = {k.id: k for k in (RECORDS, REGISTRATION, AID, MENTORS, ACTIVITIES)}

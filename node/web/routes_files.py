@@ -12,12 +12,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request, send_file
 
+from common.errors import GuanaiError
 from node.importer import KINDS, ImportRejected, find_kind, import_file
 from node.rows import COUNT_LABELS
 from node.tabular import SUFFIXES, column_letter
 from node.template_book import write_book
 from node.web.site import site
-from protos.errors import GuanaiError
 from protos.regions import school_stages
 
 blueprint = Blueprint("files", __name__)

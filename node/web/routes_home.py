@@ -11,12 +11,12 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from common.errors import GuanaiError
 from node.membership import import_parent, init_school, own_identity
 from node.overview import overview
 from node.store import get_meta
 from node.web.site import site
 from privacy.identity import Identity
-from protos.errors import GuanaiError
 
 blueprint = Blueprint("home", __name__)
 

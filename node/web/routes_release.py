@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from aggregator.client import Backoff, SubmitGaveUp, SubmitRefused
+from common.errors import GuanaiError
+from member.client import Backoff, SubmitGaveUp, SubmitRefused
 from node.membership import MembershipError, parent
 from node.overview import overview
 from node.preview import CONFIDENCE, preview
@@ -24,7 +25,6 @@ from node.web.site import Site, site
 from privacy import dp
 from protos.catalogue import load
 from protos.deadlines import from_ms, local_text
-from protos.errors import GuanaiError
 from protos.periods import Period, PeriodError
 
 blueprint = Blueprint("release", __name__)

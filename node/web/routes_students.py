@@ -11,13 +11,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
+from common.errors import GuanaiError
 from node import browse, procedure
 from node.records import add_growth_event
 from node.rows import InvalidInput
 from node.template_book import choices
 from node.vocabulary import CASE_STATUSES, CASE_STEPS, DECISIONS, GROWTH_KINDS
 from node.web.site import site
-from protos.errors import GuanaiError
 
 blueprint = Blueprint("students", __name__)
 FILTER_LABELS = {"all": "在校学生", "difficulty": "困境学生", "key": "重点关爱（未结案件）",

@@ -12,13 +12,13 @@ import unicodedata
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from common.errors import GuanaiError
 from node import screening
 from node.store import get_meta, set_meta
 from node.submit import outbox
 from node.summary import file_summary
 from node.web.routes_release import deliver_pending
 from node.web.site import site
-from protos.errors import GuanaiError
 from protos.periods import Period
 
 blueprint = Blueprint("summary", __name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from protos.errors import GuanaiError
+from common.errors import GuanaiError
 
 logger = logging.getLogger(__name__)
 

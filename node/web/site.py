@@ -18,8 +18,8 @@ from pathlib import Path
 import sqlite_utils
 from flask import current_app
 
-from aggregator.client import ClientTls
-from guanai.clock import Clock
+from common.clock import Clock
+from member.client import ClientTls
 from node.config import NodeConfig
 from node.release import true_table
 from node.store import get_meta, open_store
