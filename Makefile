@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/submit_throughput.py
 	$(BIN)/python bench/verify_bundle.py
 	$(BIN)/python bench/warnings_precision.py
+	$(BIN)/python bench/node_web.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen

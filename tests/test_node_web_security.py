@@ -106,3 +106,23 @@ def test_over_tls_the_pages_ask_for_the_password_and_say_how_they_are_served(
     finally:
         context.close()
         server.stop()
+
+
+def test_the_command_serves_on_loopback_and_stops_on_sigterm(tmp_path):
+    import signal
+    import urllib.request
+
+    from tests.federation import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "guanai", "node", "--db", str(tmp_path / "n.db"), "web",
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line and "仅本机" in line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as answer:
+            assert answer.url.endswith("/setup") and "建立学校节点" in answer.read().decode()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

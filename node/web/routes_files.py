@@ -7,7 +7,10 @@ line and column with what to fix.
 
 from __future__ import annotations
 
+import functools
+import io
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request, send_file
@@ -39,14 +42,22 @@ def templates() -> str:
     return render_template("templates.html", kinds=KINDS.values(), hints=HINTS)
 
 
+@functools.lru_cache(maxsize=32)
+def _book(kind: str, today: date, stages: tuple[str, ...] | None) -> bytes:
+    """A template workbook's bytes (made once a day per kind: writing one takes a while)."""
+    with tempfile.TemporaryDirectory(prefix="guanai-template-") as folder:
+        path = write_book(kind, Path(folder) / f"{kind}.xlsx", today,
+                          list(stages) if stages else None)
+        return path.read_bytes()
+
+
 @blueprint.get("/templates/<kind>.xlsx")
 def template_file(kind: str) -> Response:
     here = site()
     row_kind = find_kind(kind)
-    stages = list(school_stages(here.school_id())) if here.initialised() else None
-    folder = Path(tempfile.mkdtemp(prefix="guanai-template-"))
-    path = write_book(row_kind, folder / f"{row_kind.id}.xlsx", here.today(), stages)
-    return send_file(path, as_attachment=True,
+    stages = tuple(school_stages(here.school_id())) if here.initialised() else None
+    return send_file(io.BytesIO(_book(row_kind.id, here.today(), stages)), as_attachment=True,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      download_name=f"{row_kind.label.zh}模板-{row_kind.id}.xlsx")
 
 
