@@ -72,7 +72,10 @@ def _view(store: sqlite_utils.Database, period: Period, settings: ScheduleSettin
     item = max(mine, key=lambda i: i.revision) if mine else None
     log_index = logged.get((period.code, item.revision)) if item else None
     problem = changed = None
-    if local_date(now) >= period.start:
+    exception = held is not None and held.exception_until is not None \
+        and held.exception_until > now
+    closed = limits.locked(now) and not exception and release is None
+    if local_date(now) >= period.start and not closed:  # a closed period needs no table
         truth = true_table(period)
         if item is None or item.state != "delivered":
             problem = _problem(store, period, policy, truth)
@@ -84,7 +87,7 @@ def _view(store: sqlite_utils.Database, period: Period, settings: ScheduleSettin
         state = item.state if item.state == "refused" else "sending"
     elif release is not None:
         state = "released"
-    elif limits.locked(now) and not (held and held.exception_until and held.exception_until > now):
+    elif limits.locked(now) and not exception:
         state = "locked"
     elif local_date(now) < period.start:
         state = "waiting"

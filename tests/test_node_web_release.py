@@ -102,3 +102,29 @@ def test_preview_confirm_release_and_submit_until_a_verified_receipt(page, pages
     assert "（更正版）" in text and "本年度还可发布 3 次" in text
     page.get_by_role("link", name="隐私参数详情").click()
     assert "ρ = 0.5" in page.locator("main").inner_text()  # the details, behind the link
+
+
+def test_an_unreachable_county_leaves_the_table_queued_and_try_again_delivers_the_same_bytes(
+        page, pages, county, clock, tmp_path):
+    set_up_school(page, pages, county, tmp_path)
+    upload(page, pages, "学生名册", synth_files(tmp_path) / "roster.csv")
+    address = county.running.address
+    county.stop()
+
+    page.goto(pages.url + "/release/2027-H1/confirm")
+    page.get_by_label(re.compile("我已了解")).check()
+    page.get_by_role("button", name="确认发布并报送").click()
+    page.locator(".job-done").wait_for(state="visible", timeout=60_000)
+    assert "暂时没有送达" in page.locator(".job-status").inner_text()
+    [queued] = pages.store().execute("SELECT signed, state FROM outbox").fetchall()
+    assert queued[1] == "pending"
+
+    page.get_by_role("link", name="回执").first.click()
+    assert "待报送" in page.locator("main").inner_text()
+    county.start(listen=address, clock=clock)
+    page.get_by_role("button", name="再试一次").click()
+    page.locator(".job-done").wait_for(state="visible", timeout=60_000)
+    assert "回执已核验" in page.locator(".job-status").inner_text()
+    [sent] = pages.store().execute("SELECT signed, state FROM outbox").fetchall()
+    assert sent == (queued[0], "delivered")  # the same signed bytes, no fresh noise
+    assert pages.count("releases") == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, render_template
+from flask import Flask, Response, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
 from node.store import get_meta
@@ -60,6 +60,7 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
     app.teardown_request(lambda _exc: the_site.lock.release())
     PasswordGate(app, password_hash)
     Csrf(app)
+    app.before_request(_set_up_first)
     for module in (routes_home, routes_files, routes_students, routes_care, routes_release,
                    routes_summary):
         app.register_blueprint(module.blueprint)
@@ -71,6 +72,16 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
     app.register_error_handler(413, lambda _e: (render_template(
         "refused.html", zh="文件太大（超过 64 MB），没有导入。", en="The file is too large."), 413))
     return app
+
+
+SETUP_ENDPOINTS = frozenset({"home.setup", "static", "login", "logout"})
+
+
+def _set_up_first() -> Response | None:
+    """An empty node shows its setup form, whatever page was asked for."""
+    if request.endpoint in SETUP_ENDPOINTS or site().initialised():
+        return None
+    return redirect(url_for("home.setup"))
 
 
 def _common() -> dict[str, object]:

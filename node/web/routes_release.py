@@ -113,6 +113,8 @@ def deliver_pending(here: Site, job: Job, step: int, period: Period | None = Non
                           "重试发送的是同一份数据。") from exc
     except SubmitRefused as exc:
         raise GuanaiError(f"上级拒收：{exc}") from exc
+    finally:
+        store.conn.close()
     if not bodies:
         return "没有待报送的内容；此前已报送的回执在“回执”页。"
     return "；".join(f"{b.period} 第 {b.revision} 版已报送，回执已核验（上级 {b.aggregator_id} "
@@ -134,8 +136,11 @@ def release(code: str) -> Response | tuple[str, int]:
     def work(job: Job) -> str:
         store = open_store(here.db)
         job.advance(0)
-        release_period(store, period, recipient, here.config.budget, correction=correction,
-                       today=here.today(), catalogue=load(here.config.catalogue_version))
+        try:
+            release_period(store, period, recipient, here.config.budget, correction=correction,
+                           today=here.today(), catalogue=load(here.config.catalogue_version))
+        finally:
+            store.conn.close()
         return deliver_pending(here, job, 1, period)
 
     job = here.jobs.start(f"发布并报送{period.label_zh}统计表",
