@@ -26,6 +26,7 @@ from protos.catalogue import load
 from protos.deadlines import Deadlines, local_date
 from protos.periods import Period
 
+LEVELS = {"county": "县区", "city": "市", "province": "省"}
 TrueTable = Callable[[Period], dict[str, int]]
 
 
@@ -152,7 +153,8 @@ def overview(store: sqlite_utils.Database, settings: ScheduleSettings, policy: B
         else views[1]
     try:
         target = parent(store)
-        parent_text: str | None = f"{target.id}（{target.level}） {target.address}"
+        level = LEVELS.get(target.level or "", target.level)
+        parent_text: str | None = f"{target.id}（{level}教育部门） {target.address}"
     except MembershipError:
         parent_text = None
     counts = browse.counts(store)

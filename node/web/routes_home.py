@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from common.errors import GuanaiError
 from node.membership import import_parent, init_school, own_identity
-from node.overview import overview
+from node.overview import LEVELS, overview
 from node.store import get_meta
 from node.web.site import site
 from privacy.identity import Identity
@@ -98,5 +98,6 @@ def set_parent() -> str | Response | tuple[str, int]:
         text = get_meta(here.store(), "parent_identity")
         return render_template("parent.html", error=error,
                                parent=Identity.from_json(text) if text else None), 400
-    flash(f"上级已设置：{identity.id}（{identity.level}） {identity.address}", "ok")
+    level = LEVELS.get(identity.level or "", identity.level)
+    flash(f"上级已设置：{identity.id}（{level}教育部门） {identity.address}", "ok")
     return redirect(url_for("home.status"))
