@@ -27,6 +27,7 @@ from node.web.auth import PasswordGate
 from node.web.csrf import Csrf
 from node.web.site import Site, site
 from protos.deadlines import local_text
+from protos.periods import Period
 
 logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a 50,000-student roster as .xlsx is well below this
@@ -67,6 +68,7 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
     app.context_processor(_common)
     app.jinja_env.globals.update(local=local_text, blank=ImmutableMultiDict())
     app.jinja_env.filters["local"] = local_text
+    app.jinja_env.filters["period"] = lambda code: Period.parse(code).label_zh
     app.register_error_handler(404, lambda _e: (render_template(
         "refused.html", zh="没有这个页面。", en="No such page."), 404))
     app.register_error_handler(413, lambda _e: (render_template(
