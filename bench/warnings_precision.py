@@ -4,7 +4,7 @@ Synthetic provinces (`guanai synth`) are imported into real school nodes to get 
 true table. Then, many times over, every school's table is released as the node releases it
 under the default budget (ρ = 0.5 per half-year: discrete Gaussian noise from OpenDP at each
 DP group's scale, for the stages the school teaches), summed per county with the declared
-variances, and every rule is judged (aggregator/warning_rules.py). A warning is right when the
+variances, and every rule is judged (aggregator/warnings/rules.py). A warning is right when the
 county's true indicator (the rule's indicator on the true sums) is beyond the threshold.
 
 Three experiments:

@@ -95,3 +95,15 @@ class SimulatedClock:
             wake, self._running = heapq.heappop(self._sleepers)
             self._now = max(self._now, wake)
         self._cond.notify_all()
+
+
+SYSTEM = SystemClock()
+"""The system's clock: the default wherever a caller does not inject one."""
+
+
+def stamp(moment: datetime) -> str:
+    """``moment`` as every stored time is written: ISO 8601 in UTC with its offset, to the
+    second (``2026-06-30T16:00:00+00:00``). Raises ``ValueError`` for a naive time."""
+    if moment.tzinfo is None:
+        raise ValueError("a stored time must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

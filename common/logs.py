@@ -3,7 +3,7 @@
 The JSON lines are for a county's log collector; their fields are part of what operators rely
 on (docs/operations.md): ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``, and
 ``exception`` when there is one. Log messages name schools, regions, periods and status
-codes — never a student: nothing identifiable reaches a log line (DESIGN §4.1).
+codes — never a student: nothing identifiable reaches a log line (invariant 1, docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -23,12 +23,13 @@ import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from importlib.metadata import version
 from pathlib import Path
 
 import click
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 
 FORMAT = "guanai-backup-1"
@@ -71,14 +72,14 @@ def backup(db: Path, role: str, out: Path) -> tuple[Manifest, Path]:
         members = {STORE: copy.read_bytes()}
         for key in key_files(db):
             members[KEYS + key.name[len(db.name):]] = key.read_bytes()
-    manifest = Manifest(role, owner, datetime.now(UTC).isoformat(timespec="seconds"),
+    manifest = Manifest(role, owner, stamp(SYSTEM.now()),
                         version("guanai"),
                         {name: hashlib.sha256(data).hexdigest() for name, data in members.items()})
     members[MANIFEST] = json.dumps({"format": FORMAT, **manifest.__dict__}, ensure_ascii=False,
                                    indent=1).encode()
     if out.is_dir():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = out / f"guanai-{role}-{'-'.join(owner.values())}-{stamp}.tar.gz"
+        when = SYSTEM.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = out / f"guanai-{role}-{'-'.join(owner.values())}-{when}.tar.gz"
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -88,7 +89,7 @@ def backup(db: Path, role: str, out: Path) -> tuple[Manifest, Path]:
     with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
         for name, data in [(MANIFEST, members.pop(MANIFEST)), *members.items()]:
             info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now(UTC).timestamp())
+            info.size, info.mode, info.mtime = len(data), 0o600, int(SYSTEM.now().timestamp())
             tar.addfile(info, io.BytesIO(data))
         raw.flush()
         os.fsync(raw.fileno())

@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -35,6 +35,7 @@ from aggregator.log.export import export_bundle
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
 from common import tables
+from common.clock import SYSTEM
 from inspector.verdict import render_text
 from inspector.verify import verify
 from node.importer import import_file
@@ -45,7 +46,7 @@ from node.release import release_period
 from node.store import open_store
 from node.submit import submit
 from protos.catalogue import load
-from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_text
+from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_date, local_text
 from protos.periods import Period
 from protos.regions import PROVINCE, name
 from synth import province as synth_province
@@ -98,7 +99,7 @@ def _open_period(level: Level, period: Period, due: datetime) -> None:
     try:
         decisions.set_deadlines(store, level.settings, aggregator_credential(level.settings.signing_key),
                                 period, Deadlines(due, due + timedelta(days=DEFAULT_LOCK_DAYS)),
-                                datetime.now(UTC))
+                                SYSTEM.now())
     finally:
         store.close()
 
@@ -196,7 +197,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
     _step(2, "启动省级和县区汇总节点", "start the province and county aggregators on localhost")
     province, county_levels = _aggregators(out, [c["code"] for c in layout["counties"]])
     levels = {PROVINCE: province, **county_levels}
-    due = end_of_day(date.today() + timedelta(days=7))
+    due = end_of_day(local_date(SYSTEM.now()) + timedelta(days=7))
     click.echo(f"    {period_} is past its lock date, so each aggregator first sets a demo "
                f"deadline of {local_text(due)} (a recorded decision, `guanai aggregator deadline`)")
     for level in levels.values():
@@ -237,7 +238,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
             store = level.store()
             try:
                 rollup, _ = make_rollup(store, level.settings, period_)
-                body = send_to_parent(store, level.settings, rollup, datetime.now(UTC),
+                body = send_to_parent(store, level.settings, rollup, SYSTEM.now(),
                                       attempts=5, timeout=30)
             finally:
                 store.close()

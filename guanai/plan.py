@@ -1,4 +1,4 @@
-"""``guanai plan``: what a privacy budget buys, before anything is released (DESIGN §5)."""
+"""``guanai plan``: what a privacy budget buys, before anything is released (docs/budget.md)."""
 
 from __future__ import annotations
 

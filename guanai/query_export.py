@@ -2,7 +2,7 @@
 
 Ratios are shown in percent and totals as whole numbers; the value and its interval are
 clamped at zero (every indicator of the catalogue counts students, events or yuan) — only
-here, when displaying (DESIGN §4.4). The JSON format carries the unrounded figures instead,
+here, when displaying (invariant 4, docs/architecture.md). The JSON format carries the unrounded figures instead,
 with an unbounded interval end as null.
 """
 

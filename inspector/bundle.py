@@ -23,7 +23,7 @@ from privacy.keys import KeyFileError
 from privacy.receipt import log_origin
 from protos import bundle
 from protos.aggregator_pb2 import Receipt, ReceiptBody
-from protos.bundle import BUNDLE_FORMAT, LogEntry, hash_from_hex
+from protos.bundle import BUNDLE_FORMAT, LogEntry, count_from_json, hash_from_hex
 
 
 class BundleError(GuanaiError):
@@ -104,7 +104,7 @@ def read_bundle(path: Path) -> Bundle:
                           f"reads {BUNDLE_FORMAT}")
     try:
         aggregator = Identity.from_json(json.dumps(manifest.get("aggregator")))
-        period, tree_size = str(manifest["period"]), _int(manifest["tree_size"])
+        period, tree_size = str(manifest["period"]), count_from_json(manifest["tree_size"])
         keys = [
             EnrolledKey(m["id"], m["kind"], m["region"], _b64(k["signing"]), k["key_id"],
                         k["enrolled_at"], k["revoked_at"])
@@ -112,7 +112,8 @@ def read_bundle(path: Path) -> Bundle:
         ]
         log = [LogEntry.from_json(e) for e in _json(path / bundle.LOG, list)]
         consistency = [
-            Consistency(_int(c["old_size"]), _int(c["new_size"]), tuple(hash_from_hex(p) for p in c["proof"]))
+            Consistency(count_from_json(c["old_size"]), count_from_json(c["new_size"]),
+                        tuple(hash_from_hex(p) for p in c["proof"]))
             for c in _json(path / bundle.CONSISTENCY, list)
         ]
     except (KeyError, TypeError, ValueError, KeyFileError) as exc:
@@ -173,13 +174,6 @@ def _json(path: Path, kind: type) -> dict | list:
     if not isinstance(value, kind):
         raise BundleError(f"核验包损坏 {path} is not a JSON {kind.__name__}")
     return value
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{value!r} is not a non-negative integer")
-    return value
-
 
 
 def _b64(text: str) -> bytes:

@@ -7,13 +7,13 @@ refused in a spreadsheet is refused here too. Names may show on this screen: it 
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
+from common.clock import SYSTEM
 from node import procedure
-from node.importer import KINDS, ImportRejected, find_kind, import_file, write_template
+from node.importer import ImportRejected, find_kind, import_file, write_template
 from node.records import (
     ACTIVITIES,
     AID,
@@ -26,8 +26,8 @@ from node.records import (
 from node.rows import RowKind, describe_counts, save_one
 from node.store import open_store
 from node.vocabulary import CASE_STATUSES, CASE_STEPS
+from protos.deadlines import local_date
 
-KIND_NAMES = ", ".join(f"{kind.id} {kind.label.zh}" for kind in KINDS.values())
 DATE_HELP = "Date (日期) YYYY-MM-DD; default today."
 
 
@@ -264,7 +264,7 @@ def activity_add(db: Path, kind: str, on: str | None, note: str | None) -> None:
 
 
 def _today() -> str:
-    return date.today().isoformat()
+    return local_date(SYSTEM.now()).isoformat()
 
 
 CARE_COMMANDS: list[click.Command] = [

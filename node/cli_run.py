@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from common.clock import SystemClock
+from common.clock import SYSTEM, SystemClock
 from member.client import ClientTls
 from node import status as node_status
 from node import upstream
@@ -57,7 +56,7 @@ def run(db: Path, config: Path | None, client_cert: Path | None,
 def status(db: Path, config: Path | None) -> None:
     """状态 Each period's deadline, state, problems and returns for correction."""
     store = open_store(db)
-    for line in node_status.lines(store, db, load_config(config).schedule, datetime.now(UTC)):
+    for line in node_status.lines(store, db, load_config(config).schedule, SYSTEM.now()):
         click.echo(line)
 
 
@@ -89,7 +88,7 @@ def summary(db: Path, year: Period, text_file: Path, allow: tuple[str, ...]) -> 
 @click.pass_obj
 def rotate_key(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
     """密钥轮换 Move to a new signing key; the parent enrols it first, nothing is lost."""
-    old, new = upstream.rotate_own_key(open_store(db), db, datetime.now(UTC),
+    old, new = upstream.rotate_own_key(open_store(db), db, SYSTEM.now(),
                                        ClientTls.from_files(client_cert, client_key))
     click.echo(f"已轮换 signing key {old} → {new}: the parent enrolled {new}; what {old} signed "
                "stays valid")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from member.client import Backoff, ClientTls
+from member.options import Sending, send_options
 from node.membership import import_parent, own_identity, parent
 from node.receipt_files import export_receipts
 from node.store import open_store
@@ -48,25 +48,13 @@ def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @click.option("--period", callback=_period,
               help="Queue this period's latest release (e.g. 2025-H1); without it, resume the "
                    "outbox.")
-@click.option("--attempts", type=click.IntRange(min=1),
-              help="Give up after this many attempts (default: keep trying).")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds before the first retry; doubles each time, with jitter.")
-@click.option("--max-backoff", type=click.FloatRange(min=0), default=300.0, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              help="Deadline of each attempt, in seconds.")
-@click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Client certificate (PEM) for an aggregator that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@send_options
 @click.pass_obj
-def submit_command(db: Path, period: Period | None, attempts: int | None, backoff: float,
-                   max_backoff: float, timeout: float, client_cert: Path | None,
-                   client_key: Path | None) -> None:
+def submit_command(db: Path, period: Period | None, **options: object) -> None:
     """报送 Send the stored release, signed and sealed, until the parent's receipt is held."""
-    tls = ClientTls.from_files(client_cert, client_key)
+    sending = Sending.from_options(**options)
     store = open_store(db)
-    bodies = submit(store, db, period, attempts=attempts, timeout=timeout, client_tls=tls,
-                    backoff=Backoff(initial=backoff, maximum=max_backoff))
+    bodies = submit(store, db, period, **sending.keywords())
     for body in bodies:
         click.echo(f"已报送 delivered {body.period} revision {body.revision} to {body.aggregator_id}:"
                    f" 回执 receipt verified, log index {body.log_index} of {body.tree_size}")

@@ -38,6 +38,7 @@ from common import configspec
 from common.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check, defaults
 from common.errors import GuanaiError
 from common.tomlfile import read_toml
+from member.options import SEND_SECTION
 from node.schedule import ScheduleSettings
 from privacy.budget import BudgetPolicy
 from protos import catalogue
@@ -75,17 +76,7 @@ SPEC: Spec = {
                        catalogue.LATEST_VERSION),
         "directory": Key("path", "A folder of further catalogue files (<version>.toml)."),
     },
-    "submit": {
-        "attempts": Key("integer", "Give up after so many attempts (absent: keep trying).",
-                        minimum=1),
-        "backoff": Key("number", "Seconds before the first retry; doubles each time.", 1.0,
-                       minimum=0),
-        "max_backoff": Key("number", "Longest pause between retries, in seconds.", 300.0,
-                           minimum=0),
-        "timeout": Key("number", "Deadline of each attempt, in seconds.", 60.0, minimum=0.1),
-        "client_cert": Key("path", "Client certificate (PEM), for a parent requiring mTLS."),
-        "client_key": Key("path", "Its private key (PEM), mode 0600."),
-    },
+    "submit": SEND_SECTION,
     "log": LOG_SECTION,
 }
 

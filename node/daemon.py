@@ -10,7 +10,7 @@ or at once when the parent grants an exception. What it finds is kept per period
 ``schedule_checks`` for ``guanai node status`` and logged (once, then once a day while it
 lasts); it never logs a name or anything else identifiable.
 
-Time comes from an injected clock (guanai/clock.py), so a test drives a whole year in seconds.
+Time comes from an injected clock (common/clock.py), so a test drives a whole year in seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from common.clock import Clock
+from common.clock import Clock, stamp
 from common.errors import GuanaiError
 from member.client import Backoff, ClientTls, SubmitGaveUp, SubmitRefused
 from node import upstream, validation
@@ -30,6 +30,7 @@ from node.membership import MembershipError, parent
 from node.release import latest_release, release_period, spent_in_year, true_table
 from node.schedule import ScheduleSettings, Window, periods_in_scope
 from node.store import get_meta, open_store, set_meta, transaction
+from node.store import schedule as schedule_rows
 from node.submit import (
     NothingToSubmit,
     OutboxItem,
@@ -37,6 +38,7 @@ from node.submit import (
     enqueue,
     outbox,
     pending,
+    requeue,
     schedule_retry,
 )
 from node.table import PeriodNotStarted
@@ -58,9 +60,6 @@ class _School(logging.LoggerAdapter):
 RELOG_AFTER = timedelta(days=1)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
 
 def precheck(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
              now: datetime) -> str | None:
@@ -79,14 +78,12 @@ def precheck(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
 def note(store: sqlite_utils.Database, period: Period, problem: str | None,
          now: datetime) -> bool:
     """Keep what the latest check found; True if it is worth logging now."""
-    row = store.execute("SELECT problem, logged_at FROM schedule_checks WHERE period = ?",
-                        [period.code]).fetchone()
+    row = schedule_rows.check(store, period.code)
     due = row is None or row[0] != problem or (
         problem is not None and datetime.fromisoformat(row[1]) + RELOG_AFTER <= now)
     if due:
         with transaction(store):
-            store.execute("INSERT OR REPLACE INTO schedule_checks VALUES (?,?,?)",
-                          [period.code, problem, _stamp(now)])
+            schedule_rows.set_check(store, period.code, problem, stamp(now))
     return due
 
 
@@ -144,9 +141,9 @@ class Daemon:
         since = get_meta(store, "schedule_since")
         with transaction(store):
             if since is None:
-                since = _stamp(now)
+                since = stamp(now)
                 set_meta(store, "schedule_since", since)
-            set_meta(store, "schedule_checked_at", _stamp(now))
+            set_meta(store, "schedule_checked_at", stamp(now))
         self._refresh(store, now)
         standing = upstream.standing(store)
         look = now + self.settings.check_every
@@ -235,9 +232,7 @@ class Daemon:
         self._report(store, period, now, None)
 
     def _requeue(self, store: sqlite_utils.Database, period: Period, item: OutboxItem) -> None:
-        with transaction(store):
-            store.execute("UPDATE outbox SET state = 'pending', next_attempt_at = NULL"
-                          " WHERE period = ? AND revision = ?", [item.period, item.revision])
+        requeue(store, item)
         self.log.info("%s: trying revision %d again after its refusal", period, item.revision)
 
     def _report(self, store: sqlite_utils.Database, period: Period, now: datetime,
@@ -258,7 +253,7 @@ class Daemon:
             schedule_retry(store, item, now + delay)
             (self.log.warning if item.attempts == 0 else self.log.info)(
                 "%s revision %d not delivered (%s); next try at %s", item.period, item.revision,
-                exc, _stamp(now + delay))
+                exc, stamp(now + delay))
         except SubmitRefused as exc:
             schedule_retry(store, item, now + self.settings.refused_retry)
             self.log.error("%s revision %d refused: %s", item.period, item.revision, exc)

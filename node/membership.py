@@ -16,6 +16,7 @@ from nacl.signing import SigningKey
 
 from common.errors import GuanaiError
 from node.store import get_meta, open_store, set_meta, transaction
+from node.store import parent as parent_rows
 from privacy.identity import Identity
 from privacy.keys import PublicKeys, generate_signing_key, load_signing_key
 from protos.regions import check_region, check_school, parents
@@ -104,15 +105,14 @@ def parent(store: sqlite_utils.Database) -> Identity:
 
 def previous_parent_keys(store: sqlite_utils.Database) -> list[bytes]:
     """The parent's signing keys before its rotations, newest first (they verify old receipts)."""
-    rows = store.execute("SELECT signing_key FROM parent_keys ORDER BY replaced_at DESC")
-    return [bytes(r[0]) for r in rows]
+    return parent_rows.retired_keys(store)
 
 
 def follow_parent(store: sqlite_utils.Database, identity: Identity, at: str) -> None:
     """Take the parent's rotated keys (verified by the caller), keeping its old signing key."""
     old = parent(store)
     with transaction(store):
-        store.execute("INSERT OR IGNORE INTO parent_keys VALUES (?, ?)", [old.keys.signing, at])
+        parent_rows.retire_key(store, old.keys.signing, at)
         set_meta(store, "parent_identity", identity.to_json())
 
 

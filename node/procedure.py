@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique, as_text, refuse
-from node.store import transaction
+from node.store import cases, transaction
 from node.vocabulary import CASE_STATUSES, CASE_STEPS, DECISIONS
 from protos.catalogue import Label, load
+from protos.deadlines import local_date
 
 REQUESTERS = Terms.of_dimension(load().dimensions["requester"])
 DECISION_TERMS = Terms.of_vocabulary(Label("评议结论", "decision"), DECISIONS)
@@ -152,32 +154,25 @@ def _need_participants(step: Step) -> None:
 
 # ------------------------------------------------------------------ reading and writing cases
 
-def _read_cases(db: sqlite_utils.Database, where: str, params: Sequence[object]) -> list[Case]:
-    rows = db.execute(
-        "SELECT id, student_id, route, requester, requested_care, facts, reasons FROM cases "
-        f"WHERE {where} ORDER BY id", params
-    ).fetchall()
+def _read_cases(db: sqlite_utils.Database, column: str, value: int | str) -> list[Case]:
+    rows = cases.cases_by(db, column, value)
     steps: dict[int, list[Step]] = defaultdict(list)
-    if rows:
-        marks = ",".join("?" * len(rows))
-        for case_id, kind, on_date, participants, decision, note in db.execute(
-            "SELECT case_id, kind, on_date, participants, decision, note FROM case_events "
-            f"WHERE case_id IN ({marks}) ORDER BY id", [row[0] for row in rows]
-        ):
-            roles = tuple(participants.split("、")) if participants else ()
-            steps[case_id].append(Step(kind, date.fromisoformat(on_date), roles, decision, note))
+    for case_id, kind, on_date, participants, decision, note in cases.steps_of(
+            db, [row[0] for row in rows]):
+        roles = tuple(participants.split("、")) if participants else ()
+        steps[case_id].append(Step(kind, date.fromisoformat(on_date), roles, decision, note))
     return [Case(*row, steps=tuple(steps[row[0]])) for row in rows]
 
 
 def load_case(db: sqlite_utils.Database, case_id: int) -> Case:
-    found = _read_cases(db, "id = ?", [case_id])
+    found = _read_cases(db, "id", case_id)
     if not found:
         raise ProcedureError(f"没有案件 {case_id} no case number {case_id} (see `guanai node cases`)")
     return found[0]
 
 
 def cases_of(db: sqlite_utils.Database, student_id: int) -> list[Case]:
-    return _read_cases(db, "student_id = ?", [student_id])
+    return _read_cases(db, "student_id", student_id)
 
 
 def open_case(db: sqlite_utils.Database, student_id: int) -> Case | None:
@@ -185,28 +180,21 @@ def open_case(db: sqlite_utils.Database, student_id: int) -> Case | None:
 
 
 def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
+    return stamp(SYSTEM.now())
 
 
 def _insert_steps(db: sqlite_utils.Database, case_id: int, steps: Iterable[Step]) -> None:
-    db.conn.executemany(
-        "INSERT INTO case_events (case_id, kind, on_date, participants, decision, note, "
-        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(case_id, s.kind, s.on_date.isoformat(), "、".join(s.participants) or None, s.decision,
-          s.note, _now()) for s in steps],
-    )
+    cases.add_steps(db, [(case_id, s.kind, s.on_date.isoformat(),
+                          "、".join(s.participants) or None, s.decision, s.note, _now())
+                         for s in steps])
 
 
 def insert_case(db: sqlite_utils.Database, case: Case) -> int:
     """Write a new case and its steps; returns the case number."""
-    cursor = db.execute(
-        "INSERT INTO cases (student_id, route, requester, requested_care, facts, reasons, status) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [case.student_id, case.route, case.requester, case.requested_care, case.facts,
-         case.reasons, case.status],
-    )
-    _insert_steps(db, cursor.lastrowid, case.steps)
-    return cursor.lastrowid
+    case_id = cases.add_case(db, case.student_id, case.route, case.requester,
+                             case.requested_care, case.facts, case.reasons, case.status)
+    _insert_steps(db, case_id, case.steps)
+    return case_id
 
 
 def _add_step(db: sqlite_utils.Database, case_id: int, step: Step) -> None:
@@ -219,7 +207,7 @@ def _add_step(db: sqlite_utils.Database, case_id: int, step: Step) -> None:
         )
     status = replay(case.route, (*case.steps, step))
     _insert_steps(db, case_id, [step])
-    db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
+    cases.set_status(db, case_id, status)
 
 
 # ------------------------------------------------------------------ the steps, one command each
@@ -274,7 +262,7 @@ def review(db: sqlite_utils.Database, case_id: int, participants: str, decision:
            note: str | None = None, on: date | str | None = None,
            today: date | None = None) -> str:
     """集体评议: record a collective review; returns the case's new status."""
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({"评议日期": on or today, "评议参与人": participants, "评议结论": decision}, today)
     step = Step("review", cells.date("评议日期", required=True),
                 cells.roles("评议参与人", required=True),
@@ -303,7 +291,7 @@ def file_cases(db: sqlite_utils.Database, case_ids: Sequence[int] = (),
     with transaction(db):
         chosen = list(dict.fromkeys(case_ids))
         if all_confirmed:
-            waiting = _read_cases(db, "status = 'confirmed'", [])
+            waiting = _read_cases(db, "status", "confirmed")
             chosen += [c.id for c in waiting if not c.filed and c.id not in chosen]
         if not chosen:
             raise ProcedureError(
@@ -318,7 +306,7 @@ def exit_case(db: sqlite_utils.Database, case_id: int, participants: str,
               note: str | None = None, on: date | str | None = None,
               today: date | None = None) -> None:
     """R-DYNAMIC: a confirmed key care target leaves the list after a collective review."""
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({"退出日期": on or today, "退出评议参与人": participants}, today)
     step = Step("exit", cells.date("退出日期", required=True),
                 cells.roles("退出评议参与人", required=True), "approve", _note(note))
@@ -328,7 +316,7 @@ def exit_case(db: sqlite_utils.Database, case_id: int, participants: str,
 
 
 def _day(on: date | str | None, header: str, today: date | None) -> date:
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     cells = Cells({header: on or today}, today)
     day = cells.date(header, required=True)
     refuse(cells, COLUMNS)
@@ -359,14 +347,7 @@ def list_cases(db: sqlite_utils.Database, status: str | None = None) -> list[Cas
             raise ProcedureError(
                 f"未知案件状态 unknown case status {status!r}: {STATUS_TERMS.choices()}"
             )
-    rows = db.execute(
-        """SELECT c.id, s.student_no, s.name, c.route, c.status, e.kind, e.on_date
-           FROM cases c JOIN students s ON s.id = c.student_id
-           JOIN case_events e ON e.id = (SELECT max(id) FROM case_events WHERE case_id = c.id)
-           WHERE ? IS NULL OR c.status = ? ORDER BY c.id""",
-        [status_id, status_id],
-    ).fetchall()
-    return [CaseLine(*row) for row in rows]
+    return [CaseLine(*row) for row in cases.case_lines(db, status_id)]
 
 
 # ------------------------------------------------------------------ 免申即享 (R-AUTO)
@@ -377,9 +358,9 @@ def confirm_auto(db: sqlite_utils.Database, student_id: int, pushed_on: date,
 
     Returns whether a case was created.
     """
-    cases = cases_of(db, student_id)
-    taken = any(c.route == "auto" and c.steps[0].on_date == pushed_on for c in cases)
-    if taken or any(c.status in OPEN for c in cases):
+    held = cases_of(db, student_id)
+    taken = any(c.route == "auto" and c.steps[0].on_date == pushed_on for c in held)
+    if taken or any(c.status in OPEN for c in held):
         return False
     insert_case(db, Case(None, student_id, "auto", steps=(Step("confirm", pushed_on, note=source),)))
     return True
@@ -492,12 +473,8 @@ def _save_cases(db: sqlite_utils.Database, rows: list[CaseRow], context: Context
         if fields == match and not new_steps:
             counts["unchanged"] += 1
             continue
-        db.execute(
-            "UPDATE cases SET requester = ?, requested_care = ?, facts = ?, reasons = ?, "
-            "status = ? WHERE id = ?",
-            [row.case.requester, row.case.requested_care, row.case.facts, row.case.reasons,
-             row.case.status, match.id],
-        )
+        cases.update_case(db, match.id, row.case.requester, row.case.requested_care,
+                          row.case.facts, row.case.reasons, row.case.status)
         _insert_steps(db, match.id, new_steps)
         counts["updated"] += 1
     return counts

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from common import clock
 from node.procedure import cases_of
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique, refuse, save_one
 from node.vocabulary import (
@@ -25,6 +26,7 @@ from node.vocabulary import (
     REGISTRATION_STATUSES,
 )
 from protos.catalogue import Label, load
+from protos.deadlines import local_date
 
 RECORD_TERMS = Terms.of_vocabulary(Label("记录类型", "record kind"), RECORD_KINDS)
 STATUS_TERMS = Terms.of_vocabulary(Label("报到情况", "registration status"),
@@ -302,7 +304,7 @@ def _parse_growth(cells: Cells, context: Context) -> GrowthEvent | None:
 
 
 def _save_growth(db: sqlite_utils.Database, rows: list[GrowthEvent], _: Context) -> Counter[str]:
-    stamp = {"recorded_at": datetime.now().isoformat(timespec="seconds")}
+    stamp = {"recorded_at": clock.stamp(clock.SYSTEM.now())}
     return Counter(_upsert(db, "growth_events", {
         "student_id": r.student.id, "on_date": r.on_date.isoformat(), "kind": r.kind,
         "description": r.description}, {}, stamp) for r in rows)
@@ -324,7 +326,7 @@ GROWTH = RowKind(
 
 def add_growth_event(db: sqlite_utils.Database, student_no: str, kind: str, text: str,
                      on: date | str | None = None, today: date | None = None) -> Counter[str]:
-    today = today or date.today()
+    today = today or local_date(clock.SYSTEM.now())
     return save_one(db, GROWTH, {"学号": student_no, "日期": on or today, "事件类型": kind,
                                  "描述": text}, today)
 

@@ -1,28 +1,28 @@
 """Releasing a period's table: validate, charge the budget, add noise, store — once.
 
 A release is made once per (period, revision) and stored before anything else can happen
-(DESIGN §4.2): asking again returns the stored bytes, so a resend never carries fresh noise.
+(invariant 2, docs/architecture.md): asking again returns the stored bytes, so a resend never carries fresh noise.
 A correction is a new revision and spends budget again. The budget check, the charge and the
 stored release are one transaction, so a refused release spends nothing.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node import table, validation
-from node.store import get_meta, transaction
+from node.store import get_meta, releases, transaction
+from node.store.releases import StoredRelease
 from privacy import dp
 from privacy.budget import BudgetPolicy
 from protos import report_pb2
 from protos.catalogue import Catalogue, load
+from protos.deadlines import to_ms
 from protos.periods import Period
 from protos.regions import school_stages
 
@@ -35,47 +35,19 @@ class NoAnnualTable(GuanaiError):
     """The annual period takes the work summary, which attaches the half-years' releases."""
 
 
-@dataclass(frozen=True)
-class StoredRelease:
-    period: str
-    revision: int
-    created_at: str
-    report_bytes: bytes
-    true_values: dict[str, int]
-
-    @property
-    def report(self) -> report_pb2.Report:
-        report = report_pb2.Report()
-        report.ParseFromString(self.report_bytes)
-        return report
-
-
-def _stored(row: tuple | None) -> StoredRelease | None:
-    if row is None:
-        return None
-    period, revision, created_at, true_values, report = row
-    return StoredRelease(period, revision, created_at, bytes(report), json.loads(true_values))
-
-
-_SELECT = "SELECT period, revision, created_at, true_values, report FROM releases"
-
-
 def latest_release(db: sqlite_utils.Database, period: Period) -> StoredRelease | None:
-    row = db.execute(
-        f"{_SELECT} WHERE period = ? ORDER BY revision DESC LIMIT 1", [period.code]
-    ).fetchone()
-    return _stored(row)
+    """The period's release of the highest revision, if any."""
+    return releases.latest(db, period.code)
 
 
 def get_release(db: sqlite_utils.Database, period: Period, revision: int) -> StoredRelease | None:
-    row = db.execute(f"{_SELECT} WHERE period = ? AND revision = ?", [period.code, revision])
-    return _stored(row.fetchone())
+    """The release of (period, revision), if made."""
+    return releases.get(db, period.code, revision)
 
 
 def spent_in_year(db: sqlite_utils.Database, year: int) -> float:
-    return db.execute(
-        "SELECT coalesce(sum(rho), 0) FROM budget_ledger WHERE year = ?", [year]
-    ).fetchone()[0]
+    """ρ (zCDP) charged in calendar ``year``."""
+    return releases.spent_in_year(db, year)
 
 
 def true_table(db: sqlite_utils.Database, period: Period, catalogue: Catalogue,
@@ -99,11 +71,14 @@ def release_period(
     correction: bool = False,
     today: date | None = None,
     catalogue: Catalogue | None = None,
+    now: datetime | None = None,
 ) -> StoredRelease:
     """The period's stored release; made now (validated, charged, noised, stored) if none yet.
 
     With ``correction`` a new revision is made even if one exists, spending budget again.
+    ``now`` (default: the system clock) stamps the release and its budget charge.
     """
+    moment = now or SYSTEM.now()
     if period.annual:
         raise NoAnnualTable(
             f"年度不发布统计表 {period} takes the annual work summary (年度工作总结), which "
@@ -149,17 +124,9 @@ def release_period(
                 epsilon=dp.epsilon_delta(spent + rho, policy.delta),
                 delta=policy.delta,
             ),
-            created_unix_ms=int(time.time() * 1000),
+            created_unix_ms=to_ms(moment),
             stage_code=school_id[:2],
         )
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        db.execute(
-            "INSERT INTO budget_ledger (year, period, revision, rho, charged_at) VALUES (?,?,?,?,?)",
-            [period.year, period.code, revision, rho, now],
-        )
-        db.execute(
-            "INSERT INTO releases (period, revision, created_at, true_values, report) "
-            "VALUES (?,?,?,?,?)",
-            [period.code, revision, now, json.dumps(true_values), report.SerializeToString()],
-        )
+        releases.add(db, period.year, period.code, revision, rho, true_values,
+                     report.SerializeToString(), stamp(moment))
     return latest_release(db, period)

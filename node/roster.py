@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
@@ -88,7 +89,7 @@ _FIELDS = "student_no, name, id_card, gender, stage, grade, class, tier, graduat
 
 def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
                  context: Context) -> Counter[str]:
-    now = datetime.now().isoformat(timespec="seconds")
+    now = stamp(SYSTEM.now())
     since = context.today.isoformat()
     old = {r[1]: r for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
     categories: dict[int, dict[str, str]] = defaultdict(dict)
@@ -159,7 +160,7 @@ def _mark_left(db: sqlite_utils.Database, rows: list[RosterRow],
             "完整名册不能为空 a --full roster with no students would mark everyone as left"
         )
     listed = {row.student_no for row in rows}
-    gone = [(datetime.now().isoformat(timespec="seconds"), s.id)
+    gone = [(stamp(SYSTEM.now()), s.id)
             for s in context.students.values() if s.enrolled and s.student_no not in listed]
     db.conn.executemany("UPDATE students SET enrolled = 0, updated_at = ? WHERE id = ?", gone)
     return Counter(left=len(gone))

@@ -20,11 +20,13 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
+from common.clock import SYSTEM
 from common.errors import GuanaiError
 from node.idcard import id_card_problem
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
+from protos.deadlines import local_date
 from protos.periods import Period, PeriodError
 from protos.regions import school_stages
 
@@ -116,7 +118,7 @@ class Context:
         if not school_id:
             raise StoreError("节点尚未建立 the node has no school yet: run `guanai node init` first")
         self.db = db
-        self.today = today or date.today()
+        self.today = today or local_date(SYSTEM.now())
         self.school_id = school_id
         self.stages = school_stages(school_id)
 

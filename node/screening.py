@@ -1,6 +1,6 @@
 """Screening staff's text against the school's own roster before it leaves the node.
 
-The annual work summary is the one free text that leaves a school (DESIGN §4.1). Before it is
+The annual work summary is the one free text that leaves a school (invariant 1, docs/architecture.md). Before it is
 signed, every line is searched for what the roster (学生名册) knows of any student, present or
 past: a whole name, an ID-card number (身份证号), a student number (学号), a phone number;
 and for anything shaped like an ID-card number with a valid check digit or a mainland mobile

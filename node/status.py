@@ -17,6 +17,7 @@ from node.membership import MembershipError, key_path, parent
 from node.release import latest_release
 from node.schedule import ScheduleSettings, Window, periods_in_scope
 from node.store import get_meta
+from node.store import schedule as schedule_rows
 from node.submit import OutboxItem, outbox, receipts
 from privacy.keys import key_id, load_signing_key
 from protos.deadlines import TIMELINESS_LABELS, Deadlines, local_text
@@ -58,7 +59,7 @@ def lines(store: sqlite_utils.Database, db: Path, settings: ScheduleSettings,
                + (f"最近检查 last check {_when(checked)}" if checked else "未运行 not run yet"))
     since = get_meta(store, "schedule_since")
     standing = upstream.standing(store)
-    problems = dict(store.execute("SELECT period, problem FROM schedule_checks").fetchall())
+    problems = schedule_rows.problems(store)
     items = outbox(store)
     timeliness = {(r.period, r.revision): r.body.timeliness for r in receipts(store)}
     periods = periods_in_scope(now, datetime.fromisoformat(since) if since else now)

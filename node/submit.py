@@ -1,7 +1,7 @@
 """Submitting releases to the parent aggregator: an outbox in the store, tried until a receipt.
 
 A release enters the outbox signed, once: its SignedReport bytes are stored, and every attempt
-seals and sends those same bytes (DESIGN §4.2) — nothing is released again, and a resend is
+seals and sends those same bytes (invariant 2, docs/architecture.md) — nothing is released again, and a resend is
 idempotent at the aggregator. Each failure is recorded (attempts, error, time of the next try),
 so a restart resumes where it stopped. A receipt is stored, and the item marked delivered,
 only once it verifies: the parent's signature (its current key, or one it rotated away from),
@@ -12,12 +12,12 @@ its checkpoint, and the inclusion proof of these exact bytes in its log. The dae
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from member.client import (
     DEFAULT_BACKOFF,
@@ -28,11 +28,13 @@ from member.client import (
 from member.send import send
 from node.membership import MembershipError, parent, previous_parent_keys, signing_key
 from node.release import latest_release
+from node.store import outbox as outbox_rows
 from node.store import transaction
+from node.store.outbox import OutboxItem, StoredReceipt
 from privacy.envelope import sign_report
 from privacy.identity import Identity
 from privacy.receipt import ReceiptError
-from protos.aggregator_pb2 import Receipt, ReceiptBody
+from protos.aggregator_pb2 import ReceiptBody
 from protos.periods import Period
 
 
@@ -40,55 +42,14 @@ class NothingToSubmit(GuanaiError):
     """No release of the period to submit."""
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    period: str
-    revision: int
-    recipient_id: str
-    signed: bytes
-    state: str  # pending | delivered | refused | superseded
-    attempts: int
-    last_error: str | None
-    next_attempt_at: str | None
-
-
-@dataclass(frozen=True)
-class StoredReceipt:
-    period: str
-    revision: int
-    aggregator_id: str
-    log_index: int
-    tree_size: int
-    receipt: bytes
-    received_at: str
-
-    @property
-    def body(self) -> ReceiptBody:
-        return ReceiptBody.FromString(Receipt.FromString(self.receipt).body)
-
-
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM.now()
 
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-_ITEM = ("period, revision, recipient_id, signed, state, attempts, last_error, next_attempt_at "
-         "FROM outbox")
-
-
-def _item(row: tuple | None) -> OutboxItem | None:
-    if row is None:
-        return None
-    values = list(row)
-    values[3] = bytes(values[3])
-    return OutboxItem(*values)
 
 
 def outbox(store: sqlite_utils.Database) -> list[OutboxItem]:
-    return [_item(r) for r in store.execute(f"SELECT {_ITEM} ORDER BY period, revision")]
+    """Every queued item, by period and revision."""
+    return outbox_rows.items(store)
 
 
 def pending(store: sqlite_utils.Database) -> list[OutboxItem]:
@@ -126,23 +87,14 @@ def enqueue(store: sqlite_utils.Database, db: Path, period: Period,
 def queue_signed(store: sqlite_utils.Database, period: str, revision: int, recipient: str,
                  sign: Callable[[], bytes], now: Callable[[], datetime] = _now) -> OutboxItem:
     """Queue (period, revision), signed by ``sign`` only if not yet queued; supersede older ones."""
-    where = [period, revision]
     with transaction(store):
-        row = store.execute(f"SELECT {_ITEM} WHERE period = ? AND revision = ?", where).fetchone()
-        if row is None:
-            store.execute(
-                "INSERT INTO outbox (period, revision, recipient_id, signed, state, created_at)"
-                " VALUES (?,?,?,?,'pending',?)",
-                [*where, recipient, sign(), _stamp(now())],
-            )
-        elif _item(row).state == "refused":
-            store.execute("UPDATE outbox SET state = 'pending' WHERE period = ? AND revision = ?",
-                          where)
-        store.execute(
-            "UPDATE outbox SET state = 'superseded' WHERE period = ? AND revision < ?"
-            " AND state IN ('pending', 'refused')", where)
-    return _item(store.execute(f"SELECT {_ITEM} WHERE period = ? AND revision = ?",
-                               where).fetchone())
+        held = outbox_rows.item(store, period, revision)
+        if held is None:
+            outbox_rows.add(store, period, revision, recipient, sign(), stamp(now()))
+        elif held.state == "refused":
+            outbox_rows.set_pending(store, period, revision)
+        outbox_rows.supersede_older(store, period, revision)
+    return outbox_rows.item(store, period, revision)
 
 
 def deliver(
@@ -158,7 +110,6 @@ def deliver(
 ) -> ReceiptBody:
     """Send one outbox item until its receipt, verified under the parent's current or retired
     signing keys (member/send.py), is stored."""
-    where = [item.period, item.revision]
     if item.recipient_id != target.id:
         raise MembershipError(
             f"收件方不符 {item.period} revision {item.revision} is for {item.recipient_id}, "
@@ -166,11 +117,9 @@ def deliver(
         )
 
     def record(error: str, delay: float | None = None, state: str = "pending") -> None:
-        after = None if delay is None else _stamp(now() + timedelta(seconds=delay))
+        after = None if delay is None else stamp(now() + timedelta(seconds=delay))
         with transaction(store):
-            store.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                " state = ? WHERE period = ? AND revision = ?", [error, after, state, *where])
+            outbox_rows.note_attempt(store, item.period, item.revision, error, after, state)
 
     try:
         delivered = send(
@@ -186,22 +135,21 @@ def deliver(
         raise
     body, receipt = delivered.body, delivered.receipt
     with transaction(store):
-        store.execute(
-            "INSERT OR REPLACE INTO receipts VALUES (?,?,?,?,?,?,?)",
-            [*where, body.aggregator_id, body.log_index, body.tree_size,
-             receipt.SerializeToString(), _stamp(now())],
-        )
-        store.execute(
-            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL,"
-            " next_attempt_at = NULL WHERE period = ? AND revision = ?", where)
+        outbox_rows.deliver(store, item.period, item.revision, body,
+                            receipt.SerializeToString(), stamp(now()))
     return body
+
+
+def requeue(store: sqlite_utils.Database, item: OutboxItem) -> None:
+    """Make ``item`` pending again, to be tried at once (after its refusal was dealt with)."""
+    with transaction(store):
+        outbox_rows.set_pending(store, item.period, item.revision)
 
 
 def schedule_retry(store: sqlite_utils.Database, item: OutboxItem, at: datetime) -> None:
     """Note when the daemon tries ``item`` again."""
     with transaction(store):
-        store.execute("UPDATE outbox SET next_attempt_at = ? WHERE period = ? AND revision = ?",
-                      [_stamp(at), item.period, item.revision])
+        outbox_rows.set_next_attempt(store, item.period, item.revision, stamp(at))
 
 
 def submit(
@@ -221,5 +169,5 @@ def submit(
 
 
 def receipts(store: sqlite_utils.Database) -> list[StoredReceipt]:
-    rows = store.execute("SELECT * FROM receipts ORDER BY period, revision").fetchall()
-    return [StoredReceipt(*r[:5], bytes(r[5]), r[6]) for r in rows]
+    """Every receipt held, by period and revision."""
+    return outbox_rows.receipts(store)

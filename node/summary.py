@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from common.clock import SYSTEM
 from common.errors import GuanaiError
 from node import screening
 from node.membership import own_identity, parent, signing_key
@@ -50,7 +51,7 @@ def attached_figures(store: sqlite_utils.Database, db: Path, year: Period,
 
 def file_summary(store: sqlite_utils.Database, db: Path, year: Period, text: str,
                  allow: Iterable[str] = (),
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> OutboxItem:
+                 now: Callable[[], datetime] = SYSTEM.now) -> OutboxItem:
     """Screen ``text``, attach the year's figures, sign and queue the summary."""
     if not year.annual:
         raise SummaryError(f"年度工作总结按年度报送 a summary is filed for a year (e.g. "

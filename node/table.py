@@ -18,8 +18,10 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
+from common.clock import SYSTEM
 from common.errors import GuanaiError
 from protos.catalogue import Catalogue
+from protos.deadlines import local_date
 from protos.periods import Period
 
 
@@ -36,7 +38,7 @@ class Window:
 
     @classmethod
     def of(cls, period: Period, today: date | None = None) -> Window:
-        today = today or date.today()
+        today = today or local_date(SYSTEM.now())
         if today < period.start:
             raise PeriodNotStarted(
                 f"{period.label_zh} ({period}) has not started: it begins {period.start}"

@@ -1,7 +1,7 @@
 """The school and its parent aggregator beyond submitting: its standing, and key rotations.
 
 ``refresh`` asks the parent for the school's standing (a signed request, a signed answer:
-aggregator/member_client.py) and keeps it in ``parent_standing``: deadlines and lock dates as
+member/standing.py) and keeps it in ``parent_standing``: deadlines and lock dates as
 the parent set them, what it holds, on time or late, a return for correction with its reason,
 an exception after the lock. If the parent rotated its keys, the answer proves it (each new key
 endorsed by the one before) and the school takes the new keys, keeping the old signing key to
@@ -17,22 +17,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from common.clock import stamp
 from member.client import ClientTls
 from member.standing import follow_parent, rotate_key
 from node.membership import StoredParent, key_path, own_identity, parent, signing_key
+from node.store import parent as parent_rows
 from node.store import set_meta, transaction
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 from protos.deadlines import from_ms
 from protos.members_pb2 import PeriodStanding
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
@@ -43,23 +41,20 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
     verified = follow_parent(book, own_identity(store, db).id, signing_key(db), now,
                              timeout=timeout, client_tls=client_tls)
     with transaction(store):
-        store.execute("DELETE FROM parent_standing")
-        for entry in verified.status.periods:
-            store.execute("INSERT INTO parent_standing VALUES (?,?,?,?,?,?,?,?,?,?)",
-                          _row(entry, now))
-        set_meta(store, "parent_contact_at", _stamp(now))
-        store.execute("DELETE FROM meta WHERE key = 'parent_contact_error'")
+        parent_rows.replace_standing(store, [_row(e, now) for e in verified.status.periods])
+        set_meta(store, "parent_contact_at", stamp(now))
+        parent_rows.clear_meta(store, "parent_contact_error")
     return book.parent().keys != before
 
 
 def _row(entry: PeriodStanding, now: datetime) -> list:
     def when(ms: int) -> str | None:
-        return _stamp(from_ms(ms)) if ms else None
+        return stamp(from_ms(ms)) if ms else None
 
     return [entry.period, when(entry.due_unix_ms), when(entry.lock_unix_ms),
             when(entry.exception_until_unix_ms), entry.revision, entry.timeliness or None,
             entry.returned_revision or None, entry.return_reason or None,
-            when(entry.returned_unix_ms), _stamp(now)]
+            when(entry.returned_unix_ms), stamp(now)]
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,7 @@ class Standing:
 
 def standing(store: sqlite_utils.Database) -> dict[str, Standing]:
     """The parent's word on each period, as last fetched."""
-    rows = store.execute("SELECT * FROM parent_standing").fetchall()
+    rows = parent_rows.standing_rows(store)
 
     def when(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text) if text else None

@@ -1,7 +1,7 @@
 """The privacy budget: ρ per release by period kind, and the annual cap per student population.
 
 OpenDP's privacy filter lives in memory and, once a query would pass its cap, refuses every
-later query for good (NOTES.md). A school releases in separate processes over a year, so the
+later query for good (checked with OpenDP 0.16). A school releases in separate processes over a year, so the
 node keeps its own persistent ledger and asks this module before each release: charge only if
 the whole release fits under the cap, refuse without charging otherwise.
 """
@@ -28,6 +28,11 @@ class BudgetExceeded(GuanaiError):
 
 @dataclass(frozen=True)
 class BudgetPolicy:
+    """A node's privacy budget, all in ρ of zero-concentrated DP (Bun & Steinke 2016): ρ per
+    half-year release and per annual release, the cap on the sum per calendar year, and the δ
+    at which the equivalent (ε, δ) is reported. Raises ``GuanaiError`` for a non-positive ρ
+    or a δ outside (0, 1)."""
+
     rho_half_year: float = DEFAULT_RHO_HALF_YEAR
     rho_annual: float = DEFAULT_RHO_ANNUAL
     annual_cap: float = DEFAULT_ANNUAL_CAP
@@ -41,6 +46,7 @@ class BudgetPolicy:
             raise GuanaiError("budget.delta must lie strictly between 0 and 1")
 
     def rho_for(self, period: Period) -> float:
+        """The ρ (zCDP) one release of ``period`` spends."""
         return self.rho_annual if period.annual else self.rho_half_year
 
     def check(self, period: Period, spent_this_year: float) -> float:

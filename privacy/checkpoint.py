@@ -25,7 +25,6 @@ ED25519_ALGORITHM = b"\x01"
 SIGNATURE_PREFIX = "— "  # U+2014 EM DASH, then a space
 TIMESTAMP_PREFIX = "timestamp-ms "
 KEY_HASH_SIZE = 4
-_ED25519_SIGNATURE_SIZE = 64
 _MAX_SIZE = 2**64 - 1
 
 
@@ -35,6 +34,9 @@ class CheckpointError(GuanaiError):
 
 @dataclass(frozen=True)
 class NoteSignature:
+    """One signature line of a C2SP signed note: the signer's name, its 4-byte key hash and
+    the 64-byte Ed25519 signature (c2sp.org/signed-note)."""
+
     name: str
     key_hash: bytes
     signature: bytes
@@ -42,6 +44,10 @@ class NoteSignature:
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """A parsed C2SP tlog-checkpoint (c2sp.org/tlog-checkpoint): the log's origin, its tree
+    size in leaves, the RFC 9162 root hash (32 bytes), the signing time in Unix milliseconds
+    (guanai's ``timestamp`` extension line, if any) and the note's signatures."""
+
     origin: str
     size: int
     root: bytes

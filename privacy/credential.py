@@ -4,7 +4,7 @@ A credential says who may ask (a post, never a student), in which role (staff of
 a school asking about itself), about which region, until when. Its issuer signs
 ``CREDENTIAL_CONTEXT || credential`` — a context of its own, so that a credential can never
 pass for a report, a receipt or a warning. Whether the signer is one the aggregator trusts
-for that role and region is decided by the aggregator (aggregator/access.py), not here.
+for that role and region is decided by the aggregator (aggregator/grpc/access.py), not here.
 
 On disk and on the command line a credential is one line of text: ``guanai-credential-v1:``
 followed by the base64 of the SignedCredential bytes.
@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from google.protobuf.message import DecodeError
 from nacl.signing import SigningKey
 
+from common.clock import SYSTEM
 from common.errors import GuanaiError
 from privacy.envelope import BadSignature, sign_with_context, verify_with_context
 from protos.query_pb2 import Credential, SignedCredential
@@ -54,7 +55,7 @@ def issue(key: SigningKey, issuer: str, role: str, region: str, subject: str,
         raise CredentialError(f"角色错误 role must be one of {ROLES}, not {role!r}")
     if not timedelta(0) < valid_for <= LONGEST:
         raise CredentialError("有效期错误 a credential is valid for 1 to 366 days")
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM.now()
     credential = Credential(
         issuer=issuer, role=role, region=region, subject=subject,
         issued_unix=int(now.timestamp()), expires_unix=int((now + valid_for).timestamp()),
@@ -83,7 +84,7 @@ def verify(token: bytes, now: datetime | None = None) -> Grant:
     if credential.role not in ROLES:
         raise CredentialError(f"角色错误 unknown role {credential.role!r}")
     expires = datetime.fromtimestamp(credential.expires_unix, UTC)
-    if (now or datetime.now(UTC)) >= expires:
+    if (now or SYSTEM.now()) >= expires:
         raise CredentialError(f"凭据已过期 the credential expired at {expires.isoformat()}; "
                               "ask for a new one")
     return Grant(credential.issuer, credential.role, credential.region, credential.subject,
@@ -91,10 +92,12 @@ def verify(token: bytes, now: datetime | None = None) -> Grant:
 
 
 def to_text(token: bytes) -> str:
+    """A credential as one line of text for a file: ``TEXT_PREFIX`` + base64 of its bytes."""
     return TEXT_PREFIX + base64.b64encode(token).decode("ascii")
 
 
 def from_text(text: str) -> bytes:
+    """The credential bytes of a line ``to_text`` wrote; raises ``CredentialError`` otherwise."""
     text = text.strip()
     if not text.startswith(TEXT_PREFIX):
         raise CredentialError(

@@ -1,4 +1,4 @@
-"""The signed and sealed envelope of a submission (DESIGN.md §4, invariant 5).
+"""The signed and sealed envelope of a submission (invariant 5, docs/architecture.md).
 
 A node serializes its Report once, signs ``REPORT_CONTEXT || report_bytes`` with Ed25519,
 wraps report, signature and public key in a SignedReport, and seals that to exactly one
@@ -97,6 +97,8 @@ def seal(data: bytes, recipient: PublicKey | bytes) -> bytes:
 
 
 def open_sealed(sealed: bytes, key: PrivateKey) -> bytes:
+    """The plaintext of a libsodium sealed box (crypto_box_seal: 48 bytes of overhead) to the
+    X25519 ``key``; raises ``CannotOpen`` when it is not sealed to that key or was damaged."""
     try:
         return SealedBox(key).decrypt(sealed)
     except CryptoError as exc:

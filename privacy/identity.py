@@ -23,6 +23,9 @@ class IdentityError(KeyFileError):
 
 @dataclass(frozen=True)
 class Identity:
+    """The public identity a party exports for another to import (docs/aggregator.md): who it
+    is, its public keys and, for an aggregator, where and how to reach it."""
+
     id: str  # 10-digit 学校标识码, or an aggregator's region code
     kind: str  # school | aggregator
     region: str  # a school's county; an aggregator's own region
@@ -41,6 +44,7 @@ class Identity:
             )
 
     def to_json(self) -> str:
+        """The export file's JSON text (keys in base64; absent fields left out)."""
         data = {
             "id": self.id, "kind": self.kind, "region": self.region, "level": self.level,
             "address": self.address, "tls_ca": self.tls_ca, "keys": self.keys.to_dict(),
@@ -49,6 +53,7 @@ class Identity:
 
     @classmethod
     def from_json(cls, text: str) -> Identity:
+        """The identity of an export file's text; raises ``IdentityError`` for anything else."""
         try:
             data = json.loads(text)
         except ValueError as exc:

@@ -41,6 +41,8 @@ def generate_signing_key(path: Path) -> SigningKey:
 
 
 def load_signing_key(path: Path) -> SigningKey:
+    """The Ed25519 signing key of a key file; raises ``KeyFileError`` when the file is
+    missing, readable by others than its owner, or not a guanai signing key."""
     return SigningKey(_read_key_file(Path(path), SIGNING_KEY_KIND))
 
 
@@ -52,6 +54,7 @@ def generate_sealing_key(path: Path) -> PrivateKey:
 
 
 def load_sealing_key(path: Path) -> PrivateKey:
+    """The X25519 sealing key of a key file; raises ``KeyFileError`` as ``load_signing_key``."""
     return PrivateKey(_read_key_file(Path(path), SEALING_KEY_KIND))
 
 
@@ -85,16 +88,19 @@ class PublicKeys:
 
     @classmethod
     def of(cls, signing: SigningKey, sealing: PrivateKey | None = None) -> PublicKeys:
+        """The public halves (32 bytes each) of a signing and an optional sealing key."""
         return cls(
             signing=bytes(signing.verify_key),
             sealing=None if sealing is None else bytes(sealing.public_key),
         )
 
     def to_dict(self) -> dict[str, str | None]:
+        """The keys in base64, as export files hold them."""
         return {"signing": _b64(self.signing), "sealing": _b64(self.sealing)}
 
     @classmethod
     def from_dict(cls, data: dict) -> PublicKeys:
+        """The keys of ``to_dict``'s form; raises ``KeyFileError`` for anything else."""
         if not isinstance(data, dict) or not isinstance(data.get("signing"), str):
             raise KeyFileError(
                 "公钥格式错误 bad public keys: expected an object with a base64 'signing' key "

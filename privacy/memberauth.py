@@ -67,10 +67,12 @@ def open_request(signed: SignedRequest) -> MemberRequest:
 
 
 def request_sha256(signed: SignedRequest) -> bytes:
+    """SHA-256 (32 bytes) of a request's exact bytes, which its signed answer names."""
     return hashlib.sha256(signed.request).digest()
 
 
 def sign_status(status: MemberStatus, key: SigningKey) -> SignedStatus:
+    """An aggregator's answer, signed with Ed25519 under the status context string."""
     data = status.SerializeToString()
     return SignedStatus(status=data, signature=sign_with_context(STATUS_CONTEXT, data, key))
 
@@ -82,6 +84,8 @@ def _rotation_bytes(rotation: KeyRotation) -> bytes:
 
 def endorse_rotation(old_key: SigningKey, signing_key: bytes, sealing_key: bytes,
                      rotated_unix_ms: int) -> KeyRotation:
+    """A key rotation to ``signing_key`` and ``sealing_key`` (32 bytes each) at
+    ``rotated_unix_ms``, endorsed by the ``old_key`` it replaces (rotation context string)."""
     rotation = KeyRotation(old_signing_key=bytes(old_key.verify_key), signing_key=signing_key,
                            sealing_key=sealing_key, rotated_unix_ms=rotated_unix_ms)
     rotation.endorsement = sign_with_context(ROTATION_CONTEXT, _rotation_bytes(rotation), old_key)
@@ -90,6 +94,8 @@ def endorse_rotation(old_key: SigningKey, signing_key: bytes, sealing_key: bytes
 
 @dataclass(frozen=True)
 class VerifiedStatus:
+    """An aggregator's answer whose signature verified, with the keys it rotated to."""
+
     status: MemberStatus
     signing_key: bytes  # the aggregator's current signing key
     sealing_key: bytes | None  # its current sealing key, if it rotated since ``known``

@@ -27,10 +27,12 @@ class ProofError(GuanaiError):
 
 
 def leaf_hash(data: bytes) -> bytes:
+    """RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || data), 32 bytes."""
     return hashlib.sha256(_LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 §2.1.1 interior node hash: SHA-256(0x01 || left || right), 32 bytes."""
     return hashlib.sha256(_NODE_PREFIX + left + right).digest()
 
 

@@ -38,10 +38,13 @@ def log_origin(aggregator_id: str) -> str:
 
 
 def report_sha256(report_bytes: bytes) -> bytes:
+    """SHA-256 (32 bytes) of the exact Report bytes a receipt vouches for."""
     return hashlib.sha256(report_bytes).digest()
 
 
 def sign_receipt(body: ReceiptBody, key: SigningKey) -> Receipt:
+    """The receipt: ``body``'s bytes and their Ed25519 signature by ``key`` under the
+    ``guanai.v1.receipt`` context (docs/formats.md §6)."""
     data = body.SerializeToString()
     return Receipt(body=data, signature=sign_with_context(RECEIPT_CONTEXT, data, key))
 

@@ -92,9 +92,9 @@ class LogEntry:
         """An entry of ``log.json``; raises ``KeyError``, ``TypeError`` or ``ValueError`` when
         it does not have the documented shape."""
         proof = entry.get("inclusion_proof")
-        return cls(_count(entry["index"]), hash_from_hex(entry["leaf_hash"]),
+        return cls(count_from_json(entry["index"]), hash_from_hex(entry["leaf_hash"]),
                    _text(entry["sender_id"]), _text(entry["kind"]), _text(entry["period"]),
-                   _count(entry["revision"]), _text(entry["received_at"]),
+                   count_from_json(entry["revision"]), _text(entry["received_at"]),
                    None if proof is None else tuple(hash_from_hex(p) for p in proof))
 
 
@@ -108,7 +108,9 @@ def hash_from_hex(text: str) -> bytes:
     return value
 
 
-def _count(value: object) -> int:
+def count_from_json(value: object) -> int:
+    """A count (index, size, revision) as a bundle's JSON holds it; ``ValueError`` unless it is
+    a non-negative integer (``true`` is not 1)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{value!r} is not a non-negative integer")
     return value

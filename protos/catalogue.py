@@ -28,15 +28,21 @@ class CatalogueError(GuanaiError):
 
 @dataclass(frozen=True)
 class Label:
+    """A name in Chinese and in English."""
+
     zh: str
     en: str
 
     def both(self) -> str:
+        """``中文 English``, as tables and messages show a name."""
         return f"{self.zh} {self.en}"
 
 
 @dataclass(frozen=True)
 class DimensionValue:
+    """One value of a dimension (a stage, a category of difficulty, an aid item): the stages
+    it applies to (None: all) and its per-student bound in the cell's unit, if it has one."""
+
     id: str
     label: Label
     stages: frozenset[str] | None = None
@@ -45,22 +51,29 @@ class DimensionValue:
 
 @dataclass(frozen=True)
 class Dimension:
+    """A dimension the cells are expanded over (stage, category, aid item …), values in order."""
+
     id: str
     label: Label
     values: tuple[DimensionValue, ...]
 
     def value(self, value_id: str) -> DimensionValue:
+        """The value of id ``value_id``; raises ``CatalogueError`` if there is none."""
         for value in self.values:
             if value.id == value_id:
                 return value
         raise CatalogueError(f"unknown {self.id} {value_id!r}")
 
     def by_zh(self) -> dict[str, DimensionValue]:
+        """The values by their Chinese names, as staff write them in import files."""
         return {value.label.zh: value for value in self.values}
 
 
 @dataclass(frozen=True)
 class Group:
+    """A DP group (docs/budget.md): cells released together with one noise scale, in one ``unit``
+    (students, events or yuan), taking ``share`` (a fraction in (0, 1]) of a release's ρ."""
+
     id: str
     label: Label
     unit: str
@@ -86,6 +99,7 @@ class Cell:
 
     @property
     def public(self) -> bool:
+        """Released exactly, without noise (invariant 11, docs/architecture.md: it depends on no student)."""
         return self.group is None
 
 
@@ -100,6 +114,7 @@ class Rule:
     rhs: tuple[str, ...]
 
     def holds(self, values: dict[str, int]) -> bool:
+        """Whether the rule holds for ``values`` (cell id → value; every cell it names)."""
         left = sum(values[c] for c in self.lhs)
         right = sum(values[c] for c in self.rhs)
         return left <= right if self.op == "<=" else left == right
@@ -107,6 +122,10 @@ class Rule:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """One version of the statistics table (困境学生教育助学关爱服务情况统计表): its cells in
+    a fixed order — every Report's ``values`` and ``noise_variance`` follow it, one entry per
+    cell —, DP groups, dimensions and validation rules. Load it with ``load(version)``."""
+
     version: str
     title: Label
     units: dict[str, Label]
@@ -122,15 +141,18 @@ class Catalogue:
 
     @property
     def stages(self) -> Dimension:
+        """The dimension of school stages (学段)."""
         return self.dimensions["stage"]
 
     def cell(self, cell_id: str) -> Cell:
+        """The cell of id ``cell_id``; raises ``CatalogueError`` if there is none."""
         try:
             return self.by_id[cell_id]
         except KeyError:
             raise CatalogueError(f"no cell {cell_id!r} in catalogue {self.version}") from None
 
     def ids(self) -> list[str]:
+        """Every cell id, in catalogue order."""
         return [cell.id for cell in self.cells]
 
     def labels(self) -> dict[str, list[str]]:
@@ -324,6 +346,7 @@ def add_directory(path: Path) -> None:
 
 
 def known_versions() -> list[str]:
+    """Every catalogue version shipped in ``protos/catalogue/`` or added, sorted."""
     return sorted({p.stem for folder in _directories for p in folder.glob("*.toml")})
 
 

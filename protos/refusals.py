@@ -3,7 +3,7 @@
 Domain code raises ``Refused`` with one ``Kind``; only an edge chooses how to say it — the
 gRPC servicers through one table (aggregator/grpc/status.py), the CLI as a message. So a
 school that checks its own annual summary before sending it depends on no transport. The
-kinds follow DESIGN §4 invariant 8 and docs/aggregator.md.
+kinds follow invariant 8, docs/architecture.md and docs/aggregator.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Region codes (GB/T 2260, 6 digits) and school identification codes (学校标识码, 10 digits).
 
-Only Shaanxi is named here (CONTEXT.md §4): the province, its ten prefectures and the districts
+Only Shaanxi is named here (docs/context.md §4): the province, its ten prefectures and the districts
 and counties of Xi'an. Any well-formed code of the province is accepted; names are for display.
 """
 

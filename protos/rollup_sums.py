@@ -1,4 +1,4 @@
-"""The rollup sum rule (DESIGN §4.7): a rollup is exactly the sum of the member tables it names.
+"""The rollup sum rule (invariant 7, docs/architecture.md): a rollup is exactly the sum of the member tables it names.
 
 Written once, for the aggregator that builds and checks rollups and for the inspector that
 recomputes them, so that "the sum" means the same on both sides: values are exact integer

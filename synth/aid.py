@@ -1,6 +1,6 @@
 """Aid paid in the period (R-AID): each stage's policy items at their standard amounts.
 
-Amounts are per semester, in whole yuan, from CONTEXT.md §2 (annual standard ÷ 2): compulsory
+Amounts are per semester, in whole yuan, from docs/context.md §2 (annual standard ÷ 2): compulsory
 living subsidy 1,250 (primary) and 1,500 (junior) a year for boarders, half for others;
 senior grant 1,200–3,500 a year; vocational grant 2,300 on average, tuition waiver ~2,000;
 university grant 2,500–5,000; 励志奖学金 6,000; postgraduate grant 6,000 (master); loans up to

@@ -21,7 +21,7 @@ RURALITY = {
     "610113": 0.05, "610114": 0.4, "610115": 0.5, "610116": 0.45, "610117": 0.45,
     "610118": 0.6, "610122": 0.85, "610124": 0.9, "610403": 0.35,
 }
-# Generated codes by the kind their last two digits mean (CONTEXT.md §4).
+# Generated codes by the kind their last two digits mean (docs/context.md §4).
 KIND_RURALITY = {"district": 0.35, "county": 0.85, "city": 0.55}
 KIND_SUFFIX = {"district": "区", "county": "县", "city": "市"}
 

@@ -1,6 +1,6 @@
-"""The rates and sizes the generator draws from, after CONTEXT.md §2, §5 and §7.
+"""The rates and sizes the generator draws from, after docs/context.md §2, §5 and §7.
 
-Figures marked (guess) have no source in CONTEXT.md: they are orders of magnitude chosen so
+Figures marked (guess) have no source in docs/context.md: they are orders of magnitude chosen so
 the synthetic schools look like real ones, and say nothing about real students.
 """
 
@@ -10,17 +10,17 @@ import math
 from dataclasses import dataclass
 from random import Random
 
-# Schools of Shaanxi by 学校类别 code, 2022 (CONTEXT.md §5): 8,028 kindergartens, 4,407 primary,
+# Schools of Shaanxi by 学校类别 code, 2022 (docs/context.md §5): 8,028 kindergartens, 4,407 primary,
 # 1,666 junior, 444 senior, 225 vocational, 79 special, 111 higher-education institutions.
 SCHOOL_COUNTS = {"11": 8028, "21": 4407, "31": 1666, "34": 444, "36": 225, "51": 79, "41": 111}
 
-# Mean students per school: 165 and 680 from CONTEXT.md §5; junior 763 = (4,259,477 −
+# Mean students per school: 165 and 680 from docs/context.md §5; junior 763 = (4,259,477 −
 # 2,988,032) / 1,666; senior 2,000, vocational 1,400 and special 150 (guess). Kindergartens,
 # primary and junior schools are larger in town than in the countryside.
 MEAN_SIZE = {"11": 165, "21": 680, "31": 763, "34": 2000, "36": 1400, "51": 150}
 SIZE_LIMITS = {"11": (15, 600), "21": (20, 4000), "31": (60, 3500), "34": (300, 6000),
                "36": (200, 6000), "51": (30, 500)}
-# Universities: a few thousand to 50,000 (CONTEXT.md §5), log-uniform; 高职 colleges smaller.
+# Universities: a few thousand to 50,000 (docs/context.md §5), log-uniform; 高职 colleges smaller.
 UNIVERSITY_SIZES = {"higher_vocational": (3000, 20000), "undergraduate": (8000, 50000)}
 COMPLETE_SECONDARY = 0.3  # share of 34 schools that also teach junior grades (guess)
 POSTGRADUATE_SHARE = 0.15  # of an undergraduate university's students (guess)
@@ -67,7 +67,7 @@ def university_size(kind: str, rng: Random) -> int:
 
 def category_rates(stage: str, rurality: float, special_school: bool, disability: float
                    ) -> dict[str, float]:
-    """Chance that a student of this stage has each category (CONTEXT.md §7).
+    """Chance that a student of this stage has each category (docs/context.md §7).
 
     Poverty 5% (city) to 40% (poor rural county); left-behind 0–40% of rural children;
     disability 0.5–1% of enrolment (all students of a special school); orphans ≈ 0.1%,
@@ -134,7 +134,7 @@ def key_chance(categories: frozenset[str], factors: frozenset[str], tier: str | 
     return min(0.95, chance)
 
 
-# 家庭经济困难等级 of poor students: 特困 20–30% of needy students in Shaanxi 2013 (CONTEXT.md §2).
+# 家庭经济困难等级 of poor students: 特困 20–30% of needy students in Shaanxi 2013 (docs/context.md §2).
 TIER_SHARES = {"special": 0.25, "difficult": 0.45, "general": 0.30}
 
 

@@ -10,7 +10,8 @@ from aggregator.rollup.build import make_rollup, member_reports, rollup_report, 
 from aggregator.store.sqlite import Store
 from member.client import Backoff
 from privacy.envelope import seal, sign_report
-from protos.aggregator_pb2 import Submission
+from privacy.receipt import verify_receipt
+from protos.aggregator_pb2 import ReceiptBody, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
 from protos.report_pb2 import Report
@@ -118,7 +119,18 @@ def test_a_rollup_that_is_not_the_sum_of_what_it_names_is_refused(chain, change)
 
 
 def test_the_rollup_itself_is_accepted_unchanged(chain):
+    # The control for the tampered cases above: the same path, untouched, is accepted, logged
+    # and receipted, so their refusals come from the change and nothing else.
     _, city, county, _ = chain
     request = _tampered(county, city, lambda report, members: members)
     with grpc.insecure_channel(city.running.address) as channel:
-        AggregatorStub(channel).Submit(request, timeout=10)
+        receipt = AggregatorStub(channel).Submit(request, timeout=10)
+    store = Store(city.db)
+    try:
+        body = ReceiptBody.FromString(receipt.body)
+        held = store.submission_at(body.log_index)
+        assert (held.sender_id, held.kind, held.period) == (county.settings.region, "rollup",
+                                                             H1.code)
+        assert verify_receipt(receipt, held.signed, city.identity().keys.signing) == body
+    finally:
+        store.close()

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from aggregator.intake.catalogues import CataloguePolicy
 from aggregator.rollup.build import RollupError, make_rollup, rollup_report
 from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
 from guanai.cli import cli
 from member.client import Backoff, SubmitRefused
 from node.membership import ensure_key, import_parent, own_identity
@@ -20,6 +21,7 @@ from node.release import latest_release, release_period
 from node.submit import outbox, submit
 from privacy.envelope import verify_signed
 from protos import catalogue, validation
+from protos.deadlines import local_date
 from protos.periods import Period
 from tests.conftest import School
 from tests.federation import Aggregator, dump
@@ -71,7 +73,7 @@ def test_both_versions_are_accepted_during_the_transition_and_never_summed_toget
     assert catalogue.load("v2").version == "v2" and "v2" in catalogue.known_versions()
     county = Aggregator(tmp_path, "610102", "county")
     county.start(catalogues=CataloguePolicy(("v1", "v2"),
-                                            {"v1": date.today() + timedelta(days=1)}))
+                                            {"v1": local_date(SYSTEM.now()) + timedelta(days=1)}))
     try:
         old = school(tmp_path, "2161010001", county, "v1")
         new = school(tmp_path, "2161010002", county, "v2")
@@ -102,7 +104,7 @@ def test_both_versions_are_accepted_during_the_transition_and_never_summed_toget
 def test_after_its_last_day_the_old_version_is_refused_and_told_the_new_one(tmp_path, v2):
     county = Aggregator(tmp_path, "610102", "county")
     county.start(catalogues=CataloguePolicy(("v1", "v2"),
-                                            {"v1": date.today() - timedelta(days=1)}))
+                                            {"v1": local_date(SYSTEM.now()) - timedelta(days=1)}))
     try:
         late = school(tmp_path, "2161010001", county, "v1")
         before = dump(county.db)

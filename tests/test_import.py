@@ -6,16 +6,18 @@ import csv
 import re
 import sqlite3
 import sys
-from datetime import date, datetime
+from datetime import datetime
 
 import openpyxl
 import pytest
 
+from common.clock import SYSTEM
 from guanai.cli import main
 from node.idcard import check_character, id_card_problem
 from node.importer import KINDS, TEMPLATES, ImportRejected, import_file
 from node.store import open_store, set_meta
 from node.tabular import read_table
+from protos.deadlines import local_date
 
 SCHOOL = "3461010001"  # 普通高中（含完全中学）: junior and senior
 
@@ -317,8 +319,8 @@ def test_auto_list_creates_confirmed_auto_cases_and_categories(store, tmp_path):
         ("confirm", "2025-03-01", "全国学生资助管理信息系统"), ("confirm", "2025-03-02", None)]
     assert sorted(db.execute("SELECT category, source, since FROM student_categories c "
                              "JOIN students s ON s.id = c.student_id WHERE student_no = 'S001'")) \
-        == [("orphan", "auto", "2025-03-01"), ("police_fire_duty", "roster", date.today().isoformat()),
-            ("poverty", "auto", date.today().isoformat())]
+        == [("orphan", "auto", "2025-03-01"), ("police_fire_duty", "roster", local_date(SYSTEM.now()).isoformat()),
+            ("poverty", "auto", local_date(SYSTEM.now()).isoformat())]
 
 
 def test_auto_list_needs_a_matching_enrolled_student(store, tmp_path):

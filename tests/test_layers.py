@@ -1,4 +1,4 @@
-"""Dependencies run one way (DESIGN §3): each package imports only the layers beneath it.
+"""Dependencies run one way (docs/architecture.md): each package imports only the layers beneath it.
 
 Every import statement of every module is read with ``ast`` (module level and inside functions,
 ``TYPE_CHECKING`` blocks included), so a layer cannot be crossed by an import tucked away in a

@@ -8,17 +8,18 @@ import logging
 import re
 import urllib.error
 import urllib.request
-from datetime import date
 
 import grpc
 import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
+from common.clock import SYSTEM
 from common.logs import JsonFormatter
 from guanai.cli import cli
 from protos import aggregator_pb2 as pb
 from protos.aggregator_pb2_grpc import AggregatorStub
+from protos.deadlines import local_date
 from protos.periods import Period
 from tests.conftest import School
 from tests.federation import (
@@ -102,7 +103,7 @@ def test_counters_latency_and_completeness_are_served_in_the_prometheus_format(t
         assert value(samples, "guanai_round_members", **round_, state="submitted") == 1
         assert value(samples, "guanai_round_members", **round_, state="missing") == 1
         assert value(samples, "guanai_round_completeness_ratio", period="2025-H1") == 0.5
-        today = date.today()
+        today = local_date(SYSTEM.now())
         current = Period(today.year, 1 if today.month <= 6 else 2).code
         assert value(samples, "guanai_round_completeness_ratio", period=current) == (
             0.5 if current == "2025-H1" else 0.0)

@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from common.clock import SYSTEM
 from node import procedure
 from node.importer import import_file
 from node.procedure import ProcedureError, Step, replay
+from protos.deadlines import local_date
 from tests.test_import import ROSTER, ROSTER_HEADERS, dump, node_runner, write
 
 
@@ -52,10 +54,11 @@ def test_the_whole_procedure_from_the_command_line(node):
 
 
 def test_dates_default_to_today(node):
+    # Today as the school lives it: the date in China (UTC+8), whatever the machine's zone.
     node(*APPLY[:-2])
     node("review", "1", "--participants", "班主任、资助干部", "--decision", "同意")
     assert node.db.execute("SELECT DISTINCT on_date FROM case_events").fetchall() == [
-        (date.today().isoformat(),)]
+        (local_date(SYSTEM.now()).isoformat(),)]
 
 
 def test_a_rejected_application_cannot_be_confirmed(node):
@@ -89,7 +92,7 @@ def test_every_wrong_order_is_refused_and_writes_nothing(node):
            "unknown decision 'maybe'")
     _wrong(node, ("review", "1", "--participants", "甲,乙", "--decision", "approve",
                   "--date", "2025-02-01"), "before the previous step")
-    future = (date.today() + timedelta(days=1)).isoformat()
+    future = (local_date(SYSTEM.now()) + timedelta(days=1)).isoformat()
     _wrong(node, ("review", "1", "--participants", "甲,乙", "--decision", "approve",
                   "--date", future), "is in the future")
     node("review", "1", "--participants", "甲,乙", "--decision", "approve", "--date", "2025-03-02")

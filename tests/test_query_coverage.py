@@ -2,8 +2,8 @@
 
 Twelve schools of three types are released again and again with OpenDP's discrete Gaussian at
 the scale each school's release declares under the default budget; a county's figures are their
-sums with the declared variances (as aggregator/holdings.py sums them), and the intervals are
-those the query service answers (aggregator/indicators.py): a ratio whose numerator shares a
+sums with the declared variances (as aggregator/figures/holdings.py sums them), and the intervals are
+those the query service answers (aggregator/figures/indicators.py): a ratio whose numerator shares a
 cell with its denominator (W03) and a total split by stage.
 """
 

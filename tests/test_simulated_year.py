@@ -1,7 +1,7 @@
 """A whole reporting year in seconds: real servers on loopback, school daemons, a simulated clock.
 
 Two counties and the province run their gRPC servers; six school nodes run `guanai node run`'s
-daemon, each in its own thread, all on one simulated clock (guanai/clock.py), so time moves
+daemon, each in its own thread, all on one simulated clock (common/clock.py), so time moves
 only when everybody waits. Staff act on set days. The year holds an on-time school, one whose
 records fail validation (told a month early, fixed after the deadline: late), one whose daemon
 is down until after the lock (refused, then unlocked), one returned for correction and revised,

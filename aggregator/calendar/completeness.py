@@ -2,7 +2,7 @@
 
 Each enrolled member either has a submission for the period (its latest revision counts), was
 returned for correction and has not yet sent a new revision, or is missing; a submission is on
-time or late by the first revision the member sent (aggregator/timeliness.py). A member that is
+time or late by the first revision the member sent (aggregator/calendar/timeliness.py). A member that is
 itself an aggregator reports in its rollup how many members it included, which were late and
 which of its own are missing, so the province sees the schools a county lacks. For the annual
 period the same holds of the work summaries: who filed one, on time or late.

@@ -11,7 +11,7 @@ rotation is recorded as the member's own signed request.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aggregator.calendar.timeliness import open_return
@@ -19,6 +19,7 @@ from aggregator.intake import enrolment
 from aggregator.keys import staff
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Decision, MemberKey, Return, Store
+from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.envelope import sign_with_context
 from privacy.keys import key_id
@@ -35,18 +36,15 @@ class DecisionError(GuanaiError):
     """A decision that cannot be made as asked; nothing was changed."""
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
 
 def _record(store: Store, settings: Settings, credential: staff.Credential, kind: str,
             at: datetime, member_id: str | None = None, period: str | None = None,
             **detail: object) -> int:
     body = {"kind": kind, "aggregator": settings.region, "member": member_id, "period": period,
-            "at": _stamp(at), "credential": credential.label, **detail}
+            "at": stamp(at), "credential": credential.label, **detail}
     data = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     return store.add_decision(Decision(
-        kind, member_id, period, _stamp(at), credential.label, data,
+        kind, member_id, period, stamp(at), credential.label, data,
         sign_with_context(DECISION_CONTEXT, data, credential.key)))
 
 
@@ -68,9 +66,9 @@ def set_deadlines(store: Store, settings: Settings, credential: staff.Credential
     if limits.lock < limits.due:
         raise DecisionError("锁定早于截止 the lock date must not come before the deadline")
     with store.transaction():
-        store.set_deadlines(period.code, _stamp(limits.due), _stamp(limits.lock))
+        store.set_deadlines(period.code, stamp(limits.due), stamp(limits.lock))
         return _record(store, settings, credential, "deadline", at, period=period.code,
-                       due=_stamp(limits.due), lock=_stamp(limits.lock))
+                       due=stamp(limits.due), lock=stamp(limits.lock))
 
 
 def unlock(store: Store, settings: Settings, credential: staff.Credential, member_id: str,
@@ -82,8 +80,8 @@ def unlock(store: Store, settings: Settings, credential: staff.Credential, membe
         raise DecisionError(f"期限已过 the exception would end at {local_text(until)}, before now")
     with store.transaction():
         decision = _record(store, settings, credential, "unlock", at, member_id, period.code,
-                           until=_stamp(until), reason=reason.strip())
-        store.set_exception(member_id, period.code, _stamp(until), decision)
+                           until=stamp(until), reason=reason.strip())
+        store.set_exception(member_id, period.code, stamp(until), decision)
     return decision
 
 
@@ -102,7 +100,7 @@ def return_submission(store: Store, settings: Settings, credential: staff.Creden
         revision = revisions[-1].revision
         decision = _record(store, settings, credential, "return", at, member_id, period.code,
                            revision=revision, reason=reason)
-        returned = Return(member_id, period.code, revision, reason, _stamp(at), decision)
+        returned = Return(member_id, period.code, revision, reason, stamp(at), decision)
         store.add_return(returned)
     return returned
 
@@ -114,7 +112,7 @@ def revoke(store: Store, settings: Settings, credential: staff.Credential, membe
     with store.transaction():
         count = enrolment.revoke_keys(store, member_id, key, effective)
         _record(store, settings, credential, "revoke", at, member_id, key_id=key,
-                effective=_stamp(effective), keys=count)
+                effective=stamp(effective), keys=count)
     return count
 
 
@@ -135,8 +133,8 @@ def rotate_member_key(store: Store, member_id: str, signed: SignedRequest, new_k
     if any(k.key_id == kid for k in store.keys(member_id)):
         return False
     with store.transaction():
-        store.add_key(MemberKey(member_id, kid, new_key, _stamp(at), None))
-        store.add_decision(Decision("rotate", member_id, None, _stamp(at),
+        store.add_key(MemberKey(member_id, kid, new_key, stamp(at), None))
+        store.add_decision(Decision("rotate", member_id, None, stamp(at),
                                     f"member:{member_id}:{key_id(signed.signer_key)}",
                                     signed.request, signed.signature))
     return True

@@ -3,7 +3,7 @@ staff credentials, key rotation and annual summaries (docs/calendar.md)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,7 +15,9 @@ from aggregator.rollup import summaries
 from aggregator.rollup.build import send_to_parent
 from aggregator.store.sqlite import Store
 from common import tables
-from member.client import Backoff, ClientTls
+from common.clock import SYSTEM
+from member.client import ClientTls
+from member.options import Sending, send_options
 from privacy.envelope import parse_signed
 from protos.catalogue import load
 from protos.deadlines import (
@@ -23,6 +25,7 @@ from protos.deadlines import (
     TIMELINESS_LABELS,
     Deadlines,
     end_of_day,
+    local_date,
     local_text,
 )
 from protos.periods import Period
@@ -35,7 +38,7 @@ def _open(db: Path) -> tuple[Store, own_identity.Settings]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM.now()
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
@@ -78,7 +81,7 @@ def deadline(db: Path, period: Period, due: datetime | None, lock: datetime | No
 
 
 @click.command("deadlines")
-@click.option("--year", type=int, default=lambda: date.today().year, show_default="this year")
+@click.option("--year", type=int, default=lambda: local_date(SYSTEM.now()).year, show_default="this year")
 @click.pass_obj
 def deadlines_command(db: Path, year: int) -> None:
     """截止日期 The deadlines and lock dates of a year's periods here."""
@@ -205,14 +208,11 @@ def summary_group() -> None:
 @summary_group.command("file")
 @year_option
 @click.argument("text_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--attempts", type=click.IntRange(min=1), help="Give up sending after this many "
-              "attempts (default: keep trying).")
-@client_cert_option
-@client_key_option
+@send_options
 @click.pass_obj
-def summary_file(db: Path, year: Period, text_file: Path, attempts: int | None,
-                 client_cert: Path | None, client_key: Path | None) -> None:
+def summary_file(db: Path, year: Period, text_file: Path, **options: object) -> None:
     """报送本级总结 File this aggregator's summary (Markdown) with its members' and send it up."""
+    sending = Sending.from_options(**options)
     store, settings = _open(db)
     text = _read_text(text_file)
     made = summaries.file_summary(store, settings, year, text, _now())
@@ -222,9 +222,7 @@ def summary_file(db: Path, year: Period, text_file: Path, attempts: int | None,
     if settings.parent_region is None:
         click.echo("本级为最高级 top level: kept here, nothing is sent")
         return
-    body = send_to_parent(store, settings, made, _now(),
-                          client_tls=ClientTls.from_files(client_cert, client_key),
-                          attempts=attempts, backoff=Backoff())
+    body = send_to_parent(store, settings, made, _now(), **sending.keywords())
     click.echo(f"已报送 delivered to {body.aggregator_id}: 回执 receipt verified "
                f"({TIMELINESS_LABELS.get(body.timeliness, '-')}), log index {body.log_index}")
 

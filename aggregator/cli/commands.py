@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -21,7 +21,8 @@ from aggregator.keys import own_identity, staff
 from aggregator.log.export import export_bundle
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
-from member.client import Backoff, ClientTls
+from common.clock import SYSTEM
+from member.options import Sending, send_options
 from privacy.identity import LEVELS, Identity
 from protos.deadlines import TIMELINESS_LABELS, local_text
 from protos.periods import Period
@@ -121,7 +122,7 @@ def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
     store, settings = _open(db)
     at = from_.astimezone() if from_ is not None else None
     count = decisions.revoke(store, settings, staff.load(store, credential), member_id, key_id,
-                             datetime.now(UTC), at)
+                             SYSTEM.now(), at)
     click.echo(f"已吊销 revoked {count} key(s) of {member_id}; earlier submissions stay verifiable")
 
 
@@ -194,18 +195,11 @@ def _last_days(until: tuple[str, ...]) -> dict[str, date]:
 
 @aggregator.command()
 @period_option
-@click.option("--attempts", type=click.IntRange(min=1),
-              help="Give up sending after this many attempts (default: keep trying).")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds before the first retry; doubles each time, with jitter.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
-@click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Client certificate (PEM) for a parent that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@send_options
 @click.pass_obj
-def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeout: float,
-           client_cert: Path | None, client_key: Path | None) -> None:
+def rollup(db: Path, period: Period, **options: object) -> None:
     """汇总上报 Sum the members' latest reports; sign, seal and send the rollup to the parent."""
+    sending = Sending.from_options(**options)
     store, settings = _open(db)
     made, new = make_rollup(store, settings, period)
     report = rollup_report(made)
@@ -215,9 +209,7 @@ def rollup(db: Path, period: Period, attempts: int | None, backoff: float, timeo
     if settings.parent_region is None:
         click.echo("本级为最高级 top level: the rollup is kept here, nothing is sent")
         return
-    body = send_to_parent(store, settings, made, datetime.now(UTC),
-                          client_tls=ClientTls.from_files(client_cert, client_key),
-                          attempts=attempts, timeout=timeout, backoff=Backoff(initial=backoff))
+    body = send_to_parent(store, settings, made, SYSTEM.now(), **sending.keywords())
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
                f"{body.log_index} of {body.tree_size}")
 

@@ -18,6 +18,7 @@ from aggregator.intake.catalogues import CataloguePolicy, CataloguePolicyError
 from common import configspec
 from common.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check
 from common.tomlfile import read_toml
+from member.options import SEND_SECTION
 from protos import catalogue
 from protos.catalogue import CatalogueError
 
@@ -49,15 +50,7 @@ SPEC: Spec = {
                             "transition.", {}),
         "directory": Key("path", "A folder of further catalogue files (<version>.toml)."),
     },
-    "rollup": {
-        "attempts": Key("integer", "Give up sending a rollup after so many attempts (absent: "
-                        "keep trying).", minimum=1),
-        "backoff": Key("number", "Seconds before the first retry; doubles each time.", 1.0,
-                       minimum=0),
-        "timeout": Key("number", "Deadline of each attempt, in seconds.", 120.0, minimum=0.1),
-        "client_cert": Key("path", "Client certificate (PEM), for a parent requiring mTLS."),
-        "client_key": Key("path", "Its private key (PEM), mode 0600."),
-    },
+    "rollup": SEND_SECTION,
     "log": LOG_SECTION,
 }
 

@@ -108,7 +108,7 @@ def warnings(ctx: click.Context, period: str | None) -> None:
 @warnings.command("evaluate")
 @click.option("--period", required=True, help="2025-H1, 2025-H2 or 2025.")
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Another warning-rules file (default: the shipped aggregator/warnings.toml).")
+              help="Another warning-rules file (default: the shipped aggregator/warnings/warnings.toml).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
               help="Judge as of this day (the deadline rule counts only after the deadline).")
 @click.pass_obj

@@ -5,7 +5,7 @@ An indicator is written as people read it: terms joined by ``+`` and ``-``, and 
 ``key.current - psy.talk_monthly / key.current``. A term is a cell id, a glob pattern of cell
 ids, or a family id (all its cells). A warning rule's id (W01 …) names its indicator. A stage
 keeps only the cells of that stage (学段), which only families expanded over stages have.
-The estimate and its interval come from the declared noise alone (aggregator/estimates.py).
+The estimate and its interval come from the declared noise alone (aggregator/figures/estimates.py).
 """
 
 from __future__ import annotations

@@ -15,11 +15,12 @@ message that says nothing about the data.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.figures.holdings import is_school
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
 from privacy import credential
 from privacy.credential import CredentialError, Grant
 from privacy.envelope import EnvelopeError, parse_signed
@@ -46,7 +47,7 @@ def _school_keys(store: Store, school_id: str, now: datetime) -> set[bytes]:
 def authenticate(store: Store, settings: Settings, token: bytes | None,
                  now: datetime | None = None) -> Grant:
     """The grant of a credential this aggregator trusts; Refused(UNAUTHENTICATED) otherwise."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM.now()
     if not token:
         raise _unauthenticated(f"缺少凭据 no credential: send one in metadata {METADATA_KEY!r} "
                                "(`guanai query --credential FILE`)")

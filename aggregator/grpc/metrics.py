@@ -27,7 +27,9 @@ import grpc
 
 from aggregator.calendar.completeness import by_region, member_status
 from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
 from protos import aggregator_pb2
+from protos.deadlines import local_date
 from protos.periods import Period
 
 logger = logging.getLogger(__name__)
@@ -42,10 +44,10 @@ class Metrics:
     """The counters of one running aggregator; ``interceptor`` feeds them, ``render`` shows them."""
 
     def __init__(self, store: Store, log_size: Callable[[], int],
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] | None = None) -> None:
         self._store = store
         self._log_size = log_size
-        self._today = today
+        self._today = today or (lambda: local_date(SYSTEM.now()))
         self._lock = threading.Lock()
         self._submissions: Counter[tuple[str, str]] = Counter()
         self._buckets: dict[str, list[int]] = {}

@@ -26,7 +26,7 @@ class QueryRefused(GuanaiError):
 
 def request(indicator: str, periods: Sequence[Period], regions: Sequence[str] = (),
             below: str = "", stage: str = "", confidence: float = 0.95) -> FiguresRequest:
-    """The request for an indicator written as text (see aggregator/indicators.py)."""
+    """The request for an indicator written as text (see aggregator/figures/indicators.py)."""
     numerator, denominator = split(indicator)
     return FiguresRequest(numerator=numerator, denominator=denominator, regions=list(regions),
                           below=below, stage=stage, periods=[p.code for p in periods],

@@ -1,6 +1,6 @@
 """The gRPC servicer of guanai.v1.Query: figures with confidence intervals, for whoever may ask.
 
-Every call is authenticated first (aggregator/access.py) and every region asked is checked
+Every call is authenticated first (aggregator/grpc/access.py) and every region asked is checked
 against the credential before anything is computed; a refusal says nothing about the data.
 Figures are post-processing of released values: they spend no privacy budget.
 """

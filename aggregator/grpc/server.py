@@ -40,6 +40,7 @@ from protos import (
     query_pb2,
     query_pb2_grpc,
 )
+from protos.deadlines import local_date
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +118,12 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     store = Store(db)
     try:
         settings = own_identity.load(store)
-        log = TransparencyLog(settings.origin, settings.signing_key, store)
+        log = TransparencyLog(settings.origin, settings.signing_key, store, clock)
     except BaseException:
         store.close()
         raise
     committer = Committer(lambda items: accept(store, log, settings, items, clock.now()))
-    metrics = Metrics(store, lambda: log.size)
+    metrics = Metrics(store, lambda: log.size, lambda: local_date(clock.now()))
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
         interceptors=[metrics.interceptor()],

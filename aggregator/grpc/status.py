@@ -1,7 +1,7 @@
 """The one table from a refusal's kind (protos/refusals.py) to its gRPC status code.
 
 Every servicer answers a ``Refused`` with ``CODES[kind]``; nothing below the gRPC edge names a
-status code. The codes are those docs/aggregator.md promises (DESIGN §4 invariant 8).
+status code. The codes are those docs/aggregator.md promises (invariant 8, docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ member's region or below. A refusal stores nothing.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 
@@ -24,6 +24,7 @@ from aggregator.warnings.notices import (
     open_warning,
     read_response,
 )
+from common.clock import SYSTEM, stamp
 from privacy.envelope import BadSignature
 from protos import query_pb2 as pb
 from protos import query_pb2_grpc
@@ -62,7 +63,7 @@ class WarningsService(query_pb2_grpc.WarningsServicer):
         held = self._store.warning(warning.warning_id)
         if held is None or open_warning(held.signed, parent.keys.signing).issued_unix_ms <= \
                 warning.issued_unix_ms:
-            now = datetime.now(UTC).isoformat(timespec="seconds")
+            now = stamp(SYSTEM.now())
             with self._store.transaction():
                 self._store.put_warning(StoredWarning(
                     warning.warning_id, warning.issuer, warning.period, warning.rule_id,
@@ -79,7 +80,7 @@ class WarningsService(query_pb2_grpc.WarningsServicer):
         except NoticeError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         member = self._store.member(claimed.responder)
-        now = datetime.now(UTC)
+        now = SYSTEM.now()
         keys = [] if member is None or member.kind != "aggregator" else [
             k.signing_key for k in self._store.keys(member.member_id)
             if k.revoked_at is None or datetime.fromisoformat(k.revoked_at) > now]
@@ -106,7 +107,7 @@ class WarningsService(query_pb2_grpc.WarningsServicer):
         with self._store.transaction():
             self._store.add_warning_response(StoredResponse(
                 response.warning_id, response.responded_unix_ms, response.responder,
-                response.action, signed, now.isoformat(timespec="seconds")))
+                response.action, signed, stamp(now)))
         logger.info("response %s to warning %s from %s", response.action, response.warning_id,
                     response.responder)
         return pb.RespondReply(warning_id=response.warning_id)

@@ -2,11 +2,11 @@
 
 One call takes a group of opened submissions into one transaction: each is checked against
 the stored state (sender enrolled, key enrolled for that sender and not revoked, revision not
-older than the latest, the period not locked: aggregator/timeliness.py), then stored with its
+older than the latest, the period not locked: aggregator/calendar/timeliness.py), then stored with its
 log leaf and its timeliness mark. After the group, one checkpoint is
 signed for the new tree size and every new submission gets a receipt with its inclusion
 proof to it, stored in the same transaction. The caller answers only after this returns, that
-is after the commit (DESIGN §4.6). A refused submission stores nothing.
+is after the commit (invariant 6, docs/architecture.md). A refused submission stores nothing.
 
 A submission already held with identical SignedReport bytes gets its stored receipt again;
 the same (sender, period, revision) with other bytes is ALREADY_EXISTS.
@@ -15,13 +15,14 @@ the same (sender, period, revision) with other bytes is ALREADY_EXISTS.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.calendar.timeliness import admit
 from aggregator.intake.opening import Opened
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Forwarded, Store, Submission
+from common.clock import SYSTEM
 from privacy.envelope import parse_signed
 from privacy.keys import key_id
 from privacy.merkle import leaf_hash
@@ -36,7 +37,7 @@ Outcome = Receipt | Refused
 def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequence[Opened],
            now: datetime | None = None) -> list[Outcome]:
     """Store and log what may be accepted; one outcome per item, in order."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM.now()
     outcomes: list[Outcome | int] = []
     fresh: list[tuple[int, Opened, str]] = []
     with log.lock:

@@ -9,10 +9,11 @@ it signed before stay in the log and stay verifiable with it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Member, MemberKey, Store
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from privacy.identity import Identity
 from privacy.keys import key_id
@@ -24,7 +25,7 @@ class EnrolmentError(GuanaiError):
 
 
 def _stamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    return stamp(moment or SYSTEM.now())
 
 
 def _below(region: str, settings: Settings) -> bool:
@@ -61,7 +62,7 @@ def enrol(store: Store, settings: Settings, identity: Identity,
             f"the file says a {identity.kind} of {identity.region}"
         )
     if identity.kind == "aggregator" and identity.address:
-        # Where to deliver warnings about its region (aggregator/warning_delivery.py).
+        # Where to deliver warnings about its region (aggregator/warnings/delivery.py).
         store.set_meta(f"member_identity:{identity.id}", identity.to_json())
     kid = key_id(identity.keys.signing)
     for key in store.keys(identity.id):
@@ -83,7 +84,7 @@ def revoke(store: Store, member_id: str, key: str | None = None,
 
 
 def revoke_keys(store: Store, member_id: str, key: str | None, at: datetime | None) -> int:
-    """``revoke`` inside the caller's transaction (aggregator/decisions.py records it)."""
+    """``revoke`` inside the caller's transaction (aggregator/calendar/decisions.py records it)."""
     if store.member(member_id) is None:
         raise EnrolmentError(f"未登记 {member_id} is not enrolled here")
     count = store.revoke(member_id, key, _stamp(at))

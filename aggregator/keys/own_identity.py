@@ -38,7 +38,7 @@ def key_paths(db: Path) -> tuple[Path, Path]:
 
 
 def retired_key_paths(db: Path, key_id: str) -> tuple[Path, Path]:
-    """Where the keys replaced by a rotation are kept (aggregator/keyring.py)."""
+    """Where the keys replaced by a rotation are kept (aggregator/keys/keyring.py)."""
     return Path(f"{db}.signing.{key_id}.key"), Path(f"{db}.sealing.{key_id}.key")
 
 

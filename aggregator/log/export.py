@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import time
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -25,9 +24,11 @@ from pathlib import Path
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
 from common.errors import GuanaiError
 from protos import bundle
 from protos.bundle import BUNDLE_FORMAT, receipt_stem
+from protos.deadlines import to_ms
 from protos.periods import Period
 
 
@@ -88,7 +89,7 @@ def _write(store: Store, settings: Settings, period: str, folder: Path) -> tuple
         "aggregator": json.loads(settings.identity().to_json()),
         "period": period,
         "tree_size": size,
-        "exported_unix_ms": int(time.time() * 1000),
+        "exported_unix_ms": to_ms(SYSTEM.now()),
     })
     _write_json(folder / bundle.KEYS, [
         {"id": m.member_id, "kind": m.kind, "region": m.region, "enrolled_at": m.enrolled_at,

@@ -17,20 +17,22 @@ the aggregator ever gave out, and an export hands them all to inspectors.
 from __future__ import annotations
 
 import threading
-import time
 
 from nacl.signing import SigningKey
 
 from aggregator.store.sqlite import Store, StoreError
+from common.clock import SYSTEM, Clock
 from privacy.checkpoint import parse_checkpoint, sign_checkpoint
 from privacy.merkle import MerkleTree
+from protos.deadlines import to_ms
 
 
 class TransparencyLog:
-    def __init__(self, origin: str, key: SigningKey, store: Store) -> None:
+    def __init__(self, origin: str, key: SigningKey, store: Store, clock: Clock = SYSTEM) -> None:
         self.origin = origin
         self._key = key
         self._store = store
+        self._clock = clock
         self._tree = MerkleTree(store.leaf_hashes())
         self.lock = threading.RLock()
 
@@ -64,7 +66,7 @@ class TransparencyLog:
                         f"{size} that it signed: the store was altered; restore it from a backup")
                 return held
             note = sign_checkpoint(self.origin, size, root, self._key, self.origin,
-                                   timestamp_ms=int(time.time() * 1000))
+                                   timestamp_ms=to_ms(self._clock.now()))
             self._store.add_checkpoint(size, note)
             return note
 

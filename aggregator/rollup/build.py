@@ -1,7 +1,7 @@
 """Rollup (汇总): the sum of the members' latest reports of a period, signed and sent up.
 
 A rollup is a ROLLUP Report: values and noise variances summed cell by cell over each
-member's latest revision (DESIGN §4.7), the members it includes (sender, revision, SHA-256 of
+member's latest revision (invariant 7, docs/architecture.md), the members it includes (sender, revision, SHA-256 of
 the Report bytes, log index here) and the enrolled members that are missing. It is made once
 per content: asking again while nothing changed returns the stored rollup, so a resend is the
 same bytes; a member's new submission makes the next revision.
@@ -15,13 +15,13 @@ stores its rollup and sends nothing.
 from __future__ import annotations
 
 import os
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.calendar.timeliness import counted_submissions, member_timeliness
 from aggregator.keys import keyring
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Rollup, Store
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from member.client import DEFAULT_BACKOFF, Backoff, ClientTls
 from member.send import send
@@ -29,6 +29,7 @@ from privacy.envelope import parse_signed, sign_report
 from privacy.identity import Identity
 from protos.aggregator_pb2 import ReceiptBody
 from protos.catalogue import load
+from protos.deadlines import to_ms
 from protos.periods import Period
 from protos.report_pb2 import Member, Report
 from protos.rollup_sums import sum_reports
@@ -79,12 +80,12 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
         region_code=settings.region, recipient_id=settings.parent_region or "",
         period=period.code, catalogue_version=reports[0].catalogue_version,
         revision=previous.revision + 1 if previous else 1, values=values,
-        noise_variance=variances, created_unix_ms=int(time.time() * 1000), members=members,
+        noise_variance=variances, created_unix_ms=to_ms(SYSTEM.now()), members=members,
         missing=missing,
     )
     rollup = Rollup(period.code, report.revision,
                     sign_report(report.SerializeToString(), settings.signing_key),
-                    datetime.now(UTC).isoformat(timespec="seconds"), None)
+                    stamp(SYSTEM.now()), None)
     with store.transaction():
         store.add_rollup(rollup)
     return rollup, True

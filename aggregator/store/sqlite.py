@@ -482,7 +482,7 @@ class Store:
         """Every stored checkpoint, by tree size."""
         return [(r[0], r[1]) for r in self._all("SELECT * FROM checkpoints ORDER BY tree_size")]
 
-    # --- the reporting calendar (aggregator/calendar.py, aggregator/decisions.py)
+    # --- the reporting calendar (aggregator/calendar.py, aggregator/calendar/decisions.py)
     def deadlines(self, period: str) -> tuple[str, str] | None:
         row = self._one("SELECT due, lock FROM deadlines WHERE period = ?", [period])
         return (row[0], row[1]) if row else None

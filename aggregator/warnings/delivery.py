@@ -13,9 +13,8 @@ its parent — the aggregator that issued the warning.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import grpc
 
@@ -24,9 +23,11 @@ from aggregator.keys import own_identity
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredResponse
 from aggregator.warnings.notices import ACTIONS, read_warning, sign_response
+from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from member.client import ClientTls, open_channel
 from privacy.identity import Identity
+from protos.deadlines import to_ms
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
 
@@ -45,7 +46,7 @@ class Sent:
 
 
 def _stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return stamp(SYSTEM.now())
 
 
 def member_identity(store: Store, member_id: str) -> Identity | None:
@@ -101,7 +102,7 @@ def respond(store: Store, settings: Settings, warning_id: str, action: str,
     if stored is None or stored.issuer == settings.region:
         raise DeliveryError(f"无此警示 no warning {warning_id} received from above; list them "
                             "with `guanai aggregator warnings`")
-    now_ms = int(time.time() * 1000)
+    now_ms = to_ms(SYSTEM.now())
     response = WarningResponse(warning_id=warning_id, responder=settings.region, action=action,
                                planned_by=planned_by.isoformat() if planned_by else "",
                                responded_unix_ms=now_ms)

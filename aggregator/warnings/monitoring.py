@@ -2,7 +2,7 @@
 
 For each rule and each region of the rule's levels held here, the rule's indicator and its
 confidence interval are computed from the released values (no privacy budget is spent); the
-rule fires only when the whole interval lies beyond the threshold (aggregator/warning_rules.py).
+rule fires only when the whole interval lies beyond the threshold (aggregator/warnings/rules.py).
 Members missing by the deadline are counted only once the period's deadline has passed.
 
 History: a warning that fires is *new*, or *persisting* if the same rule fired for the same
@@ -16,8 +16,7 @@ no longer fires becomes *resolved*, so the region hears of it.
 from __future__ import annotations
 
 import hashlib
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from aggregator.calendar.timeliness import deadlines
 from aggregator.figures.holdings import Holdings, level_of
@@ -25,7 +24,8 @@ from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredWarning
 from aggregator.warnings.notices import read_warning, sign_warning
 from aggregator.warnings.rules import Finding, RuleSet, judge, load_rules
-from protos.deadlines import local_date
+from common.clock import SYSTEM, stamp
+from protos.deadlines import local_date, to_ms
 from protos.periods import Period
 from protos.query_pb2 import Warning
 
@@ -73,7 +73,7 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
     """Judge every rule on every region below for ``period``; store and return the period's
     warnings (new, persisting and resolved)."""
     rules = rules or load_rules()
-    today = today or date.today()
+    today = today or local_date(SYSTEM.now())
     holdings = Holdings(store, settings, period)
     # this aggregator's deadline, which staff may move: 24:00 ends its last day
     due = local_date(deadlines(store, period).due - timedelta(seconds=1))
@@ -81,7 +81,7 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
     before = {(w.rule_id, w.region): w for w in store.warnings(settings.region, previous)
               if w.status != "resolved"} if previous else {}
     existing = {w.warning_id: w for w in store.warnings(settings.region, period.code)}
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = stamp(SYSTEM.now())
     fresh: dict[str, tuple[Warning, str]] = {}
     for rule in rules.rules:
         if rule.kind == "missing" and today <= due:
@@ -109,7 +109,7 @@ def evaluate_period(store: Store, settings: Settings, period: Period,
             held = existing.get(wid)
             if held is not None and _same(read_warning(held.signed), message):
                 continue
-            message.issued_unix_ms = int(time.time() * 1000)
+            message.issued_unix_ms = to_ms(SYSTEM.now())
             store.put_warning(StoredWarning(
                 wid, settings.region, period.code, message.rule_id, message.region, status,
                 message.since, sign_warning(message, settings.signing_key), now, None))

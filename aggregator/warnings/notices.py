@@ -4,7 +4,7 @@ A warning is signed by the aggregator that judged it over ``WARNING_CONTEXT || w
 response by the warned region's aggregator over ``RESPONSE_CONTEXT || response``. Each has a
 context of its own (privacy/envelope.py), so neither can pass for a report, a receipt or a
 credential. A response is structured — an action from a fixed list and a date — and never
-free text, so that nothing identifiable can travel with it (DESIGN §4.1).
+free text, so that nothing identifiable can travel with it (invariant 1, docs/architecture.md).
 """
 
 from __future__ import annotations

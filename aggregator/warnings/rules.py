@@ -119,7 +119,7 @@ def _rule(raw: dict, catalogue: Catalogue) -> WarningRule:
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
-    """The rules of a file (default: the shipped aggregator/warnings.toml), fully checked."""
+    """The rules of a file (default: the shipped aggregator/warnings/warnings.toml), fully checked."""
     path = path or DEFAULT_RULES
     raw = read_toml(path, RulesError, "warning-rules file")
     catalogue = load(raw.get("catalogue", "v1"))

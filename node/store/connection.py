@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS growth_events (
     recorded_at TEXT NOT NULL
 );
 
--- Releases: stored once per (period, revision) before anything is sent (DESIGN §4.2).
+-- Releases: stored once per (period, revision) before anything is sent (invariant 2, docs/architecture.md).
 CREATE TABLE IF NOT EXISTS releases (
     period TEXT NOT NULL,
     revision INTEGER NOT NULL,
@@ -137,7 +137,7 @@ CREATE TABLE IF NOT EXISTS releases (
     report BLOB NOT NULL,                 -- serialized guanai.v1.Report
     PRIMARY KEY (period, revision)
 );
--- The privacy budget ledger: ρ charged per release, per year (DESIGN §4.3).
+-- The privacy budget ledger: ρ charged per release, per year (invariant 3, docs/architecture.md).
 CREATE TABLE IF NOT EXISTS budget_ledger (
     id INTEGER PRIMARY KEY,
     year INTEGER NOT NULL,
