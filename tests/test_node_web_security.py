@@ -126,3 +126,24 @@ def test_the_command_serves_on_loopback_and_stops_on_sigterm(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_web_password_keeps_only_an_argon2id_hash(tmp_path):
+    from click.testing import CliRunner
+
+    from guanai.cli import cli
+    from node.cli_web import PASSWORD_KEY
+    from node.membership import init_school
+    from node.store import get_meta, open_store
+
+    db = tmp_path / "n.db"
+    init_school(db, "2161010001", "610102", "测试学校")
+    short = CliRunner().invoke(cli, ["node", "--db", str(db), "web-password",
+                                     "--password", "short"])
+    assert short.exit_code == 2 and get_meta(open_store(db), PASSWORD_KEY) is None
+    done = CliRunner().invoke(cli, ["node", "--db", str(db), "web-password",
+                                    "--password", "长安校园2027!"])
+    assert done.exit_code == 0, done.output
+    stored = get_meta(open_store(db), PASSWORD_KEY)
+    assert stored.startswith("$argon2id$") and "长安校园" not in stored
+    assert check_password(stored, "长安校园2027!")

@@ -32,15 +32,16 @@ from protos.periods import Period
 logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a 50,000-student roster as .xlsx is well below this
 
-NAV = [
-    ("home.status", "概览", "Status"),
-    ("students.roster", "学生与案件", "Students & cases"),
-    ("care.forms", "关爱记录", "Care records"),
-    ("files.upload", "导入", "Import"),
-    ("files.templates", "模板", "Templates"),
-    ("release.preview_page", "统计表与报送", "Table & submit"),
-    ("release.receipts", "回执", "Receipts"),
-    ("summary.editor", "年度总结", "Annual summary"),
+NAV = [  # (endpoint, Chinese, English, other endpoints of the same section)
+    ("home.status", "概览", "Status", {"home.parent"}),
+    ("students.roster", "学生与案件", "Students & cases", {"students.student", "students.cases"}),
+    ("care.forms", "关爱记录", "Care records", set()),
+    ("files.upload", "导入", "Import", {"files.receive"}),
+    ("files.templates", "模板", "Templates", set()),
+    ("release.preview_page", "统计表与报送", "Table & submit",
+     {"release.confirm", "release.privacy", "release.release", "release.job_page"}),
+    ("release.receipts", "回执", "Receipts", set()),
+    ("summary.editor", "年度总结", "Annual summary", {"summary.act"}),
 ]
 
 
