@@ -9,6 +9,10 @@ aggregator's: receive, open, verify, check, store durably, log, sign a receipt, 
 concurrent calls come from one client process, first one report per Submit, then batches per
 SubmitBatch. Then, in the same run, opening and verifying the same submissions alone on one
 core, and the ratio. Every run checks that every submission was accepted exactly once.
+
+The reports are for 2025-H1, so the aggregator runs on a clock inside that period, before its
+deadline (``SUBMITTED_AT``), whatever the day the figures are taken: served by the same
+``aggregator.server.serve`` as `guanai aggregator serve`, with the clock injected.
 """
 
 from __future__ import annotations
@@ -21,18 +25,22 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from nacl.signing import SigningKey
 
+from aggregator.grpc import server
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Member, MemberKey, Store
+from common.clock import SimulatedClock
 from privacy.envelope import open_sealed, seal, sign_report, verify_signed
 from privacy.keys import key_id
 from protos.aggregator_pb2 import Submission, SubmitBatchRequest
 from protos.aggregator_pb2_grpc import AggregatorStub
+from protos.deadlines import CHINA
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for the tests' report maker
@@ -40,6 +48,7 @@ from tests.federation import make_report  # noqa: E402
 
 REGION = "610102"
 CHANNELS = 4
+SUBMITTED_AT = datetime(2025, 6, 20, 10, tzinfo=CHINA)  # 2025-H1 is open and not yet due
 
 
 def prepare(folder: Path, count: int) -> tuple[Path, list[bytes]]:
@@ -67,13 +76,18 @@ def serve(db: Path) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{s.getsockname()[1]}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "guanai", "aggregator", "--db", str(db), "serve", "--listen",
-         address], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, __file__, "--serve", str(db), address], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with grpc.insecure_channel(address) as channel:
         health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="guanai.v1.Aggregator"),
             wait_for_ready=True, timeout=60)
     return process, address
+
+
+def serve_at_submission_time(db: Path, address: str) -> None:
+    """The aggregator's process: serve until SIGTERM, with the clock stopped at SUBMITTED_AT."""
+    server.serve(db, address, clock=SimulatedClock(SUBMITTED_AT))
 
 
 def fire(address: str, requests: list, method: str, concurrency: int) -> float:
@@ -153,7 +167,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64,
                         help="unary calls in flight at once")
     parser.add_argument("--batch", type=int, default=250, help="submissions per SubmitBatch")
+    parser.add_argument("--serve", nargs=2, metavar=("DB", "ADDRESS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve_at_submission_time(Path(args.serve[0]), args.serve[1])
+        return
     print(f"guanai submit throughput: {args.count} submissions of catalogue v1, "
           f"{os.cpu_count()} cores, server in its own process, loopback")
     crypto = open_and_verify_alone(args.count)

@@ -9,6 +9,9 @@ and inclusion proofs as in service), makes its rollup; the province accepts each
 rollup with the school reports it forwards, and makes its own. Then every aggregator exports
 its bundle into one folder, and the inspector verifies the whole folder in a fresh process
 (the figure), then the province's bundle alone. Both verdicts must pass.
+
+The reports are for 2025-H1, so every aggregator accepts them at ``SUBMITTED_AT``, inside that
+period and before its deadline, whatever the day the figures are taken.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from privacy.envelope import parse_signed, sign_report  # noqa: E402
 from privacy.keys import key_id  # noqa: E402
 from privacy.receipt import report_sha256  # noqa: E402
 from protos.aggregator_pb2 import Receipt  # noqa: E402
+from protos.deadlines import CHINA  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from synth.geography import province_counties  # noqa: E402
 from tests.federation import make_report  # noqa: E402
@@ -46,6 +50,7 @@ from tests.federation import make_report  # noqa: E402
 PROVINCE = "610000"
 PERIOD = Period.parse("2025-H1")
 ENROLLED = "2025-01-01T00:00:00+00:00"
+SUBMITTED_AT = datetime(2025, 6, 20, 10, tzinfo=CHINA)  # 2025-H1 is open and not yet due
 
 
 def opened(signed: bytes, forwarded: tuple[Opened, ...] = ()) -> Opened:
@@ -73,7 +78,7 @@ def build_county(folder: Path, region: str, first: int, count: int, group: int) 
                 items.append(opened(sign_report(report.SerializeToString(), key)))
         log = TransparencyLog(settings.origin, settings.signing_key, store)
         for start in range(0, len(items), group):
-            outcomes = accept(store, log, settings, items[start : start + group])
+            outcomes = accept(store, log, settings, items[start : start + group], SUBMITTED_AT)
             if not all(isinstance(o, Receipt) for o in outcomes):
                 raise SystemExit(f"county {region} refused a school: {outcomes}")
         make_rollup(store, settings, PERIOD)
@@ -93,7 +98,7 @@ def send_up(county_db: Path, province: Store, province_log: TransparencyLog,
         rollup = store.latest_rollup(PERIOD.code)
         members = tuple(opened(s) for s in member_reports(store, parse_signed(rollup.signed)[1]))
         [receipt] = accept(province, province_log, province_settings,
-                           [opened(rollup.signed, members)])
+                           [opened(rollup.signed, members)], SUBMITTED_AT)
         if not isinstance(receipt, Receipt):
             raise SystemExit(f"the province refused {settings.region}: {receipt}")
         with store.transaction():

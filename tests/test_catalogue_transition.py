@@ -4,7 +4,7 @@ synthetic catalogue written in the test's folder (v1 with other shares of ρ), n
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import grpc
 import pytest
@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from aggregator.intake.catalogues import CataloguePolicy
 from aggregator.rollup.build import RollupError, make_rollup, rollup_report
 from aggregator.store.sqlite import Store
-from common.clock import SYSTEM
+from common.clock import SimulatedClock
 from guanai.cli import cli
 from member.client import Backoff, SubmitRefused
 from node.membership import ensure_key, import_parent, own_identity
@@ -21,13 +21,14 @@ from node.release import latest_release, release_period
 from node.submit import outbox, submit
 from privacy.envelope import verify_signed
 from protos import catalogue, validation
-from protos.deadlines import local_date
+from protos.deadlines import CHINA
 from protos.periods import Period
 from tests.conftest import School
 from tests.federation import Aggregator, dump
 
 H1 = Period.parse("2025-H1")
 DAY = date(2025, 12, 31)
+NOW = datetime(2025, 12, 31, 10, tzinfo=CHINA)  # the county's clock: DAY, mid-morning
 FAST = dict(attempts=3, backoff=Backoff(initial=0.05, maximum=0.2), timeout=10)
 
 
@@ -72,8 +73,8 @@ def test_both_versions_are_accepted_during_the_transition_and_never_summed_toget
         tmp_path, v2):
     assert catalogue.load("v2").version == "v2" and "v2" in catalogue.known_versions()
     county = Aggregator(tmp_path, "610102", "county")
-    county.start(catalogues=CataloguePolicy(("v1", "v2"),
-                                            {"v1": local_date(SYSTEM.now()) + timedelta(days=1)}))
+    county.start(clock=SimulatedClock(NOW),
+                 catalogues=CataloguePolicy(("v1", "v2"), {"v1": DAY + timedelta(days=1)}))
     try:
         old = school(tmp_path, "2161010001", county, "v1")
         new = school(tmp_path, "2161010002", county, "v2")
@@ -103,8 +104,8 @@ def test_both_versions_are_accepted_during_the_transition_and_never_summed_toget
 
 def test_after_its_last_day_the_old_version_is_refused_and_told_the_new_one(tmp_path, v2):
     county = Aggregator(tmp_path, "610102", "county")
-    county.start(catalogues=CataloguePolicy(("v1", "v2"),
-                                            {"v1": local_date(SYSTEM.now()) - timedelta(days=1)}))
+    county.start(clock=SimulatedClock(NOW),
+                 catalogues=CataloguePolicy(("v1", "v2"), {"v1": DAY - timedelta(days=1)}))
     try:
         late = school(tmp_path, "2161010001", county, "v1")
         before = dump(county.db)

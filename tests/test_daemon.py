@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from common.clock import SimulatedClock
 from guanai.cli import cli
+from node import status as node_status
 from node.config import ConfigError, load_config
 from node.daemon import Daemon
 from node.membership import ensure_key, import_parent, own_identity
@@ -58,7 +59,12 @@ def run_until(clock: SimulatedClock, daemon: Daemon, moment: datetime) -> None:
     assert clock.errors == []
 
 
-def status(school: School) -> str:
+def status(school: School, clock: SimulatedClock) -> str:
+    """What `guanai node status` shows at the simulated time (the command asks the system's)."""
+    return "\n".join(node_status.lines(school.db, school.path, ScheduleSettings(), clock.now()))
+
+
+def status_command(school: School) -> str:
     result = CliRunner().invoke(cli, ["node", "--db", str(school.path), "status"])
     assert result.exit_code == 0, result.output
     return result.output
@@ -71,7 +77,7 @@ def test_an_unreachable_parent_is_retried_and_a_restarted_daemon_sends_the_same_
     [queued] = outbox(school.db)
     assert queued.state == "pending" and queued.attempts >= 3
     assert queued.last_error.startswith("UNAVAILABLE")
-    shown = status(school)
+    shown = status(school, clock)
     assert "报送中 sending revision 1" in shown and "联系失败 last contact failed" in shown
 
     county.start(listen=address, clock=clock)
@@ -80,9 +86,10 @@ def test_an_unreachable_parent_is_retried_and_a_restarted_daemon_sends_the_same_
     assert delivered.state == "delivered" and delivered.signed == queued.signed
     assert [r.body.timeliness for r in receipts(school.db)] == ["on_time"]
     assert school.db.execute("SELECT count(*) FROM releases").fetchone()[0] == 1
-    shown = status(school)
+    shown = status(school, clock)
     assert "已报送 delivered revision 1 (按时 on time)" in shown
     assert "2025 " in shown and "工作总结未报 summary not filed" in shown
+    assert "已报送 delivered revision 1 (按时 on time)" in status_command(school)  # on any date
 
 
 def test_a_budget_that_will_not_cover_the_table_is_told_a_month_ahead_and_nothing_is_spent(
@@ -95,7 +102,7 @@ def test_a_budget_that_will_not_cover_the_table_is_told_a_month_ahead_and_nothin
     run_until(clock, daemon, cst(6, 1, 1))
     found = school.db.execute("SELECT problem FROM schedule_checks WHERE period = '2025-H1'")
     assert "隐私预算不足" in found.fetchone()[0]
-    assert "隐私预算不足" in status(school)
+    assert "隐私预算不足" in status(school, clock)
     run_until(clock, daemon, cst(6, 25))  # in the window: the release is refused, nothing spent
     assert school.db.execute("SELECT count(*) FROM budget_ledger").fetchone()[0] == 0
     assert caplog.text.count("隐私预算不足") >= 20  # and said again every day

@@ -3,7 +3,6 @@ delivered signed to the county concerned, answered, and the answer visible at th
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import grpc
@@ -149,7 +148,7 @@ def test_delivered_signed_answered_and_visible_upwards(round_):
 def _warning(region: str, issuer: str = "610000") -> Warning:
     return Warning(warning_id="ab" * 12, issuer=issuer, rule_id="W03", region=region,
                    period="2025-H1", status="new", since="2025-H1",
-                   issued_unix_ms=int(time.time() * 1000))
+                   issued_unix_ms=1751335200000)  # 2025-07-01 10:00 CST
 
 
 def _call(aggregator, method, message):

@@ -168,9 +168,9 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
 def serve(db: Path, listen: str, tls: Tls | None = None,
           max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
           grace: float = DEFAULT_GRACE_SECONDS, catalogues: CataloguePolicy = ACCEPT_ALL,
-          metrics_listen: str | None = None) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully."""
-    running = start(db, listen, tls, max_message_bytes, catalogues=catalogues,
+          metrics_listen: str | None = None, clock: Clock | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully; ``clock`` as for ``start``."""
+    running = start(db, listen, tls, max_message_bytes, clock=clock, catalogues=catalogues,
                     metrics_listen=metrics_listen)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

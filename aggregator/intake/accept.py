@@ -135,7 +135,7 @@ def _issue_receipts(store: Store, log: TransparencyLog, settings: Settings,
     if not fresh:
         return {}
     size = log.size
-    checkpoint = log.checkpoint(size)
+    checkpoint = log.checkpoint(size, now)
     receipts = {}
     for index, item, timeliness in fresh:
         body = ReceiptBody(

@@ -18,6 +18,7 @@ import base64
 import json
 import shutil
 from dataclasses import dataclass, replace
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -48,8 +49,10 @@ class Exported:
     receipts: int
 
 
-def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -> Exported:
-    """Write the period's bundle to the new folder ``out``."""
+def export_bundle(store: Store, settings: Settings, period: Period, out: Path,
+                  now: datetime | None = None) -> Exported:
+    """Write the period's bundle to the new folder ``out``, exported at ``now`` (default: the
+    system clock's time)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"导出目录已存在 {out} exists and is not an empty folder; "
@@ -57,7 +60,7 @@ def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        exported = _write(store, settings, period.code, partial)
+        exported = _write(store, settings, period.code, partial, now or SYSTEM.now())
         if out.exists():
             out.rmdir()
         partial.rename(out)
@@ -67,10 +70,10 @@ def export_bundle(store: Store, settings: Settings, period: Period, out: Path) -
     return Exported(out, *exported)
 
 
-def _write(store: Store, settings: Settings, period: str, folder: Path) -> tuple:
+def _write(store: Store, settings: Settings, period: str, folder: Path, now: datetime) -> tuple:
     with store.transaction():
         log = TransparencyLog(settings.origin, settings.signing_key, store)
-        log.checkpoint()  # the head: signed now only if no checkpoint of this size exists
+        log.checkpoint(now=now)  # the head: signed now only if no checkpoint of this size exists
         entries = store.log_entries()
         checkpoints = store.checkpoints()
         submissions = store.period_submissions(period)
@@ -89,7 +92,7 @@ def _write(store: Store, settings: Settings, period: str, folder: Path) -> tuple
         "aggregator": json.loads(settings.identity().to_json()),
         "period": period,
         "tree_size": size,
-        "exported_unix_ms": to_ms(SYSTEM.now()),
+        "exported_unix_ms": to_ms(now),
     })
     _write_json(folder / bundle.KEYS, [
         {"id": m.member_id, "kind": m.kind, "region": m.region, "enrolled_at": m.enrolled_at,

@@ -17,6 +17,7 @@ the aggregator ever gave out, and an export hands them all to inspectors.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 from nacl.signing import SigningKey
 
@@ -49,10 +50,11 @@ class TransparencyLog:
         with self.lock:
             self._tree = MerkleTree(self._store.leaf_hashes())
 
-    def checkpoint(self, size: int | None = None) -> str:
+    def checkpoint(self, size: int | None = None, now: datetime | None = None) -> str:
         """The signed checkpoint of the first ``size`` leaves (all by default).
 
-        Signed and stored the first time the size is asked for. Inside the store's transaction
+        Signed and stored the first time the size is asked for, with the time ``now`` (the
+        caller's clock; the system's by default). Inside the store's transaction
         (a group commit) it is stored in that transaction, and forgotten with it on rollback.
         """
         with self.lock:
@@ -66,7 +68,7 @@ class TransparencyLog:
                         f"{size} that it signed: the store was altered; restore it from a backup")
                 return held
             note = sign_checkpoint(self.origin, size, root, self._key, self.origin,
-                                   timestamp_ms=to_ms(self._clock.now()))
+                                   timestamp_ms=to_ms(now or self._clock.now()))
             self._store.add_checkpoint(size, note)
             return note
 
