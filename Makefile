@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/verify_bundle.py
 	$(BIN)/python bench/warnings_precision.py
 	$(BIN)/python bench/figures_store.py
+	$(BIN)/python bench/node_web.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen

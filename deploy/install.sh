@@ -5,7 +5,10 @@
 #
 #   deploy/install.sh [--dev] VENV
 #
-#   --dev   an editable install with the test tools, for a developer's checkout
+#   --dev   an editable install with the test tools, for a developer's checkout; as root on a
+#           machine with apt-get that lacks /usr/bin/chromium or a Chinese font, it also installs
+#           Debian's chromium and fonts-noto-cjk: the real browser that tests/test_node_web_*.py
+#           drive, and the font their screenshots need (CI runs as root)
 #   (none)  a plain install of this source tree, for a server or the image
 #
 # $PYTHON names the interpreter (Python >= 3.11; default python3). A VENV that already exists
@@ -25,6 +28,13 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 if [ "$dev" = 1 ]; then
     "$venv/bin/python" -m pip install --quiet -e "$source_dir[dev]"
+    # The browser comes from Debian, never from `playwright install` (it downloads from
+    # outside, which school networks and CI do not reach).
+    cjk=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+    if { [ ! -x /usr/bin/chromium ] || [ ! -e "$cjk" ]; } && [ "$(id -u)" = 0 ] \
+            && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+    fi
 else
     "$venv/bin/python" -m pip install --quiet "$source_dir"
 fi

@@ -47,9 +47,10 @@ def _register() -> None:
     from node.cli_release import RELEASE_COMMANDS
     from node.cli_run import RUN_COMMANDS
     from node.cli_submit import SUBMIT_COMMANDS
+    from node.cli_web import WEB_COMMANDS
 
     for command in (*CARE_COMMANDS, *RELEASE_COMMANDS, *SUBMIT_COMMANDS, *RUN_COMMANDS,
-                    credential_command):
+                    *WEB_COMMANDS, credential_command):
         node.add_command(command)
 
 

@@ -206,16 +206,17 @@ def bound(catalogue: Catalogue, frame: pd.DataFrame) -> pd.DataFrame:
     """Apply the catalogue's per-student bounds, stage limits and exclusive sets."""
     if frame.empty:
         return frame
+    # One row per (cell, stage open to it): the inner join keeps only contributions a student
+    # of that stage may make.
     cells = pd.DataFrame(
-        [(c.id, c.index, c.bound, c.exclusive, c.stages) for c in catalogue.cells],
-        columns=["cell", "index", "bound", "exclusive", "stages"],
+        [(c.id, stage, c.index, c.bound, c.exclusive) for c in catalogue.cells
+         for stage in c.stages],
+        columns=["cell", "stage", "index", "bound", "exclusive"],
     )
     merged = (
         frame.groupby(["student", "cell", "stage"], as_index=False)["value"].sum()
-        .merge(cells, on="cell", how="inner")
+        .merge(cells, on=["cell", "stage"], how="inner")
     )
-    open_to_stage = [s in allowed for s, allowed in zip(merged["stage"], merged["stages"], strict=True)]
-    merged = merged[open_to_stage]
     merged = merged.assign(value=merged["value"].clip(lower=0, upper=merged["bound"]))
     merged = merged[merged["value"] > 0].sort_values(["student", "index"])
     exclusive = merged["exclusive"].notna()
