@@ -29,17 +29,20 @@ PASSWORD_KEY = "web_password_argon2id"
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to serve on. Anything but loopback needs --tls-cert/--tls-key and "
+              help="监听地址 Address to serve on. Anything but loopback needs --tls-cert/--tls-key and "
                    "a password (guanai node web-password).")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="端口 Port to serve on.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TLS certificate (PEM) for serving beyond this PC.")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+              help="TLS 证书 TLS certificate (PEM) for serving beyond this PC.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TLS 私钥 Private key (PEM) of the TLS certificate.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="GUANAI_NODE_CONFIG", help="Node configuration (TOML): budget, schedule.")
+              envvar="GUANAI_NODE_CONFIG", help="配置文件 Node configuration (TOML): budget, schedule.")
 @click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Client certificate (PEM) for a parent that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+              help="客户端证书 Client certificate (PEM) for a parent that requires mutual TLS.")
+@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="客户端私钥 Private key (PEM) of the client certificate.")
 @click.pass_obj
 def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
         config: Path | None, client_cert: Path | None, client_key: Path | None) -> None:
@@ -65,7 +68,7 @@ def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | N
 
 @click.command("web-password")
 @click.password_option("--password", prompt="新密码 New password",
-                       help="At least 8 characters; asked for when not given.")
+                       help="密码 At least 8 characters; asked for when not given.")
 @click.pass_obj
 def web_password(db: Path, password: str) -> None:
     """网页密码 Set the password the pages ask for when served beyond this PC."""
