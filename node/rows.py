@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import sqlite_utils
 
 from node import normalise
-from node.idcard import excel_damaged, id_card_problem
+from node.idcard import excel_damaged, id_card_problem, near_numbers
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
@@ -349,8 +349,15 @@ class Cells:
             return None
         student = context.students.get(student_no)
         if student is None:
-            self.fail(header, f"未知学号 {student_no}（请先导入学生名册）",
-                      f"unknown student number {student_no} (import the roster first)")
+            near = near_numbers(student_no, context.students)
+            if near:
+                zh = "；".join(f"{no}（{context.students[no].name}，{why}）" for no, why, _ in near)
+                en = "; ".join(f"{no} ({why})" for no, _, why in near)
+                self.fail(header, f"未知学号 {student_no}；名册中有相近的学号：{zh}",
+                          f"unknown student number {student_no}; the roster has a near one: {en}")
+            else:
+                self.fail(header, f"未知学号 {student_no}（请先导入学生名册）",
+                          f"unknown student number {student_no} (import the roster first)")
         return student
 
     def _unknown(self, header: str, terms: Terms, text: str) -> None:
