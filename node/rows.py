@@ -258,9 +258,9 @@ class Cells:
     @_kept
     def yes(self, header: str) -> bool:
         text = self.text(header) or ""
-        if text in YES:
+        if normalise.code(text) in YES:
             return True
-        if text not in NO:
+        if normalise.code(text) not in NO:
             self.fail(header, f"“{text}”应为“是”或“否”", f"{text!r} must be 是 (yes) or 否 (no)")
         return False
 
@@ -316,10 +316,10 @@ class Cells:
         text = self.text(header)
         if text is None:
             return None
-        if text not in GENDERS:
+        if normalise.code(text) not in GENDERS:
             self.fail(header, f"性别“{text}”应为“男”或“女”", f"gender {text!r} must be 男 or 女")
             return None
-        return GENDERS[text]
+        return GENDERS[normalise.code(text)]
 
     @_kept
     def id_card(self, header: str, required: bool = False, checked: bool = False) -> str | None:

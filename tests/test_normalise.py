@@ -99,3 +99,11 @@ def test_an_unknown_student_number_names_the_near_one_on_the_roster(db, tmp_path
                                         "2025100004,2025-10-08,谈心谈话\n"))
     message = str(refused.value.problems[0])
     assert "2025100040（测试甲" in message and "swapped" in message
+
+
+@pytest.mark.parametrize("gender, graduating", [("Ｆ", "Ｙ"), ("女\u200b", "是\xa0"), ("女 ", " 1")])
+def test_gender_and_yes_no_in_full_width_or_with_invisible_characters(db, tmp_path, gender,
+                                                                       graduating):
+    path = _csv(tmp_path / "r.csv", f"学号,姓名,性别,学段,应届毕业生\n1001,甲,{gender},小学,{graduating}\n")
+    import_file(db, "roster", path)
+    assert db.execute("SELECT gender, graduating FROM students").fetchall() == [("女", 1)]
