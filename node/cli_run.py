@@ -69,8 +69,9 @@ def _year(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
 @click.option("--year", required=True, callback=_year, help="年份 The year it reports on, e.g. 2025.")
 @click.argument("text_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--allow", multiple=True, metavar="PHRASE",
-              help="A phrase in the text that contains a student's name but does not mean the "
-                   "student (e.g. 文明校园 when a student is named 文明); repeatable.")
+              help="A phrase in the text that contains a student's name or a number but does not "
+                   "mean a student (e.g. 文明校园 when a student is named 文明, or a span of "
+                   "years such as 2025.9–2026.7); repeatable.")
 @click.pass_obj
 def summary(db: Path, year: Period, text_file: Path, allow: tuple[str, ...]) -> None:
     """年度工作总结 Screen the annual summary (Markdown), attach the year's figures, queue it."""

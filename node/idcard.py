@@ -37,15 +37,16 @@ def excel_damaged(raw: object) -> bool:
         len(text) == 18 and text.isascii() and text.isdigit() and text.endswith("000"))
 
 
-def near_id_cards(number: str, known: Iterable[str]) -> list[tuple[str, str, str]]:
-    """The known ID numbers that are probably ``number`` mistyped or damaged, each as
-    (known number, Chinese reason, English reason): the same first 15 digits where one of them
-    ends in 000 (Excel rounded it), one character different, or two neighbours swapped."""
+def near_numbers(number: str, known: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The known numbers (ID-card or student numbers) that are probably ``number`` mistyped or
+    damaged, each as (known number, Chinese reason, English reason): the same first 15 digits
+    where one of them ends in 000 (Excel rounded an ID), one character different, or two
+    neighbours swapped."""
     found = []
     for other in known:
         if other == number or len(other) != len(number):
             continue
-        if other[:15] == number[:15] and "000" in (other[15:], number[15:]):
+        if len(number) == 18 and other[:15] == number[:15] and "000" in (other[15:], number[15:]):
             found.append((other, "前15位相同、后三位为000：疑为 Excel 四舍五入损坏",
                           "the same first 15 digits, one ending in 000: probably rounded by Excel"))
             continue

@@ -16,7 +16,7 @@ import sqlite_utils
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from node import normalise
-from node.idcard import near_id_cards
+from node.idcard import near_numbers
 from node.normalise import same_name
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
@@ -297,7 +297,7 @@ def _parse_auto(cells: Cells, context: Context) -> AutoRow | None:
     name = cells.text("姓名", required=True)
     student = context.by_id_card.get(id_card) if id_card else None
     if id_card and student is None:
-        near = near_id_cards(id_card, context.by_id_card)
+        near = near_numbers(id_card, context.by_id_card)
         if near:
             zh = "；".join(f"学号 {context.by_id_card[other].student_no}"
                           f"（{context.by_id_card[other].name}）的身份证号与它{why}" for other, why, _ in near)

@@ -22,7 +22,7 @@ import sqlite_utils
 from common.clock import SYSTEM
 from common.errors import GuanaiError
 from node import normalise
-from node.idcard import excel_damaged, id_card_problem
+from node.idcard import excel_damaged, id_card_problem, near_numbers
 from node.store import StoreError, get_meta, transaction
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
@@ -260,9 +260,9 @@ class Cells:
     @_kept
     def yes(self, header: str) -> bool:
         text = self.text(header) or ""
-        if text in YES:
+        if normalise.code(text) in YES:
             return True
-        if text not in NO:
+        if normalise.code(text) not in NO:
             self.fail(header, f"“{text}”应为“是”或“否”", f"{text!r} must be 是 (yes) or 否 (no)")
         return False
 
@@ -318,10 +318,10 @@ class Cells:
         text = self.text(header)
         if text is None:
             return None
-        if text not in GENDERS:
+        if normalise.code(text) not in GENDERS:
             self.fail(header, f"性别“{text}”应为“男”或“女”", f"gender {text!r} must be 男 or 女")
             return None
-        return GENDERS[text]
+        return GENDERS[normalise.code(text)]
 
     @_kept
     def id_card(self, header: str, required: bool = False, checked: bool = False) -> str | None:
@@ -351,8 +351,15 @@ class Cells:
             return None
         student = context.students.get(student_no)
         if student is None:
-            self.fail(header, f"未知学号 {student_no}（请先导入学生名册）",
-                      f"unknown student number {student_no} (import the roster first)")
+            near = near_numbers(student_no, context.students)
+            if near:
+                zh = "；".join(f"{no}（{context.students[no].name}，{why}）" for no, why, _ in near)
+                en = "; ".join(f"{no} ({why})" for no, _, why in near)
+                self.fail(header, f"未知学号 {student_no}；名册中有相近的学号：{zh}",
+                          f"unknown student number {student_no}; the roster has a near one: {en}")
+            else:
+                self.fail(header, f"未知学号 {student_no}（请先导入学生名册）",
+                          f"unknown student number {student_no} (import the roster first)")
         return student
 
     def _unknown(self, header: str, terms: Terms, text: str) -> None:

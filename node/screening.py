@@ -242,6 +242,9 @@ def _numbers(chars: list[_Char], roster: Roster, allow: list[str], today: date
     digits = _digits(chars)
     stream = "".join(c.ch for c in digits)
     spared = _spared(stream, [fold_number(a) for a in allow])
+    known_numbers = [(known, kind, {len(number) for number in known})
+                     for known, kind in ((roster.student_nos, "student_no"),
+                                         (roster.id_cards, "id_card"), (roster.phones, "phone"))]
     for token in re.finditer(r"[0-9a-z]+", stream):
         text, base = token.group(), token.start()
 
@@ -250,12 +253,11 @@ def _numbers(chars: list[_Char], roster: Roster, allow: list[str], today: date
             if not _inside(base + start, base + start + length, spared):
                 yield digits[base + start], digits[base + start + length - 1], kind
 
-        for known, kind in ((roster.student_nos, "student_no"), (roster.id_cards, "id_card"),
-                            (roster.phones, "phone")):
-            for number in known:
-                at = text.find(number)
-                if at >= 0:
-                    yield from found(at, len(number), kind)
+        for known, kind, lengths in known_numbers:
+            for length in lengths:
+                for at in range(len(text) - length + 1):
+                    if text[at:at + length] in known:
+                        yield from found(at, length, kind)
         shaped = False
         for window in _ID_SHAPE.finditer(text):
             if _id_shaped(window[1], today):

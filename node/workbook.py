@@ -44,6 +44,7 @@ EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".
               ".et": "xls", ".ods": "ods"}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ACTIVE_TAB = re.compile(rb'activeTab="(\d+)"')
+_ACTIVE_TABLE = re.compile(r'config:name="ActiveTable"[^>]*>([^<]*)<')
 
 
 class TableError(GuanaiError):
@@ -122,12 +123,24 @@ def read_workbook(data: bytes, kind: str, name: str) -> Workbook:
             f"cannot read {name}: it is {en}, but damaged or encrypted ({exc}); open it in Excel "
             "or WPS and save it as .xlsx"
         ) from None
-    active = 0
-    if kind == "xlsx":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    return Workbook(sheets, _active(data, kind, [s.name for s in sheets]))
+
+
+def _active(data: bytes, kind: str, names: list[str]) -> int:
+    """The sheet shown when the file is opened: .xlsx activeTab, .ods ActiveTable; for .xls
+    (not reported by calamine) the first sheet."""
+    if kind == "xls":
+        return 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if kind == "xlsx":
             found = _ACTIVE_TAB.search(archive.read("xl/workbook.xml"))
-        active = int(found[1]) if found and int(found[1]) < len(sheets) else 0
-    return Workbook(sheets, active)
+            if found and int(found[1]) < len(names):
+                return int(found[1])
+        elif kind == "ods" and "settings.xml" in archive.namelist():
+            found = _ACTIVE_TABLE.search(archive.read("settings.xml").decode("utf-8", "replace"))
+            if found and found[1] in names:
+                return names.index(found[1])
+    return 0
 
 
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

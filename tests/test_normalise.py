@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.idcard import check_character, excel_damaged, id_card_problem, near_id_cards
+from node.idcard import check_character, excel_damaged, id_card_problem, near_numbers
 from node.importer import ImportRejected, import_file
 from node.normalise import code, name_key, same_name, text
 
@@ -45,10 +45,10 @@ def test_excel_damage_is_recognised_in_every_shape():
 
 def test_near_ids_are_named_with_why():
     true = "610102201704070019"
-    assert [n[0] for n in near_id_cards(true, ["610102201704070000"])] == ["610102201704070000"]
-    assert near_id_cards(true, [true[:10] + true[11] + true[10] + true[12:]])[0][2].endswith("swapped")
-    assert near_id_cards(true, [true[:5] + "3" + true[6:]])[0][2] == "only character 6 differs"
-    assert near_id_cards(true, ["110105194912310021"]) == []
+    assert [n[0] for n in near_numbers(true, ["610102201704070000"])] == ["610102201704070000"]
+    assert near_numbers(true, [true[:10] + true[11] + true[10] + true[12:]])[0][2].endswith("swapped")
+    assert near_numbers(true, [true[:5] + "3" + true[6:]])[0][2] == "only character 6 differs"
+    assert near_numbers(true, ["110105194912310021"]) == []
 
 
 def test_temporary_999_numbers_are_named_as_such_not_as_a_bad_birth_date():
@@ -85,3 +85,25 @@ def test_a_name_spelled_with_another_dot_matches_and_a_different_one_shows_both(
                                      f"身份证号,姓名,困境类别,推送日期\n{number},阿依努而,孤儿,2025-03-01\n"))
     message = str(refused.value.problems[0])
     assert "“阿依努而”" in message and "“阿依·努尔”" in message
+
+
+def test_headers_with_invisible_characters_are_the_columns_they_look_like(db, tmp_path):
+    path = _csv(tmp_path / "r.csv", "学号\u200b,\ufeff姓名,学\xa0段\n1001,甲,小学\n")
+    assert import_file(db, "roster", path)["added"] == 1
+
+
+def test_an_unknown_student_number_names_the_near_one_on_the_roster(db, tmp_path):
+    import_file(db, "roster", _csv(tmp_path / "r.csv", "学号,姓名,学段\n2025100040,测试甲,小学\n"))
+    with pytest.raises(ImportRejected) as refused:
+        import_file(db, "records", _csv(tmp_path / "c.csv", "学号,日期,记录类型\n"
+                                        "2025100004,2025-10-08,谈心谈话\n"))
+    message = str(refused.value.problems[0])
+    assert "2025100040（测试甲" in message and "swapped" in message
+
+
+@pytest.mark.parametrize("gender, graduating", [("Ｆ", "Ｙ"), ("女\u200b", "是\xa0"), ("女 ", " 1")])
+def test_gender_and_yes_no_in_full_width_or_with_invisible_characters(db, tmp_path, gender,
+                                                                       graduating):
+    path = _csv(tmp_path / "r.csv", f"学号,姓名,性别,学段,应届毕业生\n1001,甲,{gender},小学,{graduating}\n")
+    import_file(db, "roster", path)
+    assert db.execute("SELECT gender, graduating FROM students").fetchall() == [("女", 1)]

@@ -119,7 +119,7 @@ def _ods_cell(value):
     return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
 
 
-def _ods(path, rows):
+def _ods(path, rows, sheets=("名册",), active=None):
     cells = "".join("<table:table-row>" + "".join(map(_ods_cell, row)) + "</table:table-row>"
                     for row in rows)
     content = (
@@ -127,8 +127,17 @@ def _ods(path, rows):
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f'<office:body><office:spreadsheet><table:table table:name="名册">{cells}'
-        "</table:table></office:spreadsheet></office:body></office:document-content>")
+        "<office:body><office:spreadsheet>"
+        + "".join(f'<table:table table:name="{name}">{cells}</table:table>' for name in sheets)
+        + "</office:spreadsheet></office:body></office:document-content>")
+    settings = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-settings '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0"><office:settings>'
+        '<config:config-item-set config:name="ooo:view-settings">'
+        f'<config:config-item config:name="ActiveTable" config:type="string">{active}'
+        "</config:config-item></config:config-item-set></office:settings>"
+        "</office:document-settings>")
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
         'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
@@ -141,6 +150,8 @@ def _ods(path, rows):
                          compress_type=zipfile.ZIP_STORED)
         archive.writestr("content.xml", content)
         archive.writestr("META-INF/manifest.xml", manifest)
+        if active:
+            archive.writestr("settings.xml", settings)
     return path
 
 
@@ -150,6 +161,14 @@ def test_an_ods_is_read_with_its_merged_cells(db, tmp_path):
     assert import_file(db, "roster", path)["added"] == 2
     assert names(db) == ["甲", "乙"]
     assert [g for (g,) in db.execute("SELECT grade FROM students ORDER BY id")] == ["一年级"] * 2
+
+
+def test_without_a_sheet_of_the_columns_the_sheet_shown_on_opening_is_read(db, tmp_path):
+    rows = [["姓名", "学号"], ["甲", "1001"]]  # read without an import's columns: no candidate
+    path = book(tmp_path / "r.xlsx", [("一", False, [["x"]]), ("二", False, [["y"]])], active=1)
+    assert read_table(path).notes[0].startswith("读取工作表“二”")
+    ods = _ods(tmp_path / "r.ods", rows, sheets=("一", "二"), active="二")
+    assert read_table(ods).notes[0].startswith("读取工作表“二”")
 
 
 @pytest.mark.parametrize("content, what", [
