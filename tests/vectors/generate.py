@@ -226,7 +226,7 @@ def sealed_envelope_vector(inputs: dict, keys: Keys, signed_report: dict) -> dic
             case("wrong context", "opens, but the report is signed with the receipt context",
                  "BadSignature", sealed_hex=seal(wrong_context, recipient).hex(),
                  secret_key_hex=bytes(own).hex()),
-            case("not a signed report", "opens to the bytes of a Report, not a SignedReport",
+            case("not a signed report", "opens to bytes that do not parse as a SignedReport",
                  "Malformed", sealed_hex=seal(b"\x0a\x03abc\x12", recipient).hex(),
                  secret_key_hex=bytes(own).hex()),
         ],
