@@ -3,7 +3,6 @@ its README says staff should get. Each is imported on a fresh node of a primary 
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -127,14 +126,13 @@ def test_17_amounts_with_decimals_thousands_and_yuan_are_read(db):
 
 
 def test_18_a_sheet_styled_to_the_last_row_costs_what_its_data_costs(db):
-    started = time.perf_counter()
+    # Memory is the deterministic measure here (the time, 0.55 s against 15 s before, is a
+    # benchmark's figure, docs/benchmarks.md): the styled empty rows are never materialised.
     tracemalloc.start()
     counts = import_file(db, "roster", FIELD / "18_roster_styled_empty_rows.xlsx")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    elapsed = time.perf_counter() - started
     assert counts["added"] == 1
-    assert elapsed < 3.0, elapsed  # 0.7 s measured on a shared 2-core machine; was 15 s
     assert peak < 50 * 2**20, peak  # Python-side peak; was 700 MB
 
 
