@@ -159,16 +159,25 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return (int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024)
 
 
-def timed(call, times: int) -> tuple[float, float]:  # noqa: ANN001
-    """(median, p95) milliseconds of ``times`` calls, after one warm-up call."""
+def cpu_ms(pid: int) -> float:
+    """User and system CPU time a process has used so far, ms (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def timed(call, times: int, pid: int) -> tuple[float, float, float]:  # noqa: ANN001
+    """(median, p95) milliseconds of ``times`` calls after one warm-up call, and the server's
+    CPU per call (ms): on a shared machine the wall time also counts waiting for a core."""
     call()
     spent = []
+    used = cpu_ms(pid)
     for _ in range(times):
         start = time.perf_counter()
         call()
         spent.append((time.perf_counter() - start) * 1000)
+    used = (cpu_ms(pid) - used) / times
     spent.sort()
-    return statistics.median(spent), spent[min(len(spent) - 1, int(0.95 * len(spent)))]
+    return statistics.median(spent), spent[min(len(spent) - 1, int(0.95 * len(spent)))], used
 
 
 def in_fresh_process(code: str, db: Path) -> dict:
@@ -265,11 +274,12 @@ def main() -> None:
             (f"{len(asked)}-period trend by county",
              request(RATIO, asked, [PROVINCE], below="county"), 50),
         ):
-            median, p95 = timed(lambda q=query: ask(target, token, q), args.calls)
-            rows.append((label, median, p95, goal))
-        for label, median, p95, goal in rows:
-            print(f"{label:<46}{median:>7.1f} ms median {p95:>7.1f} ms p95   target ≤ {goal} ms "
-                  f"{'met' if p95 <= goal else 'MISSED'}")
+            median, p95, cpu = timed(lambda q=query: ask(target, token, q), args.calls,
+                                     process.pid)
+            rows.append((label, median, p95, cpu, goal))
+        for label, median, p95, cpu, goal in rows:
+            print(f"{label:<46}{median:>7.1f} ms median {p95:>7.1f} ms p95 (server CPU "
+                  f"{cpu:.1f} ms)   target ≤ {goal} ms {'met' if p95 <= goal else 'MISSED'}")
         many = [Period.parse(f"{y}-H{h}") for y in range(2006, 2026) for h in (1, 2)]
         ask(target, token, request(RATIO, many, [PROVINCE], below="county"))
         now, peak = rss_mb(process.pid)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 Combination = Mapping[str, float]  # cell id → coefficient
 
 
+@lru_cache(maxsize=64)  # a query asks one confidence for a thousand figures
 def z_value(confidence: float) -> float:
     """The two-sided standard normal quantile: 1.96 for 0.95."""
     if not 0 < confidence < 1:

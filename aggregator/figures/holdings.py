@@ -16,6 +16,7 @@ members, and each figure is a few indexed reads of only the cells asked for.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from aggregator.warnings.rules import Figures
@@ -23,7 +24,7 @@ from common.errors import GuanaiError
 from privacy.envelope import parse_signed
 from protos.catalogue import Catalogue, load
 from protos.periods import Period
-from protos.regions import level
+from protos.regions import level as region_level
 
 if TYPE_CHECKING:  # the query client imports this module: it opens no store
     from aggregator.keys.own_identity import Settings
@@ -32,6 +33,9 @@ if TYPE_CHECKING:  # the query client imports this module: it opens no store
 
 RANKS = {"province": 0, "city": 1, "county": 2, "school": 3}
 PREFIX = {"province": 2, "city": 4, "county": 6}
+
+
+level = lru_cache(maxsize=65536)(region_level)  # province, city or county of a region code
 
 
 class HoldingsError(GuanaiError):
@@ -85,7 +89,8 @@ class Holdings:
             raise HoldingsError(f"目录版本不一 reports of {period} use catalogue versions "
                                 f"{versions}")
         self.catalogue: Catalogue = load(versions[0]) if versions else load()
-        self._index = {c.id: i for i, c in enumerate(self.catalogue.cells)}
+        self._ids = [c.id for c in self.catalogue.cells]
+        self._index = {cell: i for i, cell in enumerate(self._ids)}
         self._rows: dict[str, FigureUnit] = {}  # held rows read so far, by unit
         self._levels: set[str] = set()  # levels whose held rows are all in _rows
 
@@ -144,7 +149,7 @@ class Holdings:
     def _figures(self, unit: str, values: dict[int, int], variances: dict[int, float],
                  positions: Sequence[int] | None, members: int, missing: int,
                  schools: int) -> Figures:
-        ids = [c.id for c in self.catalogue.cells]
+        ids = self._ids
         wanted = range(len(ids)) if positions is None else positions
         return Figures(unit, level_of(unit), {ids[i]: float(values.get(i, 0)) for i in wanted},
                        {ids[i]: float(variances.get(i, 0.0)) for i in wanted}, members, missing,

@@ -84,8 +84,8 @@ def answer(store: Store, settings: Settings, grant: Grant,
         access.permit(grant, unit, within(unit, grant.region) and within(unit, settings.region))
     units = asked
     if request.below:
-        units = sorted({u for h in holdings for u in h.units(request.below, asked[0])
-                        if grant.role == "staff" and within(u, grant.region)})
+        candidates = {u for h in holdings for u in h.units(request.below, asked[0])}
+        units = sorted(u for u in candidates if grant.role == "staff" and within(u, grant.region))
         if RANKS[request.below] <= RANKS[level_of(asked[0])]:
             raise BadRequest(f"级别错误 {request.below} is not below {asked[0]}")
     if len(units) * len(periods) > MAX_FIGURES:

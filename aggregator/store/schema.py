@@ -175,6 +175,7 @@ CREATE TABLE IF NOT EXISTS figure_units (
 CREATE INDEX IF NOT EXISTS figure_units_source ON figure_units (period, source);
 CREATE INDEX IF NOT EXISTS figure_units_level ON figure_units (period, level);
 CREATE INDEX IF NOT EXISTS figure_units_unit ON figure_units (unit);
+CREATE INDEX IF NOT EXISTS figure_units_direct ON figure_units (period, direct);
 -- One row per cell of each unit: the released value (integer, cell units) and its noise
 -- variance (squared cell units); cell is the position in the catalogue's cell order.
 CREATE TABLE IF NOT EXISTS figure_cells (
