@@ -14,14 +14,12 @@ import json
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
+from typing import TYPE_CHECKING
 
 from common.errors import GuanaiError
+
+if TYPE_CHECKING:  # pandas and openpyxl load where a table is made, not when a command starts
+    import pandas as pd
 
 FORMATS = ("table", "csv", "xlsx", "pdf", "json")
 TERMINAL_WIDTH = 120  # the widest a terminal table is printed
@@ -65,6 +63,7 @@ def frame(labels: dict[str, list[str]], columns: dict[str, list]) -> pd.DataFram
     """Label columns (protos/catalogue.py's ``Catalogue.labels()``: section, cell, zh, en,
     unit) under their headings, followed by the given figure columns; one row per cell."""
     import pandas as pd
+
 
     return pd.DataFrame({**{LABEL_COLUMNS[k]: v for k, v in labels.items()}, **columns})
 
@@ -151,12 +150,10 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-THIN = Side(style="thin")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-
-
 def number_format(column: pd.Series) -> str | None:
     """Thousands separators: whole numbers for integer columns, two places for decimals."""
+    import pandas as pd
+
     if pd.api.types.is_integer_dtype(column):
         return "#,##0"
     if pd.api.types.is_float_dtype(column):
@@ -185,6 +182,14 @@ def _column_width(column: pd.Series, header: str) -> float:
 
 def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
     """Each sheet as a printable statistics table (A4 landscape, one page wide)."""
+    import pandas as pd
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in sheets:
@@ -203,13 +208,13 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
         ws.row_dimensions[3].height = 30  # room for a header wrapped over two lines
         for cell in ws[3]:
             cell.font = Font(bold=True)
-            cell.border = BOX
+            cell.border = box
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         formats = [number_format(data[c]) for c in data.columns]
         for row in data.itertuples(index=False):
             ws.append([None if pd.isna(v) else v for v in row])
             for cell, fmt in zip(ws[ws.max_row], formats, strict=True):
-                cell.border = BOX
+                cell.border = box
                 if fmt is not None:
                     cell.number_format = fmt
                 else:

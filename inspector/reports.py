@@ -34,6 +34,7 @@ from protos.bundle import LogEntry
 from protos.membership import membership_problems
 from protos.periods import Period
 from protos.report_pb2 import Member, Report
+from protos.signoff import needs_signoff
 
 MAX_CELLS_NAMED = 5
 KINDS = {Report.SCHOOL: "school", Report.ROLLUP: "rollup", Report.SUMMARY: "summary"}
@@ -201,7 +202,7 @@ class Reports:
             self._membership(subject, found, members, bundle)
             self._sums(subject, report, members)
             sent = any(r.signed == found.signed for r in bundle.receipts)
-            if sent or report.approvals:  # an unsent draft may still await its sign-off
+            if needs_signoff(report) and (sent or report.approvals):  # a draft may await it
                 check_signoff(self._verdict, subject, report, found.signer, bundle.staff)
         rollups = [h for h in (*held.leaves.values(), *held.forwarded.values())
                    if h.report.kind == Report.ROLLUP
@@ -216,8 +217,9 @@ class Reports:
             self._membership(subject, found, members,
                              below.view.bundle if below is not None else None)
             self._sums(subject, found.report, members)
-            check_signoff(self._verdict, subject, found.report, found.signer,
-                          below.view.bundle.staff if below is not None else None)
+            if needs_signoff(found.report):
+                check_signoff(self._verdict, subject, found.report, found.signer,
+                              below.view.bundle.staff if below is not None else None)
 
     def _membership(self, subject: str, found: Held, members: list[Held | None],
                     own: Bundle | None) -> None:

@@ -92,6 +92,12 @@ def check_shape(report: Report) -> None:
                        f"reason of at most {MAX_REASON_CHARS} characters")
 
 
+def needs_signoff(report: Report) -> bool:
+    """Whether ``report`` goes up only signed off: a statistics table's rollup does; an annual
+    work summary (its text is its author's) and a school's own table do not."""
+    return report.kind == Report.ROLLUP
+
+
 def missing_roles(report: Report) -> list[str]:
     """The roles (codes, in table order) that neither approved nor were waived."""
     done = {a.role for a in report.approvals}

@@ -30,11 +30,10 @@ from node.submit import submit
 from node.summary import file_summary as file_school_summary
 from privacy.envelope import parse_signed, sign_report
 from privacy.merkle import leaf_hash
-from privacy.signoff import sign_approval
 from protos.periods import Period
 from protos.report_pb2 import Enrolled, Report
 from tests import test_inspector
-from tests.federation import Aggregator
+from tests.federation import Aggregator, waive_all
 from tests.inspection import (
     FAST,
     H1,
@@ -74,10 +73,7 @@ def resign_rollup(folder: Path, change) -> Report:  # noqa: ANN001
     change(report, reports)
     # The round's sign-offs are waivers, signed with the county's own key: a county that alters
     # its rollup signs them again over the altered draft, so only the alteration is wrong.
-    held = list(report.approvals)
-    del report.approvals[:]
-    report.approvals.extend(sign_approval(report, a.role, settings.signing_key, a.approved_unix_ms,
-                                          waiver_reason=a.waiver_reason) for a in held)
+    waive_all(report, settings.signing_key)
     signed = sign_report(report.SerializeToString(), settings.signing_key)
     conn = sqlite3.connect(db)
     try:

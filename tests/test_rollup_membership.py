@@ -20,7 +20,14 @@ from protos.aggregator_pb2 import Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
 from protos.report_pb2 import Enrolled, Member, Report
-from tests.federation import Aggregator, dump, make_report, school_identity, sealed
+from tests.federation import (
+    Aggregator,
+    dump,
+    make_report,
+    school_identity,
+    sealed,
+    waive_all,
+)
 
 H1 = Period.parse("2025-H1")
 SCHOOL, OTHER_COUNTY_SCHOOL = "2161010001", "2161030004"
@@ -73,6 +80,7 @@ def _submit_rollup(county: Aggregator, province: Aggregator, extra: list[tuple[b
         members.append(signed)
     report.enrolled.extend(enrolled)
     report.missing.extend(missing)
+    waive_all(report, county.settings.signing_key)
     to = province.identity().keys.sealing
     request = Submission(sealed=seal(sign_report(report.SerializeToString(),
                                                  county.settings.signing_key), to),

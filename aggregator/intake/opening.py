@@ -31,7 +31,7 @@ from protos.membership import membership_problems
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Member, Report
 from protos.rollup_sums import is_sum_of
-from protos.signoff import missing_roles, role_label
+from protos.signoff import missing_roles, needs_signoff, role_label
 from protos.validation import check_content, check_report
 
 
@@ -68,7 +68,7 @@ def open_submission(submission: Submission, key: PrivateKey | Sequence[PrivateKe
 def _check_approvals(opened: Opened) -> None:
     """A rollup comes signed off: each role approved or waived, each approval signed over this
     rollup by the key it names, each waiver by the rollup's own signer (protos/signoff.py)."""
-    lacking = missing_roles(opened.report) if opened.report.kind == Report.ROLLUP else []
+    lacking = missing_roles(opened.report) if needs_signoff(opened.report) else []
     if lacking:
         raise Refused(Kind.NOT_NOW, "未审核签字 the rollup lacks the sign-off of "
                       + ", ".join(map(role_label, lacking))
