@@ -87,10 +87,12 @@ def _judge(verdict: Verdict, subject: str, rollup: Report, proofs: list[Accepted
             continue
         if proof.sender not in best or proof.revision > best[proof.sender].revision:
             best[proof.sender] = proof
-    verdict.pass_("accounted")
-    for sender, proof in sorted(best.items()):
-        if named.get(sender, 0) >= proof.revision or returned.get(sender, 0) >= proof.revision:
-            continue
+    unaccounted = [(sender, proof) for sender, proof in sorted(best.items())
+                   if named.get(sender, 0) < proof.revision
+                   and returned.get(sender, 0) < proof.revision]
+    if not unaccounted:
+        verdict.pass_("accounted")
+    for sender, proof in unaccounted:
         when, made = _iso(proof.at_ms), _iso(rollup.created_unix_ms)
         proof_zh, proof_en = proof.named()
         if sender in named:
