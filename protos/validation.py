@@ -49,7 +49,7 @@ MAX_ROLLUP_VARIANCE = 1e30
 
 # SubmitBatch: at most this many submissions per call (docs/aggregator.md §3), and never more
 # than the answer can carry: one outcome (a receipt with its inclusion proof and checkpoint,
-# or a rejection of at most 1,000 characters) is below OUTCOME_BYTES.
+# or a rejection of at most 700 bytes of message) is below OUTCOME_BYTES.
 MAX_BATCH = 1000
 OUTCOME_BYTES = 4096
 

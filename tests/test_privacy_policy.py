@@ -10,8 +10,12 @@ from datetime import UTC, date, datetime
 
 import grpc
 import pytest
+from nacl.signing import SigningKey
 
 from aggregator.intake.privacy_policy import release_rho
+from aggregator.rollup.build import make_rollup, send_rollup
+from aggregator.store.sqlite import Store
+from member.client import SubmitRefused
 from node import upstream
 from node.membership import ensure_key, import_parent, own_identity, signing_key
 from node.release import release_period
@@ -20,7 +24,7 @@ from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
 from protos.report_pb2 import Report
 from tests.conftest import School
-from tests.federation import Aggregator, sealed
+from tests.federation import Aggregator, dump, make_report, school_identity, sealed
 
 H1 = Period.parse("2025-H1")
 FEDERATION = BudgetPolicy(rho_half_year=0.3, rho_annual=0.2, annual_cap=0.6)
@@ -78,3 +82,37 @@ def test_the_stricter_of_two_policies():
     node = BudgetPolicy(rho_half_year=0.5, rho_annual=0.1, annual_cap=2.0, delta=1e-7)
     assert node.within(None) == node
     assert node.within(FEDERATION) == BudgetPolicy(0.3, 0.1, 0.6, 1e-7)
+
+
+def test_a_province_refuses_a_rollup_forwarding_a_table_with_too_little_noise(tmp_path):
+    """A county configured more loosely than the federation (or dishonest) cannot pass a
+    school table with too little noise upward: the province checks every forwarded table."""
+    province = Aggregator(tmp_path, "610000", "province")
+    province.start()  # the federation's policy: ρ = 0.5 a table
+    county = Aggregator(tmp_path, "610102", "county", "610000")
+    county.start(budget=BudgetPolicy(rho_half_year=1e9, rho_annual=1e9, annual_cap=1e12))
+    try:
+        county.set_parent(province)
+        province.enrol(county.identity())
+        key = SigningKey.generate()
+        county.enrol(school_identity("2161010001", "610102", key))
+        report = make_report()
+        report.noise_variance[:] = [9.0 if v else 0.0 for v in report.noise_variance]
+        for group in report.noise:
+            group.scale = 3.0  # ρ ≈ 10^6
+        with grpc.insecure_channel(county.running.address) as channel:
+            AggregatorStub(channel).Submit(sealed(report, key, county), timeout=10)
+        before = dump(province.db)
+        store = Store(county.db)
+        try:
+            made, _ = make_rollup(store, county.settings, H1)
+            with pytest.raises(SubmitRefused) as info:
+                send_rollup(store, county.settings, province.identity(), made, attempts=1)
+        finally:
+            store.close()
+        assert info.value.code == grpc.StatusCode.FAILED_PRECONDITION
+        assert "噪声不足 too little noise: 2161010001" in info.value.details
+        assert dump(province.db) == before
+    finally:
+        county.stop()
+        province.stop()

@@ -56,7 +56,7 @@ DEFAULT_GRACE_SECONDS = 10.0
 # Stopping: how long the submissions refused or committed after the grace may take to return
 # (opening a full batch takes well under a second), and how long their answers take to leave.
 DRAIN_SECONDS = 30.0
-ANSWER_SECONDS = 1.0
+ANSWER_SECONDS = 10.0  # an upper bound: the server stops as soon as the answers have left
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,15 @@ CODES: dict[Kind, grpc.StatusCode] = {
 }
 
 # A status message quotes what was refused; a hostile sender controls some of it (a code of a
-# megabyte). Clipped, it always fits gRPC's status header and a batch answer's outcome.
-MAX_MESSAGE_CHARS = 1000
+# megabyte). gRPC sends the message percent-encoded in a header (a non-ASCII byte becomes
+# three) that must stay under 8 KiB; clipped to 700 UTF-8 bytes it takes at most 2.1 KB, and
+# always fits the header and a batch answer's outcome.
+MAX_MESSAGE_BYTES = 700
 
 
 def clipped(message: str) -> str:
-    """``message`` cut to ``MAX_MESSAGE_CHARS`` characters (at most 3 KB of UTF-8)."""
-    if len(message) <= MAX_MESSAGE_CHARS:
+    """``message`` cut to at most ``MAX_MESSAGE_BYTES`` of UTF-8, on a character boundary."""
+    data = message.encode("utf-8")
+    if len(data) <= MAX_MESSAGE_BYTES:
         return message
-    return message[: MAX_MESSAGE_CHARS - 1] + "…"
+    return data[: MAX_MESSAGE_BYTES - 3].decode("utf-8", errors="ignore") + "…"
