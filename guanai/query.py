@@ -8,14 +8,18 @@ import click
 
 from aggregator.figures import indicators
 from aggregator.figures.holdings import RANKS
-from aggregator.grpc.query_client import ask, periods_between, request
-from aggregator.warnings.rules import load_rules
+from aggregator.figures.official import Official
+from aggregator.figures.statistics import RegionTable, table_sheets
+from aggregator.grpc.query_client import ask, ask_table, periods_between, request
+from aggregator.warnings.rules import Figures, load_rules
 from common import tables
 from common.tables import FORMATS
 from member.client import ClientTls
 from privacy.credential import from_text
 from privacy.identity import Identity
 from protos.catalogue import load
+from protos.periods import Period
+from protos.regions import name
 
 
 def _rule_threshold(indicator: str) -> float | None:
@@ -44,11 +48,37 @@ def _listing(words: tuple[str, ...]) -> str:
     return text + f"\n共 {len(cells)} 个指标 cells, {len(rules)} 条规则 rules"
 
 
+def _whole_table(target: Identity, token: bytes, tls: ClientTls | None, regions: tuple[str, ...],
+                 period_text: str, stage: str | None, confidence: float, fmt: str,
+                 out: Path | None, timeout: float) -> None:
+    """Ask for one region's whole table and show or write it (aggregator/figures/statistics.py)."""
+    period = Period.parse(period_text)
+    answer = ask_table(target, token, regions[0] if regions else "", period, client_tls=tls,
+                       timeout=timeout)
+    catalogue = load(answer.catalogue_version)
+    rows = {r.cell: r for r in answer.rows}
+    figures = Figures(answer.region, answer.level, {c: rows[c].estimate for c in rows},
+                      {c: rows[c].variance for c in rows}, answer.members, answer.missing,
+                      answer.schools)
+    official = Official(answer.region, {c: int(rows[c].official) for c in rows},
+                        {c: float(rows[c].official) for c in rows})
+    found = RegionTable(answer.region, figures, official, catalogue)
+    unit = name(answer.region) if len(answer.region) == 6 else answer.region
+    sheets = table_sheets(found, fmt, period.label_zh, period.label_en, stage, confidence,
+                          tables.SignOff(unit=unit))
+    text = tables.write(sheets, fmt, out)
+    click.echo(text if text is not None else f"已写入 written: {out}")
+
+
 @click.command()
 @click.argument("words", nargs=-1)
 @click.option("--list", "listing", is_flag=True,
               help="列出指标 list the catalogue's cells and warning rules matching WORDS "
                    "(Chinese or English, e.g. 辍学, 残疾 小学); no aggregator needed.")
+@click.option("--table", "whole_table", is_flag=True,
+              help="整张统计表 the whole statistics table (附件1) of --region (default: your "
+                   "credential's) for --period: official form (table, xlsx, pdf) or analysis "
+                   "form (csv, json); --stage keeps one stage's cells.")
 @click.option("--aggregator", "export",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The aggregator's export (`guanai aggregator export-keys`): address, TLS CA.")
@@ -77,7 +107,7 @@ def _listing(words: tuple[str, ...]) -> str:
               help="Client certificate (PEM), for an aggregator that requires mutual TLS.")
 @click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
-def query(words: tuple[str, ...], listing: bool, export: Path | None,
+def query(words: tuple[str, ...], listing: bool, whole_table: bool, export: Path | None,
           credential_file: Path | None, period_text: str | None, regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
           fmt: str, out: Path | None, chart: Path | None, threshold: float | None,
           client_cert: Path | None, client_key: Path | None, timeout: float) -> None:
@@ -90,7 +120,7 @@ def query(words: tuple[str, ...], listing: bool, export: Path | None,
     if listing:
         click.echo(_listing(words))
         return
-    indicator = " ".join(words)
+    indicator = " ".join(words) or ("table" if whole_table else "")
     for value, option in ((indicator, "INDICATOR"), (export, "--aggregator"),
                           (credential_file, "--credential"), (period_text, "--period")):
         if not value:
@@ -101,6 +131,10 @@ def query(words: tuple[str, ...], listing: bool, export: Path | None,
     target = Identity.from_json(export.read_text(encoding="utf-8"))
     token = from_text(credential_file.read_text(encoding="ascii"))
     tls = ClientTls.from_files(client_cert, client_key)
+    if whole_table:
+        _whole_table(target, token, tls, regions, period_text, stage, confidence, fmt, out,
+                     timeout)
+        return
     asked = request(indicator, periods_between(period_text), regions, below or "", stage or "",
                     confidence)
     response = ask(target, token, asked, client_tls=tls, timeout=timeout)

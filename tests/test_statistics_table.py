@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 
+import grpc
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from aggregator.figures.holdings import Holdings
 from aggregator.figures.statistics import TableError, region_table
+from aggregator.grpc.query_client import QueryRefused, ask_table
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from guanai.cli import cli as main
+from privacy import credential
 from tests.rounds import CAT, H1, Round
 
 LAYOUT = {"610102": ["2161010001", "3161010002"], "610103": ["2161030004"]}
@@ -117,3 +121,31 @@ def test_warnings_answers_gives_every_rule_and_region_one_of_three_answers(round
     assert len(w01) == 1
     assert sum(word in w01[0] for word in ("警示", "未见异常", "数据不足以判断")) == 1
     assert "数据不足以判断" not in w01[0] or "跨越阈值" in w01[0]  # and says what would tell
+
+
+def test_query_table_over_grpc_gives_the_official_and_the_analysis_form(round_, tmp_path):
+    tables = _tables(round_)
+    staff = round_.staff(round_.province, "610000")
+    for unit in ("610000", "610102", UNIVERSITY[0]):
+        answer = ask_table(round_.province.identity(), staff, unit, H1)
+        assert answer.region == unit and [r.cell for r in answer.rows] == CAT.ids()
+        assert {r.cell: r.official for r in answer.rows} == tables[unit].official.values
+        assert {r.cell: r.estimate for r in answer.rows} == tables[unit].figures.values
+    county_staff = round_.staff(round_.province, "610102")
+    with pytest.raises(QueryRefused) as refused:
+        ask_table(round_.province.identity(), county_staff, "610103", H1)
+    assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
+
+    export = tmp_path / "province.json"
+    export.write_text(round_.province.identity().to_json(), encoding="utf-8")
+    token = tmp_path / "staff.cred"
+    token.write_text(credential.to_text(staff), encoding="ascii")
+    common = ["query", "--table", "--aggregator", str(export), "--credential", str(token),
+              "--period", "2025-H1", "--region", "610102"]
+    shown = CliRunner().invoke(main, common)
+    assert shown.exit_code == 0, shown.output
+    assert "困境学生教育助学关爱服务情况统计表" in shown.output and "nan" not in shown.output
+    xlsx = tmp_path / "county.xlsx"
+    written = CliRunner().invoke(main, [*common, "--format", "xlsx", "--out", str(xlsx)])
+    assert written.exit_code == 0, written.output
+    assert load_workbook(xlsx).sheetnames == ["统计表", "English", "分析 Analysis"]
