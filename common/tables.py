@@ -84,11 +84,35 @@ def _pad(text: str, width: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
+MISSING = "—"
+
+
+def _whole_columns(data: pd.DataFrame) -> list[bool]:
+    """Columns of counts: numeric, and every value present a whole number (a column with a
+    missing value is stored as floats: 36.0 must still read 36)."""
+    found = []
+    for column in data.columns:
+        values = pd.to_numeric(data[column], errors="coerce").dropna()
+        found.append(pd.api.types.is_numeric_dtype(data[column]) and len(values) > 0
+                     and bool((values == values.round()).all()))
+    return found
+
+
+def _text(value: object, whole: bool) -> str:
+    """A value as the terminal shows it: no nan (a dash), no decimal point on a count."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return MISSING
+    if whole and isinstance(value, float):
+        return str(int(value))
+    return str(value)
+
+
 def to_text(data: pd.DataFrame) -> str:
     """A console table under section headings, aligned for Chinese characters."""
     section = LABEL_COLUMNS["section"]
     shown = data.drop(columns=[LABEL_COLUMNS["cell"], section], errors="ignore")
-    cells = [[str(v) for v in row] for row in shown.itertuples(index=False)]
+    cells = [[_text(v, whole) for v, whole in zip(row, _whole_columns(shown), strict=True)]
+             for row in shown.itertuples(index=False)]
     widths = [max([_width(str(c))] + [_width(r[i]) for r in cells])
               for i, c in enumerate(shown.columns)]
     numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
