@@ -11,6 +11,7 @@ block of 《教育统计管理规定》 (填报单位（盖章）、单位负责
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,31 @@ def _pad(text: str, width: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
+MISSING = "—"
+
+
+def _whole_columns(data: pd.DataFrame) -> list[bool]:
+    """Columns of counts: numeric, and every value present a whole number (a column with a
+    missing value is stored as floats: 36.0 must still read 36)."""
+    import pandas as pd
+
+    found = []
+    for column in data.columns:
+        values = pd.to_numeric(data[column], errors="coerce").dropna()
+        found.append(pd.api.types.is_numeric_dtype(data[column]) and len(values) > 0
+                     and bool((values == values.round()).all()))
+    return found
+
+
+def _text(value: object, whole: bool) -> str:
+    """A value as the terminal shows it: no nan (a dash), no decimal point on a count."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if whole and isinstance(value, float):
+        return str(int(value))
+    return str(value)
+
+
 def to_text(data: pd.DataFrame, max_width: int = TERMINAL_WIDTH) -> str:
     """A console table under section headings, aligned for Chinese characters, at most
     ``max_width`` columns wide (a Chinese character takes two): the widest text columns (the
@@ -94,7 +120,8 @@ def to_text(data: pd.DataFrame, max_width: int = TERMINAL_WIDTH) -> str:
 
     section = LABEL_COLUMNS["section"]
     shown = data.drop(columns=[LABEL_COLUMNS["cell"], section], errors="ignore")
-    cells = [[str(v) for v in row] for row in shown.itertuples(index=False)]
+    cells = [[_text(v, whole) for v, whole in zip(row, _whole_columns(shown), strict=True)]
+             for row in shown.itertuples(index=False)]
     widths = [max([_width(str(c))] + [_width(r[i]) for r in cells])
               for i, c in enumerate(shown.columns)]
     numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]

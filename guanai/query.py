@@ -7,14 +7,16 @@ from pathlib import Path
 import click
 
 from aggregator.figures import indicators
-from aggregator.grpc.query_client import ask, periods_between, request
-from aggregator.warnings.rules import load_rules
+from aggregator.grpc.query_client import ask, ask_table, periods_between, request
+from aggregator.warnings.rules import Figures, load_rules
 from common import tables
 from common.tables import FORMATS
 from member.client import ClientTls
 from privacy.credential import from_text
 from privacy.identity import Identity
 from protos.catalogue import load
+from protos.periods import Period
+from protos.regions import name
 
 
 def _rule_threshold(indicator: str) -> float | None:
@@ -45,11 +47,40 @@ def _listing(words: tuple[str, ...]) -> str:
     return text + f"\n共 {len(cells)} 个指标 cells, {len(rules)} 条规则 rules"
 
 
+def _whole_table(target: Identity, token: bytes, tls: ClientTls | None, regions: tuple[str, ...],
+                 period_text: str, stage: str | None, confidence: float, fmt: str,
+                 out: Path | None, timeout: float) -> None:
+    """Ask for one region's whole table and show or write it (aggregator/figures/statistics.py)."""
+    from aggregator.figures.official import Official  # pandas and the solver load only here
+    from aggregator.figures.statistics import RegionTable, table_sheets
+
+    period = Period.parse(period_text)
+    answer = ask_table(target, token, regions[0] if regions else "", period, client_tls=tls,
+                       timeout=timeout)
+    catalogue = load(answer.catalogue_version)
+    rows = {r.cell: r for r in answer.rows}
+    figures = Figures(answer.region, answer.level, {c: rows[c].estimate for c in rows},
+                      {c: rows[c].variance for c in rows}, answer.members, answer.missing,
+                      answer.schools)
+    official = Official(answer.region, {c: int(rows[c].official) for c in rows},
+                        {c: float(rows[c].official) for c in rows})
+    found = RegionTable(answer.region, figures, official, catalogue)
+    unit = name(answer.region) if len(answer.region) == 6 else answer.region
+    sheets = table_sheets(found, fmt, period.label_zh, period.label_en, stage, confidence,
+                          tables.SignOff(unit=unit))
+    text = tables.write(sheets, fmt, out)
+    click.echo(text if text is not None else f"已写入 written: {out}")
+
+
 @click.command()
 @click.argument("words", nargs=-1)
 @click.option("--list", "listing", is_flag=True,
               help="列出指标 list the catalogue's cells and warning rules matching WORDS "
                    "(Chinese or English, e.g. 辍学, 残疾 小学); no aggregator needed.")
+@click.option("--table", "whole_table", is_flag=True,
+              help="整张统计表 the whole statistics table (附件1) of --region (default: your "
+                   "credential's) for --period: official form (table, xlsx, pdf) or analysis "
+                   "form (csv, json); --stage keeps one stage's cells.")
 @click.option("--aggregator", "export",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="汇总节点身份文件 The aggregator's export (`guanai aggregator export-keys`): address, TLS CA.")
@@ -64,7 +95,7 @@ def _listing(words: tuple[str, ...]) -> str:
 @click.option("--below", type=click.Choice(["city", "county", "school"]),
               help="下级 Every region of this level under the (first) region, e.g. county.")
 @click.option("--stage", type=click.Choice([s.id for s in load().stages.values]),
-              help="Only this stage's cells (学段).")
+              help="学段 Only this stage's cells.")
 @click.option("--confidence", help="置信水平 Confidence level of the intervals.", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
 @click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -80,7 +111,7 @@ def _listing(words: tuple[str, ...]) -> str:
               type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.",
               type=click.FloatRange(min=0.1), default=60.0, show_default=True)
-def query(words: tuple[str, ...], listing: bool, export: Path | None,
+def query(words: tuple[str, ...], listing: bool, whole_table: bool, export: Path | None,
           credential_file: Path | None, period_text: str | None, regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
           fmt: str, out: Path | None, chart: Path | None, threshold: float | None,
           client_cert: Path | None, client_key: Path | None, timeout: float) -> None:
@@ -93,7 +124,7 @@ def query(words: tuple[str, ...], listing: bool, export: Path | None,
     if listing:
         click.echo(_listing(words))
         return
-    indicator = " ".join(words)
+    indicator = " ".join(words) or ("table" if whole_table else "")
     for value, option in ((indicator, "INDICATOR"), (export, "--aggregator"),
                           (credential_file, "--credential"), (period_text, "--period")):
         if not value:
@@ -104,6 +135,10 @@ def query(words: tuple[str, ...], listing: bool, export: Path | None,
     target = Identity.from_json(export.read_text(encoding="utf-8"))
     token = from_text(credential_file.read_text(encoding="ascii"))
     tls = ClientTls.from_files(client_cert, client_key)
+    if whole_table:
+        _whole_table(target, token, tls, regions, period_text, stage, confidence, fmt, out,
+                     timeout)
+        return
     asked = request(indicator, periods_between(period_text), regions, below or "", stage or "",
                     confidence)
     response = ask(target, token, asked, client_tls=tls, timeout=timeout)

@@ -189,3 +189,43 @@ class RespondReply(_message.Message):
     WARNING_ID_FIELD_NUMBER: _ClassVar[int]
     warning_id: str
     def __init__(self, warning_id: _Optional[str] = ...) -> None: ...
+
+class TableRequest(_message.Message):
+    __slots__ = ("region", "period")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    period: str
+    def __init__(self, region: _Optional[str] = ..., period: _Optional[str] = ...) -> None: ...
+
+class TableRow(_message.Message):
+    __slots__ = ("cell", "official", "estimate", "variance")
+    CELL_FIELD_NUMBER: _ClassVar[int]
+    OFFICIAL_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATE_FIELD_NUMBER: _ClassVar[int]
+    VARIANCE_FIELD_NUMBER: _ClassVar[int]
+    cell: str
+    official: int
+    estimate: float
+    variance: float
+    def __init__(self, cell: _Optional[str] = ..., official: _Optional[int] = ..., estimate: _Optional[float] = ..., variance: _Optional[float] = ...) -> None: ...
+
+class TableResponse(_message.Message):
+    __slots__ = ("region", "level", "period", "catalogue_version", "rows", "members", "missing", "schools")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CATALOGUE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    SCHOOLS_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    level: str
+    period: str
+    catalogue_version: str
+    rows: _containers.RepeatedCompositeFieldContainer[TableRow]
+    members: int
+    missing: int
+    schools: int
+    def __init__(self, region: _Optional[str] = ..., level: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[TableRow, _Mapping]]] = ..., members: _Optional[int] = ..., missing: _Optional[int] = ..., schools: _Optional[int] = ...) -> None: ...

@@ -42,6 +42,11 @@ class QueryStub:
                 request_serializer=protos_dot_query__pb2.FiguresRequest.SerializeToString,
                 response_deserializer=protos_dot_query__pb2.FiguresResponse.FromString,
                 _registered_method=True)
+        self.Table = channel.unary_unary(
+                '/guanai.v1.Query/Table',
+                request_serializer=protos_dot_query__pb2.TableRequest.SerializeToString,
+                response_deserializer=protos_dot_query__pb2.TableResponse.FromString,
+                _registered_method=True)
 
 
 class QueryServicer:
@@ -56,6 +61,13 @@ class QueryServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Table(self, request, context):
+        """the whole statistics table of a region
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueryServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +75,11 @@ def add_QueryServicer_to_server(servicer, server):
                     servicer.Figures,
                     request_deserializer=protos_dot_query__pb2.FiguresRequest.FromString,
                     response_serializer=protos_dot_query__pb2.FiguresResponse.SerializeToString,
+            ),
+            'Table': grpc.unary_unary_rpc_method_handler(
+                    servicer.Table,
+                    request_deserializer=protos_dot_query__pb2.TableRequest.FromString,
+                    response_serializer=protos_dot_query__pb2.TableResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -95,6 +112,33 @@ class Query:
             '/guanai.v1.Query/Figures',
             protos_dot_query__pb2.FiguresRequest.SerializeToString,
             protos_dot_query__pb2.FiguresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Table(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/guanai.v1.Query/Table',
+            protos_dot_query__pb2.TableRequest.SerializeToString,
+            protos_dot_query__pb2.TableResponse.FromString,
             options,
             channel_credentials,
             insecure,

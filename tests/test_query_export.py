@@ -86,3 +86,14 @@ def test_a_chart_of_nothing_is_a_clear_error(tmp_path):
     empty = FiguresResponse(kind="total", figures=[Figure(region="610104", held=False)])
     with pytest.raises(ChartError, match="nothing to draw"):
         draw(empty, tmp_path / "chart.png")
+
+
+def test_the_terminal_shows_no_nan_and_no_decimal_count():
+    answer = response(kind="total")
+    answer.figures[1].value, answer.figures[1].low, answer.figures[1].high = 36.0, 20.4, 51.6
+    text = export(answer, "table", None)
+    assert "nan" not in text and "36.0" not in text
+    county = next(line for line in text.splitlines() if line.startswith("610102"))
+    assert county.split()[3:6] == ["36", "20", "52"]
+    missing = next(line for line in text.splitlines() if line.startswith("610104"))
+    assert missing.split()[3:6] == ["—", "—", "—"]

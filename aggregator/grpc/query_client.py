@@ -12,7 +12,7 @@ from common.errors import GuanaiError
 from member.client import ClientTls, open_channel
 from privacy.identity import Identity
 from protos.periods import Period
-from protos.query_pb2 import FiguresRequest, FiguresResponse
+from protos.query_pb2 import FiguresRequest, FiguresResponse, TableRequest, TableResponse
 from protos.query_pb2_grpc import QueryStub
 
 
@@ -40,6 +40,19 @@ def ask(target: Identity, credential: bytes, query: FiguresRequest, *,
         try:
             return QueryStub(channel).Figures(query, metadata=[(METADATA_KEY, credential)],
                                               timeout=timeout)
+        except grpc.RpcError as exc:
+            raise QueryRefused(exc.code(), exc.details() or "") from None
+
+
+def ask_table(target: Identity, credential: bytes, region: str, period: Period, *,
+              client_tls: ClientTls | None = None, timeout: float = 60.0) -> TableResponse:
+    """The whole statistics table of ``region`` ("" for the credential's) for ``period``;
+    QueryRefused with the status code if the aggregator refuses."""
+    with open_channel(target, client_tls) as channel:
+        try:
+            return QueryStub(channel).Table(TableRequest(region=region, period=period.code),
+                                            metadata=[(METADATA_KEY, credential)],
+                                            timeout=timeout)
         except grpc.RpcError as exc:
             raise QueryRefused(exc.code(), exc.details() or "") from None
 

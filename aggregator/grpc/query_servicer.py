@@ -17,6 +17,8 @@ import grpc
 
 from aggregator.figures import indicators
 from aggregator.figures.holdings import RANKS, Holdings, level_of
+from aggregator.figures.official import OfficialError
+from aggregator.figures.statistics import TableError, region_table
 from aggregator.grpc import access
 from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
@@ -113,6 +115,28 @@ def answer(store: Store, settings: Settings, grant: Grant,
     return response
 
 
+def table_answer(store: Store, settings: Settings, grant: Grant,
+                 request: pb.TableRequest) -> pb.TableResponse:
+    """The whole table of one region, once it is within the grant."""
+    period = _periods([request.period])[0]
+    unit = _unit(request.region) if request.region else grant.region
+    holdings = Holdings(store, settings, period)
+    access.permit(grant, unit, holdings.within(unit, grant.region)
+                  and holdings.within(unit, settings.region))
+    try:
+        table = region_table(holdings, unit)
+    except TableError as exc:
+        raise BadRequest(str(exc)) from None
+    figures = table.figures
+    return pb.TableResponse(
+        region=unit, level=level_of(unit), period=period.code,
+        catalogue_version=table.catalogue.version, members=figures.members,
+        missing=figures.missing, schools=figures.schools,
+        rows=[pb.TableRow(cell=c, official=table.official.values[c],
+                          estimate=figures.values[c], variance=figures.variances[c])
+              for c in table.catalogue.ids()])
+
+
 class QueryService(query_pb2_grpc.QueryServicer):
     def __init__(self, settings: Settings, store: Store) -> None:
         self._settings = settings
@@ -134,4 +158,22 @@ class QueryService(query_pb2_grpc.QueryServicer):
             context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
         logger.info("query by %s of %s: %d figures", grant.role, grant.region,
                     len(response.figures))
+        return response
+
+    def Table(self, request: pb.TableRequest, context: grpc.ServicerContext) -> pb.TableResponse:
+        token = dict(context.invocation_metadata()).get(access.METADATA_KEY)
+        try:
+            grant = access.authenticate(self._store, self._settings, token)
+            response = table_answer(self._store, self._settings, grant, request)
+        except Refused as refused:
+            logger.info("table refused: %s", CODES[refused.kind].name)
+            context.abort(CODES[refused.kind], refused.message)
+        except BadRequest as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except OfficialError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except Exception:
+            logger.exception("table failed")
+            context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
+        logger.info("table for %s of %s: %s", grant.role, grant.region, response.region)
         return response
