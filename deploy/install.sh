@@ -28,12 +28,17 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 if [ "$dev" = 1 ]; then
     "$venv/bin/python" -m pip install --quiet -e "$source_dir[dev]"
-    # The browser comes from Debian, never from `playwright install` (it downloads from
-    # outside, which school networks and CI do not reach).
+    # What the tests drive or render with comes from Debian, as root: the browser for the web
+    # pages (never `playwright install`, which downloads from outside), a CJK font, and
+    # pdftoppm and LibreOffice to render the printed official tables (tests/test_printing.py).
     cjk=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
-    if { [ ! -x /usr/bin/chromium ] || [ ! -e "$cjk" ]; } && [ "$(id -u)" = 0 ] \
+    if { [ ! -x /usr/bin/chromium ] || [ ! -e "$cjk" ] || ! command -v pdftoppm >/dev/null 2>&1 \
+            || ! command -v soffice >/dev/null 2>&1; } && [ "$(id -u)" = 0 ] \
             && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            poppler-utils libreoffice-calc-nogui
     fi
 else
     "$venv/bin/python" -m pip install --quiet "$source_dir"

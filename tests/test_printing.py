@@ -27,7 +27,7 @@ from tests.test_query_export import response
 
 needs_tools = pytest.mark.skipif(
     not (shutil.which("pdftoppm") and shutil.which("soffice")),
-    reason="needs poppler-utils and libreoffice-calc-nogui (apt-get install; .ci/run does)")
+    reason="needs poppler-utils and libreoffice-calc-nogui (deploy/install.sh --dev installs them)")
 
 SIGN_OFF = SignOff("陕西省教育厅", "王主任", "李审核", "张填表", "2025-07-10")
 
