@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import os
-import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import click
 
+from common import sqlitefile
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 
@@ -97,29 +97,18 @@ def backup(db: Path, role: str, out: Path) -> tuple[Manifest, Path]:
 
 
 def _copy_store(db: Path, copy: Path) -> None:
-    source = sqlite3.connect(db, timeout=30)
-    target = sqlite3.connect(copy)
     try:
-        source.backup(target)  # one step: a consistent snapshot of what was committed
-        target.execute("PRAGMA journal_mode=DELETE")
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"无法备份 cannot copy {db}: {exc}") from None
-    finally:
-        target.close()
-        source.close()
+        sqlitefile.copy(db, copy)
+    except sqlitefile.SqliteFileError as exc:
+        raise BackupError(str(exc)) from None
 
 
 def _owner(store: Path, role: str, shown: Path) -> dict[str, str]:
     """Whose store it is, from its meta table; BackupError if it is not a ``role`` store."""
-    conn = sqlite3.connect(store)
     try:
-        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError(f"数据库损坏 {shown} fails SQLite's integrity check")
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"不是 guanai 数据库 {shown} is not a guanai store: {exc}") from None
-    finally:
-        conn.close()
+        meta = sqlitefile.checked_meta(store)
+    except sqlitefile.SqliteFileError as exc:
+        raise BackupError(f"{shown}: {exc}") from None
     owner = {k: meta[k] for k in _ROLE_KEYS[role] if k in meta}
     if len(owner) != len(_ROLE_KEYS[role]):
         raise BackupError(f"不是{'学校节点' if role == 'node' else '汇总节点'}数据库 {shown} is not "

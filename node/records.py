@@ -17,6 +17,7 @@ import sqlite_utils
 from common import clock
 from node.procedure import cases_of
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique, refuse, save_one
+from node.store import records as record_rows
 from node.vocabulary import (
     ACTIVITY_KINDS,
     CASE_STEPS,
@@ -37,33 +38,9 @@ AID_ITEMS = load().dimensions["aid_item"]
 AID_TERMS = Terms.of_dimension(AID_ITEMS)
 
 
-def _upsert(db: sqlite_utils.Database, table: str, key: dict[str, object],
-            values: dict[str, object], stamp: dict[str, object] | None = None) -> str:
-    """Insert a row by its natural key, or update its other values: added/updated/unchanged.
-
-    A ``note`` in the key compares empty and missing as equal, like the table's unique index;
-    ``stamp`` columns (when it was recorded) are written on insert only.
-    """
-    where = " AND ".join(f"ifnull({c}, '') = ?" if c == "note" else f"{c} = ?" for c in key)
-    params = ["" if c == "note" and v is None else v for c, v in key.items()]
-    found = db.execute(
-        f"SELECT {', '.join(['id', *values])} FROM {table} WHERE {where}", params
-    ).fetchone()
-    if found is None:
-        row = {**key, **values, **(stamp or {})}
-        db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                   list(row.values()))
-        return "added"
-    if list(found[1:]) == list(values.values()):
-        return "unchanged"
-    db.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
-               [*values.values(), found[0]])
-    return "updated"
-
-
 def _upsert_all(db: sqlite_utils.Database, table: str,
                 rows: list[tuple[dict[str, object], dict[str, object]]]) -> Counter[str]:
-    return Counter(_upsert(db, table, key, values) for key, values in rows)
+    return Counter(record_rows.upsert(db, table, key, values) for key, values in rows)
 
 
 def _iso(day: date | None) -> str | None:
@@ -232,19 +209,15 @@ def _save_mentors(db: sqlite_utils.Database, rows: list[Assignment],
                   _: Context) -> Counter[str]:
     counts: Counter[str] = Counter()
     for row in rows:
-        counts["mentors_added"] += _upsert(db, "mentors", {"staff_no": row.staff_no},
+        counts["mentors_added"] += record_rows.upsert(db, "mentors", {"staff_no": row.staff_no},
                                            {"name": row.mentor_name}) == "added"
-        mentor_id = db.execute("SELECT id FROM mentors WHERE staff_no = ?",
-                               [row.staff_no]).fetchone()[0]
-        appointed = db.execute("INSERT OR IGNORE INTO mentor_terms (mentor_id, period) "
-                               "VALUES (?, ?)", [mentor_id, row.period]).rowcount
+        mentor = record_rows.mentor_id(db, row.staff_no)
+        appointed = record_rows.appoint(db, mentor, row.period)
         if row.student is None:
             counts["added" if appointed else "unchanged"] += 1
             continue
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO mentor_assignments (mentor_id, student_id, period) "
-            "VALUES (?, ?, ?)", [mentor_id, row.student.id, row.period])
-        counts["added" if cursor.rowcount else "unchanged"] += 1
+        assigned = record_rows.assign(db, mentor, row.student.id, row.period)
+        counts["added" if assigned else "unchanged"] += 1
     return counts
 
 
@@ -315,7 +288,7 @@ def _parse_growth(cells: Cells, context: Context) -> GrowthEvent | None:
 
 def _save_growth(db: sqlite_utils.Database, rows: list[GrowthEvent], _: Context) -> Counter[str]:
     stamp = {"recorded_at": clock.stamp(clock.SYSTEM.now())}
-    return Counter(_upsert(db, "growth_events", {
+    return Counter(record_rows.upsert(db, "growth_events", {
         "student_id": r.student.id, "on_date": r.on_date.isoformat(), "kind": r.kind,
         "description": r.description}, {}, stamp) for r in rows)
 
@@ -366,21 +339,15 @@ def ledger(db: sqlite_utils.Database, student_no: str) -> list[LedgerEntry]:
             entries.append(LedgerEntry(step.on_date.isoformat(),
                                        f"案件 case {case.id}: {CASE_STEPS[step.kind].label.both()}",
                                        detail.strip()))
-    for kind, on_date, quantity, note in db.execute(
-            "SELECT kind, on_date, quantity, note FROM care_records WHERE student_id = ?",
-            [student.id]):
+    for kind, on_date, quantity, note in record_rows.care_of(db, student.id):
         times = f"×{quantity} " if quantity != 1 else ""
         entries.append(LedgerEntry(on_date, RECORD_KINDS[kind].label.both(),
                                    f"{times}{note or ''}".strip()))
-    for item, on_date, amount, highest in db.execute(
-            "SELECT item, on_date, amount, highest_tier FROM aid_records WHERE student_id = ?",
-            [student.id]):
+    for item, on_date, amount, highest in record_rows.aid_of(db, student.id):
         tier = " 最高档次 highest tier" if highest else ""
         entries.append(LedgerEntry(on_date, AID_ITEMS.value(item).label.both(),
                                    f"{amount} 元 yuan{tier}"))
-    for on_date, kind, description in db.execute(
-            "SELECT on_date, kind, description FROM growth_events WHERE student_id = ?",
-            [student.id]):
+    for on_date, kind, description in record_rows.growth_of(db, student.id):
         entries.append(LedgerEntry(on_date, f"成长事件 growth: {GROWTH_KINDS[kind].label.both()}",
                                    description))
     return sorted(entries, key=lambda e: e.on_date)

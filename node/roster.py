@@ -20,6 +20,7 @@ from node.idcard import near_numbers
 from node.normalise import same_name
 from node.procedure import confirm_auto
 from node.rows import Cells, Column, Context, RowKind, Student, Terms, Unique
+from node.store import students as student_rows
 from node.vocabulary import TIERS
 from protos.catalogue import Label, load
 
@@ -142,9 +143,8 @@ def _check_duplicates(rows: list[tuple[int, RosterRow]], context: Context) -> li
     in_file = {p.student_no for p in people}
     stored = [_Person(None, normalise.code(no), name, gender, _born(id_card), grade, class_,
                       id_card, False)
-              for no, name, gender, grade, class_, id_card in context.db.execute(
-                  "SELECT student_no, name, gender, grade, class, id_card FROM students "
-                  "WHERE enrolled = 1")
+              for no, name, gender, grade, class_, id_card
+              in student_rows.enrolled_people(context.db)
               if normalise.code(no) not in in_file]
     by_name: dict[str, list[_Person]] = defaultdict(list)
     for person in [*stored, *people]:
@@ -169,21 +169,18 @@ def _check_duplicates(rows: list[tuple[int, RosterRow]], context: Context) -> li
     return problems
 
 
-_FIELDS = "student_no, name, id_card, gender, stage, grade, class, tier, graduating, phone, address"
 
 
 def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
                  context: Context) -> Counter[str]:
     now = stamp(SYSTEM.now())
     since = context.today.isoformat()
-    old = {normalise.code(r[1]): r
-           for r in db.execute(f"SELECT id, {_FIELDS}, enrolled FROM students")}
+    old = {normalise.code(r[1]): r for r in student_rows.all_students(db)}
     categories: dict[int, dict[str, str]] = defaultdict(dict)
-    for student_id, category, source in db.execute(
-            "SELECT student_id, category, source FROM student_categories"):
+    for student_id, category, source in student_rows.categories(db):
         categories[student_id][category] = source
     factors: dict[int, set[str]] = defaultdict(set)
-    for student_id, factor in db.execute("SELECT student_id, factor FROM student_factors"):
+    for student_id, factor in student_rows.factors(db):
         factors[student_id].add(factor)
 
     counts: Counter[str] = Counter()
@@ -205,18 +202,8 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
         changed.append((student_id, row, roster_held, wanted))
         counts["updated"] += 1
 
-    db.conn.executemany(
-        f"INSERT INTO students ({_FIELDS}, enrolled, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-        [(*row.fields(), now) for row in new_rows],
-    )
-    db.conn.executemany(
-        "UPDATE students SET student_no = ?, name = ?, id_card = ?, gender = ?, stage = ?, grade = ?, class = ?, "
-        "tier = ?, graduating = ?, phone = ?, address = ?, enrolled = 1, updated_at = ? "
-        "WHERE id = ?",
-        [(*row.fields(), now, student_id) for student_id, row, _, _ in changed],
-    )
-    ids = dict(db.execute("SELECT student_no, id FROM students").fetchall()) if new_rows else {}
+    ids = student_rows.add_students(db, [row.fields() for row in new_rows], now)
+    student_rows.update_students(db, [(sid, row.fields()) for sid, row, _, _ in changed], now)
     category_drops, category_adds, factor_drops, factor_adds = [], [], [], []
     for row in new_rows:
         student_id = ids[row.student_no]
@@ -227,14 +214,8 @@ def _save_roster(db: sqlite_utils.Database, rows: list[RosterRow],
         category_adds += [(student_id, c, since) for c in wanted - roster_held]
         factor_drops += [(student_id, f) for f in factors[student_id] - row.factors]
         factor_adds += [(student_id, f) for f in row.factors - factors[student_id]]
-    db.conn.executemany("DELETE FROM student_categories WHERE student_id = ? AND category = ? "
-                        "AND source = 'roster'", category_drops)
-    db.conn.executemany("INSERT OR IGNORE INTO student_categories (student_id, category, source, "
-                        "since) VALUES (?, ?, 'roster', ?)", category_adds)
-    db.conn.executemany("DELETE FROM student_factors WHERE student_id = ? AND factor = ?",
-                        factor_drops)
-    db.conn.executemany("INSERT INTO student_factors (student_id, factor) VALUES (?, ?)",
-                        factor_adds)
+    student_rows.replace_roster_marks(db, category_drops, category_adds, factor_drops,
+                                      factor_adds)
     return counts
 
 
@@ -248,7 +229,7 @@ def _mark_left(db: sqlite_utils.Database, rows: list[RosterRow],
     listed = {row.student_no for row in rows}
     gone = [(stamp(SYSTEM.now()), s.id)
             for s in context.students.values() if s.enrolled and s.student_no not in listed]
-    db.conn.executemany("UPDATE students SET enrolled = 0, updated_at = ? WHERE id = ?", gone)
+    student_rows.mark_left(db, gone)
     return Counter(left=len(gone))
 
 
@@ -325,19 +306,15 @@ def _save_auto(db: sqlite_utils.Database, rows: list[AutoRow], context: Context)
     """Add the pushed categories (source auto) and a confirmed auto case where none is open."""
     counts: Counter[str] = Counter()
     for row in rows:
-        held = dict(db.execute(
-            "SELECT category, source FROM student_categories WHERE student_id = ?",
-            [row.student.id]).fetchall())
+        held = {c: source for _, c, source in student_rows.categories(db, row.student.id)}
         changed = False
         for category in sorted(row.categories):
             if category not in held:
-                db.execute("INSERT INTO student_categories (student_id, category, source, since) "
-                           "VALUES (?, ?, 'auto', ?)",
-                           [row.student.id, category, row.pushed_on.isoformat()])
+                student_rows.push_category(db, row.student.id, category,
+                                           row.pushed_on.isoformat())
                 changed = True
             elif held[category] != "auto":
-                db.execute("UPDATE student_categories SET source = 'auto' "
-                           "WHERE student_id = ? AND category = ?", [row.student.id, category])
+                student_rows.push_category(db, row.student.id, category, None)
                 changed = True
         if confirm_auto(db, row.student.id, row.pushed_on, row.source):
             counts["added"] += 1

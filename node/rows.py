@@ -24,6 +24,7 @@ from common.errors import GuanaiError
 from node import normalise
 from node.idcard import excel_damaged, id_card_problem, near_numbers
 from node.store import StoreError, get_meta, transaction
+from node.store import students as student_rows
 from node.vocabulary import GENDERS, NO, YES, Term
 from protos.catalogue import Dimension, Label
 from protos.deadlines import local_date
@@ -136,9 +137,7 @@ class Context:
     @cached_property
     def students(self) -> dict[str, Student]:
         """Every student ever on the roster, by 学号."""
-        rows = self.db.execute(
-            "SELECT id, student_no, name, id_card, stage, enrolled FROM students"
-        ).fetchall()
+        rows = student_rows.keys(self.db)
         return {normalise.code(row[1]): Student(*row[:5], bool(row[5])) for row in rows}
 
     @cached_property

@@ -45,6 +45,7 @@ from common.clock import SYSTEM
 from common.errors import GuanaiError
 from node.idcard import PROVINCES
 from node.normalise import invisible
+from node.store import students as student_rows
 from protos.deadlines import local_date
 
 MIN_NAME = 2
@@ -165,7 +166,7 @@ class Roster:
 
     @classmethod
     def of(cls, store: sqlite_utils.Database) -> Roster:
-        rows = store.execute("SELECT name, id_card, student_no, phone FROM students").fetchall()
+        rows = student_rows.identifiers(store)
         names = {n for n in (fold_name(r[0]) for r in rows) if len(n) >= MIN_NAME}
         latin = sorted((n for n in names if any(_latin(c) for c in n)), key=len, reverse=True)
         pattern = None

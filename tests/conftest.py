@@ -9,6 +9,9 @@ import pytest
 
 from node.store import open_store, set_meta
 
+# The browser fixtures of the school's web pages (tests/node_web.py), for every test file.
+pytest_plugins = ["tests.node_web"]
+
 
 class School:
     """A school store with helpers to add records as the importer would store them."""

@@ -173,3 +173,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def aggregator_cli(db, *args: str) -> str:  # noqa: ANN001
+    """``guanai aggregator --db DB ARGS…`` run in-process; its output, once it succeeded."""
+    from click.testing import CliRunner
+
+    from guanai.cli import cli
+
+    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def aggregator_cli_fails(db, *args: str) -> BaseException:  # noqa: ANN001
+    """The same, expected to fail; the exception it ended with."""
+    from click.testing import CliRunner
+
+    from guanai.cli import cli
+
+    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args])
+    assert result.exit_code != 0
+    return result.exception

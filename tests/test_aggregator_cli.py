@@ -7,30 +7,17 @@ import stat
 
 import grpc
 import pytest
-from click.testing import CliRunner
 from nacl.signing import SigningKey
 
 from aggregator.grpc.server import start
 from aggregator.intake.enrolment import EnrolmentError
 from aggregator.keys.own_identity import ConfigError, key_paths, load
 from aggregator.store.sqlite import Store
-from guanai.cli import cli
 from privacy.keys import KeyFileError
 from protos.aggregator_pb2_grpc import AggregatorStub
 from tests.federation import WAIVE_ALL, Aggregator, leave_open, make_report, school_identity, sealed
-
-
-def run(db, *args: str) -> str:  # noqa: ANN001
-    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def fails(db, *args: str) -> BaseException:  # noqa: ANN001
-    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args])
-    assert result.exit_code != 0
-    return result.exception
+from tests.federation import aggregator_cli as run
+from tests.federation import aggregator_cli_fails as fails
 
 
 def test_init_makes_private_keys_and_refuses_a_second_time_or_a_wrong_level(tmp_path):

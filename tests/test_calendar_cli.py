@@ -14,21 +14,10 @@ from guanai.cli import cli
 from privacy.keys import generate_signing_key, key_id
 from protos.aggregator_pb2_grpc import AggregatorStub
 from tests.federation import Aggregator, make_report, school_identity, sealed
+from tests.federation import aggregator_cli as run
+from tests.federation import aggregator_cli_fails as fails
 
 SCHOOLS = ("2161010001", "2161010002", "2161010003")
-
-
-def run(db, *args: str) -> str:  # noqa: ANN001
-    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def fails(db, *args: str) -> BaseException:  # noqa: ANN001
-    result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args])
-    assert result.exit_code != 0
-    return result.exception
 
 
 def test_decisions_from_the_command_line(tmp_path):

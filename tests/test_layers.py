@@ -77,3 +77,29 @@ def test_the_inspector_runs_without_the_aggregator_or_the_node():
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('aggregator', 'node', 'member', 'synth', 'guanai')); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+SQL_CALLS = {"execute", "executemany", "executescript"}
+SQL_HOMES = ("node/store/", "aggregator/store/", "common/sqlitefile.py")
+
+
+def _sql_calls(path: Path) -> list[int]:
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS]
+
+
+def test_sql_lives_only_behind_the_storage_interfaces():
+    # Storage behind narrow interfaces (docs/architecture.md): commands, servicers and web
+    # pages call functions of node/store/ and aggregator/store/, never SQL.
+    found = [f"{path.relative_to(ROOT)}:{line}"
+             for package in ALLOWED for path in sorted((ROOT / package).rglob("*.py"))
+             if not str(path.relative_to(ROOT)).startswith(SQL_HOMES)
+             for line in _sql_calls(path)]
+    assert found == []
+
+
+def test_the_sql_walk_finds_a_query(tmp_path):
+    module = tmp_path / "handler.py"
+    module.write_text("def page(store):\n    return store.execute('SELECT 1')\n")
+    assert _sql_calls(module) == [2]

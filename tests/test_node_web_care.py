@@ -8,13 +8,8 @@ the form. What was saved shows in the student's work list.
 from __future__ import annotations
 
 from tests.federation import dump
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
+from tests.node_web import (
     fits_width,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

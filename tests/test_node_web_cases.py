@@ -9,13 +9,8 @@ refused with the reason in the page, and nothing is stored.
 from __future__ import annotations
 
 from tests.federation import dump
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
+from tests.node_web import (
     fits_width,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

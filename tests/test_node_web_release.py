@@ -17,13 +17,8 @@ from aggregator.store.sqlite import Store
 from node.release import latest_release
 from protos.periods import Period
 from synth.files import IMPORT_ORDER
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
+from tests.node_web import (
     fits_width,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

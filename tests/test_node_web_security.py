@@ -20,16 +20,9 @@ from node.web.auth import check_password, hash_password
 from node.web.server import BindingRefused, Tls, check_binding, start
 from node.web.site import Site
 from tests.federation import dump
-from tests.node_web import (  # noqa: F401 — fixtures
-    ARGS,
-    CHROMIUM,
+from tests.node_web import (
     VIEWPORT,
-    browser,
-    clock,
-    county,
     form_fields,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

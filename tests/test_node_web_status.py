@@ -8,13 +8,8 @@ next step in words; after the roster is imported the next step moves on. The pag
 
 from __future__ import annotations
 
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
+from tests.node_web import (
     fits_width,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

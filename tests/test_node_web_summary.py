@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
-    page,
-    pages,
+from tests.node_web import (
     set_up_school,
     shot,
     synth_files,

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
-    page,
-    pages,
+from tests.node_web import (
     set_up_school,
     shot,
     upload,

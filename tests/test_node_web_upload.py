@@ -11,13 +11,8 @@ from __future__ import annotations
 import csv
 
 from tests.federation import dump
-from tests.node_web import (  # noqa: F401 — fixtures
-    browser,
-    clock,
-    county,
+from tests.node_web import (
     form_fields,
-    page,
-    pages,
     set_up_school,
     shot,
     synth_files,

@@ -9,10 +9,11 @@ schedule, the care cases).
 from node.store.connection import (
     SCHEMA,
     StoreError,
+    change_mark,
     get_meta,
     open_store,
     set_meta,
     transaction,
 )
 
-__all__ = ["SCHEMA", "StoreError", "get_meta", "open_store", "set_meta", "transaction"]
+__all__ = ["SCHEMA", "StoreError", "change_mark", "get_meta", "open_store", "set_meta", "transaction"]

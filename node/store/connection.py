@@ -255,3 +255,10 @@ def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 
 def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def change_mark(db: sqlite_utils.Database) -> tuple[int, int]:
+    """A mark that moves whenever the store changes, through this connection or another
+    (SQLite's ``data_version`` and this connection's ``total_changes``): a cache of anything
+    computed from the records is still good while the mark is the same."""
+    return db.execute("PRAGMA data_version").fetchone()[0], db.conn.total_changes

@@ -22,7 +22,7 @@ from common.clock import Clock
 from member.client import ClientTls
 from node.config import NodeConfig
 from node.release import true_table
-from node.store import get_meta, open_store
+from node.store import change_mark, get_meta, open_store
 from node.web.jobs import Jobs
 from protos.catalogue import load
 from protos.deadlines import local_date
@@ -69,14 +69,12 @@ class Site:
     def truth(self, period: Period) -> dict[str, int]:
         """The period's true table as of today, recomputed only after the records change."""
         store = self.store()
-        stamp = (store.execute("PRAGMA data_version").fetchone()[0],
-                 store.conn.total_changes, self.today())
+        stamp = (*change_mark(store), self.today())
         held = self._tables.get(period.code)
         if held is None or held[0] != stamp:
             table = true_table(store, period, load(), self.today())
             # Reading may itself have counted as a change on some SQLite builds: stamp after.
-            stamp = (store.execute("PRAGMA data_version").fetchone()[0],
-                     store.conn.total_changes, self.today())
+            stamp = (*change_mark(store), self.today())
             held = self._tables[period.code] = (stamp, table)
         return held[1]
 
