@@ -11,7 +11,15 @@ from __future__ import annotations
 import math
 
 from aggregator.warnings.rules import Figures, load_rules
-from aggregator.warnings.verdicts import CITY, HERE, POOLED, answer, judged_where_possible, pool
+from aggregator.warnings.verdicts import (
+    CITY,
+    HERE,
+    POOLED,
+    answer,
+    judged_where_possible,
+    pool,
+    shown,
+)
 from privacy import dp
 from protos.catalogue import load
 
@@ -84,3 +92,11 @@ def test_twenty_percent_beyond_is_warned_whenever_it_is_judged():
     # 未见异常 needs the interval wholly below 10% when the truth is 12%: P < 0.001 per round
     assert counts["clear"] <= 0.001 * rounds + 6.5 * math.sqrt(rounds * 0.001) + 1
     assert counts["warning"] / judged >= 0.95
+
+
+def test_a_share_is_shown_within_0_and_100_percent_and_a_total_never_below_0():
+    # The estimate may pass either bound (it is unbiased); what a person reads may not.
+    rules = {r.id: r for r in load_rules().rules}
+    ratio = next(r for r in rules.values() if r.kind == "ratio")
+    assert [shown(ratio, x) for x in (1.032, -0.013, 0.105, math.inf)] == [
+        "100.0%", "0.0%", "10.5%", "100.0%"]

@@ -65,11 +65,15 @@ def credential_command(db: Path, region: str, subject: str, days: int, out: Path
 
 
 def _number(warning: Warning, x: float) -> str:
+    """A warning's figure for display: a rule's ratio is a share, shown within 0–100%; a total
+    at 0 or above (the signed warning keeps the unclipped estimate)."""
     if warning.kind == "missing":
         return f"{x:g}"
+    if warning.kind == "ratio":
+        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
     if abs(x) == float("inf"):
-        return "∞" if x > 0 else "-∞"
-    return f"{100 * x:.1f}%" if warning.kind == "ratio" else f"{x:.0f}"
+        return "∞" if x > 0 else "0"
+    return f"{max(x, 0.0):.0f}"
 
 
 def _rows(store: Store, period: str | None) -> pd.DataFrame:

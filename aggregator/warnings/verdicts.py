@@ -53,10 +53,16 @@ class Verdict:
 
 
 def shown(rule: WarningRule, x: float) -> str:
-    """A figure of the rule as people read it: a ratio in percent, a total in whole units."""
+    """A figure of the rule as people read it: a ratio in percent, a total in whole units.
+
+    Every rule's ratio is a share of its denominator, so it is shown within 0–100% and a total
+    at 0 or above; the judgement itself uses the unclipped estimate (clipping is for display
+    only, invariant 4, docs/architecture.md)."""
+    if rule.kind == "ratio":
+        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
     if not math.isfinite(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{100 * x:.1f}%" if rule.kind == "ratio" else f"{x:,.0f}"
+        return "∞" if x > 0 else "0"
+    return f"{max(x, 0.0):,.0f}"
 
 
 def _settle(rule: WarningRule, interval: Interval, factor: float) -> Label:
