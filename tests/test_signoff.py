@@ -12,6 +12,7 @@ import grpc
 import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
+from openpyxl import load_workbook
 
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, member_reports, rollup_report
@@ -121,6 +122,12 @@ def test_the_rollup_goes_up_only_after_three_approvals_which_it_carries(pair, tm
         assert kinds.count("approve") == 3
     finally:
         store.close()
+    # the county's printable table carries the same three names in its sign-off block
+    xlsx = tmp_path / "county.xlsx"
+    county_cli(county, "table", "--period", "2025-H1", "--format", "xlsx", "--out", xlsx)
+    cells = {str(c.value) for row in load_workbook(xlsx).worksheets[0].iter_rows()
+             for c in row if c.value is not None}
+    assert all(any(name in text for text in cells) for name in ("张填表", "李审核", "王主任"))
 
     for aggregator in (county, province):
         run("aggregator", "--db", aggregator.db, "export", "--period", "2025-H1",
