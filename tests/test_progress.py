@@ -23,7 +23,10 @@ print("done")
 def _run_on_a_terminal(*args: str) -> str:
     """Run SCRIPT with stderr (and stdout) on a pseudo-terminal; everything it drew."""
     leader, follower = pty.openpty()
-    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    # The bar's delay is a real timer (a person's wait, not the injected clock): the child runs
+    # without libfaketime, whose shifted monotonic clock would make a timed wait last years.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")}
+    env.update(TERM="xterm", COLUMNS="100")
     process = subprocess.Popen([sys.executable, *args, "-c", SCRIPT], stdout=follower,
                                stderr=follower, env=env)
     os.close(follower)
