@@ -292,3 +292,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
     click.echo(f"\n完成 done in {time.perf_counter() - started:.0f} s: every server stopped. "
                f"Schools' databases (with names) are in {out}/nodes; aggregators' (no names) in "
                f"{out}/aggregators.")
+    if dbs:
+        click.echo("\n学校网页 a school's own web pages (loopback only), for any of them:\n"
+                   f"    guanai node --db {dbs[0]} web\n"
+                   "    then open http://127.0.0.1:8765 in the browser on this PC")
