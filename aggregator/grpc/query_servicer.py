@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 
@@ -34,6 +36,7 @@ from protos.refusals import Refused
 from protos.regions import CodeError, check_region, check_school
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_PERIODS = 40
 MAX_FIGURES = 20000
 
@@ -142,38 +145,36 @@ class QueryService(query_pb2_grpc.QueryServicer):
         self._settings = settings
         self._store = store
 
-    def Figures(self, request: pb.FiguresRequest,
-                context: grpc.ServicerContext) -> pb.FiguresResponse:
+    def _answer(self, context: grpc.ServicerContext, what: str,
+                make: Callable[[Grant], T]) -> tuple[Grant, T]:
+        """Authenticate the caller and ``make`` the answer, each failure as its status code:
+        a refusal by its kind, a bad request INVALID_ARGUMENT, a table that cannot be made
+        consistent FAILED_PRECONDITION, anything else INTERNAL (logged, never sent)."""
         token = dict(context.invocation_metadata()).get(access.METADATA_KEY)
         try:
             grant = access.authenticate(self._store, self._settings, token)
-            response = answer(self._store, self._settings, grant, request)
+            return grant, make(grant)
         except Refused as refused:
-            logger.info("query refused: %s", CODES[refused.kind].name)
+            logger.info("%s refused: %s", what, CODES[refused.kind].name)
             context.abort(CODES[refused.kind], clipped(refused.message))
         except (BadRequest, indicators.IndicatorError) as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except OfficialError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         except Exception:
-            logger.exception("query failed")
+            logger.exception("%s failed", what)
             context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
+
+    def Figures(self, request: pb.FiguresRequest,
+                context: grpc.ServicerContext) -> pb.FiguresResponse:
+        grant, response = self._answer(
+            context, "query", lambda g: answer(self._store, self._settings, g, request))
         logger.info("query by %s of %s: %d figures", grant.role, grant.region,
                     len(response.figures))
         return response
 
     def Table(self, request: pb.TableRequest, context: grpc.ServicerContext) -> pb.TableResponse:
-        token = dict(context.invocation_metadata()).get(access.METADATA_KEY)
-        try:
-            grant = access.authenticate(self._store, self._settings, token)
-            response = table_answer(self._store, self._settings, grant, request)
-        except Refused as refused:
-            logger.info("table refused: %s", CODES[refused.kind].name)
-            context.abort(CODES[refused.kind], refused.message)
-        except BadRequest as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except OfficialError as exc:
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except Exception:
-            logger.exception("table failed")
-            context.abort(grpc.StatusCode.INTERNAL, "内部错误 internal error; retry later")
+        grant, response = self._answer(
+            context, "table", lambda g: table_answer(self._store, self._settings, g, request))
         logger.info("table for %s of %s: %s", grant.role, grant.region, response.region)
         return response
