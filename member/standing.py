@@ -90,9 +90,9 @@ def follow_parent(book: ParentBook, member_id: str, key: SigningKey, now: dateti
     that receipts signed before the rotation still verify (member/parent.py). Raises
     ``MemberRequestFailed`` when the parent does not answer or its answer does not verify.
     """
-    verified = get_status(book.parent(), member_id, key, now, timeout=timeout,
-                          client_tls=client_tls)
-    learnt = updated_identity(book.parent(), verified)
+    parent = book.parent()
+    verified = get_status(parent, member_id, key, now, timeout=timeout, client_tls=client_tls)
+    learnt = updated_identity(parent, verified)
     if learnt is not None:
         book.follow(learnt, now)
     return verified

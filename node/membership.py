@@ -8,12 +8,13 @@ its region, address and public keys, kept in the store's meta table.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 from nacl.signing import SigningKey
 
+from common.clock import stamp
 from common.errors import GuanaiError
 from node.store import get_meta, open_store, set_meta, transaction
 from node.store import parent as parent_rows
@@ -108,14 +109,6 @@ def previous_parent_keys(store: sqlite_utils.Database) -> list[bytes]:
     return parent_rows.retired_keys(store)
 
 
-def follow_parent(store: sqlite_utils.Database, identity: Identity, at: str) -> None:
-    """Take the parent's rotated keys (verified by the caller), keeping its old signing key."""
-    old = parent(store)
-    with transaction(store):
-        parent_rows.retire_key(store, old.keys.signing, at)
-        set_meta(store, "parent_identity", identity.to_json())
-
-
 class StoredParent:
     """The school's parent as its store keeps it (member/parent.py's ``ParentBook``)."""
 
@@ -129,4 +122,7 @@ class StoredParent:
         return previous_parent_keys(self._store)
 
     def follow(self, learnt: Identity, at: datetime) -> None:
-        follow_parent(self._store, learnt, at.astimezone(UTC).isoformat(timespec="seconds"))
+        old = parent(self._store)  # kept: it still verifies the receipts signed before
+        with transaction(self._store):
+            parent_rows.retire_key(self._store, old.keys.signing, stamp(at))
+            set_meta(self._store, "parent_identity", learnt.to_json())

@@ -38,9 +38,7 @@ from protos.members_pb2 import PeriodStanding, PrivacyPolicy
 def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
             client_tls: ClientTls | None = None, timeout: float = 30.0) -> bool:
     """Fetch and keep the school's standing; True if the parent's keys changed."""
-    book = StoredParent(store)
-    before = book.parent().keys
-    verified = follow_parent(book, own_identity(store, db).id, signing_key(db), now,
+    verified = follow_parent(StoredParent(store), own_identity(store, db).id, signing_key(db), now,
                              timeout=timeout, client_tls=client_tls)
     with transaction(store):
         parent_rows.replace_standing(store, [_row(e, now) for e in verified.status.periods])
@@ -48,7 +46,7 @@ def refresh(store: sqlite_utils.Database, db: Path, now: datetime,
         if verified.status.HasField("policy"):
             set_meta(store, PARENT_POLICY, verified.status.policy.SerializeToString().hex())
         parent_rows.clear_meta(store, "parent_contact_error")
-    return book.parent().keys != before
+    return bool(verified.followed)
 
 
 PARENT_POLICY = "parent_policy"

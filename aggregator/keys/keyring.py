@@ -17,7 +17,7 @@ rotated keys from the answer.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from nacl.public import PrivateKey
@@ -33,6 +33,7 @@ from aggregator.keys.own_identity import (
     set_parent,
 )
 from aggregator.store.sqlite import Store
+from common.clock import stamp
 from member.client import ClientTls
 from member.standing import rotate_key
 from privacy.identity import Identity
@@ -75,7 +76,7 @@ def switch(store: Store, settings: Settings, now: datetime) -> KeyRotation:
                                 bytes(new_sealing.public_key), to_ms(now))
     with store.transaction():
         store.add_key_rotation(old_id, rotation.SerializeToString(),
-                               now.astimezone(UTC).isoformat(timespec="seconds"))
+                               stamp(now))
         for current, retired, following in zip(key_paths(db), retired_key_paths(db, old_id),
                                                 next_key_paths(db), strict=True):
             os.rename(current, retired)
@@ -104,7 +105,7 @@ class StoredParent:
         # The old key is kept first: cut short between the two, the parent is followed again.
         with self._store.transaction():
             self._store.retire_parent_key(self.parent().keys.signing,
-                                          at.astimezone(UTC).isoformat(timespec="seconds"))
+                                          stamp(at))
         set_parent(self._store, self._settings, learnt)
 
 

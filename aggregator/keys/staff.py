@@ -17,6 +17,7 @@ from pathlib import Path
 from nacl.signing import SigningKey
 
 from aggregator.store.sqlite import Staff, Store
+from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.keys import generate_signing_key, key_id, load_signing_key
 
@@ -44,7 +45,7 @@ def add(store: Store, name: str, key_out: Path, at: datetime) -> tuple[Staff, Si
         raise StaffError("姓名不合要求 give the official's name (1–100 characters)")
     key = generate_signing_key(key_out)
     staff = Staff(key_id(key.verify_key), name, bytes(key.verify_key),
-                  at.isoformat(timespec="seconds"))
+                  stamp(at))
     store.add_staff(staff)
     return staff, key
 

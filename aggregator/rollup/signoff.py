@@ -13,13 +13,14 @@ new approvals: nobody signs a table they have not seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from aggregator.keys import staff
 from aggregator.keys.own_identity import Settings
 from aggregator.rollup.build import make_rollup
 from aggregator.store import approvals
 from aggregator.store.sqlite import Decision, Rollup, Store
+from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.envelope import parse_signed, sign_report
 from privacy.signoff import sign_approval
@@ -166,7 +167,7 @@ def _keep(store: Store, period: Period, rollup: Rollup, approval: Approval, labe
     with store.transaction():
         approvals.put(store, period.code, rollup.revision, approval)
         store.add_decision(Decision(kind, None, period.code,
-                                    at.astimezone(UTC).isoformat(timespec="seconds"), label,
+                                    stamp(at), label,
                                     approval.SerializeToString(), approval.signature))
 
 

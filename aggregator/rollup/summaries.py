@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aggregator.calendar.timeliness import counted_submissions, member_timeliness
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Rollup, Store, Submission
+from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.envelope import parse_signed, sign_report, verified_report
 from protos.catalogue import load
@@ -66,7 +67,7 @@ def file_summary(store: Store, settings: Settings, year: Period, text: str,
         raise SummaryError(exc.message) from exc
     rollup = Rollup(year.code, report.revision,
                     sign_report(report.SerializeToString(), settings.signing_key),
-                    now.astimezone(UTC).isoformat(timespec="seconds"), None)
+                    stamp(now), None)
     with store.transaction():
         store.add_rollup(rollup)
     return rollup
