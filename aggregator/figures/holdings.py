@@ -112,7 +112,7 @@ class Holdings:
     def direct(self) -> list[str]:
         """The members whose own submission of the period is held here (schools reporting to
         this aggregator and member aggregators' rollups), by code."""
-        return sorted(u.unit for u in self.store.figure_units(self.period.code) if u.direct)
+        return self.store.direct_units(self.period.code)
 
     # --- where things are
     def region_of(self, unit: str) -> str | None:

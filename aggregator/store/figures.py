@@ -56,6 +56,7 @@ class FigureStore(Protocol):
     def delete_figure(self, period: str, unit: str) -> None: ...
     def figure_unit(self, period: str, unit: str) -> FigureUnit | None: ...
     def figure_units(self, period: str, level: str | None = None) -> list[FigureUnit]: ...
+    def direct_units(self, period: str) -> list[str]: ...
     def figure_region(self, unit: str) -> str | None: ...
     def figure_units_from(self, period: str, source: str) -> list[str]: ...
     def figure_cells(self, period: str, units: Sequence[str], cells: Sequence[int] | None
@@ -122,6 +123,11 @@ class SqliteFigures(SqliteConnection):
             sql, params = sql + " AND level = ?", [period, level]
         # sorted here: an ORDER BY would tempt the planner to walk the whole period by unit
         return sorted((_unit(r) for r in self._all(sql, params)), key=lambda u: u.unit)
+
+    def direct_units(self, period: str) -> list[str]:
+        """The period's members held here by their own submission (not forwarded), by code."""
+        return sorted(r[0] for r in self._all("SELECT unit FROM figure_units WHERE period = ? "
+                                              "AND direct = 1", [period]))
 
     def figure_region(self, unit: str) -> str | None:
         """The region (a school's county) of a unit held in any period."""
