@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from click.testing import CliRunner
 from nacl.signing import SigningKey
 
 from aggregator.grpc.server import RunningAggregator, start
@@ -16,6 +17,7 @@ from aggregator.keys import own_identity
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup
 from aggregator.store.sqlite import Rollup, Store
+from guanai.cli import cli
 from privacy.budget import DEFAULT_RHO_HALF_YEAR
 from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
@@ -177,10 +179,6 @@ def free_port() -> int:
 
 def aggregator_cli(db, *args: str) -> str:  # noqa: ANN001
     """``guanai aggregator --db DB ARGS…`` run in-process; its output, once it succeeded."""
-    from click.testing import CliRunner
-
-    from guanai.cli import cli
-
     result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -189,10 +187,6 @@ def aggregator_cli(db, *args: str) -> str:  # noqa: ANN001
 
 def aggregator_cli_fails(db, *args: str) -> BaseException:  # noqa: ANN001
     """The same, expected to fail; the exception it ended with."""
-    from click.testing import CliRunner
-
-    from guanai.cli import cli
-
     result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), *args])
     assert result.exit_code != 0
     return result.exception
