@@ -7,13 +7,22 @@ the province) or one that another aggregator's latest signed enrolment names: a 
 signs for a school of another county with a key it made up. A school that moves is freed by
 its old county's next rollup, whose enrolment no longer names it. Once accepted, the rollups'
 enrolments replace what their senders said before (aggregator/store/enrolments.py).
+
+Revocations are kept apart and never forgotten: once an aggregator's signed enrolment said a
+member's key was revoked from a time, its later enrolments must say so too (no earlier
+revocation taken back or moved later), and no report made under that key from then on is
+taken here, whoever forwards it; the key gets no answer here either (aggregator/grpc/access.py).
 """
 
 from __future__ import annotations
 
 from aggregator.intake.opening import Opened
-from aggregator.store.enrolments import EnrolledBelow
+from aggregator.store.enrolments import EnrolledBelow, RevokedBelow
 from aggregator.store.sqlite import Store
+from common.clock import stamp
+from privacy.keys import key_id
+from protos.deadlines import from_ms
+from protos.membership import revocations
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Report
 
@@ -26,7 +35,19 @@ def _rollups(item: Opened) -> list[Report]:
 
 def check_enrolled_below(store: Store, item: Opened) -> None:
     """Raise ``Refused`` (NOT_PERMITTED) if a rollup of ``item`` claims a member enrolled here
-    directly or by another aggregator's enrolment; change nothing."""
+    directly or by another aggregator's enrolment, takes back a revocation it signed before,
+    or forwards a report made under a key revoked below by then; change nothing."""
+    for rollup in _rollups(item):
+        _check_revocations_kept(store, rollup)
+    for forwarded in item.forwarded:
+        held = store.revoked_below(forwarded.report.sender_id).get(forwarded.signer_key)
+        if held is not None and forwarded.report.created_unix_ms >= held.revoked_unix_ms:
+            raise Refused(Kind.NOT_PERMITTED,
+                          f"密钥已吊销 the report of {forwarded.report.sender_id} revision "
+                          f"{forwarded.report.revision} was made under key "
+                          f"{key_id(forwarded.signer_key)}, which {held.via} revoked from "
+                          f"{stamp(from_ms(held.revoked_unix_ms))} (its rollup at leaf "
+                          f"{held.log_index})")
     for rollup in _rollups(item):
         ids = [e.member_id for e in rollup.enrolled]
         for member_id in ids:
@@ -39,13 +60,32 @@ def check_enrolled_below(store: Store, item: Opened) -> None:
                                f"{row.log_index})")
 
 
+def _check_revocations_kept(store: Store, rollup: Report) -> None:
+    """A revocation the rollup's sender signed before is in its enrolment still, no later."""
+    for entry in rollup.enrolled:
+        said = revocations(entry)
+        for key, held in store.revoked_below(entry.member_id).items():
+            if held.via == rollup.sender_id and said.get(key, held.revoked_unix_ms + 1) > \
+                    held.revoked_unix_ms:
+                raise Refused(Kind.NOT_PERMITTED,
+                              f"吊销不可撤回 the rollup of {rollup.sender_id} lists member "
+                              f"{entry.member_id} without the revocation of key {key_id(key)} "
+                              f"from {stamp(from_ms(held.revoked_unix_ms))} that its rollup at "
+                              f"leaf {held.log_index} signed; a revocation is never taken back")
+
+
 def record_enrolled_below(store: Store, item: Opened, log_index: int) -> None:
-    """Keep each rollup's enrolment as its sender's latest word, inside the caller's
-    transaction; ``log_index`` is the leaf of the submission that carried it."""
+    """Keep each rollup's enrolment as its sender's latest word, and every revocation it
+    lists, inside the caller's transaction; ``log_index`` is the leaf of the submission that
+    carried it."""
     for rollup in _rollups(item):
         store.replace_enrolled_below(rollup.sender_id, [
             EnrolledBelow(e.member_id, rollup.sender_id, e.region, log_index)
             for e in rollup.enrolled])
+        for entry in rollup.enrolled:
+            for key, revoked_ms in revocations(entry).items():
+                store.add_revoked_below(RevokedBelow(entry.member_id, key, revoked_ms,
+                                                     rollup.sender_id, log_index))
 
 
 def _claimed(rollup: Report, member_id: str, where: str) -> Refused:

@@ -32,7 +32,7 @@ from protos.aggregator_pb2 import ReceiptBody
 from protos.catalogue import load
 from protos.deadlines import to_ms
 from protos.periods import Period
-from protos.report_pb2 import Enrolled, Member, Report
+from protos.report_pb2 import Enrolled, Member, Report, Revoked
 from protos.rollup_sums import sum_reports
 from protos.signoff import missing_roles, role_label
 
@@ -96,16 +96,23 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
 
 
 def enrolment(store: Store, period: Period) -> list[Enrolled]:
-    """Every member enrolled here with all its keys, and the revision returned for correction
-    that keeps it out of the period's rollup: the enrolment a rollup carries, signed with it
-    (protos/membership.py), by member id."""
+    """Every member enrolled here with all its keys and their revocations, and the revision
+    returned for correction that keeps it out of the period's rollup: the enrolment a rollup
+    carries, signed with it (protos/membership.py), by member id. The parent learns this
+    aggregator's revocations from it (aggregator/intake/enrolled_below.py)."""
     returned = {(r.member_id, r.revision) for r in store.returns(period.code)}
     latest = {s.sender_id: s.revision for s in store.latest_submissions(period.code)}
-    return [Enrolled(member_id=m.member_id, region=m.region,
-                     signing_keys=[k.signing_key for k in store.keys(m.member_id)],
-                     returned_revision=latest.get(m.member_id, 0)
-                     if (m.member_id, latest.get(m.member_id)) in returned else 0)
-            for m in store.members()]
+    enrolled = []
+    for m in store.members():
+        keys = store.keys(m.member_id)
+        enrolled.append(Enrolled(
+            member_id=m.member_id, region=m.region, signing_keys=[k.signing_key for k in keys],
+            returned_revision=latest.get(m.member_id, 0)
+            if (m.member_id, latest.get(m.member_id)) in returned else 0,
+            revoked=[Revoked(signing_key=k.signing_key,
+                             revoked_unix_ms=to_ms(datetime.fromisoformat(k.revoked_at)))
+                     for k in keys if k.revoked_at is not None]))
+    return enrolled
 
 
 def member_reports(store: Store, report: Report) -> list[bytes]:

@@ -195,4 +195,15 @@ CREATE TABLE IF NOT EXISTS enrolled_below (
     log_index INTEGER NOT NULL REFERENCES submissions(log_index)  -- the rollup that said so
 );
 CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
+
+-- Keys revoked below, as member aggregators' signed enrolments say; never forgotten, the
+-- earliest time kept (aggregator/store/enrolments.py).
+CREATE TABLE IF NOT EXISTS revoked_below (
+    member_id TEXT NOT NULL,              -- the member whose key it is
+    signing_key BLOB NOT NULL,            -- raw Ed25519 key, 32 bytes
+    revoked_unix_ms INTEGER NOT NULL,     -- refused from then on
+    via TEXT NOT NULL,                    -- the aggregator whose signed enrolment said so
+    log_index INTEGER NOT NULL REFERENCES submissions(log_index),  -- the rollup that said so
+    PRIMARY KEY (member_id, signing_key)
+);
 """

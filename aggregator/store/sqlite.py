@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aggregator.store.calendar import CalendarStore, Decision, Return, SqliteCalendar, Staff
 from aggregator.store.connection import SqliteConnection, StoreError, Transactions
-from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow
+from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow, RevokedBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
@@ -30,7 +30,7 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 __all__ = [
     "SCHEMA", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
     "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
-    "Return", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
+    "Return", "RevokedBelow", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
 ]
