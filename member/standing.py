@@ -15,7 +15,7 @@ import grpc
 from nacl.signing import SigningKey
 
 from common.errors import GuanaiError
-from member.client import RETRYABLE, ClientTls, open_channel
+from member.client import RETRYABLE, ClientTls, calling
 from member.parent import ParentBook
 from privacy.envelope import EnvelopeError
 from privacy.identity import Identity
@@ -40,13 +40,13 @@ class MemberRequestFailed(GuanaiError):
 
 def _ask(target: Identity, method: str, signed: SignedRequest, timeout: float,
          client_tls: ClientTls | None) -> VerifiedStatus:
-    with open_channel(target, client_tls) as channel:
-        try:
+    try:
+        with calling(target, client_tls, timeout) as channel:  # TlsMisconfigured: not retried
             answer = getattr(MembersStub(channel), method)(signed, timeout=timeout)
-        except grpc.RpcError as exc:
-            raise MemberRequestFailed(
-                f"汇总节点未应答或拒绝 {target.id} at {target.address} ({exc.code().name}): "
-                f"{exc.details() or ''}", exc.code()) from exc
+    except grpc.RpcError as exc:
+        raise MemberRequestFailed(
+            f"汇总节点未应答或拒绝 {target.id} at {target.address} ({exc.code().name}): "
+            f"{exc.details() or ''}", exc.code()) from exc
     try:
         return verify_status(answer, target.keys.signing, signed)
     except EnvelopeError as exc:

@@ -25,7 +25,7 @@ from aggregator.store.sqlite import Store, StoredResponse
 from aggregator.warnings.notices import ACTIONS, read_warning, sign_response
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
-from member.client import ClientTls, open_channel
+from member.client import ClientTls, TlsMisconfigured, calling
 from privacy.identity import Identity
 from protos.deadlines import to_ms
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, WarningResponse
@@ -80,12 +80,16 @@ def deliver_pending(store: Store, settings: Settings, *, client_tls: ClientTls |
             kept += 1
             continue
         try:
-            with open_channel(to, client_tls) as channel:
+            with calling(to, client_tls, timeout) as channel:
                 WarningsStub(channel).Deliver(SignedWarning.FromString(stored.signed),
                                               timeout=timeout)
         except grpc.RpcError as exc:
             logger.warning("warning %s not delivered to %s: %s", stored.warning_id, to.id,
                            exc.code().name)
+            failed += 1
+            continue
+        except TlsMisconfigured as exc:  # that member's setup: the others are still served
+            logger.error("warning %s not delivered: %s", stored.warning_id, exc)
             failed += 1
             continue
         store.set_warning_delivered(stored.warning_id, _stamp())
@@ -129,8 +133,8 @@ def send_responses(store: Store, settings: Settings, *, client_tls: ClientTls | 
         issuer = read_warning(store.warning(response.warning_id).signed).issuer
         if issuer != parent.id:
             raise DeliveryError(f"警示来自 {issuer}, not from the parent {parent.id}")
-        try:
-            with open_channel(parent, client_tls) as channel:
+        try:  # TlsMisconfigured leaves: nothing reaches the parent until it is fixed
+            with calling(parent, client_tls, timeout) as channel:
                 WarningsStub(channel).Respond(SignedWarningResponse.FromString(response.signed),
                                               timeout=timeout)
         except grpc.RpcError as exc:
