@@ -24,6 +24,8 @@ revocation time on (aggregator/intake/enrolled_below.py, aggregator/grpc/access.
 
 A county could still enrol a school that does not exist, with a key it made itself; its
 signed enrolment then names it, and an inspector holds the county to it (docs/inspection.md).
+The register of schools (protos/school_register.py), where the parent or the inspector holds
+it, refuses a school it does not list in that county.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
@@ -25,7 +26,8 @@ from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
 from privacy.keys import PublicKeys
 from privacy.signoff import sign_approval
-from protos.aggregator_pb2 import Submission
+from protos.aggregator_pb2 import GetCheckpointRequest, Submission
+from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
 from protos.deadlines import default_deadlines
 from protos.periods import Period
@@ -221,6 +223,13 @@ def dump(db: Path) -> dict[str, list]:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
     finally:
         conn.close()
+
+
+def log_size(aggregator: Aggregator) -> int:
+    """The tree size of the running aggregator's latest checkpoint (GetCheckpoint)."""
+    with grpc.insecure_channel(aggregator.running.address) as channel:
+        note = AggregatorStub(channel).GetCheckpoint(GetCheckpointRequest(), timeout=10).note
+    return int(note.splitlines()[1])  # C2SP checkpoint: origin, tree size, root hash
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from aggregator.intake.enrolment import revoke
 from aggregator.rollup.build import send_rollup
 from aggregator.store.sqlite import Store
 from privacy import credential
-from protos.aggregator_pb2 import GetCheckpointRequest, Submission
+from protos.aggregator_pb2 import Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.deadlines import to_ms
 from protos.periods import Period
@@ -30,6 +30,7 @@ from protos.report_pb2 import Report, Revoked
 from tests.federation import (
     Aggregator,
     dump,
+    log_size,
     make_report,
     roll_up,
     school_identity,
@@ -77,15 +78,9 @@ def revoke_at_county(county: Aggregator, at: datetime) -> None:
         store.close()
 
 
-def log_size(aggregator: Aggregator) -> int:
-    with grpc.insecure_channel(aggregator.running.address) as channel:
-        note = AggregatorStub(channel).GetCheckpoint(GetCheckpointRequest(), timeout=10).note
-    return int(note.splitlines()[1])
-
-
 def refused(province: Aggregator, call) -> grpc.RpcError:  # noqa: ANN001
     """Run ``call``: it must fail and leave every row and the log of the province unchanged."""
-    before, size = dump(province.db), log_size(province)
+    size, before = log_size(province), dump(province.db)
     with pytest.raises(grpc.RpcError) as info:
         call()
     assert (dump(province.db), log_size(province)) == (before, size)
@@ -235,7 +230,7 @@ def test_a_report_under_a_key_revoked_below_is_refused_whoever_forwards_it(feder
         finally:
             store.close()
 
-    before, size = dump(province.db), log_size(province)
+    size, before = log_size(province), dump(province.db)
     with pytest.raises(Exception, match="PERMISSION_DENIED") as info:
         send()
     assert "was made under key" in str(info.value) and "which 610102 revoked from" in str(

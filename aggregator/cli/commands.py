@@ -137,6 +137,20 @@ def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
 
 
 @aggregator.command()
+@click.argument("register", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def schools(db: Path, register: Path) -> None:
+    """导入学校名录 Import the register of schools (学校标识码, 所在地区代码 [, 学校名称]; CSV):
+    from then on a school it does not place in the member's region is neither enrolled here
+    nor taken in a member's rollup. An import replaces the previous register."""
+    store, _ = _open(db)
+    count, contradicted = enrolment.import_register(store, register.read_bytes())
+    click.echo(f"已导入学校名录 register imported: {count} schools")
+    for problem in contradicted:
+        click.echo(f"注意 note: already enrolled here: {problem}")
+
+
+@aggregator.command()
 @click.pass_obj
 def members(db: Path) -> None:
     """成员 List enrolled members and their keys."""

@@ -8,6 +8,10 @@ signs for a school of another county with a key it made up. A school that moves 
 its old county's next rollup, whose enrolment no longer names it. Once accepted, the rollups'
 enrolments replace what their senders said before (aggregator/store/enrolments.py).
 
+Once this aggregator holds the register of schools (protos/school_register.py), a rollup whose
+signed enrolment names a school the register does not place in the region the enrolment gives
+it is refused too: a county cannot sum a school of its own making under an unlisted code.
+
 Revocations are kept apart and never forgotten: once an aggregator's signed enrolment said a
 member's key was revoked from a time, its later enrolments must say so too (no earlier
 revocation taken back or moved later), and no report made under that key from then on is
@@ -25,6 +29,7 @@ from protos.deadlines import from_ms
 from protos.membership import revocations
 from protos.refusals import Kind, Refused
 from protos.report_pb2 import Report
+from protos.school_register import unregistered
 
 
 def _rollups(item: Opened) -> list[Report]:
@@ -35,10 +40,12 @@ def _rollups(item: Opened) -> list[Report]:
 
 def check_enrolled_below(store: Store, item: Opened) -> None:
     """Raise ``Refused`` (NOT_PERMITTED) if a rollup of ``item`` claims a member enrolled here
-    directly or by another aggregator's enrolment, takes back a revocation it signed before,
-    or forwards a report made under a key revoked below by then; change nothing."""
+    directly or by another aggregator's enrolment, or a school the register of schools held
+    here does not place there, takes back a revocation it signed before, or forwards a report
+    made under a key revoked below by then; change nothing."""
     for rollup in _rollups(item):
         _check_revocations_kept(store, rollup)
+        _check_registered(store, rollup)
     for forwarded in item.forwarded:
         held = store.revoked_below(forwarded.report.sender_id).get(forwarded.signer_key)
         if held is not None and forwarded.report.created_unix_ms >= held.revoked_unix_ms:
@@ -58,6 +65,18 @@ def check_enrolled_below(store: Store, item: Opened) -> None:
                 raise _claimed(rollup, member_id,
                                f"由 {row.via} 登记 enrolled by {row.via} (its rollup at leaf "
                                f"{row.log_index})")
+
+
+def _check_registered(store: Store, rollup: Report) -> None:
+    if not store.has_register():
+        return
+    for entry in rollup.enrolled:
+        problem = unregistered(entry.member_id, entry.region,
+                               store.registered_region(entry.member_id))
+        if problem is not None:
+            raise Refused(Kind.NOT_PERMITTED,
+                          f"未列入学校名录 the rollup of {rollup.sender_id} enrols a school the "
+                          f"register contradicts: {problem[0]} / {problem[1]}")
 
 
 def _check_revocations_kept(store: Store, rollup: Report) -> None:

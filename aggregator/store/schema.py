@@ -196,6 +196,13 @@ CREATE TABLE IF NOT EXISTS enrolled_below (
 );
 CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
 
+-- The register of schools, as imported (aggregator/store/register.py); empty: none imported.
+CREATE TABLE IF NOT EXISTS school_register (
+    school_id TEXT PRIMARY KEY,           -- 10-digit 学校标识码
+    region TEXT NOT NULL,                 -- the county it lies in
+    name TEXT NOT NULL                    -- as the register writes it; may be empty
+);
+
 -- Keys revoked below, as member aggregators' signed enrolments say; never forgotten, the
 -- earliest time kept (aggregator/store/enrolments.py).
 CREATE TABLE IF NOT EXISTS revoked_below (

@@ -17,6 +17,7 @@ from aggregator.store.connection import SqliteConnection, StoreError, Transactio
 from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow, RevokedBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
+from aggregator.store.register import SchoolRegister
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
 from aggregator.store.schema import SCHEMA
 from aggregator.store.submissions import (
@@ -37,7 +38,7 @@ __all__ = [
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, EnrolmentsBelow):
+            SqliteFigures, EnrolmentsBelow, SchoolRegister):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.
