@@ -95,7 +95,7 @@ def membership_problems(rollup: Report,
             found.append(_problem(TWICE, entry.member_id, "在登记名单中出现两次",
                                   "is listed twice in the enrolment"))
         enrolled[entry.member_id] = entry
-        found.extend(_revocation_problems(entry))
+        found.extend(revocation_problems(entry))
     for member, count in sorted(named.items()):
         if count > 1:
             found.append(_problem(TWICE, member, f"被列为成员 {count} 次，其数值重复计入",
@@ -138,7 +138,9 @@ def revocations(entry: Enrolled) -> dict[bytes, int]:
     return times
 
 
-def _revocation_problems(entry: Enrolled) -> list[MembershipProblem]:
+def revocation_problems(entry: Enrolled) -> list[MembershipProblem]:
+    """How ``entry``'s revocations are malformed (BAD_REVOCATION, or TWICE for a key listed
+    twice): each names one of its listed keys, once, at a time within 1970–3000."""
     found = []
     keys = Counter(bytes(r.signing_key) for r in entry.revoked)
     if any(count > 1 for count in keys.values()):

@@ -20,15 +20,19 @@ from aggregator.intake.enrolment import revoke
 from aggregator.rollup.build import send_rollup
 from aggregator.store.sqlite import Store
 from privacy import credential
+from privacy.memberauth import sign_request
 from protos.aggregator_pb2 import Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.deadlines import to_ms
+from protos.members_pb2 import MemberRequest
+from protos.members_pb2_grpc import MembersStub
 from protos.periods import Period
 from protos.query_pb2 import FiguresRequest
 from protos.query_pb2_grpc import QueryStub
-from protos.report_pb2 import Report, Revoked
+from protos.report_pb2 import Enrolled, Report, Revoked
 from tests.federation import (
     Aggregator,
+    aggregator_cli,
     dump,
     log_size,
     make_report,
@@ -236,3 +240,107 @@ def test_a_report_under_a_key_revoked_below_is_refused_whoever_forwards_it(feder
     assert "was made under key" in str(info.value) and "which 610102 revoked from" in str(
         info.value)
     assert (dump(province.db), log_size(province)) == (before, size)
+
+
+# --- a notice at once, without waiting for the next rollup (Members.NoticeRevocations)
+
+def notice(aggregator: Aggregator, sender: Aggregator, entries: list[Enrolled],
+           method: str = "NoticeRevocations", key: SigningKey | None = None) -> None:
+    """``sender``'s signed request listing ``entries``, sent to ``aggregator``'s Members."""
+    request = MemberRequest(member_id=sender.settings.region,
+                            aggregator_id=aggregator.settings.region,
+                            unix_ms=to_ms(datetime.now(UTC)), revocations=entries)
+    with grpc.insecure_channel(aggregator.running.address) as channel:
+        getattr(MembersStub(channel), method)(
+            sign_request(request, key or sender.settings.signing_key), timeout=10)
+
+
+def revoked_entry(county: Aggregator, school: str = SCHOOL, at: int | None = None) -> Enrolled:
+    key = bytes(county.keys[school].verify_key)
+    return Enrolled(member_id=school, region="610102", signing_keys=[key], revoked=[
+        Revoked(signing_key=key, revoked_unix_ms=at or to_ms(datetime.now(UTC)) - 1000)])
+
+
+def test_a_notice_makes_the_province_refuse_the_key_at_once(federation):
+    province, county, _ = federation
+    key = county.keys[SCHOOL]
+    at = (datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
+    revoke_at_county(county, at)
+    ask(province, key)  # no rollup since: the province has not heard
+    said = aggregator_cli(county.db, "notify-revocations")
+    assert "已告知上级 the parent took the revoked keys of 1 member(s)" in said
+    with pytest.raises(grpc.RpcError) as info:
+        ask(province, key)
+    assert info.value.code() == CODE.UNAUTHENTICATED
+    ask(province, county.keys[OTHER], OTHER)
+    [row] = dump(province.db)["revoked_below"]
+    assert row[:4] == (SCHOOL, bytes(key.verify_key), to_ms(at), "610102")
+    [decision] = [d for d in dump(province.db)["decisions"] if d[1] == "revoke_below"]
+    assert f"notice, decision {decision[0]}" == row[4]
+    shown = aggregator_cli(province.db, "decisions")
+    assert "revoke_below" in shown and "成员签名请求 the member's signed request" in shown
+
+    def forget(report: Report) -> None:  # the county's next rollup must say so too
+        del entry(report, SCHOOL).revoked[:]
+
+    error = refused(province, lambda: submit(province, hand_rollup(county, province, forget)))
+    assert error.code() == CODE.PERMISSION_DENIED
+    assert f"that its notice, decision {decision[0]} signed" in error.details()
+
+
+def test_a_county_cannot_revoke_another_countys_school_at_the_province(federation):
+    province, county, other = federation
+    error = refused(province, lambda: notice(province, other, [revoked_entry(county)]))
+    assert error.code() == CODE.PERMISSION_DENIED
+    assert f"610103 gives a revocation for member {SCHOOL}, which is 由 610102 登记" \
+        in error.details()
+    ask(province, county.keys[SCHOOL])
+
+
+def test_a_school_cannot_give_notice_of_revocations(federation):
+    province, county, _ = federation
+    university = SigningKey.generate()
+    province.enrol(school_identity("4161000006", "610116", university))
+    request = MemberRequest(member_id="4161000006", aggregator_id="610000",
+                            unix_ms=to_ms(datetime.now(UTC)), revocations=[revoked_entry(county)])
+
+    def send() -> None:
+        with grpc.insecure_channel(province.running.address) as channel:
+            MembersStub(channel).NoticeRevocations(sign_request(request, university), timeout=10)
+
+    error = refused(province, send)
+    assert error.code() == CODE.PERMISSION_DENIED
+    assert "only an aggregator revokes keys of its members" in error.details()
+
+
+BAD_NOTICES = {
+    "a revocation of a key not listed": lambda county: [Enrolled(
+        member_id=SCHOOL, region="610102", signing_keys=[bytes(county.keys[SCHOOL].verify_key)],
+        revoked=[Revoked(signing_key=bytes(32), revoked_unix_ms=1900000000000)])],
+    "a revocation in the year 3001": lambda county: [revoked_entry(county, at=2**53)],
+    "no revocation at all": lambda county: [],
+}
+
+
+@pytest.mark.parametrize("case", BAD_NOTICES)
+def test_a_malformed_notice_is_invalid_argument(federation, case):
+    province, county, _ = federation
+    error = refused(province, lambda: notice(province, county, BAD_NOTICES[case](county)))
+    assert error.code() == CODE.INVALID_ARGUMENT, error.details()
+
+
+@pytest.mark.parametrize("method", ["GetStatus", "RotateKey"])
+def test_revocations_ride_only_in_a_notice(federation, method):
+    province, county, _ = federation
+    error = refused(province, lambda: notice(province, county, [revoked_entry(county)], method))
+    assert error.code() == CODE.INVALID_ARGUMENT
+    assert "revocations go in a NoticeRevocations request" in error.details()
+
+
+def test_a_notice_of_a_school_no_rollup_named_yet_is_recorded_and_kept_for_nothing(federation):
+    """The rollup that first names the school carries its revocations."""
+    province, county, _ = federation
+    county.keys["2161010005"] = SigningKey.generate()
+    notice(province, county, [revoked_entry(county, "2161010005")])
+    assert dump(province.db)["revoked_below"] == []
+    assert [d[1] for d in dump(province.db)["decisions"]] == ["revoke_below"]

@@ -134,6 +134,9 @@ def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
     count = decisions.revoke(store, settings, staff.load(store, credential), member_id, key_id,
                              SYSTEM.now(), at)
     click.echo(f"已吊销 revoked {count} key(s) of {member_id}; earlier submissions stay verifiable")
+    if settings.parent_region is not None:
+        click.echo("请告知上级 tell the parent now, so that it refuses the key too: "
+                   "`guanai aggregator notify-revocations` (the next rollup carries it as well)")
 
 
 @aggregator.command()

@@ -5,7 +5,8 @@ the latest word of each member aggregator (and of the aggregators below it, whos
 forwarded), one row per member enrolled somewhere below. It is what lets a province refuse a
 county's rollup that claims a school another county enrolled, or one enrolled here directly
 (aggregator/intake/enrolled_below.py). The keys those enrolments list as revoked are kept in a
-table of their own and never forgotten, so that a revoked key gets no answer here (aggregator/
+table of their own (with those its members' signed notices give: aggregator/intake/
+enrolled_below.py) and never forgotten, so that a revoked key gets no answer here (aggregator/
 grpc/access.py) whatever a later enrolment says. A mixin of the Store; its tables are in
 aggregator/store/schema.py.
 """
@@ -30,7 +31,7 @@ class RevokedBelow:
     signing_key: bytes
     revoked_unix_ms: int
     via: str
-    log_index: int
+    said_in: str  # where ``via`` signed it: "rollup at leaf N" or "notice, decision N"
 
 
 class EnrolmentsBelow:
@@ -63,6 +64,6 @@ class EnrolmentsBelow:
         self._run("INSERT INTO revoked_below VALUES (?,?,?,?,?) "
                   "ON CONFLICT (member_id, signing_key) DO UPDATE SET "
                   "revoked_unix_ms = excluded.revoked_unix_ms, via = excluded.via, "
-                  "log_index = excluded.log_index "
+                  "said_in = excluded.said_in "
                   "WHERE excluded.revoked_unix_ms < revoked_below.revoked_unix_ms",
-                  [row.member_id, row.signing_key, row.revoked_unix_ms, row.via, row.log_index])
+                  [row.member_id, row.signing_key, row.revoked_unix_ms, row.via, row.said_in])

@@ -203,14 +203,14 @@ CREATE TABLE IF NOT EXISTS school_register (
     name TEXT NOT NULL                    -- as the register writes it; may be empty
 );
 
--- Keys revoked below, as member aggregators' signed enrolments say; never forgotten, the
--- earliest time kept (aggregator/store/enrolments.py).
+-- Keys revoked below, as member aggregators' signed enrolments and notices say; never
+-- forgotten, the earliest time kept (aggregator/store/enrolments.py).
 CREATE TABLE IF NOT EXISTS revoked_below (
     member_id TEXT NOT NULL,              -- the member whose key it is
     signing_key BLOB NOT NULL,            -- raw Ed25519 key, 32 bytes
     revoked_unix_ms INTEGER NOT NULL,     -- refused from then on
-    via TEXT NOT NULL,                    -- the aggregator whose signed enrolment said so
-    log_index INTEGER NOT NULL REFERENCES submissions(log_index),  -- the rollup that said so
+    via TEXT NOT NULL,                    -- the aggregator whose signed word it is
+    said_in TEXT NOT NULL,                -- where: "rollup at leaf N" or "notice, decision N"
     PRIMARY KEY (member_id, signing_key)
 );
 """
