@@ -13,11 +13,11 @@ signed enrolment names a school the register does not place in the region the en
 it is refused too: a county cannot sum a school of its own making under an unlisted code.
 
 Revocations are kept apart and never forgotten. A member aggregator gives them at once with a
-signed notice (Members.NoticeRevocations, ``notice_revocations``), and again in every rollup's
-enrolment: once an aggregator's signed enrolment said a
-member's key was revoked from a time, its later enrolments must say so too (no earlier
-revocation taken back or moved later), and no report made under that key from then on is
-taken here, whoever forwards it; the key gets no answer here either (aggregator/grpc/access.py).
+signed notice (Members.NoticeRevocations, ``notice_revocations``) and again in every rollup's
+enrolment. Once it said a member's key was revoked from a time, its later enrolments must say
+so too (no revocation taken back or moved later), and no report made under that key from then
+on is taken here, whoever forwards it; the key gets no answer here either (aggregator/grpc/
+access.py).
 """
 
 from __future__ import annotations
