@@ -37,7 +37,8 @@ def test_release_is_stored_once_and_returned_again(school):
     assert (report.period, report.catalogue_version, report.revision) == ("2025-H1", "v1", 1)
     assert len(report.report_id) == 16 and report.created_unix_ms > 0
     assert report.stage_code == "21"
-    assert {n.group for n in report.noise} == {"monitored", "students", "events", "yuan"}
+    assert {n.group for n in report.noise} == {"monitored", "enrolment", "students", "events",
+                                               "yuan"}
     assert report.budget.rho == pytest.approx(0.5) and report.budget.epsilon > 0
 
 
