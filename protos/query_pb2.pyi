@@ -97,7 +97,7 @@ class FiguresResponse(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., label_zh: _Optional[str] = ..., label_en: _Optional[str] = ..., unit_zh: _Optional[str] = ..., unit_en: _Optional[str] = ..., confidence: _Optional[float] = ..., catalogue_version: _Optional[str] = ..., figures: _Optional[_Iterable[_Union[Figure, _Mapping]]] = ...) -> None: ...
 
 class Warning(_message.Message):
-    __slots__ = ("warning_id", "issuer", "rules_version", "rule_id", "region", "level", "period", "since", "status", "value", "low", "high", "threshold", "direction", "severity", "confidence", "title_zh", "title_en", "advice_zh", "advice_en", "members", "missing", "issued_unix_ms", "kind")
+    __slots__ = ("warning_id", "issuer", "rules_version", "rule_id", "region", "level", "period", "since", "status", "value", "low", "high", "threshold", "direction", "severity", "confidence", "title_zh", "title_en", "advice_zh", "advice_en", "members", "missing", "issued_unix_ms", "kind", "answer", "basis_zh", "basis_en", "settle_zh", "settle_en")
     WARNING_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_FIELD_NUMBER: _ClassVar[int]
     RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +122,11 @@ class Warning(_message.Message):
     MISSING_FIELD_NUMBER: _ClassVar[int]
     ISSUED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    BASIS_ZH_FIELD_NUMBER: _ClassVar[int]
+    BASIS_EN_FIELD_NUMBER: _ClassVar[int]
+    SETTLE_ZH_FIELD_NUMBER: _ClassVar[int]
+    SETTLE_EN_FIELD_NUMBER: _ClassVar[int]
     warning_id: str
     issuer: str
     rules_version: str
@@ -146,7 +151,12 @@ class Warning(_message.Message):
     missing: int
     issued_unix_ms: int
     kind: str
-    def __init__(self, warning_id: _Optional[str] = ..., issuer: _Optional[str] = ..., rules_version: _Optional[str] = ..., rule_id: _Optional[str] = ..., region: _Optional[str] = ..., level: _Optional[str] = ..., period: _Optional[str] = ..., since: _Optional[str] = ..., status: _Optional[str] = ..., value: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., threshold: _Optional[float] = ..., direction: _Optional[str] = ..., severity: _Optional[str] = ..., confidence: _Optional[float] = ..., title_zh: _Optional[str] = ..., title_en: _Optional[str] = ..., advice_zh: _Optional[str] = ..., advice_en: _Optional[str] = ..., members: _Optional[int] = ..., missing: _Optional[int] = ..., issued_unix_ms: _Optional[int] = ..., kind: _Optional[str] = ...) -> None: ...
+    answer: str
+    basis_zh: str
+    basis_en: str
+    settle_zh: str
+    settle_en: str
+    def __init__(self, warning_id: _Optional[str] = ..., issuer: _Optional[str] = ..., rules_version: _Optional[str] = ..., rule_id: _Optional[str] = ..., region: _Optional[str] = ..., level: _Optional[str] = ..., period: _Optional[str] = ..., since: _Optional[str] = ..., status: _Optional[str] = ..., value: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., threshold: _Optional[float] = ..., direction: _Optional[str] = ..., severity: _Optional[str] = ..., confidence: _Optional[float] = ..., title_zh: _Optional[str] = ..., title_en: _Optional[str] = ..., advice_zh: _Optional[str] = ..., advice_en: _Optional[str] = ..., members: _Optional[int] = ..., missing: _Optional[int] = ..., issued_unix_ms: _Optional[int] = ..., kind: _Optional[str] = ..., answer: _Optional[str] = ..., basis_zh: _Optional[str] = ..., basis_en: _Optional[str] = ..., settle_zh: _Optional[str] = ..., settle_en: _Optional[str] = ...) -> None: ...
 
 class SignedWarning(_message.Message):
     __slots__ = ("warning", "signature")

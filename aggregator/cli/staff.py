@@ -14,8 +14,16 @@ from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from aggregator.warnings.delivery import deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
-from aggregator.warnings.notices import ACTIONS, STATUSES, read_response, read_warning
+from aggregator.warnings.notices import (
+    ACTIONS,
+    RESPONSES,
+    STATUSES,
+    answer_of,
+    read_response,
+    read_warning,
+)
 from aggregator.warnings.rules import SEVERITIES, load_rules
+from aggregator.warnings.verdicts import ANSWERS, HERE
 from common.tables import to_text
 from member.client import ClientTls
 from privacy import credential
@@ -76,6 +84,14 @@ def _number(warning: Warning, x: float) -> str:
     return f"{max(x, 0.0):.0f}"
 
 
+def _answer(warning: Warning) -> str:
+    """The answer of a notice, where it was judged when not here, and what would settle it."""
+    shown = ANSWERS[answer_of(warning)].zh
+    if warning.basis_zh and warning.basis_zh != HERE.zh:
+        shown += f"（{warning.basis_zh}）"
+    return shown + (f"：{warning.settle_zh}" if warning.settle_zh else "")
+
+
 def _rows(store: Store, period: str | None) -> pd.DataFrame:
     rows = []
     for stored in store.warnings(period=period):
@@ -84,7 +100,7 @@ def _rows(store: Store, period: str | None) -> pd.DataFrame:
         answer = answers[-1] if answers else None
         rows.append([
             w.warning_id[:12], w.period, f"{name(w.region)} {w.region}", w.rule_id,
-            SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
+            _answer(w), SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
             f"[{_number(w, w.low)}, {_number(w, w.high)}]",
             ("> " if w.direction == "above" else "< ") + _number(w, w.threshold), w.since,
             STATUSES[w.status].both(), w.issuer,
@@ -92,7 +108,8 @@ def _rows(store: Store, period: str | None) -> pd.DataFrame:
             f"{ACTIONS[answer.action].both()} {answer.planned_by}".strip() if answer else "—",
         ])
     return pd.DataFrame(rows, columns=[
-        "编号 ID", "期间 Period", "地区 Region", "规则 Rule", "等级 Severity", "警示 Warning",
+        "编号 ID", "期间 Period", "地区 Region", "规则 Rule", "结论 Answer", "等级 Severity",
+        "警示 Warning",
         "数值 Value", "置信区间 Interval", "阈值 Threshold", "始于 Since", "状态 Status",
         "签发 Issuer", "送达 Delivered", "回复 Response"])
 
@@ -124,8 +141,11 @@ def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # 
     found = evaluate_period(store, settings, Period.from_human(period), rules,
                             today.date() if today else None)
     counts = {s: sum(w.status == s for w in found) for s in STATUSES}
+    answers = [answer_of(read_warning(w.signed)) for w in found]
     click.echo(f"已研判 judged {period} with rules {rules.version}: "
                + ", ".join(f"{STATUSES[s].both()} {n}" for s, n in counts.items()))
+    click.echo("结论 answers: " + ", ".join(f"{label.both()} {answers.count(a)}"
+                                            for a, label in ANSWERS.items()))
     click.echo("送达下级 deliver them with `guanai aggregator warnings send`")
 
 
@@ -149,7 +169,9 @@ def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | 
 @warnings.command("respond")
 @click.argument("warning_id")
 @click.option("--action", required=True, type=click.Choice(list(ACTIONS)),
-              help="; ".join(f"{k} {v.zh}" for k, v in ACTIONS.items()))
+              help="处理情况 what the region does, by the answer it was given: " + "; ".join(
+                  f"{ANSWERS[a].zh}: {', '.join(f'{k} {ACTIONS[k].zh}' for k in keys)}"
+                  for a, keys in RESPONSES.items()))
 @click.option("--planned-by", type=click.DateTime(["%Y-%m-%d"]),
               help="整改完成日 When rectification is planned to be done.")
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
