@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from aggregator.cli.answers import answers
 from aggregator.figures.holdings import region_within
+from aggregator.figures.nesting import Range, text
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from aggregator.warnings.delivery import deliver_pending, respond, send_responses
@@ -73,15 +75,11 @@ def credential_command(db: Path, region: str, subject: str, days: int, out: Path
 
 
 def _number(warning: Warning, x: float) -> str:
-    """A warning's figure for display: a rule's ratio is a share, shown within 0–100%; a total
-    at 0 or above (the signed warning keeps the unclipped estimate)."""
-    if warning.kind == "missing":
-        return f"{x:g}"
-    if warning.kind == "ratio":
-        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
-    if abs(x) == float("inf"):
-        return "∞" if x > 0 else "0"
-    return f"{max(x, 0.0):.0f}"
+    """A warning's figure for display, as its rule's figures read (nesting.text): the signed
+    warning keeps the unclipped estimate."""
+    bounds = Range(-math.inf if warning.unbounded_below else 0.0,
+                   1.0 if warning.kind == "share" else math.inf)
+    return text(x, warning.kind, bounds)
 
 
 def _answer(warning: Warning) -> str:

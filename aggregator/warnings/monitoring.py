@@ -60,7 +60,7 @@ def _message(verdict: Verdict, settings: Settings, rules: RuleSet, period: Perio
         threshold=rule.threshold, direction=rule.direction, severity=rule.severity,
         confidence=rule.confidence, title_zh=rule.label.zh, title_en=rule.label.en,
         advice_zh=rule.advice.zh, advice_en=rule.advice.en, members=members, missing=missing,
-        kind=rule.kind, answer=verdict.answer, basis_zh=verdict.basis.zh,
+        kind=rule.shown_kind, unbounded_below=rule.bounds.low < 0, answer=verdict.answer, basis_zh=verdict.basis.zh,
         basis_en=verdict.basis.en, settle_zh=verdict.settle.zh, settle_en=verdict.settle.en,
     )
 

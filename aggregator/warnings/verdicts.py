@@ -27,6 +27,7 @@ from statistics import NormalDist
 
 from aggregator.figures.estimates import Interval, combine, z_value
 from aggregator.figures.holdings import Holdings
+from aggregator.figures.nesting import text
 from aggregator.warnings.rules import Figures, WarningRule, judge
 from protos.catalogue import Label
 
@@ -55,16 +56,11 @@ class Verdict:
 
 
 def shown(rule: WarningRule, x: float) -> str:
-    """A figure of the rule as people read it: a ratio in percent, a total in whole units.
-
-    Every rule's ratio is a share of its denominator, so it is shown within 0–100% and a total
-    at 0 or above; the judgement itself uses the unclipped estimate (clipping is for display
-    only, invariant 4, docs/architecture.md)."""
-    if rule.kind == "ratio":
-        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
-    if not math.isfinite(x):
-        return "∞" if x > 0 else "0"
-    return f"{max(x, 0.0):,.0f}"
+    """A figure of the rule as people read it (aggregator/figures/nesting.py ``text``): a
+    share in percent within 0–100%, a ratio the catalogue does not nest as a plain number, a
+    total in whole units. The judgement itself uses the unclipped estimate (clipping is for
+    display only, invariant 4, docs/architecture.md)."""
+    return text(x, rule.shown_kind, rule.bounds)
 
 
 def _settle(rule: WarningRule, interval: Interval, factor: float) -> Label:
