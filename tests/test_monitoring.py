@@ -18,7 +18,7 @@ from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
 from protos.regions import school_stages
-from tests.federation import dump, leave_open
+from tests.federation import aggregator_cli, dump, leave_open
 from tests.rounds import CAT, Round
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
@@ -182,6 +182,12 @@ def test_every_answer_is_delivered_signed_answered_and_visible_upwards(round_):
         assert {w.region for w in other.warnings()} == {"610103"}
     finally:
         other.close()
+    # the county's staff see every answer with its response; --only-warnings keeps the 警示
+    listed = aggregator_cli(county.db, "warnings", "--period", "2025-H1")
+    assert all(word in listed for word in ("警示", "未见异常", "数据不足以判断", "整改中",
+                                           "自查核实中", "610100："))
+    only = aggregator_cli(county.db, "warnings", "--period", "2025-H1", "--only-warnings")
+    assert "W03" in only and "W05" not in only and "W08" not in only
 
 
 def _warning(region: str, issuer: str = "610000") -> Warning:

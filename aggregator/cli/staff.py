@@ -83,16 +83,18 @@ def _number(warning: Warning, x: float) -> str:
 
 
 def _answer(warning: Warning) -> str:
-    """The answer of a notice, where it was judged when not here, and what would settle it."""
+    """The answer of a notice, and where it was judged when not on this half-year alone."""
     shown = ANSWERS[answer_of(warning)].zh
     if warning.basis_zh and warning.basis_zh != HERE.zh:
         shown += f"（{warning.basis_zh}）"
-    return shown + (f"：{warning.settle_zh}" if warning.settle_zh else "")
+    return shown
 
 
-def _rows(store: Store, period: str | None) -> pd.DataFrame:
+def _rows(store: Store, period: str | None, only_warnings: bool = False) -> pd.DataFrame:
     rows = []
     for stored in store.warnings(period=period):
+        if only_warnings and stored.status == "judged":
+            continue
         w = read_warning(stored.signed)
         answers = [read_response(r.signed) for r in store.warning_responses(w.warning_id)]
         answer = answers[-1] if answers else None
@@ -104,23 +106,28 @@ def _rows(store: Store, period: str | None) -> pd.DataFrame:
             STATUSES[w.status].both(), w.issuer,
             (stored.delivered_at or "—")[:10],
             f"{ACTIONS[answer.action].both()} {answer.planned_by}".strip() if answer else "—",
+            w.settle_zh or "—",
         ])
     return pd.DataFrame(rows, columns=[
         "编号 ID", "期间 Period", "地区 Region", "规则 Rule", "结论 Answer", "等级 Severity",
         "警示 Warning",
         "数值 Value", "置信区间 Interval", "阈值 Threshold", "始于 Since", "状态 Status",
-        "签发 Issuer", "送达 Delivered", "回复 Response"])
+        "签发 Issuer", "送达 Delivered", "回复 Response", "如何判断 What would settle it"])
 
 
 @click.group(invoke_without_command=True)
 @click.option("--period", help="报送期 Only this period (default: every period).")
+@click.option("--only-warnings", is_flag=True,
+              help="只列警示 Only warnings (new, persisting, resolved), not the other answers "
+                   "(未见异常, 数据不足以判断).")
 @click.pass_context
-def warnings(ctx: click.Context, period: str | None) -> None:
-    """监测预警 Warnings judged here or received from above, with their responses."""
+def warnings(ctx: click.Context, period: str | None, only_warnings: bool) -> None:
+    """监测预警 Every answer judged here or received from above (警示, 未见异常, 数据不足以判断),
+    with their responses."""
     if ctx.invoked_subcommand is not None:
         return
     store, settings = _open(ctx.obj)
-    rows = _rows(store, Period.from_human(period).code if period else None)
+    rows = _rows(store, Period.from_human(period).code if period else None, only_warnings)
     click.echo(f"监测预警 Monitoring warnings: {settings.describe()}")
     click.echo(to_text(rows) if len(rows) else "无警示 no warnings")
 
