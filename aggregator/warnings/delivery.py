@@ -22,7 +22,7 @@ from aggregator.figures.holdings import region_of, region_within
 from aggregator.keys import own_identity
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredResponse
-from aggregator.warnings.notices import ACTIONS, read_warning, sign_response
+from aggregator.warnings.notices import NoticeError, check_action, read_warning, sign_response
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
 from member.client import ClientTls, TlsMisconfigured, calling
@@ -99,13 +99,18 @@ def deliver_pending(store: Store, settings: Settings, *, client_tls: ClientTls |
 
 def respond(store: Store, settings: Settings, warning_id: str, action: str,
             planned_by: date | None = None) -> StoredResponse:
-    """Record this region's response to a warning received from above (sent by send_responses)."""
-    if action not in ACTIONS:
-        raise DeliveryError(f"处理情况错误 action must be one of {', '.join(ACTIONS)}")
+    """Record this region's response to a notice received from above (sent by send_responses):
+    a warning, a clear answer or an undecided one, each with the actions that answer it
+    (aggregator/warnings/notices.py ``RESPONSES``). Raises DeliveryError, recording nothing,
+    for an unknown notice or an action that does not answer it."""
     stored = store.warning(warning_id)
     if stored is None or stored.issuer == settings.region:
         raise DeliveryError(f"无此警示 no warning {warning_id} received from above; list them "
                             "with `guanai aggregator warnings`")
+    try:
+        check_action(read_warning(stored.signed), action)
+    except NoticeError as exc:
+        raise DeliveryError(str(exc)) from None
     now_ms = to_ms(SYSTEM.now())
     response = WarningResponse(warning_id=warning_id, responder=settings.region, action=action,
                                planned_by=planned_by.isoformat() if planned_by else "",
