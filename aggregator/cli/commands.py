@@ -333,7 +333,8 @@ def export_command(db: Path, period: Period, out: Path) -> None:
     click.echo(f"已导出核验包 bundle written to {done.path}: {period}, log of {done.tree_size} leaves, "
                f"{done.checkpoints} checkpoints, {done.submissions} submissions, "
                f"{done.forwarded} forwarded reports, {done.rollups} rollups, "
-               f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
+               f"{done.receipts} receipts, {done.shares} shares; check it with "
+               f"`guanai inspect verify {done.path}`")
 
 
 for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS,
