@@ -363,3 +363,16 @@ def test_the_helper_role_is_only_a_provinces_without_a_parent(tmp_path):
     made = own_identity.init(tmp_path / "h.db", "province", "610000", None, "helper")
     assert made.helper and made.origin == "guanai/helper/610000"
     assert made.identity("h:1").role == "helper"
+
+
+def test_after_the_lock_the_leader_takes_a_share_only_as_it_would_the_report(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610000", open_2025=False)  # 2025 locked
+    key = SigningKey.generate()
+    county.enrol(school_identity(OTHER, "610102", key))
+    county.start()
+    try:
+        county.leader = AggregatorStub(grpc.insecure_channel(county.running.address))
+        data = sign_body(SHARE_CONTEXT, share_bytes(to=county), key)
+        assert refused(county, sealed_to(county, data)) == CODE.FAILED_PRECONDITION
+    finally:
+        county.stop()
