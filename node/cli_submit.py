@@ -88,7 +88,8 @@ def submit_command(db: Path, period: Period | None, **options: object) -> None:
                    "(for `guanai inspect verify --receipts`).")
 @click.pass_obj
 def receipts_command(db: Path, export_dir: Path | None) -> None:
-    """回执 Show the parent's receipts and what is still in the outbox."""
+    """回执 Show the parent's receipts (and the shares' receipts of both parties) and what is
+    still in the outbox."""
     store = open_store(db)
     if export_dir is not None:
         files = export_receipts(store, export_dir)
@@ -101,6 +102,14 @@ def receipts_command(db: Path, export_dir: Path | None) -> None:
         accepted = datetime.fromtimestamp(r.body.accepted_unix_ms / 1000, UTC)
         click.echo(f"{r.period:<12}{r.revision:<9}{r.aggregator_id:<18}{r.log_index:<19}"
                    f"{r.tree_size:<19}{accepted:%Y-%m-%d %H:%M:%S}")
+    for share in share_rows.every(store):
+        if share.receipt is not None:
+            click.echo(f"份额回执 {share.party} share receipt: {share.period} revision "
+                       f"{share.revision} → {share.recipient_id}, log index {share.log_index}")
+        elif share.state in ("pending", "refused"):
+            click.echo(f"份额{'待送达 pending' if share.state == 'pending' else '被拒收 refused'}: "
+                       f"{share.party} share of {share.period} revision {share.revision} → "
+                       f"{share.recipient_id}; last error: {share.last_error or '-'}")
     waiting = [i for i in outbox(store) if i.state in ("pending", "refused")]
     for item in waiting:
         state = "待报送 pending" if item.state == "pending" else "被拒收 refused"

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import grpc
 import pytest
+from click.testing import CliRunner
 from nacl.public import PublicKey, SealedBox
 from nacl.signing import SigningKey
 
@@ -22,6 +23,7 @@ from aggregator.keys import own_identity
 from aggregator.log.export import export_bundle
 from aggregator.rollup.helper import held_at_helper, send_enrolment
 from aggregator.store.sqlite import Store
+from guanai.cli import cli
 from inspector.bundle import read_bundle
 from inspector.verdict import render_text
 from inspector.verify import verify
@@ -376,3 +378,10 @@ def test_after_the_lock_the_leader_takes_a_share_only_as_it_would_the_report(tmp
         assert refused(county, sealed_to(county, data)) == CODE.FAILED_PRECONDITION
     finally:
         county.stop()
+
+
+def test_node_receipts_lists_both_share_receipts(delivered):
+    result = CliRunner().invoke(cli, ["node", "--db", str(delivered.path), "receipts"])
+    assert result.exit_code == 0, result.output
+    assert "份额回执 leader share receipt: 2025-H1 revision 1 → 610102" in result.output
+    assert "份额回执 helper share receipt: 2025-H1 revision 1 → 610000" in result.output
