@@ -35,15 +35,23 @@ from node.release import latest_release, release_period
 from node.schedule import ScheduleSettings
 from node.store import shares as share_rows
 from node.submit import deliver_shares, enqueue, submit
-from privacy.envelope import SHARE_CONTEXT, sign_body, verify_enrolment, verify_share
+from privacy.envelope import (
+    ENROLMENT_CONTEXT,
+    SHARE_CONTEXT,
+    sign_body,
+    verify_enrolment,
+    verify_share,
+)
 from privacy.keys import key_id
 from privacy.shares import combine
 from protos.aggregator_pb2 import GetCheckpointRequest, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
+from protos.deadlines import to_ms
 from protos.helper_pb2_grpc import HelperStub
 from protos.periods import Period
-from protos.share_pb2 import Party, Share, Signed
+from protos.report_pb2 import Enrolled
+from protos.share_pb2 import Enrolment, Party, Share, Signed
 from tests.conftest import School
 from tests.federation import Aggregator, dump, school_identity
 
@@ -385,3 +393,27 @@ def test_node_receipts_lists_both_share_receipts(delivered):
     assert result.exit_code == 0, result.output
     assert "份额回执 leader share receipt: 2025-H1 revision 1 → 610102" in result.output
     assert "份额回执 helper share receipt: 2025-H1 revision 1 → 610000" in result.output
+
+
+def test_a_leader_may_enrol_at_the_helper_only_its_own_schools(parties, delivered, tmp_path):
+    county, helper = parties
+    # the province leader names a school its county already enrolled at the helper
+    province = Aggregator(tmp_path, "610000", "province")
+    helper.enrol(province.identity("127.0.0.1:1"))
+    province.enrol(school_own(delivered.db, delivered.path))
+    store = store_of(province)
+    own_identity.set_helper(store, province.settings, helper.identity())
+    store.close()
+    before = dump(helper.db)
+    with pytest.raises(SubmitRefused) as info:
+        tell_helper(province)
+    assert info.value.code == CODE.PERMISSION_DENIED and "登记冲突" in info.value.details
+    # the county signs a list naming a school of another county
+    stray = Enrolment(sender_id="610102", recipient_id="610000", created_unix_ms=to_ms(
+        datetime.now(UTC)), enrolled=[Enrolled(member_id="2161030004", region="610103",
+                                               signing_keys=[bytes(32)])])
+    signed = sign_body(ENROLMENT_CONTEXT, stray.SerializeToString(), county.settings.signing_key)
+    with pytest.raises(grpc.RpcError) as error:
+        helper.stub.Enrol(sealed_to(helper, signed), timeout=10)
+    assert error.value.code() == CODE.PERMISSION_DENIED
+    assert dump(helper.db) == before

@@ -11,7 +11,7 @@ share as a leaf of this party's log and answers with a signed receipt after the 
 
 The helper learns school keys from the leaders' signed ``Enrolment`` and from nowhere else: a
 leader must itself be enrolled at the helper (its export, by the helper's operator), and may
-only enrol schools of its own region.
+only enrol schools of its own region that no other leader's enrolment names.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from aggregator.intake.opening import open_verified, verified
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import LeaderEnrolment, Member, MemberKey, Store
 from common.clock import stamp
-from privacy.envelope import ENROLMENT_CONTEXT, sign_body, verify_enrolment, verify_share
+from privacy.envelope import (
+    ENROLMENT_CONTEXT,
+    parse_signed_body,
+    sign_body,
+    verify_enrolment,
+    verify_share,
+)
 from privacy.keys import key_id
 from privacy.receipt import report_sha256
 from protos.aggregator_pb2 import Submission
@@ -120,13 +126,29 @@ def take_enrolment(store: Store, settings: Settings, signed: bytes, now: datetim
                 return len(enrolment.enrolled)
             raise Refused(Kind.NOT_NOW, f"登记过旧 {sender}'s enrolment of "
                           f"{enrolment.created_unix_ms} is not newer than the one held")
+        others = _schools_of_other_leaders(store, sender)
         for entry in enrolment.enrolled:
+            if entry.member_id in others:
+                raise Refused(Kind.NOT_PERMITTED, f"登记冲突 {entry.member_id} is enrolled at the "
+                              f"helper by {others[entry.member_id]}; {sender} may enrol it only "
+                              "once that leader's enrolment no longer names it")
             _enrol_school(store, sender, entry, now)
         for revocation in enrolment.revoked:
             _revoke(store, sender, revocation)
         store.set_leader_enrolment(LeaderEnrolment(sender, enrolment.created_unix_ms, signed,
                                                    stamp(now)))
     return len(enrolment.enrolled)
+
+
+def _schools_of_other_leaders(store: Store, leader: str) -> dict[str, str]:
+    """School id → the other leader whose enrolment held here names it: a school is one
+    leader's (its county's, or the province's for a school reporting to it directly)."""
+    found = {}
+    for held in store.leader_enrolments():
+        if held.sender_id != leader:
+            enrolment = Enrolment.FromString(parse_signed_body(held.signed).body)
+            found.update((e.member_id, held.sender_id) for e in enrolment.enrolled)
+    return found
 
 
 def _enrol_school(store: Store, leader: str, entry: Enrolled, now: datetime) -> None:
