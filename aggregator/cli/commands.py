@@ -20,10 +20,12 @@ from aggregator.cli.tables import TABLE_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
+from aggregator.intake.shares import make_enrolment, take_enrolment
 from aggregator.keys import own_identity, staff
 from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
+from aggregator.rollup.helper import send_enrolment, the_helper
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from member.options import Sending, send_options
@@ -33,7 +35,7 @@ from privacy.budget import (
     DEFAULT_RHO_HALF_YEAR,
     BudgetPolicy,
 )
-from privacy.identity import LEVELS, Identity
+from privacy.identity import HELPER, LEVELS, Identity
 from protos.deadlines import TIMELINESS_LABELS, local_text
 from protos.periods import Period
 from protos.regions import name
@@ -66,13 +68,20 @@ period_option = click.option("--period", required=True, callback=_period,
 
 
 @aggregator.command()
-@click.option("--level", "level_name", help="级别 Level: county 县区, city 市 or province 省.", type=click.Choice(LEVELS), required=True)
+@click.option("--level", "level_name", help="级别 Level: county 县区, city 市 or province 省 "
+              "(a helper: province).", type=click.Choice(LEVELS))
 @click.option("--region", required=True, help="6-digit region code, e.g. 610102 (新城区).")
 @click.option("--parent-region", help="上级地区 Region code of the aggregator this one reports to.")
+@click.option("--role", type=click.Choice([HELPER]),
+              help="角色 helper: the province's helper (协助方) of secure aggregation, run by an "
+              "organisation independent of the education bureaus (docs/secure-aggregation.md).")
 @click.pass_obj
-def init(db: Path, level_name: str, region: str, parent_region: str | None) -> None:
+def init(db: Path, level_name: str | None, region: str, parent_region: str | None,
+         role: str | None) -> None:
     """建立汇总节点 Create the aggregator's store, signing key and sealing key."""
-    settings = own_identity.init(db, level_name, region, parent_region)
+    if level_name is None and role != HELPER:
+        raise click.UsageError("缺少级别 --level is required (county, city or province)")
+    settings = own_identity.init(db, level_name or "province", region, parent_region, role)
     signing, sealing = own_identity.key_paths(db)
     click.echo(f"汇总节点已建立 aggregator ready: {settings.describe()} → {db}")
     click.echo(f"密钥 keys (mode 0600, keep them secret): {signing}, {sealing}")
@@ -175,6 +184,50 @@ def parent_command(db: Path, export: Path) -> None:
     identity = Identity.from_json(export.read_text(encoding="utf-8"))
     own_identity.set_parent(store, settings, identity)
     click.echo(f"上级已设置 parent set: {identity.id} ({identity.level}) at {identity.address}")
+
+
+@aggregator.command("helper")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def helper_command(db: Path, export: Path) -> None:
+    """设置协助方 Import the export of the province's helper (协助方, secure aggregation)."""
+    store, settings = _open(db)
+    identity = Identity.from_json(export.read_text(encoding="utf-8"))
+    own_identity.set_helper(store, settings, identity)
+    click.echo(f"协助方已设置 helper set: {identity.id} at {identity.address}; send it the "
+               "enrolment with `guanai aggregator send-enrolment`")
+
+
+@aggregator.command("send-enrolment")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 Write the signed list to this file (for `take-enrolment` at the helper) "
+                   "instead of sending it.")
+@send_options
+@click.pass_obj
+def send_enrolment_command(db: Path, out: Path | None, **options: object) -> None:
+    """发送登记名单 Send the signed list of enrolled schools and keys to the helper (协助方):
+    its only source of school keys. Send it again after enrolling or revoking."""
+    sending = Sending.from_options(**options)
+    store, settings = _open(db)
+    if out is not None:
+        out.write_bytes(make_enrolment(store, settings, the_helper(store).id, SYSTEM.now()))
+        click.echo(f"登记名单已写出 signed enrolment written to {out}: the helper takes it with "
+                   "`guanai aggregator take-enrolment FILE`")
+        return
+    schools = send_enrolment(store, settings, SYSTEM.now(), **sending.keywords())
+    click.echo(f"登记名单已送达 enrolment taken by the helper: {schools} schools of "
+               f"{settings.describe()}")
+
+
+@aggregator.command("take-enrolment")
+@click.argument("signed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def take_enrolment_command(db: Path, signed: Path) -> None:
+    """接收登记名单 At the helper: take a leader's signed enrolment from a file (`send-enrolment
+    --out` at the county), as if it had been sent."""
+    store, settings = _open(db)
+    schools = take_enrolment(store, settings, signed.read_bytes(), SYSTEM.now())
+    click.echo(f"登记名单已接收 enrolment taken: {schools} schools")
 
 
 @aggregator.command()
@@ -317,7 +370,8 @@ def export_command(db: Path, period: Period, out: Path) -> None:
     click.echo(f"已导出核验包 bundle written to {done.path}: {period}, log of {done.tree_size} leaves, "
                f"{done.checkpoints} checkpoints, {done.submissions} submissions, "
                f"{done.forwarded} forwarded reports, {done.rollups} rollups, "
-               f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
+               f"{done.receipts} receipts, {done.shares} shares; check it with "
+               f"`guanai inspect verify {done.path}`")
 
 
 for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS,
