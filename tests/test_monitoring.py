@@ -19,27 +19,12 @@ from aggregator.warnings.rules import load_rules
 from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
-from protos.regions import school_stages
 from tests.federation import dump
-from tests.rounds import CAT, Round
+from tests.rounds import CAT, Round, healthy
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
 AFTER = date(2026, 1, 10)
 LAYOUT = {"610102": ["2161010001", "2161010002"], "610103": ["2161030004", "3161030005"]}
-
-
-def healthy(school_id: str, **changes: int) -> dict[str, int]:
-    """Cells a school doing its work releases (with noise of variance 9 on each)."""
-    stage = school_stages(school_id)[0]
-    cells = {c: 0 for c in CAT.expand("pop.category.disability.*")}
-    cells |= {c: 0 for c in CAT.expand("acad.placement.*")} | {c: 0 for c in CAT.expand(
-        "acad.absent.*")}
-    cells |= {"acad.reg_expected": 400, "acad.dropped_out": 0, "acad.absent.illness": 4,
-              "acad.returned": 4, "key.current": 200, "psy.talk_monthly": 196,
-              "aid.assessed": 100, "aid.highest_tier": 97, f"pop.category.disability.{stage}": 20,
-              "pop.disabled": 20,
-              "acad.placement.regular_class": 20, "mentor.assigned": 198}
-    return cells | changes
 
 
 @pytest.fixture
