@@ -36,17 +36,18 @@ FAST = dict(attempts=5, backoff=Backoff(initial=0.05, maximum=0.2), timeout=10)
 
 class Round:
     """``layout``: county code → its school ids; ``direct``: (school id, county) pairs that
-    report straight to the province."""
+    report straight to the province; ``clock``: the servers' clock (default the system's)."""
 
     def __init__(self, folder: Path, layout: dict[str, list[str]],
-                 direct: tuple[tuple[str, str], ...] = ()) -> None:
+                 direct: tuple[tuple[str, str], ...] = (), clock=None) -> None:  # noqa: ANN001
+        serving = {"budget": ROUND_NUMBERS} | ({"clock": clock} if clock else {})
         self.province = Aggregator(folder, "610000", "province")
-        self.province.start(budget=ROUND_NUMBERS)
+        self.province.start(**serving)
         self.counties = {code: Aggregator(folder, code, "county", "610000") for code in layout}
         self.keys: dict[str, SigningKey] = {}
         self.home: dict[str, tuple[str, Aggregator]] = {}
         for code, county in self.counties.items():
-            county.start(budget=ROUND_NUMBERS)
+            county.start(**serving)
             county.set_parent(self.province)
             self.province.enrol(county.identity())
             for school_id in layout[code]:

@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request, session, url_for
@@ -223,3 +223,31 @@ def period_param(value: str | None, default: Period) -> Period:
 def refused_page(exc: GuanaiError, status: int) -> tuple[str, int]:
     """The clear page for a refusal or bad input."""
     return render_template("refused.html", message=str(exc), status=status), status
+
+
+def asked_period() -> Period:
+    """The period a request names in its query or form (``period``), default the current one."""
+    return period_param(request.values.get("period"), Period.containing(bureau().today()))
+
+
+def whole_region(what_zh: str, what_en: str) -> None:
+    """Only an account of this aggregator's whole region may act on all of it (judge and
+    deliver warnings, sign or send its rollup); Forbidden for an account scoped below."""
+    here = bureau()
+    if g.user.region != here.settings.region:
+        raise Forbidden(f"{what_zh}须由{name(here.settings.region)}（{here.settings.region}）本级"
+                        f"账号操作。 {what_en}: only an account of this aggregator's whole region "
+                        "may.")
+
+
+def date_field(field: str, what_zh: str, what_en: str) -> date | None:
+    """The day a form's ``field`` names (YYYY-MM-DD, as a date input sends it), or None when
+    left empty; BadInput for anything else."""
+    text = request.form.get(field, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{what_zh}不对：{text[:20]!r}，应为 2027-09-30 这样的日期。 {what_en} must "
+                       "be a date like 2027-09-30.") from None

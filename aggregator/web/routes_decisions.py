@@ -20,8 +20,6 @@ request changes nothing (each function is one transaction, and checks before it 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -33,7 +31,14 @@ from aggregator.figures.holdings import region_within
 from aggregator.keys import staff
 from aggregator.rollup import signoff
 from aggregator.rollup.build import rollup_report, send_to_parent
-from aggregator.web.access import BadInput, Forbidden, allowed, period_param
+from aggregator.web.access import (
+    BadInput,
+    Forbidden,
+    allowed,
+    asked_period,
+    date_field,
+    whole_region,
+)
 from aggregator.web.bureau import bureau
 from protos.deadlines import TIMELINESS_LABELS, end_of_day
 from protos.periods import Period
@@ -43,10 +48,6 @@ from protos.signoff import ROLES
 blueprint = Blueprint("decisions", __name__)
 DECIDING = ("operator", "head")
 SIGNING_ROLE = {"operator": "filler", "reviewer": "reviewer", "head": "head"}  # account → 签字
-
-
-def _period() -> Period:
-    return period_param(request.values.get("period"), Period.containing(bureau().today()))
 
 
 def _credential() -> staff.Credential:
@@ -68,14 +69,6 @@ def _member() -> str:
     return member_id
 
 
-def _whole_region() -> None:
-    here = bureau()
-    if g.user.region != here.settings.region:
-        raise Forbidden(f"汇总表须由{name(here.settings.region)}（{here.settings.region}）本级账号"
-                        "签字和上报。 Only an account of this aggregator's whole region signs or "
-                        "sends its rollup.")
-
-
 def _back(period: Period, anchor: str = "") -> Response:
     return redirect(url_for("decisions.overview", period=period.code) + anchor)
 
@@ -86,18 +79,19 @@ def overview() -> str:
     """``/decisions?period=P``: the members' submissions with unlock and return, the rollup's
     sign-off, and the decisions recorded for the period."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     members = [s for s in member_status(here.store, period)
                if region_within(s.member.region, g.user.region)]
     rollup = here.store.latest_rollup(period.code)
     report = rollup_report(rollup) if rollup is not None else None
     names = {s.key_id: s.name for s in here.store.staff()}
+    signed = signoff.approvals_of(here.store, period)  # of the latest revision
     made = [d for d in here.store.decisions(None, period.code)
             if d.member_id is None or any(m.member.member_id == d.member_id for m in members)]
     return render_template(
         "decisions.html", period=period, members=members, limits=deadlines(here.store, period),
-        rollup=rollup, report=report, signed=signoff.approvals_of(here.store, period),
-        lacking=signoff.unsigned_roles(rollup) if rollup is not None else list(ROLES),
+        rollup=rollup, report=report, signed=signed,
+        lacking=[code for code in ROLES if code not in {s.role for s in signed}],
         roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
         whole=g.user.region == here.settings.region, top=here.settings.parent_region is None,
         decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
@@ -109,7 +103,7 @@ def overview() -> str:
 def return_submission() -> Response:
     """退回修改 Return the member's latest submission with a reason (``guanai aggregator return``)."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     member_id = _member()
     returned = decisions.return_submission(here.store, here.settings, _credential(), member_id,
                                            period, request.form.get("reason", ""), here.now())
@@ -124,14 +118,10 @@ def return_submission() -> Response:
 def unlock() -> Response:
     """准予补报 Let the member submit after the lock (``guanai aggregator unlock``)."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     member_id = _member()
-    until_text = request.form.get("until", "").strip()
-    try:
-        until = end_of_day(date.fromisoformat(until_text)) if until_text else None
-    except ValueError:
-        raise BadInput(f"补报截止日不对：{until_text[:20]!r}，应为 2027-07-31 这样的日期。 The last "
-                       "day must be a date like 2027-07-31.") from None
+    last_day = date_field("until", "补报截止日", "The exception's last day")
+    until = end_of_day(last_day) if last_day else None
     reason = request.form.get("reason", "")
     if len(reason) > MAX_REASON_CHARS:
         raise BadInput(f"理由太长（最多 {MAX_REASON_CHARS} 字）。 The reason is too long.")
@@ -145,9 +135,9 @@ def unlock() -> Response:
 @allowed(*SIGNING_ROLE)
 def approve() -> Response:
     """审核签字 Approve the period's current rollup in the account's own role."""
-    _whole_region()
+    whole_region("汇总表的签字和上报", "Signing or sending this aggregator's rollup")
     here = bureau()
-    period = _period()
+    period = asked_period()
     role = SIGNING_ROLE[g.user.role]
     rollup, approval = signoff.approve(here.store, here.settings, _credential(), period, role,
                                        here.now())
@@ -161,9 +151,9 @@ def approve() -> Response:
 @allowed(*DECIDING)
 def send() -> Response:
     """上报 Send the signed-off rollup to the parent (``guanai aggregator rollup``)."""
-    _whole_region()
+    whole_region("汇总表的签字和上报", "Signing or sending this aggregator's rollup")
     here = bureau()
-    period = _period()
+    period = asked_period()
     if here.settings.parent_region is None:
         raise BadInput("本级为最高级，汇总表留存本级，不上报。 This is the top level: nothing is "
                        "sent up.")

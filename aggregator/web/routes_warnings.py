@@ -17,8 +17,6 @@ coloured by its severest warning still holding, drawn as SVG on the server.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -28,7 +26,15 @@ from aggregator.warnings.delivery import deliver_pending, respond, send_response
 from aggregator.warnings.monitoring import evaluate_period
 from aggregator.warnings.notices import ACTIONS, STATUSES
 from aggregator.warnings.rules import SEVERITIES
-from aggregator.web.access import BadInput, Forbidden, allowed, period_param, scoped_region
+from aggregator.web.access import (
+    BadInput,
+    Forbidden,
+    allowed,
+    asked_period,
+    date_field,
+    scoped_region,
+    whole_region,
+)
 from aggregator.web.bureau import bureau
 from aggregator.web.tilemap import HEADER, layout
 from protos.deadlines import from_ms
@@ -38,20 +44,6 @@ from protos.regions import name
 blueprint = Blueprint("warnings", __name__)
 ACTING = ("operator", "head")
 TILE_W, TILE_H, PAD = 92, 46, 8  # pixels of one tile on the map, and the margin
-
-
-def _period() -> Period:
-    return period_param(request.values.get("period"), Period.containing(bureau().today()))
-
-
-def _whole_region() -> None:
-    """Judging and delivering act on every region here: only for the aggregator's own scope."""
-    here = bureau()
-    if g.user.region != here.settings.region:
-        raise Forbidden(f"研判和送达涉及本级所有地区，须由{name(here.settings.region)}"
-                        f"（{here.settings.region}）本级账号操作。 Judging and delivering concern "
-                        "every region here: only an account of this aggregator's whole region "
-                        "may.")
 
 
 def _back(period: Period) -> Response:
@@ -64,7 +56,7 @@ def listing() -> str:
     """``/warnings?period=P[&region=R]``: the period's warnings about R (default: the
     account's region) and below, with history and responses."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     region = scoped_region(request.args.get("region"))
     found = board.entries(here.store, period.code, region)
     return render_template(
@@ -79,9 +71,9 @@ def listing() -> str:
 @allowed(*ACTING)
 def evaluate() -> Response:
     """研判 Judge every rule on every region below for the period (``warnings evaluate``)."""
-    _whole_region()
+    whole_region("研判和送达涉及本级所有地区，", "Judging and delivering concern every region here")
     here = bureau()
-    period = _period()
+    period = asked_period()
     found = evaluate_period(here.store, here.settings, period, today=here.today())
     counts = ", ".join(f"{STATUSES[s].zh} {sum(w.status == s for w in found)}" for s in STATUSES)
     flash(f"已研判 {period.label_zh}：{counts}。 Judged {period.code}.", "ok")
@@ -92,24 +84,14 @@ def evaluate() -> Response:
 @allowed(*ACTING)
 def deliver() -> Response:
     """发布警示 Deliver the warnings not yet taken to the aggregators of their regions."""
-    _whole_region()
+    whole_region("研判和送达涉及本级所有地区，", "Judging and delivering concern every region here")
     here = bureau()
-    period = _period()
+    period = asked_period()
     sent = deliver_pending(here.store, here.settings, timeout=10)
     flash(f"已送达 {sent.delivered} 条，本级留存 {sent.kept} 条，未送达 {sent.failed} 条（稍后再送）。 "
           f"Delivered {sent.delivered}, kept here {sent.kept}, not delivered {sent.failed}.",
           "error" if sent.failed else "ok")
     return _back(period)
-
-
-def _planned(text: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(f"整改完成日不对：{text[:20]!r}，应为 2027-09-30 这样的日期。 The planned "
-                       "date must be a date like 2027-09-30.") from None
 
 
 @blueprint.post("/warnings/respond")
@@ -118,7 +100,7 @@ def answer() -> Response:
     """回复 Answer a warning received from above with a structured response, sent up at once
     (``warnings respond``). The warning must be about the account's region or below."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     warning_id = request.form.get("warning", "")
     held = here.store.warning(warning_id) if len(warning_id) == 24 else None
     if held is None:
@@ -130,8 +112,8 @@ def answer() -> Response:
     action = request.form.get("action", "")
     if action not in ACTIONS:
         raise BadInput("处理情况须从列表中选择。 Choose the action from the list.")
-    respond(here.store, here.settings, warning_id, action, _planned(request.form.get(
-        "planned_by", "")))
+    respond(here.store, here.settings, warning_id, action,
+            date_field("planned_by", "整改完成日", "The planned date"))
     sent = send_responses(here.store, here.settings, timeout=10)
     if sent.delivered:
         flash(f"已回复“{ACTIONS[action].zh}”，已送达上级。 Answered and sent to the issuer.", "ok")
@@ -149,7 +131,7 @@ def resend() -> Response:
     sent = send_responses(here.store, here.settings, timeout=10)
     flash(f"已送达回复 {sent.delivered} 条，未送达 {sent.failed} 条。 Sent {sent.delivered}, not "
           f"sent {sent.failed}.", "error" if sent.failed else "ok")
-    return _back(_period())
+    return _back(asked_period())
 
 
 @blueprint.get("/warnings/map")
@@ -158,7 +140,7 @@ def tile_map() -> str:
     """``/warnings/map?period=P[&region=R]``: the counties held here within R as tiles laid
     out by geography, each coloured by its severest warning of the period still holding."""
     here = bureau()
-    period = _period()
+    period = asked_period()
     region = scoped_region(request.args.get("region"))
     found = board.entries(here.store, period.code, region)
     worst = board.severest(found)
