@@ -11,11 +11,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from nacl.public import PrivateKey
+from nacl.signing import SigningKey
 
+from aggregator.intake import enrolment
+from aggregator.store.sqlite import Store, StoredWarning
+from aggregator.warnings.notices import sign_warning
+from privacy.identity import Identity
+from privacy.keys import PublicKeys
 from protos.periods import Period
+from protos.query_pb2 import Warning
+from synth.geography import province_counties
 from tests.bureau_web import sign_in
-from tests.federation import dump
-from tests.node_web import form_fields, shot
+from tests.federation import Aggregator, dump
+from tests.node_web import fits_width, form_fields, shot
 from tests.rounds import Round, healthy
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
@@ -134,3 +143,51 @@ def test_a_trend_is_found_in_chinese_and_drawn_with_its_interval_and_values(
     for bad in ("indicator=no.such.cell", "indicator=W03&stage=nursery", "region=620102"):
         response = page.goto(province.url + "/trends?" + bad)
         assert response.status in (400, 403) and "没有做任何更改" in page.content()
+
+
+def test_the_map_of_a_province_of_107_counties_fits_the_page(tmp_path, bureau_pages,
+                                                               bureau_page):
+    """The whole province: every county held gets its tile in its prefecture's block, coloured
+    by its severest warning still holding (a resolved one does not count)."""
+    province = Aggregator(tmp_path, "610000", "province")
+    counties = [c.code for c in province_counties(107)]
+    store = Store(province.db)
+    try:
+        for code in counties:
+            enrolment.enrol(store, province.settings, Identity(
+                code, "aggregator", code, PublicKeys(bytes(SigningKey.generate().verify_key),
+                                                     bytes(PrivateKey.generate().public_key)),
+                "county", "127.0.0.1:1"))
+        worst = {}
+        for i, code in enumerate(counties[::3]):
+            found = [[("W07", "yellow")], [("W03", "orange"), ("W07", "yellow")],
+                     [("W01", "red"), ("W03", "orange")]][i % 3]
+            for rule, severity in found:
+                status = "resolved" if (i % 5 == 0 and severity == "red") else "new"
+                warning = Warning(warning_id=f"{i:04d}{rule}".ljust(24, "0"), issuer="610000",
+                                  rule_id=rule, region=code, level="county", period="2025-H1",
+                                  since="2025-H1", status=status, severity=severity,
+                                  kind="ratio", title_zh=rule, title_en=rule)
+                store.put_warning(StoredWarning(
+                    warning.warning_id, "610000", "2025-H1", rule, code, status, "2025-H1",
+                    sign_warning(warning, province.settings.signing_key), "2026-01-10", None))
+            worst[code] = min((s for r, s in found if not (i % 5 == 0 and s == "red")),
+                              key=["red", "orange", "yellow"].index, default=None)
+        store.add_warning_run("2025-H1", "2025.1", "2026-01-10")
+    finally:
+        store.close()
+    pages = bureau_pages(province)
+    pages.account("省厅查看", "viewer")
+    sign_in(bureau_page, pages, "省厅查看", path="/warnings/map?period=2025-H1")
+    tiles = {t.get_attribute("data-code"): t.get_attribute("data-severity")
+             for t in bureau_page.locator("svg a.tile").all()}
+    assert set(tiles) == set(counties)
+    assert tiles == {c: worst.get(c) or "none" for c in counties}
+    assert bureau_page.locator("svg g.block").count() == 10
+    assert bureau_page.locator("svg a.tile[data-code='610102'] text.name").text_content() == "新城区"
+    assert fits_width(bureau_page)
+    shot(bureau_page, "bureau-warnings-map-province")
+    # a city's map: only its block
+    bureau_page.goto(pages.url + "/warnings/map?period=2025-H1&region=610300")
+    codes = [t.get_attribute("data-code") for t in bureau_page.locator("svg a.tile").all()]
+    assert codes and all(c.startswith("6103") for c in codes)
