@@ -104,19 +104,19 @@ def test_judged_delivered_answered_and_seen_on_the_list_and_the_map(
 
     page.goto(province.url + "/warnings/map?period=2025-H1")
     tiles = {t.get_attribute("data-code"): t.get_attribute("data-severity")
-             for t in page.locator("svg a.tile").all()}
+             for t in page.locator("svg a.maptile").all()}
     assert tiles == {"610102": "red", "610103": "yellow"}
-    assert page.locator("svg a.tile[data-code='610102'] text.name").text_content() == "新城区"
-    assert "2 条 · 严重" in page.locator("svg a.tile[data-code='610102']").text_content()
+    assert page.locator("svg a.maptile[data-code='610102'] text.name").text_content() == "新城区"
+    assert "2 条 · 严重" in page.locator("svg a.maptile[data-code='610102']").text_content()
     assert page.locator("svg g.block text").first.text_content().startswith("西安市")
     assert page.locator("ul.legend li").count() == 4
     shot(page, "bureau-warnings-map")
-    page.locator("svg a.tile[data-code='610103']").click()
+    page.locator("svg a.maptile[data-code='610103']").click()
     page.wait_for_url(re.compile(r"/warnings\?period=2025-H1&region=610103"))
     assert row(page, "W07", "610103").count() == 1 and row(page, "W03", "610102").count() == 0
     page.goto(province.url + "/warnings/map?period=2025-H2")
     assert {t.get_attribute("data-code"): t.get_attribute("data-severity")
-            for t in page.locator("svg a.tile").all()} == {"610102": "none", "610103": "yellow"}
+            for t in page.locator("svg a.maptile").all()} == {"610102": "none", "610103": "yellow"}
 
 
 def test_a_trend_is_found_in_chinese_and_drawn_with_its_interval_and_values(
@@ -180,14 +180,14 @@ def test_the_map_of_a_province_of_107_counties_fits_the_page(tmp_path, bureau_pa
     pages.account("省厅查看", "viewer")
     sign_in(bureau_page, pages, "省厅查看", path="/warnings/map?period=2025-H1")
     tiles = {t.get_attribute("data-code"): t.get_attribute("data-severity")
-             for t in bureau_page.locator("svg a.tile").all()}
+             for t in bureau_page.locator("svg a.maptile").all()}
     assert set(tiles) == set(counties)
     assert tiles == {c: worst.get(c) or "none" for c in counties}
     assert bureau_page.locator("svg g.block").count() == 10
-    assert bureau_page.locator("svg a.tile[data-code='610102'] text.name").text_content() == "新城区"
+    assert bureau_page.locator("svg a.maptile[data-code='610102'] text.name").text_content() == "新城区"
     assert fits_width(bureau_page)
     shot(bureau_page, "bureau-warnings-map-province")
     # a city's map: only its block
     bureau_page.goto(pages.url + "/warnings/map?period=2025-H1&region=610300")
-    codes = [t.get_attribute("data-code") for t in bureau_page.locator("svg a.tile").all()]
+    codes = [t.get_attribute("data-code") for t in bureau_page.locator("svg a.maptile").all()]
     assert codes and all(c.startswith("6103") for c in codes)

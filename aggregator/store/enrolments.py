@@ -33,6 +33,10 @@ class EnrolmentsBelow:
                 found[member_id] = EnrolledBelow(*row)
         return found
 
+    def enrolled_below_all(self) -> list[EnrolledBelow]:
+        """Every member enrolled below, as the member aggregators' latest rollups say."""
+        return [EnrolledBelow(*row) for row in self._all("SELECT * FROM enrolled_below")]
+
     def replace_enrolled_below(self, via: str, rows: Iterable[EnrolledBelow]) -> None:
         """``via``'s enrolment is now ``rows``: what it enrolled before and no longer does is
         forgotten (a school that moved to another county)."""

@@ -26,12 +26,12 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request, session, url_for
 
-from aggregator.figures.holdings import region_within
+from aggregator.figures.holdings import region_of, region_within
 from aggregator.keys import accounts, staff
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
 from protos.periods import Period, PeriodError
-from protos.regions import CodeError, check_region, name
+from protos.regions import CodeError, check_region, check_school, name
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -251,3 +251,20 @@ def date_field(field: str, what_zh: str, what_en: str) -> date | None:
     except ValueError:
         raise BadInput(f"{what_zh}不对：{text[:20]!r}，应为 2027-09-30 这样的日期。 {what_en} must "
                        "be a date like 2027-09-30.") from None
+
+
+def scoped_unit(value: str | None) -> str:
+    """A region (as ``scoped_region``) or a school's 10-digit id, whose county must be known
+    here and within the account's scope; BadInput for an unknown school."""
+    code = (value or "").strip()
+    if len(code) != 10:
+        return scoped_region(value)
+    try:
+        check_school(code)
+    except CodeError:
+        raise BadInput(f"学校标识码不对：{code[:20]!r}。 Not a school id.") from None
+    county = region_of(bureau().store, code)
+    if county is None:
+        raise BadInput(f"本级没有这所学校：{code}。 No such school at this aggregator.")
+    scoped_region(county)
+    return code
