@@ -125,6 +125,8 @@ def test_a_trend_is_found_in_chinese_and_drawn_with_its_interval_and_values(
     province = bureau_pages(warned.province)
     province.account("省厅统计", "viewer")
     sign_in(page, province, "省厅统计", path="/trends?region=610102")
+    offered = page.locator("ul.found a").all_inner_texts()  # the rules, before any search
+    assert [t.split()[0] for t in offered] == ["W01", "W02", "W03", "W04", "W05", "W06", "W07"]
     page.get_by_label("搜索指标 Find an indicator").fill("谈心")
     page.get_by_role("button", name="查看 Show").click()
     page.get_by_role("link", name=re.compile("^W03 ")).click()

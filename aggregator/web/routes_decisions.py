@@ -86,8 +86,9 @@ def overview() -> str:
     report = rollup_report(rollup) if rollup is not None else None
     names = {s.key_id: s.name for s in here.store.staff()}
     signed = signoff.approvals_of(here.store, period)  # of the latest revision
+    mine = {s.member.member_id for s in members}
     made = [d for d in here.store.decisions(None, period.code)
-            if d.member_id is None or any(m.member.member_id == d.member_id for m in members)]
+            if d.member_id is None or d.member_id in mine]
     return render_template(
         "decisions.html", period=period, members=members, limits=deadlines(here.store, period),
         rollup=rollup, report=report, signed=signed,

@@ -57,7 +57,8 @@ def chart() -> str:
     stages = load().stages.values
     if stage and stage not in {s.id for s in stages}:
         raise BadInput(f"学段不对：{stage[:20]!r}。 Unknown stage.")
-    cells, rules = _search(query.split()) if query else ([], [])
+    # before any search, the warning rules' indicators are offered
+    cells, rules = _search(query.split()) if query else ([], _search([])[1])
     made = None
     if text:
         try:
