@@ -3,26 +3,14 @@ its address from the configuration file, stopped by SIGTERM."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import ssl
 import subprocess
 import sys
 import urllib.request
 
-import pytest
-
 from tests.federation import Aggregator, free_port
-
-
-def _certificate(folder) -> tuple:  # noqa: ANN001
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is needed to make a test certificate")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
-                    "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1"],
-                   cwd=folder, check=True, capture_output=True)
-    return folder / "cert.pem", folder / "key.pem"
+from tests.node_web import tls_certificate
 
 
 def test_beyond_loopback_without_tls_is_refused(tmp_path):
@@ -35,7 +23,7 @@ def test_beyond_loopback_without_tls_is_refused(tmp_path):
 
 def test_the_command_serves_tls_from_the_configuration_and_stops_on_sigterm(tmp_path):
     county = Aggregator(tmp_path, "610102", "county", "610100")
-    cert, key = _certificate(tmp_path)
+    cert, _ = tls_certificate(tmp_path)
     port = free_port()
     config = tmp_path / "county.toml"
     config.write_text(f"[aggregator]\ndb = '{county.db.name}'\n[web]\nlisten = '127.0.0.1:{port}'"
