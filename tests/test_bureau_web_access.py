@@ -39,6 +39,7 @@ def test_bad_input_is_a_clear_page_and_changes_nothing(round_h1, bureau_pages, b
     sign_in(bureau_page, pages, "省厅输入")
     for path, words in (("/completeness?period=2025-H1&region=61010", "6 位数字"),
                         ("/completeness?period=2025-H1&region=620102", "本级没有这个地区"),
+                        ("/completeness?period=2025-H1&region=610199", "本级没有这个地区"),
                         ("/completeness?period=2025-H3", "报送期不对"),
                         ("/table?period=2025-H1&stage=kindergarten", "学段不对"),
                         ("/table?period=2025-H1&form=pretty", "表式不对"),
