@@ -21,6 +21,16 @@ def test_a_county_account_is_refused_another_county_and_sees_nothing_of_it(
     assert "无权访问" in body and "Forbidden" in body
     assert "碑林" not in body and "2161010011" not in body
     shot(bureau_page, "bureau-forbidden")
+    for path in ("/table?period=2025-H1&region=610103", "/table?period=2025-H1&region=2161010011",
+                 "/export/table.csv?period=2025-H1&region=610103",
+                 "/export/table.xlsx?period=2025-H1&region=610000",
+                 "/completeness?period=2025-H1&region=610000"):
+        response = bureau_page.request.get(pages.url + path)
+        assert response.status == 403, path
+        assert "2161010011" not in response.text() and "碑林" not in response.text()
+    # its own county's table and export are there
+    assert bureau_page.request.get(
+        pages.url + "/export/table.csv?period=2025-H1&region=610102").status == 200
 
 
 def test_bad_input_is_a_clear_page_and_changes_nothing(round_h1, bureau_pages, bureau_page):
@@ -29,6 +39,7 @@ def test_bad_input_is_a_clear_page_and_changes_nothing(round_h1, bureau_pages, b
     sign_in(bureau_page, pages, "省厅输入")
     for path, words in (("/completeness?period=2025-H1&region=61010", "6 位数字"),
                         ("/completeness?period=2025-H1&region=620102", "本级没有这个地区"),
+                        ("/completeness?period=2025-H1&region=610199", "本级没有这个地区"),
                         ("/completeness?period=2025-H3", "报送期不对"),
                         ("/table?period=2025-H1&stage=kindergarten", "学段不对"),
                         ("/table?period=2025-H1&form=pretty", "表式不对"),

@@ -37,6 +37,9 @@ def test_a_county_sees_its_schools_by_name(round_h1, bureau_pages, bureau_page):
     missing = next(r for r in rows if "2161010013" in r)
     assert "测试学校0013" in missing and "未报" in missing
     shot(bureau_page, "bureau-completeness-county-own")
+    bureau_page.get_by_role("link", name="2161010011").click()  # drill down to one school
+    bureau_page.wait_for_url("**/table?period=2025-H1&region=2161010011")
+    assert bureau_page.locator("table.stat tbody tr").count() > 10
 
 
 def test_the_table_its_search_and_its_export_are_the_cli_s(round_h1, bureau_pages, bureau_page,

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from aggregator.calendar.timeliness import counted_submissions, member_timeliness, open_return
+from aggregator.figures.holdings import region_prefix
 from aggregator.store.sqlite import Member, Return, Store, Submission
 from privacy.envelope import parse_signed
 from protos.deadlines import LATE
@@ -165,16 +166,11 @@ def _rollup_units(report, nested: dict, via: str) -> list[UnitStatus]:  # noqa: 
 
 
 def _unreported(member_id: str, region: str, below: list) -> list[UnitStatus]:  # noqa: ANN001
-    schools = [b for b in below if b.region[:len(_prefix(region))] == _prefix(region)
+    schools = [b for b in below if b.region.startswith(region_prefix(region))
                and len(b.member_id) == 10]
     if not schools:
         return [UnitStatus(member_id, region, MISSING, member_id)]
     return [UnitStatus(b.member_id, b.region, MISSING, member_id) for b in schools]
-
-
-def _prefix(region: str) -> str:
-    return region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") \
-        else region
 
 
 @dataclass(frozen=True)
@@ -205,7 +201,7 @@ class Tally:
 def child_of(region: str, unit: str, unit_region: str) -> str | None:
     """The part of ``region`` a unit counts under: a province's city, a city's county, a
     county's school; None when the unit is not within ``region``."""
-    if not unit_region.startswith(_prefix(region)):
+    if not unit_region.startswith(region_prefix(region)):
         return None
     if region.endswith("0000") and unit_region != region:
         return unit_region[:4] + "00"

@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request, session, url_for
 
-from aggregator.figures.holdings import region_of, region_within
+from aggregator.figures.holdings import region_of, region_prefix, region_within
 from aggregator.keys import accounts, staff
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
@@ -66,8 +66,12 @@ class Sessions:
         self._lock = threading.Lock()
 
     def open(self, account: str, credential: staff.Credential | None, now: datetime) -> str:
+        """A new session's id; sessions already expired are forgotten (with their keys)."""
         sid = secrets.token_urlsafe(32)
         with self._lock:
+            for old in [k for k, s in self._held.items()
+                        if now - s.seen > IDLE or now - s.started > ABSOLUTE]:
+                del self._held[old]
             self._held[sid] = Session(account, now, now, credential)
         return sid
 
@@ -201,7 +205,9 @@ def scoped_region(value: str | None) -> str:
     except CodeError:
         raise BadInput(f"地区代码不对：{code[:20]!r} 应为 6 位数字。 "
                        "The region must be a 6-digit code.") from None
-    if not region_within(code, bureau().settings.region):
+    here = bureau()
+    if not region_within(code, here.settings.region) or (
+            code != here.settings.region and not here.store.holds_region(region_prefix(code))):
         raise BadInput(f"本级没有这个地区：{code}。 No such region at this aggregator.")
     if not region_within(code, user.region):
         raise Forbidden(f"您的账号只能查看{name(user.region)}（{user.region}）及以下的数据。 Your "

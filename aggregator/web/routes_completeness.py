@@ -20,6 +20,7 @@ from protos.regions import level, name, parents
 
 blueprint = Blueprint("completeness", __name__)
 ORDER = ["missing", "returned", "late", "on_time"]  # the schools listed, most urgent first
+LISTED = 500
 
 
 @blueprint.get("/completeness")
@@ -34,14 +35,16 @@ def overview() -> str:
     whole, rows = tallies(units, region)
     names = here.store.member_names()
     schools = level(region) == "county"
+    # A county lists every school; above it, those missing or returned (the late are counted
+    # above and listed a level down), at most LISTED: a province may hold 15,000 schools.
     listed = sorted((u for u in units if child_of(region, u.unit, u.region) is not None
-                     and (schools or u.state != "on_time")),
+                     and (schools or u.state in ("missing", "returned"))),
                     key=lambda u: (ORDER.index(u.state), u.unit))
     trail = [r for r in reversed(parents(region)) if region_within(r, g.user.region)
              and region_within(r, here.settings.region)]
     return render_template(
         "completeness.html", period=period, region=region, whole=whole, rows=rows,
-        schools=schools, listed=listed, names=names, states=STATES, trail=trail, name=name,
+        schools=schools, listed=listed[:LISTED], more=max(0, len(listed) - LISTED), names=names, states=STATES, trail=trail, name=name,
         limits=deadlines(here.store, period), periods=_periods(here, period))
 
 
