@@ -88,6 +88,14 @@ def test_judged_delivered_answered_and_seen_on_the_list_and_the_map(
     assert "已送达上级" in page.locator(".note.ok").inner_text()
     assert "整改中（计划 2027-09-30 完成）" in row(page, "W03", "610102").inner_text()
     shot(page, "bureau-warnings-county")
+    # forged fields: a clear page, nothing changed
+    fields = form_fields(page, "table.warnings form.answer")
+    before = dump(warned.counties["610102"].db)
+    for forged in ({"action": "ignored"}, {"planned_by": "下个月"}, {"warning": "0" * 24},
+                   {"warning": "'; DROP TABLE warnings; --"}, {"period": "2025-H9"}):
+        refused = page.request.post(county.url + "/warnings/respond", form=fields | forged)
+        assert refused.status == 400 and "没有做任何更改" in refused.text(), forged
+    assert dump(warned.counties["610102"].db) == before
 
     # a provincial viewer sees the answer, the map and changes nothing
     sign_in(page, province, "省厅查看", path="/warnings?period=2025-H1")
