@@ -37,6 +37,10 @@ def test_a_county_sees_its_schools_by_name(round_h1, bureau_pages, bureau_page):
     missing = next(r for r in rows if "2161010013" in r)
     assert "测试学校0013" in missing and "未报" in missing
     shot(bureau_page, "bureau-completeness-county-own")
+    bureau_page.get_by_role("link", name="统计表").click()  # the latest period held: 2025-H1
+    bureau_page.wait_for_url("**/table")
+    assert "2025年上半年" in bureau_page.locator("main").inner_text()
+    bureau_page.go_back()
     bureau_page.get_by_role("link", name="2161010011").click()  # drill down to one school
     bureau_page.wait_for_url("**/table?period=2025-H1&region=2161010011")
     assert bureau_page.locator("table.stat tbody tr").count() > 10

@@ -20,6 +20,7 @@ from privacy.envelope import parse_signed
 from protos.deadlines import LATE
 from protos.periods import Period
 from protos.regions import name
+from protos.report_pb2 import Report
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class MemberStatus:
     timeliness: str | None = None  # on_time | late, by its first revision
     returned: Return | None = None  # returned for correction, no new revision yet
     late_below: tuple[str, ...] = ()  # rollups: its own members that were late
+    report: Report | None = None  # rollups: the signed rollup, parsed once
 
     @property
     def submitted(self) -> bool:
@@ -65,7 +67,8 @@ def member_status(store: Store, period: Period) -> list[MemberStatus]:
             report = parse_signed(submission.signed)[1]
             statuses.append(MemberStatus(
                 member, submission, len(report.members), tuple(report.missing), timeliness,
-                late_below=tuple(m.sender_id for m in report.members if m.timeliness == LATE)))
+                late_below=tuple(m.sender_id for m in report.members if m.timeliness == LATE),
+                report=report))
         else:
             statuses.append(MemberStatus(member, submission, timeliness=timeliness))
     return statuses
@@ -132,19 +135,22 @@ def unit_statuses(store: Store, period: Period) -> list[UnitStatus]:
     last rollup enrolled (``enrolled_below``), all missing, or itself when none is known.
     """
     found: list[UnitStatus] = []
-    below = store.enrolled_below_all()
+    below: list | None = None  # read only if a member aggregator sent nothing
     for status in member_status(store, period):
         member = status.member
         if member.kind != "aggregator":
             state = (RETURNED if status.returned is not None else MISSING
                      if status.submission is None else status.timeliness or ON_TIME)
             found.append(UnitStatus(member.member_id, member.region, state))
-        elif status.submission is not None:
-            report = parse_signed(status.submission.signed)[1]
+        elif status.report is not None:
+            # the rollups below it come forwarded with it (a city's counties); a county's
+            # members are all schools, and nothing more is read
             nested = {f.report_sha256: parse_signed(f.signed)[1]
-                      for f in store.forwarded_rollups(status.submission.log_index)}
-            found.extend(_rollup_units(report, nested, member.member_id))
+                      for f in store.forwarded_rollups(status.submission.log_index)} \
+                if any(len(m.sender_id) == 6 for m in status.report.members) else {}
+            found.extend(_rollup_units(status.report, nested, member.member_id))
         else:
+            below = store.enrolled_below_all() if below is None else below
             found.extend(_unreported(member.member_id, member.region, below))
     return found
 

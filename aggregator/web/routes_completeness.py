@@ -29,7 +29,7 @@ def overview() -> str:
     """``/completeness?period=P&region=R``: the region's tally, one row per part of it, and
     the schools not (yet) counted as reported, by name."""
     here = bureau()
-    period = period_param(request.args.get("period"), Period.containing(here.today()))
+    period = period_param(request.args.get("period"), here.latest_period())
     region = scoped_region(request.args.get("region"))
     units = unit_statuses(here.store, period)
     whole, rows = tallies(units, region)

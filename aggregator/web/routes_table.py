@@ -47,7 +47,7 @@ def _stage(value: str | None) -> str | None:
 
 def _query() -> tuple[Period, str, str | None]:
     here = bureau()
-    period = period_param(request.args.get("period"), Period.containing(here.today()))
+    period = period_param(request.args.get("period"), here.latest_period())
     return period, scoped_unit(request.args.get("region")), _stage(request.args.get("stage"))
 
 
