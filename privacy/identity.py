@@ -16,6 +16,7 @@ from privacy.keys import KeyFileError, PublicKeys
 KINDS = ("school", "aggregator")
 LEVELS = ("county", "city", "province")
 HELPER = "helper"  # the role of the province's helper in secure aggregation (DESIGN §8)
+MAX_NAME = 100  # characters of a school's name kept
 
 
 class IdentityError(KeyFileError):
@@ -35,6 +36,7 @@ class Identity:
     address: str | None = None  # aggregators: host:port of the gRPC service
     tls_ca: str | None = None  # aggregators serving TLS: the PEM root certificate to trust
     role: str | None = None  # None: a leader aggregator (or a school); "helper": the helper
+    name: str | None = None  # schools: the school's name (学校名称), shown in completeness lists
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -51,7 +53,7 @@ class Identity:
         """The export file's JSON text (keys in base64; absent fields left out)."""
         data = {
             "id": self.id, "kind": self.kind, "region": self.region, "level": self.level,
-            "address": self.address, "tls_ca": self.tls_ca, "role": self.role,
+            "address": self.address, "tls_ca": self.tls_ca, "role": self.role, "name": self.name,
             "keys": self.keys.to_dict(),
         }
         return json.dumps({k: v for k, v in data.items() if v is not None}, indent=2) + "\n"
@@ -77,4 +79,5 @@ class Identity:
             keys=PublicKeys.from_dict(data.get("keys")),
             level=data.get("level"), address=data.get("address"), tls_ca=data.get("tls_ca"),
             role=data.get("role"),
+            name=data["name"][:MAX_NAME] if isinstance(data.get("name"), str) else None,
         )

@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from common.web.server import start
 from node.config import NodeConfig
 from node.store import open_store
 from node.web.app import create_app
-from node.web.server import start
 from node.web.site import Site
 from tests.federation import Aggregator
 
@@ -95,12 +96,16 @@ def browser():
 
 @pytest.fixture
 def page(browser, pages):
+    yield from guarded_page(browser, lambda url: urlsplit(url).netloc == urlsplit(pages.url).netloc)
+
+
+def guarded_page(browser, own) -> Iterator:  # noqa: ANN001
+    """A fresh browser page whose requests to anywhere ``own(url)`` refuses fail the test."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
     elsewhere: list[str] = []
-    own = urlsplit(pages.url).netloc
 
     def guard(route) -> None:  # noqa: ANN001
-        if urlsplit(route.request.url).netloc != own:
+        if not own(route.request.url):
             elsewhere.append(route.request.url)
             route.abort()
         else:
@@ -187,3 +192,17 @@ def synth_files(folder: Path, students: int = 60, school_id: str = "2161010001")
     files = folder / "files"
     write_school(generate(spec, IdCardIssuer()), files)
     return files
+
+
+def tls_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl): cert.pem, key.pem."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+                    "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1"],
+                   cwd=folder, check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"

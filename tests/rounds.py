@@ -24,6 +24,7 @@ from privacy.budget import BudgetPolicy
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
 from protos.periods import Period
+from protos.regions import school_stages
 from tests.federation import Aggregator, make_report, school_identity, sealed, signed_off
 
 CAT = load()
@@ -35,17 +36,18 @@ FAST = dict(attempts=5, backoff=Backoff(initial=0.05, maximum=0.2), timeout=10)
 
 class Round:
     """``layout``: county code → its school ids; ``direct``: (school id, county) pairs that
-    report straight to the province."""
+    report straight to the province; ``clock``: the servers' clock (default the system's)."""
 
     def __init__(self, folder: Path, layout: dict[str, list[str]],
-                 direct: tuple[tuple[str, str], ...] = ()) -> None:
+                 direct: tuple[tuple[str, str], ...] = (), clock=None) -> None:  # noqa: ANN001
+        serving = {"budget": ROUND_NUMBERS} | ({"clock": clock} if clock else {})
         self.province = Aggregator(folder, "610000", "province")
-        self.province.start(budget=ROUND_NUMBERS)
+        self.province.start(**serving)
         self.counties = {code: Aggregator(folder, code, "county", "610000") for code in layout}
         self.keys: dict[str, SigningKey] = {}
         self.home: dict[str, tuple[str, Aggregator]] = {}
         for code, county in self.counties.items():
-            county.start(budget=ROUND_NUMBERS)
+            county.start(**serving)
             county.set_parent(self.province)
             self.province.enrol(county.identity())
             for school_id in layout[code]:
@@ -57,7 +59,7 @@ class Round:
         key = SigningKey.generate()
         self.keys[school_id] = key
         self.home[school_id] = (region, parent)
-        parent.enrol(school_identity(school_id, region, key))
+        parent.enrol(school_identity(school_id, region, key, f"测试学校{school_id[-4:]}"))
 
     def submit(self, school_id: str, cells: dict[str, int], period: Period = H1,
                revision: int = 1, variance: float = 9.0) -> None:
@@ -93,3 +95,17 @@ class Round:
     def stop(self) -> None:
         for aggregator in (*self.counties.values(), self.province):
             aggregator.stop()
+
+
+def healthy(school_id: str, **changes: int) -> dict[str, int]:
+    """Cells a school doing its work releases (with noise of variance 9 on each)."""
+    stage = school_stages(school_id)[0]
+    cells = {c: 0 for c in CAT.expand("pop.category.disability.*")}
+    cells |= {c: 0 for c in CAT.expand("acad.placement.*")} | {c: 0 for c in CAT.expand(
+        "acad.absent.*")}
+    cells |= {"acad.reg_expected": 400, "acad.dropped_out": 0, "acad.absent.illness": 4,
+              "acad.returned": 4, "key.current": 200, "psy.talk_monthly": 196,
+              "aid.assessed": 100, "aid.highest_tier": 97, f"pop.category.disability.{stage}": 20,
+              "pop.disabled": 20,
+              "acad.placement.regular_class": 20, "mentor.assigned": 198}
+    return cells | changes

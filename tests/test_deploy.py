@@ -23,7 +23,8 @@ from node.config import load_config as load_node_config
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 GUANAI = Path(sys.executable).parent / "guanai"
-UNITS = ["guanai-aggregator.service", "guanai-helper.service", "guanai-node.service",
+UNITS = ["guanai-aggregator.service", "guanai-aggregator-web.service", "guanai-helper.service",
+         "guanai-node.service",
          "guanai-backup@.service", "guanai-backup@.timer"]
 
 
@@ -49,7 +50,8 @@ def units(tmp_path):
 
 
 def test_systemd_units_verify_cleanly(units):
-    result = _verify(units, "guanai-aggregator.service", "guanai-helper.service",
+    result = _verify(units, "guanai-aggregator.service", "guanai-aggregator-web.service",
+                     "guanai-helper.service",
                      "guanai-node.service",
                      "guanai-backup@node.service", "guanai-backup@node.timer")
     assert result.returncode == 0, result.stderr
@@ -63,7 +65,8 @@ def test_systemd_verify_catches_a_mistake(units):
 
 
 def test_services_run_hardened_as_a_dedicated_user_and_restart_on_failure():
-    for name in ("guanai-aggregator.service", "guanai-helper.service", "guanai-node.service"):
+    for name in ("guanai-aggregator.service", "guanai-aggregator-web.service", "guanai-helper.service",
+                 "guanai-node.service"):
         text = (DEPLOY / "systemd" / name).read_text()
         for line in ("User=guanai", "Restart=on-failure", "ProtectSystem=strict",
                      "NoNewPrivileges=yes", "StateDirectory=guanai", "CapabilityBoundingSet=\n"):
@@ -72,6 +75,8 @@ def test_services_run_hardened_as_a_dedicated_user_and_restart_on_failure():
         DEPLOY / "systemd" / "guanai-aggregator.service").read_text()
     assert "aggregator serve --config /etc/guanai/helper.toml" in (
         DEPLOY / "systemd" / "guanai-helper.service").read_text()
+    assert "aggregator web --config /etc/guanai/aggregator.toml" in (
+        DEPLOY / "systemd" / "guanai-aggregator-web.service").read_text()
     assert "node --config /etc/guanai/node.toml run" in (
         DEPLOY / "systemd" / "guanai-node.service").read_text()
     assert (DEPLOY / "systemd" / "guanai.sysusers.conf").read_text().count("\nu guanai ") == 1

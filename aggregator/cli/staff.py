@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,26 +10,19 @@ import pandas as pd
 
 from aggregator.cli.answers import answers
 from aggregator.figures.holdings import region_within
-from aggregator.figures.nesting import Range, text
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
+from aggregator.warnings import board
+from aggregator.warnings.board import shown
 from aggregator.warnings.delivery import deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
-from aggregator.warnings.notices import (
-    ACTIONS,
-    RESPONSES,
-    STATUSES,
-    answer_of,
-    read_response,
-    read_warning,
-)
+from aggregator.warnings.notices import ACTIONS, RESPONSES, STATUSES, answer_of, read_warning
 from aggregator.warnings.rules import SEVERITIES, load_rules
-from aggregator.warnings.verdicts import ANSWERS, HERE
+from aggregator.warnings.verdicts import ANSWERS
 from common.tables import to_text
 from member.client import ClientTls
 from privacy import credential
 from protos.periods import Period
-from protos.query_pb2 import Warning
 from protos.regions import check_region, name
 
 
@@ -74,35 +66,17 @@ def credential_command(db: Path, region: str, subject: str, days: int, out: Path
                f"below, for {days} days → {out} (keep it secret)")
 
 
-def _number(warning: Warning, x: float) -> str:
-    """A warning's figure for display, as its rule's figures read (nesting.text): the signed
-    warning keeps the unclipped estimate."""
-    bounds = Range(-math.inf if warning.unbounded_below else 0.0,
-                   1.0 if warning.kind == "share" else math.inf)
-    return text(x, warning.kind, bounds)
-
-
-def _answer(warning: Warning) -> str:
-    """The answer of a notice, and where it was judged when not on this half-year alone."""
-    shown = ANSWERS[answer_of(warning)].zh
-    if warning.basis_zh and warning.basis_zh != HERE.zh:
-        shown += f"（{warning.basis_zh}）"
-    return shown
-
-
 def _rows(store: Store, period: str | None, only_warnings: bool = False) -> pd.DataFrame:
     rows = []
-    for stored in store.warnings(period=period):
-        if only_warnings and stored.status == "judged":
+    for entry in board.entries(store, period):
+        if only_warnings and not entry.warns:
             continue
-        w = read_warning(stored.signed)
-        answers = [read_response(r.signed) for r in store.warning_responses(w.warning_id)]
-        answer = answers[-1] if answers else None
+        w, stored, answer = entry.warning, entry.stored, entry.latest
         rows.append([
             w.warning_id[:12], w.period, f"{name(w.region)} {w.region}", w.rule_id,
-            _answer(w), SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
-            f"[{_number(w, w.low)}, {_number(w, w.high)}]",
-            ("> " if w.direction == "above" else "< ") + _number(w, w.threshold), w.since,
+            board.answer_text(w), SEVERITIES[w.severity].both(), w.title_zh, shown(w, w.value),
+            f"[{shown(w, w.low)}, {shown(w, w.high)}]",
+            ("> " if w.direction == "above" else "< ") + shown(w, w.threshold), w.since,
             STATUSES[w.status].both(), w.issuer,
             (stored.delivered_at or "—")[:10],
             f"{ACTIONS[answer.action].both()} {answer.planned_by}".strip() if answer else "—",

@@ -17,10 +17,12 @@ from typing import TypeVar
 
 import grpc
 
-from aggregator.figures import indicators
+from aggregator.figures import indicators, trends
+from aggregator.figures.estimates import Interval
 from aggregator.figures.holdings import RANKS, Holdings, level_of
 from aggregator.figures.official import OfficialError
 from aggregator.figures.statistics import TableError, region_table
+from aggregator.figures.trends import MAX_PERIODS
 from aggregator.grpc import access
 from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
@@ -37,7 +39,6 @@ from protos.regions import CodeError, check_region, check_school
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_PERIODS = 40
 MAX_FIGURES = 20000
 
 
@@ -96,25 +97,16 @@ def answer(store: Store, settings: Settings, grant: Grant,
     if len(units) * len(periods) > MAX_FIGURES:
         raise BadRequest(f"结果过大 more than {MAX_FIGURES} figures; ask for fewer regions")
 
-    cells = sorted({*indicator.numerator, *indicator.denominator})
-    found = [held.figures_of(units, cells) for held in holdings]
     response = pb.FiguresResponse(
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
         catalogue_version=catalogue.version, unbounded_below=indicator.bounds.low < 0)
-    for unit in units:
-        for period, held in zip(periods, found, strict=True):
-            figures = held[unit]
-            figure = pb.Figure(region=unit, level=level_of(unit), period=period.code,
-                               held=figures is not None and figures.members > 0,
-                               value=math.nan, low=math.nan, high=math.nan)
-            if figures is not None:
-                figure.members, figure.missing = figures.members, figures.missing
-                figure.schools = figures.schools
-            if figure.held:
-                interval = indicator.estimate(figures, confidence)
-                figure.value, figure.low, figure.high = interval.value, interval.low, interval.high
-            response.figures.append(figure)
+    for point in trends.points(holdings, indicator, units, confidence):
+        interval = point.interval or Interval(math.nan, math.nan, math.nan)
+        response.figures.append(pb.Figure(
+            region=point.unit, level=level_of(point.unit), period=point.period,
+            held=point.held, value=interval.value, low=interval.low, high=interval.high,
+            members=point.members, missing=point.missing, schools=point.schools))
     return response
 
 
