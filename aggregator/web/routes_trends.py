@@ -15,6 +15,7 @@ import math
 from flask import Blueprint, render_template, request
 
 from aggregator.figures.indicators import IndicatorError, find
+from aggregator.figures.nesting import Range
 from aggregator.figures.trends import trend
 from aggregator.warnings.rules import RulesError, load_rules
 from aggregator.web.access import BadInput, allowed, scoped_region
@@ -27,12 +28,16 @@ MAX_FOUND = 40
 MAX_TEXT = 200
 
 
-def _shown(x: float, ratio: bool) -> float | None:
-    """A figure as drawn: a ratio in percent within 0–100, a total at 0 or above (display
-    only, invariant 4, docs/architecture.md); None where nothing is held or it is unbounded."""
+def _shown(x: float, kind: str, bounds: Range) -> float | None:
+    """A figure as drawn: a share in percent within 0–100, another ratio as it is, a total at
+    0 or above unless the catalogue lets it be negative (``Range.clip``: display only,
+    invariant 4, docs/architecture.md); None where nothing is held or it is unbounded."""
     if x is None or not math.isfinite(x):
         return None
-    return round(100 * min(max(x, 0.0), 1.0), 1) if ratio else round(max(x, 0.0))
+    x = bounds.clip(x)
+    if kind == "share":
+        return round(100 * x, 1)
+    return round(x, 3) if kind == "ratio" else round(x)
 
 
 def _search(words: list[str]) -> tuple[list, list]:
@@ -68,14 +73,14 @@ def chart() -> str:
                            "by its Chinese name.") from None
     series = None
     if made is not None:
-        ratio = made.indicator.kind == "ratio"
+        kind, bounds = made.indicator.kind, made.indicator.bounds
         points = made.points
         series = dict(
             periods=[p.period for p in points],
-            value=[_shown(p.interval.value, ratio) if p.held else None for p in points],
-            low=[_shown(p.interval.low, ratio) if p.held else None for p in points],
-            high=[_shown(p.interval.high, ratio) if p.held else None for p in points],
-            unit="%" if ratio else made.indicator.unit.zh,
+            value=[_shown(p.interval.value, kind, bounds) if p.held else None for p in points],
+            low=[_shown(p.interval.low, kind, bounds) if p.held else None for p in points],
+            high=[_shown(p.interval.high, kind, bounds) if p.held else None for p in points],
+            unit="%" if kind == "share" else made.indicator.unit.zh,
             title=made.indicator.label.zh, region=f"{name(region)} {region}")
     return render_template("trends.html", region=region, text=text, stage=stage, query=query,
                            stages=stages, cells=cells, rules=rules, made=made, series=series,
