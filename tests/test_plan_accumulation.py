@@ -12,6 +12,7 @@ from guanai.cli import cli
 from guanai.plan import accumulation
 from privacy import dp
 from privacy.budget import BudgetPolicy
+from protos.periods import Period
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "budget.md"
 
@@ -33,7 +34,9 @@ def test_the_plan_command_prints_it_and_the_docs_state_the_same_figures():
     result = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--members", "1"])
     assert result.exit_code == 0, result.output
     docs = DOCS.read_text("utf-8")
-    for row in accumulation(BudgetPolicy().rho_half_year, BudgetPolicy()):
+    half_year = BudgetPolicy().charge_for(Period.parse("2025-H1"))  # own table and every level
+    assert half_year == pytest.approx(0.5)
+    for row in accumulation(half_year, BudgetPolicy()):
         assert f"{row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}" in result.output
         assert f"{row.rho:.1f} ({row.epsilon:.1f}) | {row.rho_cap:.1f} ({row.epsilon_cap:.1f})" \
             in docs, row.en

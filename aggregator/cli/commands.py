@@ -30,7 +30,10 @@ from member.options import Sending, send_options
 from privacy.budget import (
     DEFAULT_ANNUAL_CAP,
     DEFAULT_RHO_ANNUAL,
+    DEFAULT_RHO_CITY,
+    DEFAULT_RHO_COUNTY,
     DEFAULT_RHO_HALF_YEAR,
+    DEFAULT_RHO_PROVINCE,
     BudgetPolicy,
 )
 from privacy.identity import LEVELS, Identity
@@ -184,19 +187,27 @@ def parent_command(db: Path, export: Path) -> None:
 @click.option("--annual-cap", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_ANNUAL_CAP, show_default=True,
               help="年度上限 ρ per school and year, every revision held counted.")
+@click.option("--rho-county", type=click.FloatRange(min=0), default=DEFAULT_RHO_COUNTY,
+              show_default=True, help="县级 ρ of a county's published half-year figure (0: none).")
+@click.option("--rho-city", type=click.FloatRange(min=0), default=DEFAULT_RHO_CITY,
+              show_default=True, help="市级 ρ of a city's published half-year figure (0: none).")
+@click.option("--rho-province", type=click.FloatRange(min=0), default=DEFAULT_RHO_PROVINCE,
+              show_default=True, help="省级 ρ of the province's published half-year figure (0: none).")
 @config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_message_mb: float, grace: float,
           metrics_listen: str | None, accept: tuple[str, ...], until: tuple[str, ...],
-          rho_half_year: float, rho_annual: float, annual_cap: float) -> None:
+          rho_half_year: float, rho_annual: float, annual_cap: float, rho_county: float,
+          rho_city: float, rho_province: float) -> None:
     """服务 Serve gRPC until SIGTERM or Ctrl-C (then stop gracefully)."""
     if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
         raise click.UsageError("--tls-cert and --tls-key go together; --tls-client-ca needs them")
     tls = server.Tls.from_files(tls_cert, tls_key, tls_client_ca) if tls_cert else None
     catalogues = CataloguePolicy(accept or None, _last_days(until))
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    budget = BudgetPolicy(rho_half_year, rho_annual, annual_cap)
+    budget = BudgetPolicy(rho_half_year, rho_annual, annual_cap, rho_county=rho_county,
+                          rho_city=rho_city, rho_province=rho_province)
     server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace,
                  catalogues=catalogues, metrics_listen=metrics_listen, budget=budget)
 
