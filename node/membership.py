@@ -18,7 +18,7 @@ from common.clock import stamp
 from common.errors import GuanaiError
 from node.store import get_meta, open_store, set_meta, transaction
 from node.store import parent as parent_rows
-from privacy.identity import Identity
+from privacy.identity import HELPER, Identity
 from privacy.keys import PublicKeys, generate_signing_key, load_signing_key
 from protos.regions import check_region, check_school, parents
 
@@ -126,3 +126,28 @@ class StoredParent:
         with transaction(self._store):
             parent_rows.retire_key(self._store, old.keys.signing, stamp(at))
             set_meta(self._store, "parent_identity", learnt.to_json())
+
+
+def import_helper(store: sqlite_utils.Database, identity: Identity) -> None:
+    """Keep the export of the province's helper (secure aggregation, docs/secure-aggregation.md):
+    from now on every release also makes two shares, one for the parent, one for the helper.
+
+    Raises ``MembershipError`` unless it is the helper of this school's province, with an address.
+    """
+    region = get_meta(store, "region_code")
+    if not region:
+        raise MembershipError("未初始化 run `guanai node init` first")
+    province = region[:2] + "0000"
+    if identity.role != HELPER or not identity.address or identity.id != province:
+        raise MembershipError(
+            f"协助方文件错误 not the export of the helper of province {province} with an "
+            "address; ask the helper for the file `guanai aggregator export-keys` writes there"
+        )
+    with transaction(store):
+        set_meta(store, "helper_identity", identity.to_json())
+
+
+def helper(store: sqlite_utils.Database) -> Identity | None:
+    """The province's helper, once imported (``import_helper``); None: no secure aggregation."""
+    text = get_meta(store, "helper_identity")
+    return Identity.from_json(text) if text else None

@@ -3,8 +3,10 @@
 A release is made once per (period, revision) and stored before anything else can happen
 (invariant 2, docs/architecture.md): asking again returns the stored bytes, so a resend never carries fresh noise.
 A correction is a new revision and spends budget again. The ledger charges the school's own
-table and every level that publishes a figure from the period's shares (privacy/budget.py). The budget check, the charge and the
-stored release are one transaction, so a refused release spends nothing.
+table and every level that publishes a figure from the period's shares (privacy/budget.py). The
+budget check, the charge and the stored release are one transaction, so a refused release
+spends nothing. With a helper imported (secure aggregation, node/shares.py), the two shares of
+the true table are made in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sqlite_utils
 
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
-from node import table, validation
+from node import membership, table, validation
+from node.shares import make_shares
 from node.store import get_meta, releases, transaction
 from node.store.releases import StoredRelease
 from node.upstream import parent_policy
@@ -133,4 +136,10 @@ def release_period(
         )
         releases.add(db, period.year, period.code, revision, rho, true_values,
                      report.SerializeToString(), stamp(moment))
+        helper = membership.helper(db)
+        if helper is not None:  # secure aggregation: the two shares, made once with the release
+            make_shares(db, school_id=school_id, region=region, period=period.code,
+                        catalogue_version=catalogue.version, revision=revision,
+                        vector=[true_values[c.id] for c in catalogue.cells],
+                        leader=membership.parent(db), helper=helper, at=moment)
     return latest_release(db, period)

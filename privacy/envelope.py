@@ -25,11 +25,14 @@ from common.errors import GuanaiError
 from protos.envelope_pb2 import SignedReport
 from protos.refusals import Refused
 from protos.report_pb2 import Report
+from protos.share_pb2 import Enrolment, Share, Signed
 from protos.validation import M, parse_canonical
 
 REPORT_CONTEXT = b"guanai.v1.report\x00"
 RECEIPT_CONTEXT = b"guanai.v1.receipt\x00"
 WARNING_CONTEXT = b"guanai.v1.warning\x00"
+SHARE_CONTEXT = b"guanai.v1.share\x00"  # a school's secret share (protos/share.proto)
+ENROLMENT_CONTEXT = b"guanai.v1.enrolment\x00"  # a leader's enrolment sent to the helper
 SIGNATURE_SIZE = 64
 PUBLIC_KEY_SIZE = 32
 
@@ -117,14 +120,18 @@ def parse_envelope(signed: bytes) -> SignedReport:
     signature and key have the wrong sizes.
     """
     envelope = _canonical(SignedReport, signed, "signed report")
-    if len(envelope.signature) != SIGNATURE_SIZE or len(envelope.signer_key) != PUBLIC_KEY_SIZE:
+    _check_envelope(envelope.report, envelope.signature, envelope.signer_key, "report")
+    return envelope
+
+
+def _check_envelope(body: bytes, signature: bytes, signer_key: bytes, what: str) -> None:
+    if len(signature) != SIGNATURE_SIZE or len(signer_key) != PUBLIC_KEY_SIZE:
         raise Malformed(
             f"报送格式错误 malformed submission: expected a {SIGNATURE_SIZE}-byte signature "
             f"and a {PUBLIC_KEY_SIZE}-byte signer key"
         )
-    if not envelope.report:
-        raise Malformed("报送格式错误 malformed submission: the report is empty")
-    return envelope
+    if not body:
+        raise Malformed(f"报送格式错误 malformed submission: the {what} is empty")
 
 
 def parse_report(report_bytes: bytes) -> Report:
@@ -174,3 +181,49 @@ def verified_report(signed: bytes) -> Report:
     ``FigureVerifier`` for the figures an annual summary attaches.
     """
     return verify_signed(signed)[0]
+
+
+def sign_body(context: bytes, body: bytes, key: SigningKey) -> bytes:
+    """A serialized ``Signed`` (protos/share.proto) over the exact ``body`` bytes under
+    ``context`` (one of the contexts above): the envelope of shares and enrolments."""
+    return Signed(body=body, signature=sign_with_context(context, body, key),
+                  signer_key=bytes(key.verify_key)).SerializeToString()
+
+
+def parse_signed_body(signed: bytes) -> Signed:
+    """The canonical ``Signed`` of ``signed``, its body not yet read or verified.
+
+    Raises ``Malformed`` for non-canonical bytes, wrong signature or key sizes, an empty body.
+    """
+    envelope = _canonical(Signed, signed, "signed message")
+    _check_envelope(envelope.body, envelope.signature, envelope.signer_key, "signed body")
+    return envelope
+
+
+def verify_signed_body(context: bytes, signed: bytes) -> tuple[bytes, bytes]:
+    """The body of a ``Signed`` whose signature under ``context`` verifies, and the signer's
+    32-byte key. Raises ``Malformed`` or ``BadSignature``; the body is not parsed here."""
+    envelope = parse_signed_body(signed)
+    verify_with_context(context, envelope.body, envelope.signature, envelope.signer_key)
+    return envelope.body, envelope.signer_key
+
+
+def parse_share(share_bytes: bytes) -> Share:
+    """The Share of canonical ``share_bytes``; ``Malformed`` otherwise."""
+    return _canonical(Share, share_bytes, "share")
+
+
+def verify_share(signed: bytes) -> tuple[Share, bytes]:
+    """A signed share's Share and signer key, the signature (``SHARE_CONTEXT``) checked first.
+
+    Raises ``Malformed`` or ``BadSignature``; the receiver still checks that the key is
+    enrolled for ``share.school_id`` and that party and recipient key are its own.
+    """
+    body, signer = verify_signed_body(SHARE_CONTEXT, signed)
+    return parse_share(body), signer
+
+
+def verify_enrolment(signed: bytes) -> tuple[Enrolment, bytes]:
+    """A signed enrolment's Enrolment and signer key (``ENROLMENT_CONTEXT``), as ``verify_share``."""
+    body, signer = verify_signed_body(ENROLMENT_CONTEXT, signed)
+    return _canonical(Enrolment, body, "enrolment"), signer

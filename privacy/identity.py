@@ -15,6 +15,7 @@ from privacy.keys import KeyFileError, PublicKeys
 
 KINDS = ("school", "aggregator")
 LEVELS = ("county", "city", "province")
+HELPER = "helper"  # the role of the province's helper in secure aggregation (DESIGN §8)
 
 
 class IdentityError(KeyFileError):
@@ -33,6 +34,7 @@ class Identity:
     level: str | None = None  # aggregators: county | city | province
     address: str | None = None  # aggregators: host:port of the gRPC service
     tls_ca: str | None = None  # aggregators serving TLS: the PEM root certificate to trust
+    role: str | None = None  # None: a leader aggregator (or a school); "helper": the helper
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -42,12 +44,15 @@ class Identity:
                 "身份文件错误 bad identity: an aggregator's export needs a level "
                 f"{LEVELS} and a sealing key; export it again with `guanai aggregator export-keys`"
             )
+        if self.role not in (None, HELPER) or (self.role and self.level != "province"):
+            raise IdentityError("身份文件错误 bad identity: the only role is a province's helper")
 
     def to_json(self) -> str:
         """The export file's JSON text (keys in base64; absent fields left out)."""
         data = {
             "id": self.id, "kind": self.kind, "region": self.region, "level": self.level,
-            "address": self.address, "tls_ca": self.tls_ca, "keys": self.keys.to_dict(),
+            "address": self.address, "tls_ca": self.tls_ca, "role": self.role,
+            "keys": self.keys.to_dict(),
         }
         return json.dumps({k: v for k, v in data.items() if v is not None}, indent=2) + "\n"
 
@@ -71,4 +76,5 @@ class Identity:
             id=data["id"], kind=data["kind"], region=data["region"],
             keys=PublicKeys.from_dict(data.get("keys")),
             level=data.get("level"), address=data.get("address"), tls_ca=data.get("tls_ca"),
+            role=data.get("role"),
         )

@@ -59,6 +59,11 @@ class AggregatorStub:
                 request_serializer=protos_dot_aggregator__pb2.GetConsistencyProofRequest.SerializeToString,
                 response_deserializer=protos_dot_aggregator__pb2.ConsistencyProof.FromString,
                 _registered_method=True)
+        self.SubmitShare = channel.unary_unary(
+                '/guanai.v1.Aggregator/SubmitShare',
+                request_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
+                response_deserializer=protos_dot_aggregator__pb2.Receipt.FromString,
+                _registered_method=True)
 
 
 class AggregatorServicer:
@@ -99,6 +104,13 @@ class AggregatorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitShare(self, request, context):
+        """One sealed Signed Share of a school (party LEADER, protos/share.proto; secure aggregation).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AggregatorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +138,11 @@ def add_AggregatorServicer_to_server(servicer, server):
                     servicer.GetConsistencyProof,
                     request_deserializer=protos_dot_aggregator__pb2.GetConsistencyProofRequest.FromString,
                     response_serializer=protos_dot_aggregator__pb2.ConsistencyProof.SerializeToString,
+            ),
+            'SubmitShare': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitShare,
+                    request_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
+                    response_serializer=protos_dot_aggregator__pb2.Receipt.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +280,33 @@ class Aggregator:
             '/guanai.v1.Aggregator/GetConsistencyProof',
             protos_dot_aggregator__pb2.GetConsistencyProofRequest.SerializeToString,
             protos_dot_aggregator__pb2.ConsistencyProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitShare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/guanai.v1.Aggregator/SubmitShare',
+            protos_dot_aggregator__pb2.Submission.SerializeToString,
+            protos_dot_aggregator__pb2.Receipt.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ aggregator (aggregator/intake/) and a school checking its own annual summary bef
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -24,6 +24,7 @@ from protos.periods import Period, PeriodError
 from protos.refusals import Kind, Refused
 from protos.regions import CodeError, check_region, check_school, school_stages
 from protos.report_pb2 import Report
+from protos.share_pb2 import Party, Share
 from protos.signoff import check_shape
 
 SCHOOL_ID_LENGTH = 10
@@ -286,3 +287,40 @@ def _check_code(code: str) -> None:
 
 def _bad(what: str) -> Refused:
     return Refused(Kind.MALFORMED, f"数值不符合目录 values outside the catalogue: {what}")
+
+
+SHARE_ID_LENGTH = 16
+
+
+def check_share(share: Share, party: Party.ValueType, key_ids: Sequence[str], today: date) -> None:
+    """Raise ``Refused`` unless ``share`` is for this ``party`` and key and fits the catalogue.
+
+    ``key_ids`` are the key ids (privacy/keys.py) of the receiver's sealing keys, current and
+    retired: a share bound to another party or key (one sealed or replayed to the wrong party)
+    is NOT_PERMITTED, like a report for another recipient; a malformed one MALFORMED. Whether
+    the school is enrolled here, with the key that signed, is the receiver's check
+    (aggregator/intake/shares.py). DESIGN §8, docs/secure-aggregation.md.
+    """
+    if share.party != party or share.recipient_key_id not in key_ids:
+        raise Refused(Kind.NOT_PERMITTED,
+                      f"收件方不符 wrong recipient: the share is for the "
+                      f"{Party.Name(share.party) if share.party in Party.values() else '?'} "
+                      f"key {share.recipient_key_id or '?'}, this is the {Party.Name(party)}; "
+                      "each share is sealed and addressed to its own party")
+    try:
+        period = Period.parse(share.period)
+        if period.code != share.period or period.annual:
+            raise PeriodError(f"period {share.period!r} is not a canonical half-year")
+        size = layout(share.catalogue_version).size
+        check_school(share.school_id)
+        check_region(share.region)
+    except (PeriodError, CatalogueError, CodeError) as exc:
+        raise Refused(Kind.MALFORMED, f"份额内容错误 bad share: {exc}") from exc
+    if period.start > today:
+        raise Refused(Kind.MALFORMED, f"报送期未开始 period {period} has not begun")
+    if not 1 <= share.revision <= MAX_REVISION or len(share.share_id) != SHARE_ID_LENGTH:
+        raise Refused(Kind.MALFORMED, f"份额内容错误 bad share: revision {share.revision} not in "
+                      f"1..{MAX_REVISION}, or a share id of other than {SHARE_ID_LENGTH} bytes")
+    if len(share.values) != size:
+        raise Refused(Kind.MALFORMED, f"份额内容错误 bad share: catalogue "
+                      f"{share.catalogue_version} has {size} cells, the share {len(share.values)}")

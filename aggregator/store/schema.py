@@ -195,4 +195,31 @@ CREATE TABLE IF NOT EXISTS enrolled_below (
     log_index INTEGER NOT NULL REFERENCES submissions(log_index)  -- the rollup that said so
 );
 CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
+
+-- 秘密分享 Secure aggregation (docs/secure-aggregation.md): the schools' shares this party (the
+-- leader county or the province's helper) accepted. Each is a leaf of this party's log at
+-- log_index, numbered with the submissions: the log is the union of both tables.
+CREATE TABLE IF NOT EXISTS shares (
+    log_index INTEGER PRIMARY KEY,
+    leaf_hash BLOB NOT NULL UNIQUE,       -- RFC 9162 leaf hash of the Signed share bytes
+    school_id TEXT NOT NULL,
+    region TEXT NOT NULL,                 -- the school's county
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    signed BLOB NOT NULL,                 -- the Signed share exactly as received
+    share_sha256 BLOB NOT NULL,           -- SHA-256 of the Share bytes
+    key_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    receipt BLOB NOT NULL,                -- the signed Receipt, answered again to a resend
+    UNIQUE (school_id, period, revision)
+);
+CREATE INDEX IF NOT EXISTS shares_period ON shares (period, school_id, revision);
+-- The helper only: each leader's latest signed enrolment, the one source of school keys there.
+CREATE TABLE IF NOT EXISTS leader_enrolments (
+    sender_id TEXT PRIMARY KEY,           -- the leader aggregator's region code
+    created_unix_ms INTEGER NOT NULL,
+    signed BLOB NOT NULL,                 -- the Signed Enrolment exactly as received
+    received_at TEXT NOT NULL
+);
 """

@@ -19,6 +19,7 @@ from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFi
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
 from aggregator.store.schema import SCHEMA
+from aggregator.store.shares import LeaderEnrolment, ShareStore, SqliteShares, StoredShare
 from aggregator.store.submissions import (
     Forwarded,
     SqliteSubmissions,
@@ -29,15 +30,15 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 
 __all__ = [
     "SCHEMA", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
-    "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
-    "Return", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
+    "FigureStore", "FigureUnit", "Forwarded", "LeaderEnrolment", "Member", "MemberKey", "MemberStore",
+    "Return", "Rollup", "RollupStore", "ShareStore", "SqliteConnection", "StoredShare", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
 ]
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, EnrolmentsBelow):
+            SqliteFigures, SqliteShares, EnrolmentsBelow):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.

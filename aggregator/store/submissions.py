@@ -1,4 +1,5 @@
-"""The log's leaves: accepted submissions in log order, the member reports a rollup forwarded
+"""The log's leaves: accepted submissions in log order (with the schools' shares of
+aggregator/store/shares.py, numbered in the same sequence), the member reports a rollup forwarded
 with it, and the signed checkpoints of the log.
 
 The intake (aggregator/intake/) writes them in one transaction with the log; exports and the
@@ -86,7 +87,8 @@ class SqliteSubmissions(SqliteConnection):
             f"SELECT {_SUBMISSION} FROM submissions WHERE log_index = ?", [log_index]))
 
     def index_of(self, leaf_hash: bytes) -> int | None:
-        row = self._one("SELECT log_index FROM submissions WHERE leaf_hash = ?", [leaf_hash])
+        row = self._one("SELECT log_index FROM submissions WHERE leaf_hash = ? UNION ALL"
+                        " SELECT log_index FROM shares WHERE leaf_hash = ?", [leaf_hash, leaf_hash])
         return row[0] if row else None
 
     def revisions(self, sender_id: str, period: str) -> list[Submission]:
@@ -107,14 +109,17 @@ class SqliteSubmissions(SqliteConnection):
         self._run("UPDATE submissions SET receipt = ? WHERE log_index = ?", [receipt, log_index])
 
     def leaf_hashes(self) -> list[bytes]:
-        rows = self._all("SELECT log_index, leaf_hash FROM submissions ORDER BY log_index")
+        rows = self._all("SELECT log_index, leaf_hash FROM submissions UNION ALL"
+                         " SELECT log_index, leaf_hash FROM shares ORDER BY log_index")
         if any(index != i for i, (index, _) in enumerate(rows)):
             raise StoreError(f"汇总库损坏 store {self.path} has a gap in its log")
         return [bytes(leaf) for _, leaf in rows]
 
     def log_entries(self) -> list[LogEntry]:
         rows = self._all("SELECT log_index, leaf_hash, sender_id, kind, period, revision,"
-                         " received_at FROM submissions ORDER BY log_index")
+                         " received_at FROM submissions UNION ALL SELECT log_index, leaf_hash,"
+                         " school_id, 'share', period, revision, received_at FROM shares"
+                         " ORDER BY log_index")
         return [LogEntry(r[0], bytes(r[1]), *r[2:]) for r in rows]
 
     def period_submissions(self, period: str) -> list[Submission]:

@@ -179,6 +179,25 @@ CREATE TABLE IF NOT EXISTS receipts (
     received_at TEXT NOT NULL,
     PRIMARY KEY (period, revision)
 );
+-- 秘密分享 The two shares of each release's true table (docs/secure-aggregation.md), made once
+-- with the release and kept with their delivery state and the party's verified receipt.
+CREATE TABLE IF NOT EXISTS shares (
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    party TEXT NOT NULL,                  -- leader | helper
+    recipient_id TEXT NOT NULL,           -- the party's region code
+    share BLOB NOT NULL,                  -- serialized guanai.v1.Share, made with the release
+    signed BLOB,                          -- Signed share, signed once when queued: the same
+                                          -- bytes on every attempt
+    state TEXT NOT NULL,                  -- pending | delivered | refused | superseded
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    receipt BLOB,                         -- the party's verified guanai.v1.Receipt
+    log_index INTEGER,                    -- the share's leaf in the party's log
+    created_at TEXT NOT NULL,
+    received_at TEXT,
+    PRIMARY KEY (period, revision, party)
+);
 
 -- The schedule (node/daemon.py): each period's latest check, and the parent's word on it.
 CREATE TABLE IF NOT EXISTS schedule_checks (
