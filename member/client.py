@@ -24,6 +24,7 @@ from member.handshake import diagnose
 from privacy.identity import Identity
 from protos.aggregator_pb2 import Receipt, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
+from protos.helper_pb2_grpc import HelperStub
 
 RETRYABLE = frozenset({
     grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -106,6 +107,29 @@ def open_channel(target: Identity, client_tls: ClientTls | None = None) -> grpc.
 
 
 Failure = Callable[[int, grpc.StatusCode, str, float | None], None]
+# Which call of which service a submission goes to, given the channel: an Aggregator's Submit
+# (the default), its SubmitShare, or the Helper's SubmitShare or Enrol.
+Rpc = Callable[[grpc.Channel], Callable[..., object]]
+
+
+def aggregator_submit(channel: grpc.Channel) -> Callable[..., object]:
+    """guanai.v1.Aggregator/Submit: a report or rollup to the parent."""
+    return AggregatorStub(channel).Submit
+
+
+def leader_share(channel: grpc.Channel) -> Callable[..., object]:
+    """guanai.v1.Aggregator/SubmitShare: a school's leader share to its parent."""
+    return AggregatorStub(channel).SubmitShare
+
+
+def helper_share(channel: grpc.Channel) -> Callable[..., object]:
+    """guanai.v1.Helper/SubmitShare: a school's helper share to the province's helper."""
+    return HelperStub(channel).SubmitShare
+
+
+def helper_enrol(channel: grpc.Channel) -> Callable[..., object]:
+    """guanai.v1.Helper/Enrol: a leader's signed enrolment to the helper."""
+    return HelperStub(channel).Enrol
 
 
 def submit_until_receipt(
@@ -117,18 +141,21 @@ def submit_until_receipt(
     timeout: float = 60.0,
     client_tls: ClientTls | None = None,
     on_failure: Failure | None = None,
+    rpc: Rpc = aggregator_submit,
 ) -> Receipt:
     """Submit until the aggregator answers with a receipt (not yet verified: the caller does).
 
     ``attempts`` bounds the tries (None: no bound); ``on_failure(failures, code, details,
-    delay)`` is told of each retryable failure before the pause (delay None: giving up).
+    delay)`` is told of each retryable failure before the pause (delay None: giving up);
+    ``rpc`` picks the call (``aggregator_submit`` by default; the share and enrolment calls
+    answer the same way, the Helper's Enrol with an EnrolResponse).
     """
     with open_channel(target, client_tls) as channel:
-        stub = AggregatorStub(channel)
+        call = rpc(channel)
         failures = 0
         while True:
             try:
-                return stub.Submit(submission, timeout=timeout)
+                return call(submission, timeout=timeout)
             except grpc.RpcError as exc:
                 code, details = exc.code(), exc.details() or ""
             if code not in RETRYABLE:

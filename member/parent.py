@@ -9,7 +9,7 @@ current export. Where the member keeps them is its own store's business: each ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -34,21 +34,25 @@ class ParentBook(Protocol):
         ...
 
 
+Verify = Callable[[Receipt, bytes, bytes], ReceiptBody]  # receipt, signed bytes, signing key
+
+
 def verify_parent_receipt(receipt: Receipt, signed: bytes, parent: Identity,
-                          retired: Sequence[bytes]) -> ReceiptBody:
+                          retired: Sequence[bytes], verify: Verify = verify_receipt) -> ReceiptBody:
     """The receipt's body, once it verifies under the parent's current or a retired key.
 
     ``signed`` is the exact SignedReport bytes that were submitted. The current key is tried
     first, then the retired ones newest first (a resend may be answered with the receipt stored
     before a rotation). Raises ``ReceiptError`` naming the current key's failure when none
-    verifies: a receipt signed by a key the parent never had is refused.
+    verifies: a receipt signed by a key the parent never had is refused. ``verify`` checks
+    one key (a school's share: privacy/receipt.py ``verify_share_receipt``).
     """
     try:
-        return verify_receipt(receipt, signed, parent.keys.signing)
+        return verify(receipt, signed, parent.keys.signing)
     except ReceiptError as current:
         for key in retired:
             try:
-                return verify_receipt(receipt, signed, key)
+                return verify(receipt, signed, key)
             except ReceiptError:
                 continue
         raise current

@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from member.client import DEFAULT_BACKOFF, Backoff, ClientTls, Failure, submit_until_receipt
+from member.client import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    ClientTls,
+    Failure,
+    helper_share,
+    leader_share,
+    submit_until_receipt,
+)
 from member.parent import verify_parent_receipt
 from privacy.envelope import seal
-from privacy.identity import Identity
+from privacy.identity import HELPER, Identity
+from privacy.receipt import verify_share_receipt
 from protos.aggregator_pb2 import Receipt, ReceiptBody, Submission
 
 
@@ -46,4 +55,24 @@ def send(parent: Identity, signed: bytes, *, retired: Sequence[bytes] = (),
                                    timeout=timeout, client_tls=client_tls,
                                    on_failure=on_failure)
     body = verify_parent_receipt(receipt, signed, parent, retired)
+    return Delivered(receipt, body)
+
+
+def send_share(party: Identity, signed: bytes, *, retired: Sequence[bytes] = (),
+               attempts: int | None = None, backoff: Backoff = DEFAULT_BACKOFF,
+               timeout: float = 60.0, client_tls: ClientTls | None = None,
+               on_failure: Failure | None = None) -> Delivered:
+    """Seal a school's Signed share to ``party`` (its parent, the leader; or the province's
+    helper, ``party.role == "helper"``), submit it until a receipt, and verify the receipt
+    (privacy/receipt.py ``verify_share_receipt``) under the party's current signing key or one
+    of ``retired``. Raises as ``send``; nothing is stored here.
+    """
+    rpc = helper_share if party.role == HELPER else leader_share
+    submission = Submission(sealed=seal(signed, party.keys.sealing))
+    receipt = submit_until_receipt(party, submission, attempts=attempts, backoff=backoff,
+                                   timeout=timeout, client_tls=client_tls,
+                                   on_failure=on_failure, rpc=rpc)
+    body = verify_parent_receipt(
+        receipt, signed, party, retired,
+        lambda r, s, key: verify_share_receipt(r, s, key, party.role))
     return Delivered(receipt, body)

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from member.options import Sending, send_options
-from node.membership import import_parent, own_identity, parent
+from node.membership import import_helper, import_parent, own_identity, parent
 from node.receipt_files import export_receipts
 from node.store import open_store
+from node.store import shares as share_rows
 from node.submit import outbox, receipts, submit
 from privacy.identity import Identity
 from protos.periods import Period
@@ -40,6 +41,18 @@ def parent_command(db: Path, export: Path) -> None:
     click.echo(f"上级已设置 parent set: {identity.id} ({identity.level}) at {identity.address}")
 
 
+@click.command("helper")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def helper_command(db: Path, export: Path) -> None:
+    """设置协助方 Import the export of the province's helper (协助方): from then on each release
+    also makes two secret shares of the table, one for the parent, one for the helper."""
+    identity = Identity.from_json(export.read_text(encoding="utf-8"))
+    import_helper(open_store(db), identity)
+    click.echo(f"协助方已设置 helper set: {identity.id} at {identity.address}; releases from now "
+               "on are also sent as two secret shares (docs/secure-aggregation.md)")
+
+
 def _period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Period | None:
     return Period.from_human(value) if value else None
 
@@ -58,6 +71,11 @@ def submit_command(db: Path, period: Period | None, **options: object) -> None:
     for body in bodies:
         click.echo(f"已报送 delivered {body.period} revision {body.revision} to {body.aggregator_id}:"
                    f" 回执 receipt verified, log index {body.log_index} of {body.tree_size}")
+    for share in share_rows.every(store):
+        if share.state == "delivered" and (period is None or share.period == period.code):
+            click.echo(f"份额已送达 {share.party} share of {share.period} revision "
+                       f"{share.revision} delivered to {share.recipient_id}: 回执 receipt "
+                       f"verified, log index {share.log_index}")
     if not bodies:
         held = [r for r in receipts(store) if period is not None and r.period == period.code]
         click.echo(f"已报送过 already delivered: {period} revision {held[-1].revision}, log index "
@@ -94,5 +112,5 @@ def receipts_command(db: Path, export_dir: Path | None) -> None:
         click.echo(f"上级 parent: {parent(store).address}")
 
 
-SUBMIT_COMMANDS: list[click.Command] = [export_key, parent_command, submit_command,
-                                        receipts_command]
+SUBMIT_COMMANDS: list[click.Command] = [export_key, parent_command, helper_command,
+                                        submit_command, receipts_command]

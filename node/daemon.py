@@ -35,9 +35,11 @@ from node.submit import (
     NothingToSubmit,
     OutboxItem,
     deliver,
+    deliver_shares,
     enqueue,
     outbox,
     pending,
+    pending_shares,
     requeue,
     schedule_retry,
 )
@@ -134,7 +136,24 @@ class Daemon:
         for item in pending(store):
             if item.next_attempt_at is not None:
                 wake = min(wake, datetime.fromisoformat(item.next_attempt_at))
+        if not self._deliver_shares(store):
+            wake = min(wake, now + timedelta(seconds=self.settings.retry_seconds))
         return max(wake, now + timedelta(seconds=1))
+
+    def _deliver_shares(self, store: sqlite_utils.Database) -> bool:
+        """One attempt at each pending share (secure aggregation, node/submit.py); whether
+        none is left waiting. A failure is logged; the share is tried at the next wake-up."""
+        if not pending_shares(store):
+            return True
+        try:
+            for body in deliver_shares(store, attempts=1, backoff=self.backoff,
+                                       timeout=self.settings.timeout_seconds,
+                                       client_tls=self.client_tls, now=self.clock.now):
+                self.log.info("%s revision %d share delivered to %s: log index %d", body.period,
+                              body.revision, body.aggregator_id, body.log_index)
+        except GuanaiError as exc:
+            self.log.warning("share not delivered: %s", exc)
+        return not pending_shares(store)
 
     def _look(self, store: sqlite_utils.Database, now: datetime) -> datetime:
         """Ask for the standing and move every period along; when to look next."""

@@ -1,6 +1,7 @@
 """What staff see with ``guanai node status``: each period's dates, state, problems and returns.
 
-Everything comes from the store: the outbox and the receipts (node/submit.py), the releases,
+Everything comes from the store: the outbox and the receipts (node/submit.py), the shares of
+secure aggregation and their receipts (node/store/shares.py), the releases,
 what the daemon last found (``schedule_checks``) and the parent's last word on the school's
 standing (``parent_standing``). Nothing is asked of the network.
 """
@@ -13,11 +14,13 @@ from pathlib import Path
 import sqlite_utils
 
 from node import upstream
-from node.membership import MembershipError, key_path, parent
+from node.membership import MembershipError, helper, key_path, parent
 from node.release import latest_release
 from node.schedule import ScheduleSettings, Window, periods_in_scope
 from node.store import get_meta
 from node.store import schedule as schedule_rows
+from node.store import shares as share_rows
+from node.store.shares import StoredShare
 from node.submit import OutboxItem, outbox, receipts
 from privacy.keys import key_id, load_signing_key
 from protos.deadlines import TIMELINESS_LABELS, Deadlines, local_text
@@ -51,6 +54,9 @@ def lines(store: sqlite_utils.Database, db: Path, settings: ScheduleSettings,
                    f"{contact}")
     except MembershipError as exc:
         out.append(f"上级 Parent: {exc}")
+    assistant = helper(store)
+    if assistant is not None:
+        out.append(f"协助方 Helper (secure aggregation): {assistant.id} at {assistant.address}")
     federation = upstream.parent_policy(store)
     if federation is not None:
         out.append(f"  隐私预算政策 the parent's privacy policy: ρ ≤ {federation.rho_half_year:g} per "
@@ -67,6 +73,7 @@ def lines(store: sqlite_utils.Database, db: Path, settings: ScheduleSettings,
     standing = upstream.standing(store)
     problems = schedule_rows.problems(store)
     items = outbox(store)
+    shares = share_rows.every(store)
     timeliness = {(r.period, r.revision): r.body.timeliness for r in receipts(store)}
     periods = periods_in_scope(now, datetime.fromisoformat(since) if since else now)
     periods += [p for p in (Period.parse(c) for c in sorted({i.period for i in items}))
@@ -92,4 +99,20 @@ def lines(store: sqlite_utils.Database, db: Path, settings: ScheduleSettings,
             out.append(f"    准予补报 exception granted until {local_text(held.exception_until)}")
         if problems.get(period.code):
             out.append(f"    问题 problem: {problems[period.code]}")
+        out += [f"    {_share_state(s)}" for s in shares if s.period == period.code
+                and s.state != "superseded"]
     return out
+
+
+_PARTY_LABELS = {"leader": "份额·上级 leader share", "helper": "份额·协助方 helper share"}
+
+
+def _share_state(share: StoredShare) -> str:
+    """One line of a share of secure aggregation: where it went and the receipt held."""
+    who = f"{_PARTY_LABELS[share.party]} revision {share.revision} → {share.recipient_id}"
+    if share.state == "delivered":
+        return f"{who}: 已送达 delivered, 回执 receipt log index {share.log_index}"
+    if share.state == "refused":
+        return f"{who}: 被拒收 refused: {share.last_error}"
+    tries = f", {share.attempts} attempts, last error: {share.last_error}" if share.attempts else ""
+    return f"{who}: 发送中 sending{tries}"

@@ -1,6 +1,8 @@
 """Submitting releases to the parent aggregator: an outbox in the store, tried until a receipt.
 
-A release enters the outbox signed, once: its SignedReport bytes are stored, and every attempt
+With a helper imported (secure aggregation, docs/secure-aggregation.md) the release's two
+shares are signed when it is queued and delivered after it, each to its party, each until its
+own verified receipt (``deliver_shares``). A release enters the outbox signed, once: its SignedReport bytes are stored, and every attempt
 seals and sends those same bytes (invariant 2, docs/architecture.md) — nothing is released again, and a resend is
 idempotent at the aggregator. Each failure is recorded (attempts, error, time of the next try),
 so a restart resumes where it stopped. A receipt is stored, and the item marked delivered,
@@ -25,12 +27,15 @@ from member.client import (
     ClientTls,
     SubmitRefused,
 )
-from member.send import send
-from node.membership import MembershipError, parent, previous_parent_keys, signing_key
+from member.send import send, send_share
+from node.membership import MembershipError, helper, parent, previous_parent_keys, signing_key
 from node.release import latest_release
+from node.shares import sign_shares
 from node.store import outbox as outbox_rows
+from node.store import shares as share_rows
 from node.store import transaction
 from node.store.outbox import OutboxItem, StoredReceipt
+from node.store.shares import StoredShare
 from privacy.envelope import sign_report
 from privacy.identity import Identity
 from privacy.receipt import ReceiptError
@@ -80,8 +85,12 @@ def enqueue(store: sqlite_utils.Database, db: Path, period: Period,
             f"the parent is {target.id}: release a correction for it "
             f"(`guanai node release --period {period} --correction`)"
         )
-    return queue_signed(store, period.code, release.revision, recipient,
-                        lambda: sign_report(release.report_bytes, signing_key(db)), now)
+    queued = queue_signed(store, period.code, release.revision, recipient,
+                          lambda: sign_report(release.report_bytes, signing_key(db)), now)
+    if share_rows.of_release(store, period.code, release.revision):
+        with transaction(store):  # secure aggregation: both shares signed once, queued with it
+            sign_shares(store, period.code, release.revision, signing_key(db))
+    return queued
 
 
 def queue_signed(store: sqlite_utils.Database, period: str, revision: int, recipient: str,
@@ -158,14 +167,68 @@ def submit(
     period: Period | None = None,
     **options: object,
 ) -> list[ReceiptBody]:
-    """Queue the period's release (if given), then deliver everything pending, oldest first.
+    """Queue the period's release (if given), then deliver everything pending, oldest first:
+    the releases (their receipts are returned), then the shares (``deliver_shares``).
 
     ``options`` are those of ``deliver`` (attempts, backoff, timeout, client_tls).
     """
     if period is not None:
         enqueue(store, db, period)
     target = parent(store)
-    return [deliver(store, item, target, **options) for item in pending(store)]
+    bodies = [deliver(store, item, target, **options) for item in pending(store)]
+    deliver_shares(store, **options)
+    return bodies
+
+
+def pending_shares(store: sqlite_utils.Database) -> list[StoredShare]:
+    """Shares signed and waiting for their party's receipt, oldest first."""
+    return [s for s in share_rows.every(store) if s.state == "pending" and s.signed is not None]
+
+
+def deliver_shares(
+    store: sqlite_utils.Database,
+    *,
+    attempts: int | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    timeout: float = 60.0,
+    client_tls: ClientTls | None = None,
+    now: Callable[[], datetime] = _now,
+) -> list[ReceiptBody]:
+    """Send each pending share to its party — the leader share to the parent, the helper share
+    to the province's helper — until the party's receipt verifies, and keep it; return the
+    receipts' bodies. A refusal marks the share refused and is raised (``SubmitRefused``), as
+    are ``SubmitGaveUp`` and ``ReceiptError`` after the attempt is noted."""
+    bodies = []
+    for held in pending_shares(store):
+        leader = held.party == "leader"
+        target = parent(store) if leader else helper(store)
+        if target is None or target.id != held.recipient_id:
+            raise MembershipError(f"收件方不符 the {held.party} share of {held.period} revision "
+                                  f"{held.revision} is for {held.recipient_id}: release a "
+                                  "correction for the new parent or helper")
+
+        def record(error: str, state: str = "pending", held: StoredShare = held) -> None:
+            with transaction(store):
+                share_rows.note_attempt(store, held.period, held.revision, held.party, error,
+                                        state)
+
+        try:
+            delivered = send_share(
+                target, held.signed, retired=previous_parent_keys(store) if leader else (),
+                attempts=attempts, backoff=backoff, timeout=timeout, client_tls=client_tls,
+                on_failure=lambda _n, code, details, _delay: record(f"{code.name}: {details}"))
+        except SubmitRefused as exc:
+            record(f"{exc.code.name}: {exc.details}", "refused")
+            raise
+        except ReceiptError as exc:
+            record(str(exc))
+            raise
+        with transaction(store):
+            share_rows.deliver(store, held.period, held.revision, held.party,
+                               delivered.receipt.SerializeToString(), delivered.body.log_index,
+                               stamp(now()))
+        bodies.append(delivered.body)
+    return bodies
 
 
 def receipts(store: sqlite_utils.Database) -> list[StoredReceipt]:

@@ -11,6 +11,7 @@ aggregator accepted exactly those bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from google.protobuf.message import DecodeError
 from nacl.signing import SigningKey
@@ -20,7 +21,9 @@ from privacy.checkpoint import CheckpointError, verify_checkpoint
 from privacy.envelope import (
     RECEIPT_CONTEXT,
     EnvelopeError,
+    parse_share,
     parse_signed,
+    parse_signed_body,
     sign_with_context,
     verify_with_context,
 )
@@ -32,9 +35,11 @@ class ReceiptError(GuanaiError):
     """A receipt that does not prove the aggregator logged these exact bytes."""
 
 
-def log_origin(aggregator_id: str) -> str:
-    """The origin (name) of an aggregator's log in its checkpoints: ``guanai/<region code>``."""
-    return f"guanai/{aggregator_id}"
+def log_origin(aggregator_id: str, role: str | None = None) -> str:
+    """The origin (name) of an aggregator's log in its checkpoints: ``guanai/<region code>``,
+    or ``guanai/helper/<province code>`` for the province's helper (``role`` "helper"), whose
+    region code is the province's own."""
+    return f"guanai/{role}/{aggregator_id}" if role else f"guanai/{aggregator_id}"
 
 
 def report_sha256(report_bytes: bytes) -> bytes:
@@ -54,21 +59,48 @@ def verify_receipt(receipt: Receipt, signed: bytes, aggregator_key: bytes) -> Re
 
     ``aggregator_key`` is the aggregator's Ed25519 public key, from its exported identity.
     """
-    try:
-        verify_with_context(RECEIPT_CONTEXT, receipt.body, receipt.signature, aggregator_key)
-        body = ReceiptBody.FromString(receipt.body)
+    def names(body: ReceiptBody) -> None:
         envelope, report = parse_signed(signed)
-        origin = log_origin(body.aggregator_id)
-        checkpoint = verify_checkpoint(body.checkpoint, origin, aggregator_key)
+        _check_names(body, envelope.report, report.sender_id, report.period, report.revision)
+
+    return _verify(receipt, signed, aggregator_key, None, names)
+
+
+def verify_share_receipt(receipt: Receipt, signed: bytes, party_key: bytes,
+                         role: str | None = None) -> ReceiptBody:
+    """The receipt's body, once every part of it checks out for the Signed share ``signed``
+    (protos/share.proto): the same checks as ``verify_receipt``, the digest being that of the
+    Share bytes. ``role`` is the party's (None: the leader; "helper": the helper's log origin).
+    """
+    def names(body: ReceiptBody) -> None:
+        share = parse_share(parse_signed_body(signed).body)
+        _check_names(body, parse_signed_body(signed).body, share.school_id, share.period,
+                     share.revision)
+
+    return _verify(receipt, signed, party_key, role, names)
+
+
+def _check_names(body: ReceiptBody, inner: bytes, sender: str, period: str,
+                 revision: int) -> None:
+    if body.report_sha256 != report_sha256(inner):
+        raise ReceiptError("回执无效 bad receipt: it is for other bytes than those sent")
+    if (body.sender_id, body.period, body.revision) != (sender, period, revision):
+        raise ReceiptError("回执无效 bad receipt: it names another sender, period or revision")
+
+
+def _verify(receipt: Receipt, signed: bytes, key: bytes, role: str | None,
+            names: Callable[[ReceiptBody], None]) -> ReceiptBody:
+    try:
+        verify_with_context(RECEIPT_CONTEXT, receipt.body, receipt.signature, key)
+        body = ReceiptBody.FromString(receipt.body)
+        origin = log_origin(body.aggregator_id, role)
+        checkpoint = verify_checkpoint(body.checkpoint, origin, key)
         leaf = leaf_hash(signed)
         if checkpoint.origin != origin or checkpoint.size != body.tree_size:
             raise ReceiptError("回执无效 bad receipt: its checkpoint is of another log or size")
-        if body.leaf_hash != leaf or body.report_sha256 != report_sha256(envelope.report):
+        if body.leaf_hash != leaf:
             raise ReceiptError("回执无效 bad receipt: it is for other bytes than those sent")
-        if (body.sender_id, body.period, body.revision) != (
-            report.sender_id, report.period, report.revision
-        ):
-            raise ReceiptError("回执无效 bad receipt: it names another sender, period or revision")
+        names(body)
         verify_inclusion(leaf, body.log_index, body.tree_size, body.inclusion_proof,
                          checkpoint.root)
     except (EnvelopeError, CheckpointError, ProofError, DecodeError) as exc:

@@ -44,9 +44,9 @@ class Aggregator:
     """
 
     def __init__(self, folder: Path, region: str, level: str, parent_region: str | None = None,
-                 open_2025: bool = True):
-        self.db = folder / f"aggregator-{region}.db"
-        self.settings = own_identity.init(self.db, level, region, parent_region)
+                 open_2025: bool = True, role: str | None = None):
+        self.db = folder / f"{role or 'aggregator'}-{region}.db"
+        self.settings = own_identity.init(self.db, level, region, parent_region, role)
         self.running: RunningAggregator | None = None
         if open_2025:
             leave_open(self.db, 2025)

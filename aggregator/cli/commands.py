@@ -24,6 +24,7 @@ from aggregator.keys import own_identity, staff
 from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
+from aggregator.rollup.helper import send_enrolment
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from member.options import Sending, send_options
@@ -36,7 +37,7 @@ from privacy.budget import (
     DEFAULT_RHO_PROVINCE,
     BudgetPolicy,
 )
-from privacy.identity import LEVELS, Identity
+from privacy.identity import HELPER, LEVELS, Identity
 from protos.deadlines import TIMELINESS_LABELS, local_text
 from protos.periods import Period
 from protos.regions import name
@@ -69,13 +70,20 @@ period_option = click.option("--period", required=True, callback=_period,
 
 
 @aggregator.command()
-@click.option("--level", "level_name", help="级别 Level: county 县区, city 市 or province 省.", type=click.Choice(LEVELS), required=True)
+@click.option("--level", "level_name", help="级别 Level: county 县区, city 市 or province 省 "
+              "(a helper: province).", type=click.Choice(LEVELS))
 @click.option("--region", required=True, help="6-digit region code, e.g. 610102 (新城区).")
 @click.option("--parent-region", help="上级地区 Region code of the aggregator this one reports to.")
+@click.option("--role", type=click.Choice([HELPER]),
+              help="角色 helper: the province's helper (协助方) of secure aggregation, run by an "
+              "organisation independent of the education bureaus (docs/secure-aggregation.md).")
 @click.pass_obj
-def init(db: Path, level_name: str, region: str, parent_region: str | None) -> None:
+def init(db: Path, level_name: str | None, region: str, parent_region: str | None,
+         role: str | None) -> None:
     """建立汇总节点 Create the aggregator's store, signing key and sealing key."""
-    settings = own_identity.init(db, level_name, region, parent_region)
+    if level_name is None and role != HELPER:
+        raise click.UsageError("缺少级别 --level is required (county, city or province)")
+    settings = own_identity.init(db, level_name or "province", region, parent_region, role)
     signing, sealing = own_identity.key_paths(db)
     click.echo(f"汇总节点已建立 aggregator ready: {settings.describe()} → {db}")
     click.echo(f"密钥 keys (mode 0600, keep them secret): {signing}, {sealing}")
@@ -161,6 +169,31 @@ def parent_command(db: Path, export: Path) -> None:
     identity = Identity.from_json(export.read_text(encoding="utf-8"))
     own_identity.set_parent(store, settings, identity)
     click.echo(f"上级已设置 parent set: {identity.id} ({identity.level}) at {identity.address}")
+
+
+@aggregator.command("helper")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def helper_command(db: Path, export: Path) -> None:
+    """设置协助方 Import the export of the province's helper (协助方, secure aggregation)."""
+    store, settings = _open(db)
+    identity = Identity.from_json(export.read_text(encoding="utf-8"))
+    own_identity.set_helper(store, settings, identity)
+    click.echo(f"协助方已设置 helper set: {identity.id} at {identity.address}; send it the "
+               "enrolment with `guanai aggregator send-enrolment`")
+
+
+@aggregator.command("send-enrolment")
+@send_options
+@click.pass_obj
+def send_enrolment_command(db: Path, **options: object) -> None:
+    """发送登记名单 Send the signed list of enrolled schools and keys to the helper (协助方):
+    its only source of school keys. Send it again after enrolling or revoking."""
+    sending = Sending.from_options(**options)
+    store, settings = _open(db)
+    schools = send_enrolment(store, settings, SYSTEM.now(), **sending.keywords())
+    click.echo(f"登记名单已送达 enrolment taken by the helper: {schools} schools of "
+               f"{settings.describe()}")
 
 
 @aggregator.command()

@@ -1,4 +1,6 @@
-"""The gRPC servicer of guanai.v1.Aggregator: each refusal as its precise status code.
+"""The gRPC servicer of guanai.v1.Aggregator (and, in ``LogService``, what the helper's Helper
+service shares with it: aggregator/grpc/helper_servicer.py): each refusal as its precise status
+code.
 
 Submissions are opened and checked in the calling thread (many at once), then handed to the
 committer, which stores them durably; the answer leaves only after the commit. Logs name the
@@ -8,16 +10,18 @@ sender's school or region code, period and revision — never anything inside th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import grpc
 
 from aggregator.grpc.inflight import InFlight
 from aggregator.grpc.status import CODES, clipped
+from aggregator.intake.accept import Item
 from aggregator.intake.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.intake.committer import Committer
 from aggregator.intake.opening import Opened, open_submission
+from aggregator.intake.shares import open_share
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Store
@@ -32,29 +36,20 @@ from protos.validation import check_batch
 logger = logging.getLogger(__name__)
 
 
-class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
+class LogService:
+    """What the leader's Aggregator service and the helper's Helper service share: the gate
+    of calls in flight, one submission committed and answered with its receipt, schools'
+    shares (aggregator/intake/shares.py), and the log's checkpoint and proofs."""
+
     def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
                  committer: Committer, clock: Clock | None = None,
-                 catalogues: CataloguePolicy = ACCEPT_ALL,
-                 answer_limit: int = 64 * 1024 * 1024,
                  inflight: InFlight | None = None) -> None:
-        """``answer_limit``: the server's largest message (bytes), which a batch answer must
-        fit; ``inflight``: the gate that stopping closes (aggregator/grpc/inflight.py)."""
         self._settings = settings
         self._inflight = inflight or InFlight()
-        self._answer_limit = answer_limit
         self._store = store
         self._log = log
         self._committer = committer
         self._clock = clock or SystemClock()
-        self._catalogues = catalogues
-
-    def _open(self, submission: pb.Submission) -> Opened:
-        today = local_date(self._clock.now())
-        opened = open_submission(submission, self._settings.sealing_keys, self._settings.region,
-                                 today)
-        self._catalogues.check(opened.report.catalogue_version, today)
-        return opened
 
     @contextmanager
     def _answering(self, context: grpc.ServicerContext) -> Iterator[None]:
@@ -68,13 +63,11 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
         finally:
             self._inflight.leave()
 
-    def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
-        with self._answering(context):
-            return self._submit(request, context)
-
-    def _submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
+    def _commit_one(self, opening: Callable[[], Item], context: grpc.ServicerContext) -> pb.Receipt:
+        """Open (``opening``), commit and answer one submission: its receipt, or its refusal's
+        status code."""
         try:
-            outcome = self._committer.submit([self._open(request)])[0]
+            outcome = self._committer.submit([opening()])[0]
         except Refused as rejected:
             outcome = rejected
         except Exception:
@@ -85,6 +78,68 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
             context.abort(CODES[outcome.kind], clipped(outcome.message))
         logger.debug("accepted a submission")
         return outcome
+
+    def SubmitShare(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
+        with self._answering(context):
+            return self._commit_one(lambda: open_share(request, self._settings,
+                                                       local_date(self._clock.now())), context)
+
+    def GetCheckpoint(self, request: pb.GetCheckpointRequest,
+                      context: grpc.ServicerContext) -> pb.SignedCheckpoint:
+        return pb.SignedCheckpoint(note=self._log.checkpoint())
+
+    def GetInclusionProof(self, request: pb.GetInclusionProofRequest,
+                          context: grpc.ServicerContext) -> pb.InclusionProof:
+        index = self._store.index_of(request.leaf_hash)
+        if index is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, "日志中无此叶 no such leaf in this log")
+        with self._log.lock:
+            size = request.tree_size or self._log.size
+            try:
+                proof = self._log.inclusion_proof(index, size)
+            except ProofError as exc:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            checkpoint = self._log.checkpoint(size)
+        return pb.InclusionProof(log_index=index, tree_size=size, hashes=proof,
+                                 checkpoint=checkpoint)
+
+    def GetConsistencyProof(self, request: pb.GetConsistencyProofRequest,
+                            context: grpc.ServicerContext) -> pb.ConsistencyProof:
+        with self._log.lock:
+            new_size = request.new_size or self._log.size
+            try:
+                proof = self._log.consistency_proof(request.old_size, new_size)
+            except ProofError as exc:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            checkpoint = self._log.checkpoint(new_size)
+        return pb.ConsistencyProof(old_size=request.old_size, new_size=new_size, hashes=proof,
+                                   checkpoint=checkpoint)
+
+
+
+
+class AggregatorService(LogService, aggregator_pb2_grpc.AggregatorServicer):
+    def __init__(self, settings: Settings, store: Store, log: TransparencyLog,
+                 committer: Committer, clock: Clock | None = None,
+                 catalogues: CataloguePolicy = ACCEPT_ALL,
+                 answer_limit: int = 64 * 1024 * 1024,
+                 inflight: InFlight | None = None) -> None:
+        """``answer_limit``: the server's largest message (bytes), which a batch answer must
+        fit; ``inflight``: the gate that stopping closes (aggregator/grpc/inflight.py)."""
+        super().__init__(settings, store, log, committer, clock, inflight)
+        self._answer_limit = answer_limit
+        self._catalogues = catalogues
+
+    def _open(self, submission: pb.Submission) -> Opened:
+        today = local_date(self._clock.now())
+        opened = open_submission(submission, self._settings.sealing_keys, self._settings.region,
+                                 today)
+        self._catalogues.check(opened.report.catalogue_version, today)
+        return opened
+
+    def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
+        with self._answering(context):
+            return self._commit_one(lambda: self._open(request), context)
 
     def SubmitBatch(self, request: pb.SubmitBatchRequest,
                     context: grpc.ServicerContext) -> pb.SubmitBatchResponse:
@@ -120,37 +175,6 @@ class AggregatorService(aggregator_pb2_grpc.AggregatorServicer):
                            else pb.Outcome(receipt=result))
             response.outcomes.append(outcome)
         return response
-
-    def GetCheckpoint(self, request: pb.GetCheckpointRequest,
-                      context: grpc.ServicerContext) -> pb.SignedCheckpoint:
-        return pb.SignedCheckpoint(note=self._log.checkpoint())
-
-    def GetInclusionProof(self, request: pb.GetInclusionProofRequest,
-                          context: grpc.ServicerContext) -> pb.InclusionProof:
-        index = self._store.index_of(request.leaf_hash)
-        if index is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, "日志中无此叶 no such leaf in this log")
-        with self._log.lock:
-            size = request.tree_size or self._log.size
-            try:
-                proof = self._log.inclusion_proof(index, size)
-            except ProofError as exc:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            checkpoint = self._log.checkpoint(size)
-        return pb.InclusionProof(log_index=index, tree_size=size, hashes=proof,
-                                 checkpoint=checkpoint)
-
-    def GetConsistencyProof(self, request: pb.GetConsistencyProofRequest,
-                            context: grpc.ServicerContext) -> pb.ConsistencyProof:
-        with self._log.lock:
-            new_size = request.new_size or self._log.size
-            try:
-                proof = self._log.consistency_proof(request.old_size, new_size)
-            except ProofError as exc:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            checkpoint = self._log.checkpoint(new_size)
-        return pb.ConsistencyProof(old_size=request.old_size, new_size=new_size, hashes=proof,
-                                   checkpoint=checkpoint)
 
 
 def _rejection(rejected: Refused) -> pb.Outcome:

@@ -1,6 +1,7 @@
 """Running an aggregator's gRPC server: in-process (tests, demo) or as `guanai aggregator serve`.
 
-The server offers guanai.v1.Aggregator, the standard health service (grpc.health.v1) and
+The server offers guanai.v1.Aggregator (the helper of secure aggregation: guanai.v1.Helper
+instead, aggregator/grpc/helper_servicer.py), the standard health service (grpc.health.v1) and
 server reflection; TLS when given a certificate, mutual TLS when also given the CA of its
 members' client certificates; a message size limit (larger requests get RESOURCE_EXHAUSTED
 from gRPC itself). Stopping is graceful: health turns NOT_SERVING, new calls are refused,
@@ -22,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 
 from aggregator.figures import cube
 from aggregator.grpc.aggregator_servicer import AggregatorService
+from aggregator.grpc.helper_servicer import HelperService
 from aggregator.grpc.inflight import InFlight
 from aggregator.grpc.members_servicer import MembersService
 from aggregator.grpc.metrics import Metrics, MetricsServer
@@ -38,6 +40,8 @@ from privacy.budget import BudgetPolicy
 from protos import (
     aggregator_pb2,
     aggregator_pb2_grpc,
+    helper_pb2,
+    helper_pb2_grpc,
     members_pb2,
     members_pb2_grpc,
     query_pb2,
@@ -49,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE_NAME = aggregator_pb2.DESCRIPTOR.services_by_name["Aggregator"].full_name
 MEMBERS_SERVICE_NAME = members_pb2.DESCRIPTOR.services_by_name["Members"].full_name
+HELPER_SERVICE_NAME = helper_pb2.DESCRIPTOR.services_by_name["Helper"].full_name
 STAFF_SERVICES = tuple(s.full_name for s in query_pb2.DESCRIPTOR.services_by_name.values())
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_WORKERS = 32
@@ -152,19 +157,24 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
             ("grpc.max_send_message_length", max_message_bytes),
         ],
     )
-    aggregator_pb2_grpc.add_AggregatorServicer_to_server(
-        AggregatorService(settings, store, log, committer, clock, catalogues,
-                          max_message_bytes, inflight), server)
-    members_pb2_grpc.add_MembersServicer_to_server(MembersService(settings, store, clock, budget),
-                                               server)
-    query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
-    query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
+    if settings.helper:  # the province's helper: its own service, nothing of a leader's
+        helper_pb2_grpc.add_HelperServicer_to_server(
+            HelperService(settings, store, log, committer, clock, inflight), server)
+        services: tuple[str, ...] = (HELPER_SERVICE_NAME,)
+    else:
+        aggregator_pb2_grpc.add_AggregatorServicer_to_server(
+            AggregatorService(settings, store, log, committer, clock, catalogues,
+                              max_message_bytes, inflight), server)
+        members_pb2_grpc.add_MembersServicer_to_server(
+            MembersService(settings, store, clock, budget), server)
+        query_pb2_grpc.add_QueryServicer_to_server(QueryService(settings, store), server)
+        query_pb2_grpc.add_WarningsServicer_to_server(WarningsService(settings, store), server)
+        services = (SERVICE_NAME, MEMBERS_SERVICE_NAME, *STAFF_SERVICES)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, MEMBERS_SERVICE_NAME, *STAFF_SERVICES,
-         health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
-        server)
+        (*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
     port = (server.add_secure_port(listen, tls.credentials()) if tls
             else server.add_insecure_port(listen))
     if port == 0:
@@ -179,7 +189,7 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         raise own_identity.ConfigError(
             f"无法监听 cannot serve metrics on {metrics_listen}: {exc.strerror}") from None
     server.start()
-    for service in ("", SERVICE_NAME, MEMBERS_SERVICE_NAME):
+    for service in ("", *services[:2]):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")

@@ -15,6 +15,7 @@ the same (sender, period, revision) with other bytes is ALREADY_EXISTS.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.calendar.timeliness import admit
@@ -22,13 +23,13 @@ from aggregator.figures import cube
 from aggregator.intake.enrolled_below import check_enrolled_below, record_enrolled_below
 from aggregator.intake.opening import Opened
 from aggregator.intake.privacy_policy import check_year
+from aggregator.intake.shares import OpenedShare, check_signer
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
-from aggregator.store.sqlite import Forwarded, Store, Submission
+from aggregator.store.sqlite import Forwarded, Store, StoredShare, Submission
 from common.clock import SYSTEM
 from privacy.budget import BudgetPolicy
 from privacy.envelope import parse_signed
-from privacy.keys import key_id
 from privacy.merkle import leaf_hash
 from privacy.receipt import sign_receipt
 from protos.aggregator_pb2 import Receipt, ReceiptBody
@@ -37,25 +38,44 @@ from protos.refusals import Kind, Refused
 from protos.report_pb2 import Report
 
 Outcome = Receipt | Refused
+Item = Opened | OpenedShare
 
 
-def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequence[Opened],
+@dataclass(frozen=True)
+class _Fresh:
+    """A leaf appended in this group, to be answered with a receipt after the commit."""
+
+    index: int
+    signed: bytes
+    sender_id: str
+    period: str
+    revision: int
+    digest: bytes  # SHA-256 of the Report or Share bytes
+    timeliness: str
+    share: bool
+
+
+def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequence[Item],
            now: datetime | None = None, policy: BudgetPolicy | None = None) -> list[Outcome]:
     """Store and log what may be accepted; one outcome per item, in order.
 
     ``policy`` is the federation's privacy budget (aggregator/intake/privacy_policy.py; the
     defaults of privacy/budget.py when None): every school table, sent or forwarded, must fit.
+    Schools' shares (aggregator/intake/shares.py) are taken in the same group and log.
     """
     now = now or SYSTEM.now()
     policy = policy or BudgetPolicy()
     outcomes: list[Outcome | int] = []
-    fresh: list[tuple[int, Opened, str]] = []
+    fresh: list[_Fresh] = []
     with log.lock:
         try:
             with store.transaction():
                 for item in items:
                     try:
-                        outcomes.append(_accept_one(store, log, item, now, fresh, policy))
+                        outcomes.append(
+                            _accept_share(store, log, item, now, fresh)
+                            if isinstance(item, OpenedShare)
+                            else _accept_one(store, log, item, now, fresh, policy))
                     except Refused as rejected:
                         outcomes.append(rejected)
                 receipts = _issue_receipts(store, log, settings, fresh, now)
@@ -65,24 +85,34 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
     return [receipts[o] if isinstance(o, int) else o for o in outcomes]
 
 
+def _accept_share(store: Store, log: TransparencyLog, item: OpenedShare, now: datetime,
+                  fresh: list[_Fresh]) -> Outcome | int:
+    share = item.share
+    signer = check_signer(store, share.school_id, share.region, "school", item.signer_key, now)
+    held = _held(store.share_revisions(share.school_id, share.period), item.signed,
+                 share.school_id, share.period, share.revision)
+    if held is not None:
+        return held
+    leaf = leaf_hash(item.signed)
+    index = log.append(leaf)
+    store.add_share(StoredShare(
+        log_index=index, leaf_hash=leaf, school_id=share.school_id, region=share.region,
+        period=share.period, revision=share.revision, catalogue_version=share.catalogue_version,
+        signed=item.signed, share_sha256=item.share_sha256, key_id=signer,
+        received_at=now.isoformat(timespec="milliseconds"), receipt=b""))
+    fresh.append(_Fresh(index, item.signed, share.school_id, share.period, share.revision,
+                        item.share_sha256, "", True))
+    return index
+
+
 def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
-                fresh: list[tuple[int, Opened, str]], policy: BudgetPolicy) -> Outcome | int:
+                fresh: list[_Fresh], policy: BudgetPolicy) -> Outcome | int:
     report = item.report
     signer = _check_sender(store, item, now)
-    revisions = store.revisions(report.sender_id, report.period)
-    held = next((s for s in revisions if s.revision == report.revision), None)
+    held = _held(store.revisions(report.sender_id, report.period), item.signed,
+                 report.sender_id, report.period, report.revision)
     if held is not None:
-        if held.signed != item.signed:
-            raise Refused(Kind.DUPLICATE,
-                           f"已有不同报送 {report.sender_id} already submitted other bytes as "
-                           f"{report.period} revision {report.revision}; a correction is a new "
-                           "revision (`guanai node release --correction`)")
-        return Receipt.FromString(held.receipt) if held.receipt else held.log_index
-    latest = revisions[-1].revision if revisions else None
-    if latest is not None and latest > report.revision:
-        raise Refused(Kind.NOT_NOW,
-                       f"版本过旧 revision {report.revision} of {report.period} is older than "
-                       f"revision {latest}, already accepted from {report.sender_id}")
+        return held
     for table in (item, *item.forwarded):
         if table.report.kind == Report.SCHOOL:
             check_year(table.report, _held_in_year(store, table), policy)
@@ -105,8 +135,30 @@ def _accept_one(store: Store, log: TransparencyLog, item: Opened, now: datetime,
     cube.record_submission(store, report, item.report_sha256,
                            {f.report_sha256: f.report for f in item.forwarded})
     record_enrolled_below(store, item, index)
-    fresh.append((index, item, timeliness))
+    fresh.append(_Fresh(index, item.signed, report.sender_id, report.period, report.revision,
+                        item.report_sha256, timeliness, False))
     return index
+
+
+def _held(revisions: Sequence[Submission | StoredShare], signed: bytes, sender: str,
+          period: str, revision: int) -> Outcome | int | None:
+    """What a submission (or share) of ``revision`` meets among the sender's ``revisions`` of
+    the period held here, oldest first: None when it is new and not older than the latest; the
+    stored receipt (or, inside this group, the log index) for the same bytes again; DUPLICATE
+    for other bytes of the same revision, NOT_NOW for an older revision."""
+    held = next((s for s in revisions if s.revision == revision), None)
+    if held is not None:
+        if held.signed != signed:
+            raise Refused(Kind.DUPLICATE,
+                          f"已有不同报送 {sender} already submitted other bytes as {period} "
+                          f"revision {revision}; a correction is a new revision "
+                          "(`guanai node release --correction`)")
+        return Receipt.FromString(held.receipt) if held.receipt else held.log_index
+    if revisions and revisions[-1].revision > revision:
+        raise Refused(Kind.NOT_NOW,
+                      f"版本过旧 revision {revision} of {period} is older than revision "
+                      f"{revisions[-1].revision}, already accepted from {sender}")
+    return None
 
 
 def _held_in_year(store: Store, table: Opened) -> list[Report]:
@@ -128,53 +180,34 @@ def _check_sender(store: Store, item: Opened, now: datetime) -> str:
     """The signer's key id, if it is enrolled for the sender and not revoked."""
     report = item.report
     member = store.member(report.sender_id)
-    if member is None:
-        raise Refused(Kind.UNAUTHENTICATED,
-                       f"未登记 unknown sender {report.sender_id}: not enrolled at this aggregator; "
-                       "its operator enrols the sender's key with `guanai aggregator enroll`")
-    expected = {Report.ROLLUP: "aggregator", Report.SCHOOL: "school"}.get(report.kind, member.kind)
-    if member.kind != expected:
-        raise Refused(Kind.NOT_PERMITTED,
-                       f"身份不符 {report.sender_id} is enrolled as a {member.kind}, "
-                       f"not as a sender of {expected} reports")
-    if report.region_code != member.region:
-        raise Refused(Kind.MALFORMED,
-                       f"地区不符 {report.sender_id} is enrolled in region {member.region}, "
-                       f"the report says {report.region_code}")
-    key = next((k for k in store.keys(member.member_id) if k.signing_key == item.signer_key), None)
-    if key is None:
-        raise Refused(Kind.UNAUTHENTICATED,
-                       f"密钥未登记 the signing key {key_id(item.signer_key)} is not enrolled for "
-                       f"{report.sender_id}")
-    if key.revoked_at is not None and datetime.fromisoformat(key.revoked_at) <= now:
-        raise Refused(Kind.NOT_PERMITTED,
-                       f"密钥已吊销 the signing key {key.key_id} of {report.sender_id} was revoked "
-                       f"at {key.revoked_at}; enrol a new key")
-    enrolled = {k.signing_key for k in store.keys(member.member_id)}
+    kind = {Report.ROLLUP: "aggregator", Report.SCHOOL: "school"}.get(
+        report.kind, member.kind if member else "school")
+    key = check_signer(store, report.sender_id, report.region_code, kind, item.signer_key, now)
+    enrolled = {k.signing_key for k in store.keys(report.sender_id)}
     for figure in report.summary.figures:
         if parse_signed(figure)[0].signer_key not in enrolled:
             raise Refused(Kind.UNAUTHENTICATED,
                            f"密钥未登记 a figure attached to the summary of {report.sender_id} is "
                            "signed by a key not enrolled for it")
-    return key.key_id
+    return key
 
 
 def _issue_receipts(store: Store, log: TransparencyLog, settings: Settings,
-                    fresh: list[tuple[int, Opened, str]], now: datetime) -> dict[int, Receipt]:
+                    fresh: list[_Fresh], now: datetime) -> dict[int, Receipt]:
     if not fresh:
         return {}
     size = log.size
     checkpoint = log.checkpoint(size, now)
     receipts = {}
-    for index, item, timeliness in fresh:
+    for item in fresh:
         body = ReceiptBody(
-            aggregator_id=settings.region, sender_id=item.report.sender_id,
-            period=item.report.period, revision=item.report.revision,
-            report_sha256=item.report_sha256, leaf_hash=leaf_hash(item.signed),
-            log_index=index, tree_size=size, inclusion_proof=log.inclusion_proof(index, size),
-            checkpoint=checkpoint, accepted_unix_ms=int(now.timestamp() * 1000),
-            timeliness=timeliness,
+            aggregator_id=settings.region, sender_id=item.sender_id, period=item.period,
+            revision=item.revision, report_sha256=item.digest, leaf_hash=leaf_hash(item.signed),
+            log_index=item.index, tree_size=size,
+            inclusion_proof=log.inclusion_proof(item.index, size), checkpoint=checkpoint,
+            accepted_unix_ms=int(now.timestamp() * 1000), timeliness=item.timeliness,
         )
-        receipts[index] = sign_receipt(body, settings.signing_key)
-        store.set_receipt(index, receipts[index].SerializeToString())
+        receipts[item.index] = sign_receipt(body, settings.signing_key)
+        keep = store.set_share_receipt if item.share else store.set_receipt
+        keep(item.index, receipts[item.index].SerializeToString())
     return receipts

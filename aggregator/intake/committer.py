@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from aggregator.intake.accept import Outcome
-from aggregator.intake.opening import Opened
+from aggregator.intake.accept import Item, Outcome
 from protos.refusals import Kind, Refused
 
 logger = logging.getLogger(__name__)
@@ -25,12 +24,12 @@ MAX_GROUP = 1024
 
 @dataclass
 class _Job:
-    items: Sequence[Opened]
+    items: Sequence[Item]
     done: Future = field(default_factory=Future)
 
 
 class Committer:
-    def __init__(self, accept: Callable[[Sequence[Opened]], list[Outcome]]) -> None:
+    def __init__(self, accept: Callable[[Sequence[Item]], list[Outcome]]) -> None:
         self._accept = accept
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._closed = threading.Event()
@@ -38,7 +37,7 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
         self._thread.start()
 
-    def submit(self, items: Sequence[Opened]) -> list[Outcome]:
+    def submit(self, items: Sequence[Item]) -> list[Outcome]:
         """Accept ``items`` (one outcome each); returns once they are committed."""
         job = _Job(items)
         with self._entry:

@@ -35,11 +35,21 @@ def _below(region: str, settings: Settings) -> bool:
 
 
 def check_member(identity: Identity, settings: Settings) -> None:
+    """Raise ``EnrolmentError`` unless ``identity`` may be enrolled here: a school or a member
+    aggregator of this region. The helper enrols leader aggregators only (the province's among
+    them): it learns schools from their signed enrolments (aggregator/intake/shares.py)."""
+    helper_leader = settings.helper and identity.role is None and identity.id == settings.region
     try:
         if identity.kind == "school":
+            if settings.helper:
+                raise EnrolmentError(
+                    f"协助方不直接登记学校 the helper enrols no school itself: it learns "
+                    f"{identity.id} from its county's signed enrolment "
+                    "(`guanai aggregator send-enrolment` at the county)")
             check_school(identity.id)
             level(identity.region)
-        elif identity.id != identity.region or settings.region not in parents(identity.region):
+        elif identity.id != identity.region or (settings.region not in parents(identity.region)
+                                                and not helper_leader):
             raise EnrolmentError(
                 f"不属本级 aggregator {identity.id} does not report to {settings.region}"
             )

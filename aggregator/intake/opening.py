@@ -10,9 +10,10 @@ annual summary carries its members' summaries the same way (they are named, not 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from nacl.public import PrivateKey
 
@@ -33,6 +34,8 @@ from protos.report_pb2 import Member, Report
 from protos.rollup_sums import is_sum_of
 from protos.signoff import missing_roles, needs_signoff, role_label
 from protos.validation import check_content, check_report
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ def _names_members(report: Report) -> bool:
     return report.kind == Report.ROLLUP or (report.kind == Report.SUMMARY and bool(report.members))
 
 
-def _unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
+def unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
+    """The plaintext of ``sealed`` under the first of ``keys`` (current, then retired) that
+    opens it; ``CannotOpen`` when none does."""
     for key in keys[:-1]:
         try:
             return open_sealed(sealed, key)
@@ -94,15 +99,25 @@ def _unseal(sealed: bytes, keys: tuple[PrivateKey, ...]) -> bytes:
 
 
 def _open(sealed: bytes, keys: tuple[PrivateKey, ...]) -> Opened:
+    signed, report, signer_key = open_verified(sealed, keys, verify_signed)
+    # canonical (privacy/envelope.py): serializing gives back exactly the signed bytes
+    return Opened(signed, report, report_sha256(report.SerializeToString()), signer_key)
+
+
+def open_verified(sealed: bytes, keys: tuple[PrivateKey, ...],
+                  verify: Callable[[bytes], tuple[T, bytes]]) -> tuple[bytes, T, bytes]:
+    """Unseal ``sealed`` with ``keys`` and ``verify`` what is inside (the signature before the
+    content: privacy/envelope.py's ``verify_signed``, ``verify_share``, ``verify_enrolment``):
+    the signed bytes, the message, the signer's key. A bad signature is ``Refused``
+    UNAUTHENTICATED; bytes that cannot be opened or parsed canonically MALFORMED."""
     try:
-        signed = _unseal(sealed, keys)
-        report, signer_key = verify_signed(signed)  # the signature first, then the report
+        signed = unseal(sealed, keys)
+        message, signer_key = verify(signed)
     except BadSignature as exc:
         raise Refused(Kind.UNAUTHENTICATED, str(exc)) from exc
     except EnvelopeError as exc:
         raise Refused(Kind.MALFORMED, str(exc)) from exc
-    # canonical (privacy/envelope.py): serializing gives back exactly the signed bytes
-    return Opened(signed, report, report_sha256(report.SerializeToString()), signer_key)
+    return signed, message, signer_key
 
 
 def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:

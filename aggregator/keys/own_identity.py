@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 
 from aggregator.store.sqlite import Store
 from common.errors import GuanaiError
-from privacy.identity import LEVELS, Identity
+from privacy.identity import HELPER, LEVELS, Identity
 from privacy.keys import (
     PublicKeys,
     generate_sealing_key,
@@ -50,6 +50,7 @@ class Settings:
     signing_key: SigningKey
     sealing_key: PrivateKey
     retired_sealing_keys: tuple[PrivateKey, ...] = ()  # the most recently retired first
+    role: str | None = None  # None: a leader aggregator; "helper": the province's helper
 
     @property
     def sealing_keys(self) -> tuple[PrivateKey, ...]:
@@ -58,7 +59,12 @@ class Settings:
 
     @property
     def origin(self) -> str:
-        return log_origin(self.region)
+        return log_origin(self.region, self.role)
+
+    @property
+    def helper(self) -> bool:
+        """Whether this is the province's helper of secure aggregation (DESIGN §8)."""
+        return self.role == HELPER
 
     @property
     def public_keys(self) -> PublicKeys:
@@ -66,15 +72,21 @@ class Settings:
 
     def identity(self, address: str | None = None, tls_ca: str | None = None) -> Identity:
         return Identity(id=self.region, kind="aggregator", region=self.region, level=self.level,
-                        keys=self.public_keys, address=address, tls_ca=tls_ca)
+                        keys=self.public_keys, address=address, tls_ca=tls_ca, role=self.role)
 
     def describe(self) -> str:
         return f"{name(self.region)} {self.region} ({self.level})"
 
 
-def init(db: Path, level_name: str, region: str, parent_region: str | None) -> Settings:
-    """Create the store and the keys of a new aggregator."""
+def init(db: Path, level_name: str, region: str, parent_region: str | None,
+         role: str | None = None) -> Settings:
+    """Create the store and the keys of a new aggregator; ``role`` "helper" makes the helper
+    of province ``region`` (secure aggregation, docs/secure-aggregation.md), which has no parent.
+    Raises ``ConfigError`` for a level, parent or role that does not fit the region."""
     check_region(region)
+    if role not in (None, HELPER) or (role and (level_name != "province" or parent_region)):
+        raise ConfigError(f"角色不符 bad role: the only role is {HELPER}, of a province, "
+                          "without a parent (`--role helper --level province --region 610000`)")
     if level_name not in LEVELS or level(region) != level_name:
         raise ConfigError(
             f"级别不符 level mismatch: region {region} is a {level(region)} code, not {level_name}"
@@ -95,9 +107,11 @@ def init(db: Path, level_name: str, region: str, parent_region: str | None) -> S
             store.set_meta("level", level_name)
             if parent_region:
                 store.set_meta("parent_region", parent_region)
+            if role:
+                store.set_meta("role", role)
     finally:
         store.close()
-    return Settings(region, level_name, parent_region, signing, sealing)
+    return Settings(region, level_name, parent_region, signing, sealing, role=role)
 
 
 def load(store: Store) -> Settings:
@@ -108,7 +122,8 @@ def load(store: Store) -> Settings:
     retired = tuple(load_sealing_key(retired_key_paths(store.path, old)[1])
                     for old, _ in reversed(store.key_rotations()))
     return Settings(region, level_name, store.get_meta("parent_region"),
-                    load_signing_key(signing_path), load_sealing_key(sealing_path), retired)
+                    load_signing_key(signing_path), load_sealing_key(sealing_path), retired,
+                    store.get_meta("role"))
 
 
 def parent(store: Store) -> Identity | None:
@@ -130,3 +145,20 @@ def set_parent(store: Store, settings: Settings, identity: Identity) -> None:
     with store.transaction():
         store.set_meta("parent_region", identity.id)
         store.set_meta("parent_identity", identity.to_json())
+
+
+def helper(store: Store) -> Identity | None:
+    """The province's helper, as a leader keeps its export (``set_helper``); None: none."""
+    text = store.get_meta("helper_identity")
+    return Identity.from_json(text) if text else None
+
+
+def set_helper(store: Store, settings: Settings, identity: Identity) -> None:
+    """Keep the export of the helper of this leader's province (secure aggregation): the leader
+    sends it its signed enrolment and asks it which shares it holds. ``ConfigError`` otherwise."""
+    province = settings.region[:2] + "0000"
+    if settings.helper or identity.role != HELPER or not identity.address or identity.id != province:
+        raise ConfigError(f"协助方文件错误 not the export of the helper of province {province} "
+                          "with an address (`guanai aggregator export-keys` at the helper)")
+    with store.transaction():
+        store.set_meta("helper_identity", identity.to_json())
