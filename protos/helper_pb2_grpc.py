@@ -50,6 +50,11 @@ class HelperStub:
                 request_serializer=protos_dot_helper__pb2.HeldSharesRequest.SerializeToString,
                 response_deserializer=protos_dot_helper__pb2.HeldSharesResponse.FromString,
                 _registered_method=True)
+        self.Publish = channel.unary_unary(
+                '/guanai.v1.Helper/Publish',
+                request_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
+                response_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
+                _registered_method=True)
         self.GetCheckpoint = channel.unary_unary(
                 '/guanai.v1.Helper/GetCheckpoint',
                 request_serializer=protos_dot_aggregator__pb2.GetCheckpointRequest.SerializeToString,
@@ -91,6 +96,15 @@ class HelperServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Publish(self, request, context):
+        """A leader's sealed Signed NamedSet (protos/partial.proto): the helper sums its shares of
+        exactly that set, adds its noise for the level and answers with its Signed NoisyPartial,
+        sealed to the leader.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCheckpoint(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -126,6 +140,11 @@ def add_HelperServicer_to_server(servicer, server):
                     servicer.HeldShares,
                     request_deserializer=protos_dot_helper__pb2.HeldSharesRequest.FromString,
                     response_serializer=protos_dot_helper__pb2.HeldSharesResponse.SerializeToString,
+            ),
+            'Publish': grpc.unary_unary_rpc_method_handler(
+                    servicer.Publish,
+                    request_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
+                    response_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
             ),
             'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpoint,
@@ -224,6 +243,33 @@ class Helper:
             '/guanai.v1.Helper/HeldShares',
             protos_dot_helper__pb2.HeldSharesRequest.SerializeToString,
             protos_dot_helper__pb2.HeldSharesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Publish(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/guanai.v1.Helper/Publish',
+            protos_dot_aggregator__pb2.Submission.SerializeToString,
+            protos_dot_aggregator__pb2.Submission.FromString,
             options,
             channel_credentials,
             insecure,
