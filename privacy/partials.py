@@ -160,13 +160,12 @@ def check_sum(partial: Sequence[int], shares: Iterable[Sequence[int]], what: str
                               "sum of the logged shares of the schools its set names")
 
 
-def check_noise(catalogue: Catalogue, noisy: NoisyPartial, partial: Sequence[int], rho: float,
-                stages: frozenset[str], what: str) -> None:
-    """``PartialMismatch`` or ``dp.ImplausibleNoise`` unless ``noisy`` is ``partial`` with
-    noise that the policy's ``rho`` and the set's ``stages`` call for: each declared σ at least
-    OpenDP's for the group, no noise in public or unreachable cells, and each group's noise
-    plausible for its declared σ (``dp.check_plausible``: an honest party fails it less than
-    twice in 10^9 per group)."""
+def check_scales(catalogue: Catalogue, noisy: NoisyPartial, rho: float,
+                 stages: frozenset[str], what: str) -> dict[str, float]:
+    """The declared σ of each group of ``noisy``, if every group that ``rho`` (zCDP) and the
+    set's ``stages`` call for is declared with at least OpenDP's σ (``dp.noise_plan``) and no
+    other; ``PartialMismatch`` (too little noise) otherwise. What a leader checks of the
+    helper's answer and the inspector of both."""
     plan = dp.noise_plan(catalogue, rho, stages)
     declared = {g.group: g.scale for g in noisy.noise}
     if set(declared) != set(plan) or any(declared[g] < plan[g].scale * (1 - _TOLERANCE)
@@ -175,14 +174,25 @@ def check_noise(catalogue: Catalogue, noisy: NoisyPartial, partial: Sequence[int
             f"噪声不足 too little noise: {what} declares "
             f"{', '.join(f'{g} σ = {s:.4g}' for g, s in sorted(declared.items()))}; the level's "
             f"ρ = {rho:g} needs {', '.join(f'{g} σ ≥ {n.scale:.4g}' for g, n in plan.items())}")
+    return declared
+
+
+def check_noise(catalogue: Catalogue, noisy: NoisyPartial, partial: Sequence[int], rho: float,
+                stages: frozenset[str], what: str) -> None:
+    """``PartialMismatch`` or ``dp.ImplausibleNoise`` unless ``noisy`` is ``partial`` with
+    noise that the policy's ``rho`` and the set's ``stages`` call for: each declared σ at least
+    OpenDP's for the group (``check_scales``), no noise in public or unreachable cells, and each
+    group's noise plausible for its declared σ (``dp.check_plausible``: an honest party fails
+    it less than twice in 10^9 per group)."""
+    declared = check_scales(catalogue, noisy, rho, stages, what)
     if len(noisy.values) != len(partial):
         raise PartialMismatch(f"部分和不符 {what} has {len(noisy.values)} cells, its partial "
                               f"{len(partial)}")
     noise = [signed(v - p) for v, p in zip(noisy.values, partial, strict=True)]
-    noised = {c.index for g in plan for c in catalogue.group_cells(g, stages)}
+    noised = {c.index for g in declared for c in catalogue.group_cells(g, stages)}
     if any(z for i, z in enumerate(noise) if i not in noised):
         raise PartialMismatch(f"部分和不符 {what} changes a public or unreachable cell")
-    for group in plan:
+    for group in declared:
         cells = catalogue.group_cells(group, stages)
         dp.check_plausible([noise[c.index] for c in cells], declared[group], f"{what}, {group}")
 

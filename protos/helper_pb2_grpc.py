@@ -5,6 +5,7 @@ import warnings
 
 from protos import aggregator_pb2 as protos_dot_aggregator__pb2
 from protos import helper_pb2 as protos_dot_helper__pb2
+from protos import share_pb2 as protos_dot_share__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -53,7 +54,7 @@ class HelperStub:
         self.Publish = channel.unary_unary(
                 '/guanai.v1.Helper/Publish',
                 request_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
-                response_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
+                response_deserializer=protos_dot_share__pb2.Signed.FromString,
                 _registered_method=True)
         self.GetCheckpoint = channel.unary_unary(
                 '/guanai.v1.Helper/GetCheckpoint',
@@ -98,8 +99,8 @@ class HelperServicer:
 
     def Publish(self, request, context):
         """A leader's sealed Signed NamedSet (protos/partial.proto): the helper sums its shares of
-        exactly that set, adds its noise for the level and answers with its Signed NoisyPartial,
-        sealed to the leader.
+        exactly that set, adds its noise for the level and answers with its Signed NoisyPartial
+        (uniformly random alone, so not sealed); asking again with the same set gives the same bytes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,7 +145,7 @@ def add_HelperServicer_to_server(servicer, server):
             'Publish': grpc.unary_unary_rpc_method_handler(
                     servicer.Publish,
                     request_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
-                    response_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
+                    response_serializer=protos_dot_share__pb2.Signed.SerializeToString,
             ),
             'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpoint,
@@ -269,7 +270,7 @@ class Helper:
             target,
             '/guanai.v1.Helper/Publish',
             protos_dot_aggregator__pb2.Submission.SerializeToString,
-            protos_dot_aggregator__pb2.Submission.FromString,
+            protos_dot_share__pb2.Signed.FromString,
             options,
             channel_credentials,
             insecure,

@@ -17,6 +17,7 @@ from aggregator.store.connection import SqliteConnection, StoreError, Transactio
 from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
+from aggregator.store.publications import Publication, PublicationStore, SqlitePublications
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
 from aggregator.store.schema import SCHEMA
 from aggregator.store.shares import LeaderEnrolment, ShareStore, SqliteShares, StoredShare
@@ -31,14 +32,14 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 __all__ = [
     "SCHEMA", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
     "FigureStore", "FigureUnit", "Forwarded", "LeaderEnrolment", "Member", "MemberKey", "MemberStore",
-    "Return", "Rollup", "RollupStore", "ShareStore", "SqliteConnection", "StoredShare", "Staff", "Store", "StoreError",
+    "Publication", "PublicationStore", "Return", "Rollup", "RollupStore", "ShareStore", "SqliteConnection", "StoredShare", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
 ]
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, SqliteShares, EnrolmentsBelow):
+            SqliteFigures, SqliteShares, SqlitePublications, EnrolmentsBelow):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.
