@@ -18,8 +18,10 @@ from nacl.signing import SigningKey
 
 from aggregator.figures import cube
 from aggregator.figures.holdings import Holdings
+from aggregator.keys import own_identity
+from aggregator.rollup.build import send_rollup
 from aggregator.rollup.helper import send_enrolment
-from aggregator.rollup.publish import PublishError, check_answer, name_set, publish
+from aggregator.rollup.publish import PublishError, check_answer, gather, publish
 from aggregator.store.sqlite import Store
 from node.membership import ensure_key, import_helper, import_parent
 from node.membership import own_identity as school_own
@@ -27,13 +29,14 @@ from node.release import latest_release, release_period
 from node.submit import submit
 from privacy import dp, partials
 from privacy.budget import BudgetPolicy
+from privacy.envelope import parse_signed
 from protos.catalogue import load
 from protos.partial_pb2 import NamedSet, SetMember
 from protos.periods import Period
 from protos.share_pb2 import Party
 from tests import test_secure_aggregation_intake as intake
 from tests.conftest import School
-from tests.federation import Aggregator, dump
+from tests.federation import Aggregator, aggregator_cli, dump, signed_off
 
 FAST, sealed_to = intake.FAST, intake.sealed_to
 parties = intake.parties  # the fixture: a county (leader) and the helper, serving
@@ -137,6 +140,8 @@ def test_publishing_again_gives_the_same_figure_and_asks_for_no_fresh_noise(publ
         assert publish(store, county.settings, "2025-H1", NOW, POLICY, timeout=10) == publication
     finally:
         store.close()
+    shown = aggregator_cli(county.db, "publish", "--period", "2025-H1", "--attempts", "1")
+    assert "已发布 published" in shown and "from 3 schools' shares, ρ = 0.3" in shown
     # the same set sent to the helper again: the stored answer, byte for byte
     again = helper.stub.Publish(sealed_to(helper, publication.named_set), timeout=10)
     assert again.SerializeToString() == publication.other_noisy
@@ -209,6 +214,51 @@ def test_a_county_with_no_school_holding_both_shares_has_nothing_to_name(publish
     store = Store(county.db)
     try:
         with pytest.raises(PublishError, match="no school of 610102 has both shares"):
-            name_set(store, county.settings, "2025-H2", NOW, timeout=10)
+            gather(store, county.settings, "2025-H2", NOW, timeout=10)
     finally:
         store.close()
+
+
+def test_the_province_publishes_from_its_counties_partials_carried_in_their_rollups(
+        published, tmp_path):
+    """The county's rollup carries its signed set and leader partial; the province sums the
+    partials (never a share), names the union of the sets, and publishes with the helper at the
+    province's ρ: the true sum of the three schools within both parties' noise."""
+    county, helper, schools, publication = published
+    province = Aggregator(tmp_path, "610000", "province")
+    province.start()
+    try:
+        province.enrol(county.identity())
+        helper.enrol(province.identity())
+        county.set_parent(province)
+        store = Store(county.db)
+        try:
+            rollup = signed_off(store, county.settings, H1)
+            carried = parse_signed(rollup.signed)[1]
+            assert (carried.named_set, carried.partial) == (publication.named_set,
+                                                            publication.partial)
+            send_rollup(store, county.settings, province.identity(), rollup, attempts=1)
+        finally:
+            store.close()
+        store = Store(province.db)
+        try:
+            own_identity.set_helper(store, province.settings, helper.identity())
+            top = publish(store, province.settings, "2025-H1", NOW, POLICY, timeout=10)
+            figures = Holdings(store, province.settings, H1).figures("610000")
+        finally:
+            store.close()
+    finally:
+        province.stop()
+    named = partials.open_named_set(top.named_set)[0]
+    assert (named.level, [m.school_id for m in named.members]) == ("province", list(SCHOOLS))
+    county_partial = partials.open_partial(publication.partial)[0].values
+    assert partials.open_partial(top.partial)[0].values == county_partial  # the sum of one
+    stages = partials.set_stages(SCHOOLS)
+    plan = dp.noise_plan(CATALOGUE, POLICY.rho_level("province"), stages)
+    exact = truth(schools)
+    for cell in CATALOGUE.cells:
+        if cell.group in plan and cell.stages & stages:
+            scale = plan[cell.group].scale
+            assert figures.variances[cell.id] == pytest.approx(2 * scale**2)
+            assert abs(figures.values[cell.id] - exact[cell.index]) < 2 * dp.largest_plausible(
+                scale, 1)

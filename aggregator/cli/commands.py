@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,9 +26,11 @@ from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.rollup.helper import send_enrolment
+from aggregator.rollup.publish import publish
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from member.options import Sending, send_options
+from privacy import partials
 from privacy.budget import (
     DEFAULT_ANNUAL_CAP,
     DEFAULT_RHO_ANNUAL,
@@ -196,6 +199,18 @@ def send_enrolment_command(db: Path, **options: object) -> None:
                f"{settings.describe()}")
 
 
+def level_options(command: Callable) -> Callable:
+    """The ρ of each published level (the ``[budget]`` keys rho_county, rho_city, rho_province)."""
+    for unit, default, zh in (("province", DEFAULT_RHO_PROVINCE, "省级"),
+                              ("city", DEFAULT_RHO_CITY, "市级"),
+                              ("county", DEFAULT_RHO_COUNTY, "县级")):
+        command = click.option(f"--rho-{unit}", type=click.FloatRange(min=0), default=default,
+                               show_default=True,
+                               help=f"{zh} ρ of a {unit}'s published half-year figure "
+                                    "(0: none).")(command)
+    return command
+
+
 @aggregator.command()
 @click.option("--listen", default="127.0.0.1:50051", show_default=True, help="监听地址 host:port")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -220,12 +235,7 @@ def send_enrolment_command(db: Path, **options: object) -> None:
 @click.option("--annual-cap", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_ANNUAL_CAP, show_default=True,
               help="年度上限 ρ per school and year, every revision held counted.")
-@click.option("--rho-county", type=click.FloatRange(min=0), default=DEFAULT_RHO_COUNTY,
-              show_default=True, help="县级 ρ of a county's published half-year figure (0: none).")
-@click.option("--rho-city", type=click.FloatRange(min=0), default=DEFAULT_RHO_CITY,
-              show_default=True, help="市级 ρ of a city's published half-year figure (0: none).")
-@click.option("--rho-province", type=click.FloatRange(min=0), default=DEFAULT_RHO_PROVINCE,
-              show_default=True, help="省级 ρ of the province's published half-year figure (0: none).")
+@level_options
 @config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
@@ -288,6 +298,30 @@ def rollup(db: Path, period: Period, waived: tuple[str, ...], reason: str,
     body = send_to_parent(store, settings, made, SYSTEM.now(), **sending.keywords())
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
                f"{body.log_index} of {body.tree_size}")
+
+
+@aggregator.command("publish")
+@period_option
+@send_options
+@level_options
+@config_option("publish")
+@click.pass_obj
+def publish_command(db: Path, period: Period, rho_county: float, rho_city: float,
+                    rho_province: float, **options: object) -> None:
+    """发布 Publish this leader's figure of the period with the province's helper.
+
+    Secure aggregation (docs/secure-aggregation.md): the schools whose two shares both arrived
+    are named, each party adds its noise for this level's ρ, and the figure becomes this
+    region's in queries, warnings and official tables. A county publishes before its rollup
+    (which then carries its partial); a city or the province after its members' rollups.
+    """
+    sending = Sending.from_options(**options)
+    store, settings = _open(db)
+    policy = BudgetPolicy(rho_county=rho_county, rho_city=rho_city, rho_province=rho_province)
+    made = publish(store, settings, period.code, SYSTEM.now(), policy, **sending.keywords())
+    named = partials.open_named_set(made.named_set)[0]
+    click.echo(f"已发布 published: {settings.describe()} {period} from {len(named.members)} "
+               f"schools' shares, ρ = {policy.rho_level(named.level):g} by each party")
 
 
 @aggregator.command()

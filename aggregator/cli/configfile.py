@@ -86,7 +86,8 @@ class AggregatorConfig:
             **{k: c[f"budget.{k}"] for k in SPEC["budget"]},
         }
         rollup = {k: c[f"rollup.{k}"] for k in SPEC["rollup"]}
-        mapping = {"serve": _plain(serve), "rollup": _plain(rollup)}
+        publish = {**rollup, **{k: c[f"budget.{k}"] for k in LEVEL_KEYS}}
+        mapping = {"serve": _plain(serve), "rollup": _plain(rollup), "publish": _plain(publish)}
         if c["aggregator.db"] is not None:
             mapping["db"] = str(c["aggregator.db"])
         return mapping

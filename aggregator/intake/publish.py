@@ -68,9 +68,9 @@ def level_rho(named: NamedSet, policy: BudgetPolicy) -> float:
     return rho
 
 
-def shares_named(store: Store, named: NamedSet, leaf: str) -> list[StoredShare]:
-    """This party's share of every school the set names, at the named revision and with the
-    named leaf (``leaf``: ``leader_leaf`` or ``helper_leaf``); ``Refused`` otherwise (NOT_NOW
+def shares_named(store: Store, named: NamedSet) -> list[StoredShare]:
+    """The helper's share of every school the set names, at the named revision and with the
+    named helper leaf; ``Refused`` otherwise (NOT_NOW
     for a share not held, NOT_PERMITTED for a school outside the set's region, MALFORMED for
     another catalogue)."""
     held = store.shares_of(named.period, [m.school_id for m in named.members])
@@ -78,7 +78,7 @@ def shares_named(store: Store, named: NamedSet, leaf: str) -> list[StoredShare]:
     for member in named.members:
         share = held.get(member.school_id)
         if share is None or share.revision != member.revision or \
-                share.leaf_hash != getattr(member, leaf):
+                share.leaf_hash != member.helper_leaf:
             raise Refused(Kind.NOT_NOW, f"名单与份额不符 the set names {member.school_id} revision "
                           f"{member.revision}, whose share with that leaf this party does not "
                           "hold; name only schools whose both shares arrived")
@@ -97,8 +97,8 @@ def make_publication(settings: Settings, named: NamedSet, signed_set: bytes, bod
                      values: Sequence[Sequence[int]], policy: BudgetPolicy,
                      now: datetime, other_noisy: bytes | None = None) -> Answer:
     """This party's partial of ``values`` (its shares of the set, or its partials of the level
-    below), its noise for the level and both signed; stored with the set in the caller's
-    transaction. Raises ``Refused`` as ``level_rho``."""
+    below), its noise for the level and both signed, for the caller to store. Raises
+    ``Refused`` as ``level_rho``."""
     catalogue = catalogue_of(named)
     rho = level_rho(named, policy)
     total = add(values, len(catalogue.cells))
@@ -135,7 +135,7 @@ def answer_publish(store: Store, settings: Settings, request: Submission, now: d
                               f"{named.period} was published with another set; one figure "
                               "per level, region and period")
             return held.noisy
-        shares = shares_named(store, named, "helper_leaf")
+        shares = shares_named(store, named)
         answer = make_publication(settings, named, signed_set, body,
                                   [s.values for s in shares], policy, now)
         store.add_publication(answer.publication)

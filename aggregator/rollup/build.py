@@ -45,7 +45,9 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     """The period's rollup, made now if the members' reports changed; and whether it is new.
 
     Members whose latest report was returned for correction are left out (and listed as
-    missing) until they send a new revision.
+    missing) until they send a new revision. When this aggregator published the period's
+    figure with the helper, the rollup carries its signed named set and leader partial
+    (aggregator/rollup/publish.py), from which the level above sums its own.
     """
     if period.annual:
         raise RollupError(f"年度不汇总 {period} is the annual summary's period, with no table to "
@@ -72,11 +74,14 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     submitted = {s.sender_id for s in held}
     missing = [m.member_id for m in store.members() if m.member_id not in submitted]
     enrolled = enrolment(store, period)
+    published = store.publication(period.code, settings.region)
+    named_set, partial = ((published.named_set, published.partial)
+                          if published is not None and published.other_noisy else (b"", b""))
     previous = store.latest_rollup(period.code)
     if previous is not None:
         old = parse_signed(previous.signed)[1]
-        if (list(old.members), list(old.missing), list(old.enrolled)) == (members, missing,
-                                                                           enrolled):
+        if (list(old.members), list(old.missing), list(old.enrolled), old.named_set,
+                old.partial) == (members, missing, enrolled, named_set, partial):
             return previous, False
     values, variances = sum_reports(reports, len(load(versions.pop()).cells))
     report = Report(
@@ -85,7 +90,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
         period=period.code, catalogue_version=reports[0].catalogue_version,
         revision=previous.revision + 1 if previous else 1, values=values,
         noise_variance=variances, created_unix_ms=to_ms(SYSTEM.now()), members=members,
-        missing=missing, enrolled=enrolled,
+        missing=missing, enrolled=enrolled, named_set=named_set, partial=partial,
     )
     rollup = Rollup(period.code, report.revision,
                     sign_report(report.SerializeToString(), settings.signing_key),
