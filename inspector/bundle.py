@@ -80,6 +80,8 @@ class Bundle:
     rollups: dict[int, Path]  # revision → file of the aggregator's own rollup
     receipts: list[HeldReceipt]
     staff: list[Official] = field(default_factory=list)
+    shares: dict[int, Path] = field(default_factory=dict)  # log index → file of a Signed share
+    enrolments: dict[str, Path] = field(default_factory=dict)  # leader → its Signed Enrolment
 
     @property
     def id(self) -> str:
@@ -87,7 +89,7 @@ class Bundle:
 
     @property
     def origin(self) -> str:
-        return log_origin(self.aggregator.id)
+        return log_origin(self.aggregator.id, self.aggregator.role)
 
 
 def find_bundles(paths: Iterable[Path]) -> list[Path]:
@@ -142,6 +144,8 @@ def read_bundle(path: Path) -> Bundle:
         rollups={int(m[1]): p for p, m in _files(path / "rollups", bundle.ROLLUP_FILE)},
         receipts=read_receipts(path / "receipts") if (path / "receipts").is_dir() else [],
         staff=staff,
+        shares={int(m[1]): p for p, m in _optional(path / "shares", bundle.SUBMISSION_FILE)},
+        enrolments={m[1]: p for p, m in _optional(path / "enrolments", bundle.ENROLMENT_FILE)},
     )
 
 
@@ -176,6 +180,11 @@ def _files(folder: Path, pattern: re.Pattern) -> list[tuple[Path, re.Match]]:
             raise BundleError(f"核验包含未知文件 unexpected file {path} in the bundle")
         found.append((path, match))
     return found
+
+
+def _optional(folder: Path, pattern: re.Pattern) -> list[tuple[Path, re.Match]]:
+    """``_files`` of a folder that bundles written before secure aggregation do not have."""
+    return _files(folder, pattern) if folder.exists() else []
 
 
 def _json(path: Path, kind: type) -> dict | list:

@@ -103,7 +103,9 @@ class Reports:
     def check_leaves(self, view: LogView) -> PeriodLog:
         """The period's leaves: present, unchanged, included, signed by an enrolled key."""
         bundle, held = view.bundle, PeriodLog(view)
-        entries = [e for e in bundle.log if e.period == bundle.period]
+        # schools' shares (kind "share", bundle.shares) are leaves of the same log, checked
+        # with secure aggregation's partial sums, not as reports
+        entries = [e for e in bundle.log if e.period == bundle.period and e.kind != "share"]
         for index in sorted(set(bundle.submissions) - {e.index for e in entries}):
             self._verdict.fail("log", f"{log_name(bundle.id)} 日志叶 leaf {index}",
                                f"核验包中有此报送文件，但日志未把叶 {index} 列为本期报送",

@@ -16,6 +16,10 @@ writer and the reader cannot drift apart. A bundle is a folder:
     forwarded/H.signed   a member report a rollup forwarded; H = hex SHA-256 of its Report
     rollups/rR.signed    this aggregator's own rollup, revision R
     receipts/S.receipt   a parent's receipt, S = ``receipt_stem``, with S.signed beside it
+    shares/I.signed      a school's Signed share at log index I (secure aggregation; optional
+                         in bundles written before it): kind "share" in log.json
+    enrolments/R.signed  the helper only: leader R's latest Signed Enrolment, its source of
+                         school keys
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ STAFF = "staff.json"  # optional: bundles written before sign-off have none
 LOG = "log.json"
 CONSISTENCY = "consistency.json"
 FOLDERS = ("checkpoints", "submissions", "forwarded", "rollups", "receipts")
+SHARE_FOLDERS = ("shares", "enrolments")  # optional: bundles written before secure aggregation
 
 CHECKPOINT_FILE = re.compile(r"^(0|[1-9]\d*)\.txt$")
 SUBMISSION_FILE = re.compile(r"^(0|[1-9]\d*)\.signed$")
 FORWARDED_FILE = re.compile(r"^([0-9a-f]{64})\.signed$")
 ROLLUP_FILE = re.compile(r"^r([1-9]\d*)\.signed$")
+ENROLMENT_FILE = re.compile(r"^(\d{6})\.signed$")
 
 
 def checkpoint_file(tree_size: int) -> str:
@@ -46,6 +52,11 @@ def checkpoint_file(tree_size: int) -> str:
 def submission_file(log_index: int) -> str:
     """``submissions/`` file of the SignedReport at ``log_index``."""
     return f"{log_index}.signed"
+
+
+def enrolment_file(leader_id: str) -> str:
+    """``enrolments/`` file of a leader's Signed Enrolment, named by its region code."""
+    return f"{leader_id}.signed"
 
 
 def forwarded_file(report_sha256: bytes) -> str:

@@ -23,8 +23,8 @@ from node.config import load_config as load_node_config
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 GUANAI = Path(sys.executable).parent / "guanai"
-UNITS = ["guanai-aggregator.service", "guanai-node.service", "guanai-backup@.service",
-         "guanai-backup@.timer"]
+UNITS = ["guanai-aggregator.service", "guanai-helper.service", "guanai-node.service",
+         "guanai-backup@.service", "guanai-backup@.timer"]
 
 
 # ---------------------------------------------------------------- systemd
@@ -49,7 +49,8 @@ def units(tmp_path):
 
 
 def test_systemd_units_verify_cleanly(units):
-    result = _verify(units, "guanai-aggregator.service", "guanai-node.service",
+    result = _verify(units, "guanai-aggregator.service", "guanai-helper.service",
+                     "guanai-node.service",
                      "guanai-backup@node.service", "guanai-backup@node.timer")
     assert result.returncode == 0, result.stderr
     assert str(units) not in result.stderr, result.stderr  # no warning about our files
@@ -62,13 +63,15 @@ def test_systemd_verify_catches_a_mistake(units):
 
 
 def test_services_run_hardened_as_a_dedicated_user_and_restart_on_failure():
-    for name in ("guanai-aggregator.service", "guanai-node.service"):
+    for name in ("guanai-aggregator.service", "guanai-helper.service", "guanai-node.service"):
         text = (DEPLOY / "systemd" / name).read_text()
         for line in ("User=guanai", "Restart=on-failure", "ProtectSystem=strict",
                      "NoNewPrivileges=yes", "StateDirectory=guanai", "CapabilityBoundingSet=\n"):
             assert line in text, f"{name} lacks {line!r}"
     assert "aggregator serve --config /etc/guanai/aggregator.toml" in (
         DEPLOY / "systemd" / "guanai-aggregator.service").read_text()
+    assert "aggregator serve --config /etc/guanai/helper.toml" in (
+        DEPLOY / "systemd" / "guanai-helper.service").read_text()
     assert "node --config /etc/guanai/node.toml run" in (
         DEPLOY / "systemd" / "guanai-node.service").read_text()
     assert (DEPLOY / "systemd" / "guanai.sysusers.conf").read_text().count("\nu guanai ") == 1
@@ -83,6 +86,8 @@ def test_example_configurations_are_valid():
     load_node_config(DEPLOY / "compose" / "node.toml")
     aggregator = load_aggregator_config(DEPLOY / "config" / "aggregator.toml")
     assert aggregator.checked["metrics.listen"] == "127.0.0.1:9464"
+    helper = load_aggregator_config(DEPLOY / "config" / "helper.toml")
+    assert helper.checked["aggregator.db"] == Path("/var/lib/guanai/helper.db")
     configmap = _kubernetes()[0]
     path = DEPLOY / "kubernetes" / "aggregator.toml"
     try:
@@ -94,8 +99,8 @@ def test_example_configurations_are_valid():
 
 # ---------------------------------------------------------------- Kubernetes
 
-def _kubernetes() -> list[dict]:
-    return list(yaml.safe_load_all((DEPLOY / "kubernetes" / "aggregator.yaml").read_text()))
+def _kubernetes(name: str = "aggregator") -> list[dict]:
+    return list(yaml.safe_load_all((DEPLOY / "kubernetes" / f"{name}.yaml").read_text()))
 
 
 @pytest.fixture
@@ -107,8 +112,9 @@ def validate():
     return check
 
 
-def test_kubernetes_manifests_match_the_schema(validate):
-    resources = _kubernetes()
+@pytest.mark.parametrize("name", ["aggregator", "helper"])
+def test_kubernetes_manifests_match_the_schema(validate, name):
+    resources = _kubernetes(name)
     assert [r["kind"] for r in resources] == ["ConfigMap", "Secret", "StatefulSet", "Service",
                                               "Ingress"]
     for resource in resources:
@@ -122,13 +128,19 @@ def test_the_schema_check_catches_a_misspelt_field(validate):
         validate(statefulset)
 
 
-def test_the_aggregator_pod_has_a_volume_grpc_probes_and_its_keys_from_a_secret():
-    _, secret, statefulset, service, _ = _kubernetes()
+@pytest.mark.parametrize(("name", "service_name"), [("aggregator", "guanai.v1.Aggregator"),
+                                                   ("helper", "guanai.v1.Helper")])
+def test_the_aggregator_pod_has_a_volume_grpc_probes_and_its_keys_from_a_secret(name,
+                                                                              service_name):
+    config, secret, statefulset, service, ingress = _kubernetes(name)
     pod = statefulset["spec"]["template"]["spec"]
     assert statefulset["spec"]["replicas"] == 1  # one writer per SQLite store
     container = pod["containers"][0]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == 50051
+    assert container["readinessProbe"]["grpc"]["service"] == service_name
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == f"/{service_name}"
+    assert f"{name}.toml" in container["args"][-1] and f"{name}.toml" in config["data"]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     claim = statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
     assert mounts[claim] == "/var/lib/guanai"
@@ -156,17 +168,19 @@ def test_compose_file_starts_a_province_two_counties_and_schools():
         assert (DEPLOY / "compose" / config["file"]).exists()
     aggregators = {n: s for n, s in services.items() if "serve" in s.get("command", [])}
     schools = {n: s for n, s in services.items() if "run" in s.get("command", [])}
-    assert sorted(aggregators) == ["county-610102", "county-610103", "province"]
+    assert sorted(aggregators) == ["county-610102", "county-610103", "helper", "province"]
     assert len(schools) >= 3
     for name, service in schools.items():
-        parent = next(iter(service["depends_on"]))
-        assert service["depends_on"][parent]["condition"] == "service_healthy"
-        assert "healthcheck" in services[parent], name
+        for party in service["depends_on"]:  # its parent, then the helper
+            assert service["depends_on"][party]["condition"] == "service_healthy"
+            assert "healthcheck" in services[party], name
+        assert list(service["depends_on"])[1] == "helper"
     bootstrap = (DEPLOY / "compose" / "bootstrap.sh").read_text()
     for name in schools:
         assert f"school {name.removeprefix('school-')} " in bootstrap
     for name in aggregators:
-        assert re.search(rf"\b{name.removeprefix('county-')}\b|\bprovince\b", bootstrap)
+        assert re.search(rf"\b{name.removeprefix('county-')}\b|\bprovince\b|\bhelper\b",
+                         bootstrap)
 
 
 def test_compose_bootstrap_sets_up_the_federation(tmp_path):
@@ -189,6 +203,15 @@ def test_compose_bootstrap_sets_up_the_federation(tmp_path):
             assert store.get_meta("region") == region
         finally:
             store.close()
+    # the helper: the three leaders by their exports, every school from their signed lists
+    store = Store(state / "helper" / "aggregator.db")
+    try:
+        assert store.get_meta("role") == "helper"
+        assert [m.member_id for m in store.members()] == sorted(
+            [*expected, *(s for m in expected.values() for s in m if len(s) == 10)])
+        assert [e.sender_id for e in store.leader_enrolments()] == sorted(expected)
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- image and install script

@@ -18,8 +18,12 @@ from nacl.signing import SigningKey
 
 from aggregator.intake.enrolment import EnrolmentError, enrol, revoke
 from aggregator.keys import own_identity
+from aggregator.log.export import export_bundle
 from aggregator.rollup.helper import held_at_helper, send_enrolment
 from aggregator.store.sqlite import Store
+from inspector.bundle import read_bundle
+from inspector.verdict import render_text
+from inspector.verify import verify
 from member.client import Backoff, SubmitRefused
 from node import status
 from node.membership import ensure_key, import_helper, import_parent
@@ -28,7 +32,7 @@ from node.release import latest_release, release_period
 from node.schedule import ScheduleSettings
 from node.store import shares as share_rows
 from node.submit import deliver_shares, enqueue, submit
-from privacy.envelope import SHARE_CONTEXT, sign_body, verify_share
+from privacy.envelope import SHARE_CONTEXT, sign_body, verify_enrolment, verify_share
 from privacy.keys import key_id
 from privacy.shares import combine
 from protos.aggregator_pb2 import GetCheckpointRequest, Submission
@@ -311,3 +315,25 @@ def test_an_enrolment_from_an_unknown_leader_or_an_old_one_is_refused(parties, t
         tell_helper(county, datetime(2025, 1, 1, tzinfo=UTC))
     assert info.value.code == CODE.FAILED_PRECONDITION
     assert dump(helper.db) == before
+
+
+# --- each party's bundle: its shares and (the helper) the enrolments it learnt schools from
+
+def test_each_partys_bundle_holds_its_shares_and_still_verifies(parties, delivered, tmp_path):
+    county, helper = parties
+    for party in (county, helper):
+        store = store_of(party)
+        try:
+            done = export_bundle(store, party.settings, H1, tmp_path / party.db.stem)
+            held = {s.log_index: s.signed for s in store.period_shares("2025-H1")}
+        finally:
+            store.close()
+        bundle = read_bundle(done.path)
+        assert done.shares == len(held) > 0
+        assert {i: p.read_bytes() for i, p in bundle.shares.items()} == held
+        assert all(e.inclusion_proof is not None for e in bundle.log if e.kind == "share")
+        verdict = verify([done.path])
+        assert verdict.ok, render_text(verdict)
+    assert bundle.aggregator.role == "helper" and list(bundle.enrolments) == ["610102"]
+    enrolment = verify_enrolment(bundle.enrolments["610102"].read_bytes())[0]
+    assert SCHOOL in {e.member_id for e in enrolment.enrolled}

@@ -25,16 +25,19 @@ from inspector.verify import verify
 from privacy.checkpoint import CheckpointError, verify_checkpoint
 from privacy.envelope import (
     REPORT_CONTEXT,
+    SHARE_CONTEXT,
     BadSignature,
     CannotOpen,
     Malformed,
     open_and_verify,
     open_sealed,
     seal,
+    verify_share,
     verify_signed,
 )
-from privacy.receipt import ReceiptError, verify_receipt
+from privacy.receipt import ReceiptError, verify_receipt, verify_share_receipt
 from protos.aggregator_pb2 import Receipt
+from protos.share_pb2 import Party
 from tests.vectors.generate import FOLDER, derive, flip_bit
 
 ERRORS = {e.__name__: e for e in (BadSignature, Malformed, CannotOpen, ReceiptError,
@@ -47,8 +50,8 @@ def vector(name: str) -> dict:
     return json.loads((FOLDER / name).read_text(encoding="utf-8"))
 
 
-SIGNED, SEALED, RECEIPT, CHECKPOINT, BUNDLE = (vector(f"{n}.json") for n in (
-    "signed-report", "sealed-envelope", "receipt", "checkpoint", "bundle"))
+SIGNED, SEALED, RECEIPT, CHECKPOINT, BUNDLE, SHARE = (vector(f"{n}.json") for n in (
+    "signed-report", "sealed-envelope", "receipt", "checkpoint", "bundle", "signed-share"))
 
 
 def cases(data: dict) -> list:
@@ -180,6 +183,32 @@ def test_a_damaged_bundle_or_a_wrong_key_fails_the_checks_it_should(case, tmp_pa
         return
     verdict = verify([bundle], keys=[trusted])
     assert sorted({f.check for f in verdict.failures}) == case["fails"]
+
+
+def test_the_signed_share_and_its_receipt_verify_and_are_the_documented_bytes():
+    signed = bytes.fromhex(SHARE["signed_share_hex"])
+    share, signer = verify_share(signed)
+    assert signer.hex() == SHARE["signer_key_hex"]
+    assert share.SerializeToString().hex() == SHARE["share_hex"]
+    assert share.school_id == SHARE["school"] and share.party == Party.LEADER
+    # docs/formats.md §12: Ed25519 over the share context and the exact Share bytes
+    VerifyKey(bytes.fromhex(SHARE["signer_key_hex"])).verify(
+        SHARE_CONTEXT + bytes.fromhex(SHARE["share_hex"]), bytes.fromhex(SHARE["signature_hex"]))
+    assert bytes.fromhex(SHARE["message_prefix_hex"]) == SHARE_CONTEXT
+    body = verify_share_receipt(Receipt.FromString(bytes.fromhex(SHARE["receipt_hex"])), signed,
+                                bytes.fromhex(SHARE["aggregator_key_hex"]))
+    assert (body.sender_id, body.period, body.revision) == (share.school_id, share.period, 1)
+
+
+@pytest.mark.parametrize("case", cases(SHARE))
+def test_a_damaged_or_misapplied_signed_share_is_refused(case):
+    signed = bytes.fromhex(case["signed_share_hex"])
+    with refused(case["error"]):
+        if case.get("receipt_only"):
+            verify_share_receipt(Receipt.FromString(bytes.fromhex(case["receipt_hex"])), signed,
+                                 bytes.fromhex(case["aggregator_key_hex"]))
+        else:
+            verify_share(signed)
 
 
 def test_every_deterministic_vector_is_derived_again_byte_for_byte():

@@ -21,11 +21,12 @@ from aggregator.cli.tables import TABLE_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
+from aggregator.intake.shares import make_enrolment, take_enrolment
 from aggregator.keys import own_identity, staff
 from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
-from aggregator.rollup.helper import send_enrolment
+from aggregator.rollup.helper import send_enrolment, the_helper
 from aggregator.rollup.publish import publish
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
@@ -187,16 +188,35 @@ def helper_command(db: Path, export: Path) -> None:
 
 
 @aggregator.command("send-enrolment")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="输出 Write the signed list to this file (for `take-enrolment` at the helper) "
+                   "instead of sending it.")
 @send_options
 @click.pass_obj
-def send_enrolment_command(db: Path, **options: object) -> None:
+def send_enrolment_command(db: Path, out: Path | None, **options: object) -> None:
     """发送登记名单 Send the signed list of enrolled schools and keys to the helper (协助方):
     its only source of school keys. Send it again after enrolling or revoking."""
     sending = Sending.from_options(**options)
     store, settings = _open(db)
+    if out is not None:
+        out.write_bytes(make_enrolment(store, settings, the_helper(store).id, SYSTEM.now()))
+        click.echo(f"登记名单已写出 signed enrolment written to {out}: the helper takes it with "
+                   "`guanai aggregator take-enrolment FILE`")
+        return
     schools = send_enrolment(store, settings, SYSTEM.now(), **sending.keywords())
     click.echo(f"登记名单已送达 enrolment taken by the helper: {schools} schools of "
                f"{settings.describe()}")
+
+
+@aggregator.command("take-enrolment")
+@click.argument("signed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def take_enrolment_command(db: Path, signed: Path) -> None:
+    """接收登记名单 At the helper: take a leader's signed enrolment from a file (`send-enrolment
+    --out` at the county), as if it had been sent."""
+    store, settings = _open(db)
+    schools = take_enrolment(store, settings, signed.read_bytes(), SYSTEM.now())
+    click.echo(f"登记名单已接收 enrolment taken: {schools} schools")
 
 
 def level_options(command: Callable) -> Callable:
@@ -378,7 +398,8 @@ def export_command(db: Path, period: Period, out: Path) -> None:
     click.echo(f"已导出核验包 bundle written to {done.path}: {period}, log of {done.tree_size} leaves, "
                f"{done.checkpoints} checkpoints, {done.submissions} submissions, "
                f"{done.forwarded} forwarded reports, {done.rollups} rollups, "
-               f"{done.receipts} receipts; check it with `guanai inspect verify {done.path}`")
+               f"{done.receipts} receipts, {done.shares} shares; check it with "
+               f"`guanai inspect verify {done.path}`")
 
 
 for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS,

@@ -106,18 +106,26 @@ def _open(sealed: bytes, keys: tuple[PrivateKey, ...]) -> Opened:
 
 def open_verified(sealed: bytes, keys: tuple[PrivateKey, ...],
                   verify: Callable[[bytes], tuple[T, bytes]]) -> tuple[bytes, T, bytes]:
-    """Unseal ``sealed`` with ``keys`` and ``verify`` what is inside (the signature before the
-    content: privacy/envelope.py's ``verify_signed``, ``verify_share``, ``verify_enrolment``):
-    the signed bytes, the message, the signer's key. A bad signature is ``Refused``
-    UNAUTHENTICATED; bytes that cannot be opened or parsed canonically MALFORMED."""
+    """Unseal ``sealed`` with ``keys`` and ``verify`` what is inside (``verified``): the signed
+    bytes, the message, the signer's key. Bytes that cannot be opened are ``Refused``
+    MALFORMED."""
     try:
         signed = unseal(sealed, keys)
-        message, signer_key = verify(signed)
+    except EnvelopeError as exc:
+        raise Refused(Kind.MALFORMED, str(exc)) from exc
+    return (signed, *verified(signed, verify))
+
+
+def verified(signed: bytes, verify: Callable[[bytes], tuple[T, bytes]]) -> tuple[T, bytes]:
+    """``verify(signed)`` (the signature before the content: privacy/envelope.py's
+    ``verify_signed``, ``verify_share``, ``verify_enrolment``) with its errors as refusals: a
+    bad signature UNAUTHENTICATED, bytes not canonical MALFORMED."""
+    try:
+        return verify(signed)
     except BadSignature as exc:
         raise Refused(Kind.UNAUTHENTICATED, str(exc)) from exc
     except EnvelopeError as exc:
         raise Refused(Kind.MALFORMED, str(exc)) from exc
-    return signed, message, signer_key
 
 
 def _check_members(top: Opened, forwarded: tuple[Opened, ...]) -> None:

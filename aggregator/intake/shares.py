@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from aggregator.intake.opening import open_verified
+from aggregator.intake.opening import open_verified, verified
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import LeaderEnrolment, Member, MemberKey, Store
 from common.clock import stamp
@@ -94,14 +94,20 @@ def make_enrolment(store: Store, settings: Settings, helper_id: str, now: dateti
 
 def accept_enrolment(store: Store, settings: Settings, submission: Submission,
                      now: datetime) -> int:
-    """Take a leader's sealed, signed Enrolment at the helper; return how many schools of it
-    are enrolled here. Raises ``Refused`` (nothing changed) unless this is the helper it is
-    addressed to, the signer is an enrolled leader's unrevoked key, it is newer than the one
-    held, and every school lies within the leader's region and is no other leader's."""
+    """``take_enrolment`` of a leader's Signed Enrolment sealed to the helper (Helper.Enrol)."""
+    signed = open_verified(submission.sealed, settings.sealing_keys, verify_enrolment)[0]
+    return take_enrolment(store, settings, signed, now)
+
+
+def take_enrolment(store: Store, settings: Settings, signed: bytes, now: datetime) -> int:
+    """Take a leader's Signed Enrolment at the helper (sent, or carried as a file: `guanai
+    aggregator take-enrolment`); return how many schools it names. Raises ``Refused``
+    (nothing changed) unless this is the helper it is addressed to, the signer is an enrolled
+    leader's unrevoked key, it is newer than the one held (the same bytes again: taken once),
+    and every school lies within the leader's region."""
     if not settings.helper:
         raise Refused(Kind.NOT_PERMITTED, "非协助方 only the province's helper takes enrolments")
-    signed, enrolment, signer = open_verified(submission.sealed, settings.sealing_keys,
-                                              verify_enrolment)
+    enrolment, signer = verified(signed, verify_enrolment)
     sender = enrolment.sender_id
     if enrolment.recipient_id != settings.region:
         raise Refused(Kind.NOT_PERMITTED, f"收件方不符 wrong recipient: the enrolment is for "

@@ -5,7 +5,8 @@ and revocations, every leaf of its log (metadata and leaf hash), the signed subm
 period exactly as their senders signed them, with inclusion proofs to the log's head, every
 checkpoint the aggregator has signed and consistency proofs between consecutive ones, the
 member reports that rollups forwarded, and the aggregator's own rollups with its parent's
-receipts. The format is in docs/formats.md §9.
+receipts; with secure aggregation, the schools' signed shares of the period (and at the helper
+the leaders' signed enrolments). The format is in docs/formats.md §9.
 
 Everything is read in one transaction, so the bundle is one consistent snapshot of the log;
 it is written to a temporary folder first and renamed into place, so a failed export leaves
@@ -47,6 +48,7 @@ class Exported:
     forwarded: int
     rollups: int
     receipts: int
+    shares: int  # schools' shares of the period (secure aggregation)
 
 
 def export_bundle(store: Store, settings: Settings, period: Period, out: Path,
@@ -77,6 +79,8 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         entries = store.log_entries()
         checkpoints = store.checkpoints()
         submissions = store.period_submissions(period)
+        shares = store.period_shares(period)
+        enrolments = store.leader_enrolments()
         forwarded = {f.report_sha256: f.signed for s in submissions
                      if s.kind in ("rollup", "summary")  # an aggregator's summary forwards too
                      for f in store.forwarded(s.log_index)}
@@ -85,8 +89,8 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         keys = store.all_keys()
         officials = store.staff()
     size = log.size
-    proofs = {s.log_index: log.inclusion_proof(s.log_index, size) for s in submissions}
-    for sub in bundle.FOLDERS:
+    proofs = {s.log_index: log.inclusion_proof(s.log_index, size) for s in (*submissions, *shares)}
+    for sub in (*bundle.FOLDERS, *bundle.SHARE_FOLDERS):
         (folder / sub).mkdir(parents=True)
 
     _write_json(folder / bundle.MANIFEST, {
@@ -121,6 +125,11 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
     ])
     for s in submissions:
         (folder / "submissions" / bundle.submission_file(s.log_index)).write_bytes(s.signed)
+    for share in shares:
+        (folder / "shares" / bundle.submission_file(share.log_index)).write_bytes(share.signed)
+    for enrolment in enrolments:
+        (folder / "enrolments" / bundle.enrolment_file(enrolment.sender_id)).write_bytes(
+            enrolment.signed)
     for digest, signed in forwarded.items():
         (folder / "forwarded" / bundle.forwarded_file(digest)).write_bytes(signed)
     receipts = 0
@@ -131,7 +140,8 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
             (folder / "receipts" / f"{stem}.receipt").write_bytes(rollup.receipt)
             (folder / "receipts" / f"{stem}.signed").write_bytes(rollup.signed)
             receipts += 1
-    return period, size, len(checkpoints), len(submissions), len(forwarded), len(rollups), receipts
+    return (period, size, len(checkpoints), len(submissions), len(forwarded), len(rollups),
+            receipts, len(shares))
 
 
 def _b64(data: bytes) -> str:

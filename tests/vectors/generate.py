@@ -44,6 +44,7 @@ if __package__ in (None, ""):  # run as a path: make the project importable
 
 from aggregator.intake.accept import accept  # noqa: E402
 from aggregator.intake.opening import open_submission  # noqa: E402
+from aggregator.intake.shares import open_share  # noqa: E402
 from aggregator.keys.own_identity import Settings  # noqa: E402
 from aggregator.log.export import export_bundle  # noqa: E402
 from aggregator.log.transparency import TransparencyLog  # noqa: E402
@@ -51,10 +52,13 @@ from aggregator.store.sqlite import Member, MemberKey, Store  # noqa: E402
 from privacy.budget import BudgetPolicy  # noqa: E402
 from privacy.checkpoint import SIGNATURE_PREFIX, note_key_hash, parse_checkpoint  # noqa: E402
 from privacy.envelope import (  # noqa: E402
+    ENROLMENT_CONTEXT,
     RECEIPT_CONTEXT,
     REPORT_CONTEXT,
+    SHARE_CONTEXT,
     parse_signed,
     seal,
+    sign_body,
     sign_report,
     sign_with_context,
 )
@@ -65,6 +69,8 @@ from protos.deadlines import local_date  # noqa: E402
 from protos.envelope_pb2 import SignedReport  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from protos.report_pb2 import Report  # noqa: E402
+from protos.share_pb2 import Party, Share, Signed  # noqa: E402
+from protos.validation import layout  # noqa: E402
 
 FOLDER = Path(__file__).resolve().parent / "guanai-v1"
 # The frozen reports carry noise for ρ = 0.5 per table, the default before the published levels
@@ -95,6 +101,14 @@ def make_inputs() -> dict:
                              created_unix_ms=1750291200000 + n * 60_000)
         reports[school] = json_format.MessageToDict(report, preserving_proto_field_name=True)
     labels = {f"school {s} signing": s for s in SCHOOLS}
+    county_sealing = PrivateKey(test_only_seed(f"county {REGION} sealing")).public_key
+    share = Share(share_id=test_only_seed(f"share id {SCHOOLS[0]}")[:16], school_id=SCHOOLS[0],
+                  region=REGION, party=Party.LEADER,
+                  recipient_key_id=key_id(bytes(county_sealing)), period="2025-H1",
+                  catalogue_version="v1", revision=1,
+                  values=[int.from_bytes(test_only_seed(f"share value {i}")[:8], "little")
+                          for i in range(layout("v1").size)],
+                  created_unix_ms=1750291200000)
     return {
         "about": "Inputs of guanai's frozen known-answer vectors (tests/vectors/generate.py). "
                  "Every key here is a TEST-ONLY key: its seed is SHA-256 of "
@@ -107,10 +121,13 @@ def make_inputs() -> dict:
         "enrolled_at": "2025-03-01T00:00:00.000+00:00",
         "group_commits": [
             {"accepted_at": "2025-06-20T02:00:00.000+00:00", "schools": list(SCHOOLS[:2])},
-            {"accepted_at": "2025-06-25T02:00:00.000+00:00", "schools": list(SCHOOLS[2:])},
+            {"accepted_at": "2025-06-25T02:00:00.000+00:00", "schools": list(SCHOOLS[2:]),
+             "shares": [SCHOOLS[0]]},
         ],
         "exported_at": "2025-07-20T02:00:00.000+00:00",
         "reports": reports,
+        "shares": {SCHOOLS[0]: json_format.MessageToDict(share,
+                                                         preserving_proto_field_name=True)},
     }
 
 
@@ -131,6 +148,11 @@ class Keys:
 def report_bytes(inputs: dict, school: str) -> bytes:
     """The exact Report bytes a school signs, from its fields in ``inputs.json``."""
     return json_format.ParseDict(inputs["reports"][school], Report()).SerializeToString()
+
+
+def share_bytes(inputs: dict, school: str) -> bytes:
+    """The exact Share bytes a school signs (its leader share), from ``inputs.json``."""
+    return json_format.ParseDict(inputs["shares"][school], Share()).SerializeToString()
 
 
 def flip_bit(data: bytes, index: int, bit: int = 0) -> bytes:
@@ -262,8 +284,15 @@ def run_county(inputs: dict, keys: Keys, folder: Path) -> tuple[dict[str, Receip
                                        settings.sealing_key.public_key)),
                 settings.sealing_keys, settings.region, local_date(now))
                 for s in group["schools"]]
+            shares = group.get("shares", [])
+            opened += [open_share(
+                Submission(sealed=seal(sign_body(SHARE_CONTEXT, share_bytes(inputs, s),
+                                                 keys.schools[s]),
+                                       settings.sealing_key.public_key)),
+                settings, local_date(now)) for s in shares]
             outcomes = accept(store, log, settings, opened, now, FROZEN_POLICY)
-            for school, outcome in zip(group["schools"], outcomes, strict=True):
+            names = [*group["schools"], *(f"share {s}" for s in shares)]
+            for school, outcome in zip(names, outcomes, strict=True):
                 if not isinstance(outcome, Receipt):
                     raise RuntimeError(f"the county refused {school}: {outcome}")
                 receipts[school] = outcome
@@ -314,6 +343,56 @@ def receipt_vector(inputs: dict, keys: Keys, receipt: Receipt, school: str,
                  aggregator_key_hex=bytes(keys.stranger.verify_key).hex()),
             case("other bytes", "a valid receipt held against another school's report",
                  "ReceiptError", signed_report_hex=other_signed.hex()),
+        ],
+    }
+
+
+def signed_share_vector(inputs: dict, keys: Keys, receipt: Receipt) -> dict:
+    """The first school's signed leader share, the county's receipt for it, and their
+    must-fail cases (docs/formats.md §12)."""
+    school = next(iter(inputs["shares"]))
+    key = keys.schools[school]
+    share = share_bytes(inputs, school)
+    signed = sign_body(SHARE_CONTEXT, share, key)
+    envelope = Signed.FromString(signed)
+    public = bytes(key.verify_key)
+
+    def wrapped(body: bytes, signature: bytes) -> str:
+        return Signed(body=body, signature=signature, signer_key=public).SerializeToString().hex()
+
+    report_receipt = sign_report(report_bytes(inputs, school), key)
+    return {
+        "about": "A school's leader share of its true table (docs/formats.md §12): "
+                 "Signed{body: Share, Ed25519 over 'guanai.v1.share\\0' || body, signer key}, "
+                 "sealed to the county; the county's receipt vouches for it as a leaf of its "
+                 "log. Check with privacy.envelope.verify_share and "
+                 "privacy.receipt.verify_share_receipt(receipt, signed share, county key).",
+        "school": school,
+        "signer_key_hex": public.hex(),
+        "message_prefix_hex": SHARE_CONTEXT.hex(),
+        "share_hex": share.hex(),
+        "signature_hex": envelope.signature.hex(),
+        "signed_share_hex": signed.hex(),
+        "receipt_hex": receipt.SerializeToString().hex(),
+        "aggregator_key_hex": bytes(keys.county.verify_key).hex(),
+        "must_fail": [
+            case("flipped bit in the share", "one bit of share_id changed after signing",
+                 "BadSignature", signed_share_hex=wrapped(flip_bit(share, 2),
+                                                          envelope.signature)),
+            case("wrong context: report", "signed over 'guanai.v1.report\\0' || share",
+                 "BadSignature", signed_share_hex=wrapped(
+                     share, sign_with_context(REPORT_CONTEXT, share, key))),
+            case("wrong context: enrolment", "signed over 'guanai.v1.enrolment\\0' || share",
+                 "BadSignature", signed_share_hex=wrapped(
+                     share, sign_with_context(ENROLMENT_CONTEXT, share, key))),
+            case("unknown field", "field 100 appended to the share, then signed", "Malformed",
+                 signed_share_hex=sign_body(SHARE_CONTEXT, share + b"\xa2\x06\x01x",
+                                            key).hex()),
+            case("truncated", "the last byte of the Signed cut off", "Malformed",
+                 signed_share_hex=signed[:-1].hex()),
+            case("a report's receipt", "the receipt checked against the school's signed "
+                 "report instead of its share", "ReceiptError",
+                 signed_share_hex=report_receipt.hex(), receipt_only=True),
         ],
     }
 
@@ -431,6 +510,9 @@ def derive(inputs: dict) -> dict[str, bytes]:
         files["checkpoint.json"] = json_text(checkpoint_vector(inputs, keys, note))
         files["bundle.json"] = json_text(bundle_vector(inputs, keys, bundle, signed))
         files["trusted.json"] = trusted_identities(inputs, keys, keys.county)
+        first_share = next(iter(inputs["shares"]))
+        files["signed-share.json"] = json_text(
+            signed_share_vector(inputs, keys, receipts[f"share {first_share}"]))
         out = {path: text.encode("utf-8") for path, text in files.items()}
         for path in sorted(bundle.rglob("*")):
             name = f"bundle/{path.relative_to(bundle).as_posix()}"
