@@ -21,6 +21,7 @@ from inspector.held import check_receipts
 from inspector.keys import Keys, Trusted, read_trusted
 from inspector.logcheck import LogView, check_log, check_same_log
 from inspector.reports import PeriodLog, Reports
+from inspector.secagg import check_secure_aggregation
 from inspector.verdict import BundleSummary, Verdict
 from protos.regions import name
 
@@ -35,7 +36,22 @@ def verify(bundles: Iterable[Path], receipts: Iterable[Path] = (),
 
 
 def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted) -> Verdict:
+    """Every check over the bundles. The province's helper shares the province's region code
+    but keeps a log of its own: its bundles are checked apart from the leaders' (their keys,
+    logs and receipts), then secure aggregation across both (inspector/secagg.py)."""
     verdict = Verdict(bundles=[_summary(b) for b in bundles])
+    leaders = [b for b in bundles if not b.aggregator.role]
+    helpers = [b for b in bundles if b.aggregator.role]
+    _inspect_party(verdict, leaders, receipts, trusted)
+    if helpers:
+        _inspect_party(verdict, helpers, [], trusted)
+    check_secure_aggregation(verdict, bundles)
+    return verdict
+
+
+def _inspect_party(verdict: Verdict, bundles: list[Bundle], receipts: list[HeldReceipt],
+                   trusted: Trusted) -> None:
+    """The checks of one party's bundles: keys, logs, reports, rollups, receipts, membership."""
     keys = Keys(bundles, trusted, verdict)
     views: dict[str, list[LogView]] = defaultdict(list)
     for bundle in track(bundles, "核验日志 checking logs"):
@@ -62,7 +78,6 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
                            longest, periods)
     check_accounted(verdict, reports.summed.values(), periods, valid)
     check_enrolled_once(verdict, reports.summed.values(), bundles)
-    return verdict
 
 
 def _summary(bundle: Bundle) -> BundleSummary:

@@ -10,7 +10,10 @@ run exceeds far less than once in 10^6 (stated beside each).
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import grpc
 import pytest
@@ -19,10 +22,12 @@ from nacl.signing import SigningKey
 from aggregator.figures import cube
 from aggregator.figures.holdings import Holdings
 from aggregator.keys import own_identity
+from aggregator.log.export import export_bundle
 from aggregator.rollup.build import send_rollup
 from aggregator.rollup.helper import send_enrolment
 from aggregator.rollup.publish import PublishError, check_answer, gather, publish
 from aggregator.store.sqlite import Store
+from inspector.verify import verify
 from node.membership import ensure_key, import_helper, import_parent
 from node.membership import own_identity as school_own
 from node.release import latest_release, release_period
@@ -262,3 +267,51 @@ def test_the_province_publishes_from_its_counties_partials_carried_in_their_roll
             assert figures.variances[cell.id] == pytest.approx(2 * scale**2)
             assert abs(figures.values[cell.id] - exact[cell.index]) < 2 * dp.largest_plausible(
                 scale, 1)
+
+
+# --- the inspector: both parties' bundles
+
+def export(party: Aggregator, out: Path) -> Path:
+    store = Store(party.db)
+    try:
+        export_bundle(store, party.settings, H1, out)
+    finally:
+        store.close()
+    return out
+
+
+def secagg_failures(verdict) -> list[str]:  # noqa: ANN001
+    return [f"{f.subject}: {f.en}" for f in verdict.failures if f.check == "secure_aggregation"]
+
+
+def test_the_inspector_verifies_both_bundles_and_flags_a_partial_or_a_set_that_does_not_fit(
+        published, tmp_path):
+    county, helper, schools, publication = published
+    leader_bundle = export(county, tmp_path / "county")
+    helper_bundle = export(helper, tmp_path / "helper")
+    verdict = verify([leader_bundle, helper_bundle])
+    assert secagg_failures(verdict) == [] and verdict.passed["secure_aggregation"] >= 5
+    assert verdict.ok, [f.en for f in verdict.failures]
+
+    # the county's partial, re-signed by the county, no longer the sum of its logged shares
+    published_file = leader_bundle / "publications.json"
+    original = published_file.read_text()
+    partial = partials.open_partial(publication.partial)[0]
+    partial.values[0] = (partial.values[0] + 1) % 2**64
+    forged = partials.sign(partials.PARTIAL_CONTEXT, partial, county.settings.signing_key)
+    entry = json.loads(original)
+    entry[0]["partial"] = base64.b64encode(forged).decode()
+    published_file.write_text(json.dumps(entry))
+    assert any("partial does not match its log" in f for f in
+               secagg_failures(verify([leader_bundle, helper_bundle])))
+
+    # a set naming a school (with a leaf) that the helper's log does not hold
+    named = partials.open_named_set(publication.named_set)[0]
+    named.members[1].helper_leaf = bytes(32)
+    entry = json.loads(original)
+    entry[0]["named_set"] = base64.b64encode(partials.sign(
+        partials.NAMED_SET_CONTEXT, named, county.settings.signing_key)).decode()
+    published_file.write_text(json.dumps(entry))
+    found = secagg_failures(verify([leader_bundle, helper_bundle]))
+    assert any(f"{SCHOOLS[1]} is named in this party's set but missing from the other "
+               "party's log" in f for f in found), found
