@@ -120,10 +120,13 @@ def gather(store: Store, settings: Settings, period: str, now: datetime, *,
 
 
 def publish(store: Store, settings: Settings, period: str, now: datetime,
-            policy: BudgetPolicy | None = None, *, attempts: int | None = 3,
-            backoff: Backoff = DEFAULT_BACKOFF, timeout: float = 60.0,
+            policy: BudgetPolicy | None = None, *, gathered: Gathered | None = None,
+            attempts: int | None = 3, backoff: Backoff = DEFAULT_BACKOFF, timeout: float = 60.0,
             client_tls: ClientTls | None = None) -> Publication:
     """Publish this leader's figure of ``period`` with the helper, once; the stored publication.
+
+    ``gathered``: the set and vectors to publish when they do not come from this leader's own
+    shares and members' rollups (default: ``gather``), e.g. counties' partials received apart.
 
     Raises ``ConfigError`` (a helper, or no helper imported), ``PublishError``, ``Refused`` (this
     party's own checks), ``SubmitRefused`` / ``SubmitGaveUp`` (the helper's answer).
@@ -136,7 +139,8 @@ def publish(store: Store, settings: Settings, period: str, now: datetime,
     if held is not None and held.other_noisy is not None:
         return held
     if held is None:
-        gathered = gather(store, settings, period, now, timeout=timeout, client_tls=client_tls)
+        gathered = gathered or gather(store, settings, period, now, timeout=timeout,
+                                      client_tls=client_tls)
         named = gathered.named
         body = named.SerializeToString(deterministic=True)
         signed_set = partials.sign(partials.NAMED_SET_CONTEXT, named, settings.signing_key)
