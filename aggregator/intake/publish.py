@@ -95,7 +95,7 @@ def shares_named(store: Store, named: NamedSet) -> list[StoredShare]:
 
 def make_publication(settings: Settings, named: NamedSet, signed_set: bytes, body: bytes,
                      values: Sequence[Sequence[int]], policy: BudgetPolicy,
-                     now: datetime, other_noisy: bytes | None = None) -> Answer:
+                     now: datetime) -> Answer:
     """This party's partial of ``values`` (its shares of the set, or its partials of the level
     below), its noise for the level and both signed, for the caller to store. Raises
     ``Refused`` as ``level_rho``."""
@@ -111,7 +111,7 @@ def make_publication(settings: Settings, named: NamedSet, signed_set: bytes, bod
                           partials.noisy_partial(named, body, me, noised, rho, now),
                           settings.signing_key)
     publication = Publication(named.period, named.level, named.region, partials.digest(body),
-                              signed_set, partial, noisy, other_noisy, stamp(now))
+                              signed_set, partial, noisy, None, stamp(now))
     return Answer(publication, noisy)
 
 
