@@ -4,8 +4,11 @@ It does, in one process and in order, what schools and bureaus do with the other
 synthesise schools (``guanai synth``), set up a province and its counties (``guanai aggregator
 init/enroll/parent/serve``), set up each school's node and import its files (``guanai node
 init/import/parent``), release each school's table with differential privacy and submit it
-(``guanai node release/submit``), roll the counties up to the province (``guanai aggregator
-rollup``), and show the provincial table and who has reported (``guanai aggregator status``).
+(``guanai node release/submit``) — with the two secret shares of secure aggregation, one to
+the school's parent and one to the province's helper (``guanai aggregator init --role helper``,
+``guanai node helper``, ``guanai aggregator send-enrolment``) — roll the counties up to the
+province (``guanai aggregator rollup``), and show the provincial table and who has reported
+(``guanai aggregator status``).
 Everything it writes stays in the output folder.
 """
 
@@ -35,6 +38,7 @@ from aggregator.keys.staff import aggregator_credential
 from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
+from aggregator.rollup.helper import send_enrolment
 from aggregator.store.sqlite import Store
 from common import tables
 from common.clock import SYSTEM
@@ -42,12 +46,13 @@ from common.progress import progress, track
 from inspector.verdict import render_text
 from inspector.verify import verify
 from node.importer import import_file
-from node.membership import import_parent, init_school
+from node.membership import import_helper, import_parent, init_school
 from node.membership import own_identity as school_identity
 from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
 from node.submit import submit
+from privacy.identity import HELPER
 from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_date, local_text
 from protos.periods import Period
 from protos.regions import PROVINCE, name
@@ -87,7 +92,7 @@ def _timed(label: str) -> Iterator[None]:
 
 def _aggregators(out: Path, counties: list[str]) -> tuple[Level, dict[str, Level]]:
     folder = out / "aggregators"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     province = Level(folder / f"{PROVINCE}.db",
                      own_identity.init(folder / f"{PROVINCE}.db", "province", PROVINCE, None))
     county_levels = {
@@ -96,6 +101,25 @@ def _aggregators(out: Path, counties: list[str]) -> tuple[Level, dict[str, Level
         for code in counties
     }
     return province, county_levels
+
+
+def _helper(out: Path) -> Level:
+    """The province's helper of secure aggregation: the same software in the role helper."""
+    db = out / "aggregators" / f"helper-{PROVINCE}.db"
+    db.parent.mkdir(parents=True)
+    return Level(db, own_identity.init(db, "province", PROVINCE, None, HELPER))
+
+
+def _link_helper(helper: Level, leaders: dict[str, Level]) -> None:
+    """Each leader is enrolled at the helper (its export) and keeps the helper's export."""
+    for level in leaders.values():
+        _enrol(helper, level.settings.identity(level.running.address))
+        store = level.store()
+        try:
+            own_identity.set_helper(store, level.settings,
+                                    helper.settings.identity(helper.running.address))
+        finally:
+            store.close()
 
 
 def _open_period(level: Level, period: Period, due: datetime) -> None:
@@ -188,6 +212,19 @@ def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Perio
                f"`guanai inspect verify {bundles} --receipts …` gives the same verdict")
 
 
+def _inspect_helper(out: Path, helper: Level, period: Period) -> None:
+    """The helper's own bundle: its log of shares, each alone uniformly random, checked apart
+    from the leaders' (its log is its own)."""
+    store = helper.store()
+    try:
+        done = export_bundle(store, helper.settings, period, out / "inspection" / "helper")
+    finally:
+        store.close()
+    verdict = verify([done.path])
+    click.echo(f"    协助方核验包 the helper's bundle: {done.shares} shares in a log of "
+               f"{done.tree_size} leaves — {'通过 passed' if verdict.ok else '未通过 FAILED'}")
+
+
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-out",
               show_default=True, help="输出 Folder for everything the demo writes (emptied first).")
@@ -211,7 +248,9 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
         synth_province.write(plan, out / "synth")
     layout = tomllib.loads((out / "synth" / "province.toml").read_text(encoding="utf-8"))
 
-    _step(2, "启动省级和县区汇总节点", "start the province and county aggregators on localhost")
+    _step(2, "启动省级和县区汇总节点及协助方",
+          "start the province and county aggregators and the province's helper on localhost")
+    helper = _helper(out)
     province, county_levels = _aggregators(out, [c["code"] for c in layout["counties"]])
     levels = {PROVINCE: province, **county_levels}
     due = end_of_day(local_date(SYSTEM.now()) + timedelta(days=7))
@@ -221,7 +260,11 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
         _open_period(level, period_, due)
         level.running = start(level.db)
         click.echo(f"    {level.settings.describe()} → {level.running.address}")
+    helper.running = start(helper.db)
+    click.echo(f"    协助方 helper of {helper.settings.describe()} (secure aggregation; run by an "
+               f"organisation independent of the bureaus) → {helper.running.address}")
     try:
+        _link_helper(helper, levels)
         for level in county_levels.values():
             _enrol(province, level.settings.identity(level.running.address))
             store = level.store()
@@ -235,9 +278,18 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
         with _timed(f"{len(layout['schools'])} schools imported; names stay in each school's "
                     "own database"):
             dbs = _schools(out, layout, levels, period_)
+        for level in levels.values():  # the helper learns the schools from the leaders' word
+            store = level.store()
+            try:
+                send_enrolment(store, level.settings, SYSTEM.now(), attempts=5, timeout=30)
+            finally:
+                store.close()
+        click.echo(f"    协助方 the helper learnt {len(dbs)} schools' keys from the "
+                   f"{len(levels)} leaders' signed enrolments")
 
         _step(4, "差分隐私发布并签名加密报送",
-              "each school releases its table with DP, signs, seals and submits it")
+              "each school releases its table with DP, signs, seals and submits it, and sends "
+              "two secret shares of it: one to its parent, one to the helper")
         late = next(s for s in reversed(layout["schools"]) if not s["direct_to_province"])
         click.echo(f"    (one school, {late['name']} {late['id']}, does not submit: to show "
                    "what a missing school looks like)")
@@ -246,6 +298,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
                 store = open_store(db)
                 parent = levels[school["reports_to"]]
                 import_parent(store, parent.settings.identity(parent.running.address))
+                import_helper(store, helper.settings.identity(helper.running.address))
                 release_period(store, period_, parent.settings.region, today=period_.end)
                 if school is not late:
                     submit(store, db, period_, attempts=5, timeout=30)
@@ -285,8 +338,9 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
 
         _step(9, "督查核验", "an inspector verifies every bundle and the schools' receipts offline")
         _inspect(out, levels, dbs, period_)
+        _inspect_helper(out, helper, period_)
     finally:
-        for level in levels.values():
+        for level in (*levels.values(), helper):
             if level.running is not None:
                 level.running.stop(grace=5)
     click.echo(f"\n完成 done in {time.perf_counter() - started:.0f} s: every server stopped. "

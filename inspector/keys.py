@@ -69,8 +69,10 @@ class Keys:
         """Confirm the key a bundle states for its aggregator, or say that nothing could."""
         key, who = bundle.aggregator.keys.signing, f"{name(bundle.id)} {bundle.id}"
         trusted = self._trusted.get(bundle.id)
-        parents = [(agg, self._enrolled[agg, bundle.id])  # the helper enrols the province's
-                   for agg in sorted(self._enrolled_by[bundle.id]) if agg != bundle.id]  # leader
+        # no aggregator is its own parent: the province enrolled at its helper (whose region
+        # code is the province's, docs/secure-aggregation.md) is a leader there, not a parent
+        parents = [(agg, self._enrolled[agg, bundle.id])
+                   for agg in sorted(self._enrolled_by[bundle.id]) if agg != bundle.id]
         if trusted is not None:
             if key in trusted:
                 self._verdict.pass_("key")

@@ -14,13 +14,17 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
+from aggregator.keys import own_identity as own_identity_of
+from aggregator.rollup.helper import send_enrolment
+from aggregator.store.sqlite import Store
 from common.clock import SimulatedClock
 from guanai.cli import cli
 from node import status as node_status
 from node.config import ConfigError, load_config
 from node.daemon import Daemon
-from node.membership import ensure_key, import_parent, own_identity
+from node.membership import ensure_key, import_helper, import_parent, own_identity
 from node.schedule import ScheduleSettings
+from node.store import shares as share_rows
 from node.submit import outbox, receipts
 from privacy.budget import BudgetPolicy
 from protos.deadlines import CHINA
@@ -156,3 +160,44 @@ def test_the_node_groups_configuration_file_reaches_run(tmp_path):
                                       "run"])
     assert result.exit_code != 0
     assert "schedule.window_days cannot exceed" in str(result.exception or result.output)
+
+
+def test_the_daemon_delivers_both_shares_and_retries_an_unreachable_helper(setup, tmp_path):
+    """Secure aggregation (issue 15): the share to the parent arrives with the release; the
+    helper's, while the helper is down, is retried and arrives as the same bytes later."""
+    county, address, school = setup
+    helper = Aggregator(tmp_path, "610000", "province", role="helper")
+    helper_address = f"127.0.0.1:{free_port()}"
+    import_helper(school.db, helper.identity(helper_address))
+    county.start(listen=address, clock=(clock := SimulatedClock(cst(6, 15))))
+    try:
+        run_until(clock, Daemon(school.path, clock, DAILY), cst(6, 24))
+        leader, waiting = share_rows.of_release(school.db, "2025-H1", 1)
+        assert (leader.party, leader.state) == ("leader", "delivered")
+        assert (waiting.party, waiting.state) == ("helper", "pending") and waiting.attempts >= 2
+        assert waiting.last_error.startswith("UNAVAILABLE")
+        assert "份额·协助方 helper share revision 1 → 610000: 发送中 sending" in status(school,
+                                                                                   clock)
+        helper.start(listen=helper_address)
+        helper.enrol(county.identity(address))
+        store = Store(county.db)
+        try:
+            own_identity_of.set_helper(store, county.settings, helper.identity())
+            send_enrolment(store, county.settings, clock.now(), timeout=5, attempts=3)
+        finally:
+            store.close()
+        run_until(clock, Daemon(school.path, clock, DAILY), cst(6, 28))
+        _, delivered = share_rows.of_release(school.db, "2025-H1", 1)
+        assert delivered.state == "delivered" and delivered.signed == waiting.signed
+        held = Store(helper.db)
+        try:
+            assert held.shares_of("2025-H1", [school_id_of(school)])[
+                school_id_of(school)].signed == delivered.signed
+        finally:
+            held.close()
+    finally:
+        helper.stop()
+
+
+def school_id_of(school: School) -> str:
+    return school.db.execute("SELECT value FROM meta WHERE key = 'school_id'").fetchone()[0]

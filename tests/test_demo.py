@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from click.testing import CliRunner
@@ -15,8 +16,14 @@ def test_demo_runs_a_round_and_keeps_names_in_the_schools(tmp_path):
                                       "--schools-per-county", "4"])
     assert result.exit_code == 0, result.output
     for expected in ("省级统计表", "期末重点关爱对象总数", "95%区间下限", "一个都不少", "监测预警",
-                     "督查核验", "通过 PASSED", "every server stopped"):
+                     "督查核验", "通过 PASSED", "every server stopped", "协助方 helper of",
+                     "the helper's bundle"):
         assert expected in result.output
+    # secure aggregation: every school that submitted holds both parties' receipts
+    learnt = int(re.search(r"helper learnt (\d+) schools", result.output)[1])
+    shares = int(re.search(r"the helper's bundle: (\d+) shares", result.output)[1])
+    assert shares == learnt - 1  # one school does not submit, to show a missing one
+    assert "passed" in result.output[result.output.index("the helper's bundle"):]
     assert "合计 Total" in result.output and "未报 Missing: " in result.output
     assert (out / "province-2026-H1.xlsx").exists() and (out / "province-2026-H1.pdf").exists()
     table = result.output[result.output.index("省级统计表"):result.output.index("全表")]

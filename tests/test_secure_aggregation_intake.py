@@ -16,6 +16,7 @@ import pytest
 from nacl.public import PublicKey, SealedBox
 from nacl.signing import SigningKey
 
+from aggregator.intake.catalogues import CataloguePolicy
 from aggregator.intake.enrolment import EnrolmentError, enrol, revoke
 from aggregator.keys import own_identity
 from aggregator.log.export import export_bundle
@@ -337,3 +338,41 @@ def test_each_partys_bundle_holds_its_shares_and_still_verifies(parties, deliver
     assert bundle.aggregator.role == "helper" and list(bundle.enrolments) == ["610102"]
     enrolment = verify_enrolment(bundle.enrolments["610102"].read_bytes())[0]
     assert SCHOOL in {e.member_id for e in enrolment.enrolled}
+
+
+def test_a_leader_takes_shares_only_of_catalogues_it_accepts(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610000")
+    key = SigningKey.generate()
+    county.enrol(school_identity(OTHER, "610102", key))
+    county.start(catalogues=CataloguePolicy(("v1",), {"v1": date(2025, 1, 1)}))  # v1 ended
+    try:
+        county.leader = AggregatorStub(grpc.insecure_channel(county.running.address))
+        data = sign_body(SHARE_CONTEXT, share_bytes(to=county), key)
+        assert refused(county, sealed_to(county, data)) == CODE.FAILED_PRECONDITION
+    finally:
+        county.stop()
+
+
+def test_the_helper_role_is_only_a_provinces_without_a_parent(tmp_path):
+    for level, region, parent in (("county", "610102", "610000"), ("province", "610000", "610000"),
+                                  ("city", "610100", None)):
+        with pytest.raises(own_identity.ConfigError):
+            own_identity.init(tmp_path / f"{region}-{level}.db", level, region, parent, "helper")
+    with pytest.raises(own_identity.ConfigError):
+        own_identity.init(tmp_path / "x.db", "province", "610000", None, "assistant")
+    made = own_identity.init(tmp_path / "h.db", "province", "610000", None, "helper")
+    assert made.helper and made.origin == "guanai/helper/610000"
+    assert made.identity("h:1").role == "helper"
+
+
+def test_after_the_lock_the_leader_takes_a_share_only_as_it_would_the_report(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610000", open_2025=False)  # 2025 locked
+    key = SigningKey.generate()
+    county.enrol(school_identity(OTHER, "610102", key))
+    county.start()
+    try:
+        county.leader = AggregatorStub(grpc.insecure_channel(county.running.address))
+        data = sign_body(SHARE_CONTEXT, share_bytes(to=county), key)
+        assert refused(county, sealed_to(county, data)) == CODE.FAILED_PRECONDITION
+    finally:
+        county.stop()

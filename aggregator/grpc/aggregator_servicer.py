@@ -21,7 +21,7 @@ from aggregator.intake.accept import Item
 from aggregator.intake.catalogues import ACCEPT_ALL, CataloguePolicy
 from aggregator.intake.committer import Committer
 from aggregator.intake.opening import Opened, open_submission
-from aggregator.intake.shares import open_share
+from aggregator.intake.shares import OpenedShare, open_share
 from aggregator.keys.own_identity import Settings
 from aggregator.log.transparency import TransparencyLog
 from aggregator.store.sqlite import Store
@@ -79,10 +79,12 @@ class LogService:
         logger.debug("accepted a submission")
         return outcome
 
+    def _open_share(self, request: pb.Submission) -> OpenedShare:
+        return open_share(request, self._settings, local_date(self._clock.now()))
+
     def SubmitShare(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:
         with self._answering(context):
-            return self._commit_one(lambda: open_share(request, self._settings,
-                                                       local_date(self._clock.now())), context)
+            return self._commit_one(lambda: self._open_share(request), context)
 
     def GetCheckpoint(self, request: pb.GetCheckpointRequest,
                       context: grpc.ServicerContext) -> pb.SignedCheckpoint:
@@ -135,6 +137,12 @@ class AggregatorService(LogService, aggregator_pb2_grpc.AggregatorServicer):
         opened = open_submission(submission, self._settings.sealing_keys, self._settings.region,
                                  today)
         self._catalogues.check(opened.report.catalogue_version, today)
+        return opened
+
+    def _open_share(self, request: pb.Submission) -> OpenedShare:
+        """A leader takes shares of the catalogue versions it takes reports of."""
+        opened = super()._open_share(request)
+        self._catalogues.check(opened.share.catalogue_version, local_date(self._clock.now()))
         return opened
 
     def Submit(self, request: pb.Submission, context: grpc.ServicerContext) -> pb.Receipt:

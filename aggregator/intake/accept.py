@@ -73,7 +73,7 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
                 for item in items:
                     try:
                         outcomes.append(
-                            _accept_share(store, log, item, now, fresh)
+                            _accept_share(store, log, item, now, fresh, settings.helper)
                             if isinstance(item, OpenedShare)
                             else _accept_one(store, log, item, now, fresh, policy))
                     except Refused as rejected:
@@ -86,13 +86,17 @@ def accept(store: Store, log: TransparencyLog, settings: Settings, items: Sequen
 
 
 def _accept_share(store: Store, log: TransparencyLog, item: OpenedShare, now: datetime,
-                  fresh: list[_Fresh]) -> Outcome | int:
+                  fresh: list[_Fresh], helper: bool) -> Outcome | int:
+    """A school's share: the signer and revision checks of a report; at the leader its calendar
+    too (a share after the lock needs the exception its report needs), the helper keeping
+    none of its own."""
     share = item.share
     signer = check_signer(store, share.school_id, share.region, "school", item.signer_key, now)
     held = _held(store.share_revisions(share.school_id, share.period), item.signed,
                  share.school_id, share.period, share.revision)
     if held is not None:
         return held
+    timeliness = "" if helper else admit(store, share.school_id, share.period, now)[0]
     leaf = leaf_hash(item.signed)
     index = log.append(leaf)
     store.add_share(StoredShare(
@@ -101,7 +105,7 @@ def _accept_share(store: Store, log: TransparencyLog, item: OpenedShare, now: da
         signed=item.signed, share_sha256=item.share_sha256, key_id=signer,
         received_at=now.isoformat(timespec="milliseconds"), receipt=b""))
     fresh.append(_Fresh(index, item.signed, share.school_id, share.period, share.revision,
-                        item.share_sha256, "", True))
+                        item.share_sha256, timeliness, True))
     return index
 
 
