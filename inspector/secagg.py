@@ -113,8 +113,9 @@ def _member_partials(verdict: Verdict, bundle: Bundle) -> dict[str, list[int]]:
             verdict.fail(CHECK, f"{_where(bundle)} {report.sender_id}", "成员部分和与名单不符",
                          "the member's partial is not signed with its set, or not of it")
             continue
+        values = list(partial.values)  # one vector per member rollup, counted once
         for member in named.members:
-            covered[member.school_id] = list(partial.values)
+            covered[member.school_id] = values
     return covered
 
 

@@ -252,6 +252,11 @@ def test_the_province_publishes_from_its_counties_partials_carried_in_their_roll
             figures = Holdings(store, province.settings, H1).figures("610000")
         finally:
             store.close()
+        # the province's partial checked against its county's, with all three bundles
+        verdict = verify([export(party, tmp_path / name) for party, name in
+                          ((province, "province"), (county, "county"), (helper, "helper"))])
+        assert verdict.ok, [f.en for f in verdict.failures]
+        assert verdict.passed["secure_aggregation"] >= 8
     finally:
         province.stop()
     named = partials.open_named_set(top.named_set)[0]
