@@ -236,6 +236,11 @@ def test_the_province_publishes_from_its_counties_partials_carried_in_their_roll
         province.enrol(county.identity())
         helper.enrol(province.identity())
         county.set_parent(province)
+        store = Store(province.db)
+        try:
+            own_identity.set_helper(store, province.settings, helper.identity())
+        finally:
+            store.close()
         store = Store(county.db)
         try:
             rollup = signed_off(store, county.settings, H1)
@@ -247,9 +252,10 @@ def test_the_province_publishes_from_its_counties_partials_carried_in_their_roll
             store.close()
         store = Store(province.db)
         try:
-            own_identity.set_helper(store, province.settings, helper.identity())
             top = publish(store, province.settings, "2025-H1", NOW, POLICY, timeout=10)
-            figures = Holdings(store, province.settings, H1).figures("610000")
+            held = Holdings(store, province.settings, H1)
+            figures, of_county = held.figures("610000"), held.figures("610102")
+            assert cube.check(store) == []
         finally:
             store.close()
         # the province's partial checked against its county's, with all three bundles
@@ -266,6 +272,13 @@ def test_the_province_publishes_from_its_counties_partials_carried_in_their_roll
     stages = partials.set_stages(SCHOOLS)
     plan = dp.noise_plan(CATALOGUE, POLICY.rho_level("province"), stages)
     exact = truth(schools)
+    # the province reads the county as the county published it (noise once), not the sum of
+    # its schools' own tables
+    county_plan = dp.noise_plan(CATALOGUE, POLICY.rho_level("county"), stages)
+    monitored = CATALOGUE.group_cells("monitored", stages)[0]
+    assert of_county.variances[monitored.id] == pytest.approx(
+        2 * county_plan["monitored"].scale ** 2)
+    assert carried.noisy == publication.noisy and carried.helper_noisy == publication.other_noisy
     for cell in CATALOGUE.cells:
         if cell.group in plan and cell.stages & stages:
             scale = plan[cell.group].scale

@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from aggregator.keys.own_identity import helper
 from aggregator.store.figures import FIGURES_VERSION, FigureUnit
 from aggregator.store.sqlite import Publication, Store
 from privacy import partials
 from privacy.envelope import parse_signed
 from protos.catalogue import load
+from protos.refusals import Refused
 from protos.regions import level
 from protos.report_pb2 import Report
 
@@ -81,10 +83,37 @@ def _make(store: Store, period: str, unit: str, report: Report, direct: bool, so
     else:
         members, missing, schools = 1, 0, 1
     region = report.region_code if _level(unit) == "school" else unit
+    values, variances = report.values, report.noise_variance
+    published = carried_figure(store, report)
+    if published is not None:  # the member's figure published with the helper: noise once
+        kind, values, variances = "published", published.values, published.variances
     return Row(FigureUnit(period, unit, _level(unit), region, direct, source, kind, members,
                           missing, schools, report.catalogue_version, log_index, sha),
                tuple((i, v, w) for i, (v, w) in enumerate(
-                   zip(report.values, report.noise_variance, strict=True)) if v or w))
+                   zip(values, variances, strict=True)) if v or w))
+
+
+def carried_figure(store: Store, report: Report) -> partials.Published | None:
+    """The figure a member aggregator's rollup carries as published with the helper, if it
+    holds up: its named set signed by a key enrolled here for the sender, of its own region,
+    the leader's noisy partial by the same key, the helper's by the key of the helper this
+    aggregator imported, both of that set (privacy/partials.py ``publish``). None otherwise,
+    and the rollup's sum of its members stands."""
+    if report.kind != Report.ROLLUP or not report.helper_noisy:
+        return None
+    known = helper(store)
+    try:
+        named, _body, signer = partials.open_named_set(report.named_set)
+        leader, leader_key = partials.open_noisy_partial(report.noisy)
+        other, helper_key = partials.open_noisy_partial(report.helper_noisy)
+        enrolled = {k.signing_key for k in store.keys(report.sender_id)}
+        if (known is None or helper_key != known.keys.signing or leader_key != signer
+                or signer not in enrolled or named.region != report.sender_id):
+            return None
+        return partials.publish(load(named.catalogue_version), leader, other,
+                                partials.set_stages(m.school_id for m in named.members))
+    except (Refused, partials.PartialMismatch):
+        return None
 
 
 def _refresh(store: Store, period: str, units: Iterable[str],
