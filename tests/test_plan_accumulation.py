@@ -40,3 +40,14 @@ def test_the_plan_command_prints_it_and_the_docs_state_the_same_figures():
         assert f"{row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}" in result.output
         assert f"{row.rho:.1f} ({row.epsilon:.1f}) | {row.rho_cap:.1f} ({row.epsilon_cap:.1f})" \
             in docs, row.en
+
+
+def test_the_plan_shows_the_split_by_level_and_what_each_published_figure_buys():
+    result = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--members", "1,140"])
+    assert result.exit_code == 0, result.output
+    assert "a half-year costs each student ρ = 0.5" in result.output
+    assert "county 0.3, city 0.05, province 0.1" in result.output
+    # a county's monitored count, noised once by each party: within the issue's ±20
+    assert "monitored students: σ = 6.03 per party, ±16.7 published (95%)" in result.output
+    fewer = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--rho-city", "0"])
+    assert "city's published figure" not in fewer.output and "ρ = 0.45" in fewer.output
