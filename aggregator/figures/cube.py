@@ -86,7 +86,7 @@ def _make(store: Store, period: str, unit: str, report: Report, direct: bool, so
     values, variances = report.values, report.noise_variance
     published = carried_figure(store, report)
     if published is not None:  # the member's figure published with the helper: noise once
-        kind, values, variances = "published", published.values, published.variances
+        values, variances = published.values, published.variances  # still its rollup's row
     return Row(FigureUnit(period, unit, _level(unit), region, direct, source, kind, members,
                           missing, schools, report.catalogue_version, log_index, sha),
                tuple((i, v, w) for i, (v, w) in enumerate(
