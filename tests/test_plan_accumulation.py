@@ -12,7 +12,9 @@ from guanai.cli import cli
 from guanai.plan import accumulation
 from privacy import dp
 from privacy.budget import BudgetPolicy
+from protos.catalogue import load
 from protos.periods import Period
+from protos.regions import SCHOOL_TYPES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "budget.md"
 
@@ -48,6 +50,9 @@ def test_the_plan_shows_the_split_by_level_and_what_each_published_figure_buys()
     assert "a half-year costs each student ρ = 0.5" in result.output
     assert "county 0.3, city 0.05, province 0.1" in result.output
     # a county's monitored count, noised once by each party: within the issue's ±20
-    assert "monitored students: σ = 6.03 per party, ±16.7 published (95%)" in result.output
+    scale = dp.noise_plan(load(), 0.3, frozenset(SCHOOL_TYPES["21"][1]))["monitored"].scale
+    width = dp.accuracy(scale, 0.05, 2)
+    assert f"monitored students: σ = {scale:.2f} per party, ±{width:.1f} published (95%)" \
+        in result.output and width <= 20
     fewer = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--rho-city", "0"])
     assert "city's published figure" not in fewer.output and "ρ = 0.45" in fewer.output
