@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake_checks.py
 	$(BIN)/python bench/verify_bundle.py
 	$(BIN)/python bench/warnings_precision.py
+	$(BIN)/python bench/secure_aggregation.py
 	$(BIN)/python bench/figures_store.py
 	$(BIN)/python bench/node_web.py
 

@@ -43,8 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from aggregator.warnings.rules import Figures, judge, load_rules  # noqa: E402
 from aggregator.warnings.verdicts import POOLED, judged_where_possible  # noqa: E402
-from privacy import dp  # noqa: E402
-from privacy.budget import BudgetPolicy  # noqa: E402
+from privacy import dp, partials  # noqa: E402
 from protos.catalogue import load  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from protos.regions import school_stages  # noqa: E402
@@ -54,7 +53,9 @@ from tests.province_truth import true_tables  # noqa: E402
 CAT = load()
 PERIOD = Period.parse("2025-H1")
 TODAY = date(2025, 7, 1)
-RHO = BudgetPolicy().rho_half_year
+# Each school's own table as summed before secure aggregation (the default then); with
+# ``published`` (bench/secure_aggregation.py) a county's figure is noised once instead.
+RHO = 0.5
 RULES = [r for r in load_rules().rules if r.kind != "missing"]
 CELLS = sorted({c for r in RULES for c in (*r.numerator, *r.denominator)},
                key=lambda c: CAT.cell(c).index)
@@ -75,9 +76,12 @@ def province(counties: int, per_county: int, seed: int, problem_counties: int,
 
 
 class Noise:
-    """Per-cell noise of every school as its release declares it, grouped by scale."""
+    """Per-cell noise of every school as its release declares it, grouped by scale; with
+    ``published`` (a ρ), each county's variance is instead that of its figure published from
+    the schools' shares: both parties' σ² for that ρ and the stages of its schools
+    (privacy/partials.py), whatever the number of schools."""
 
-    def __init__(self, schools, counties: list[str]) -> None:
+    def __init__(self, schools, counties: list[str], published: float | None = None) -> None:
         self.counties = counties
         where = {c: i for i, c in enumerate(counties)}
         self.truth = np.zeros((len(counties), len(CELLS)))
@@ -96,6 +100,15 @@ class Noise:
                 self.variance[where[county], INDEX[cell]] += scale**2
         self.groups = [(scale, np.array([e[0] for e in entries]), np.array([e[1] for e in entries]),
                         [e[2] for e in entries]) for scale, entries in by_scale.items()]
+        if published is not None:
+            for county in counties:
+                stages = partials.set_stages(s for s, c, _ in schools if c == county)
+                plan = dp.noise_plan(CAT, published, stages)
+                for cell in CELLS:
+                    c = CAT.cell(cell)
+                    self.variance[where[county], INDEX[cell]] = (
+                        2 * plan[c.group].scale ** 2
+                        if c.group in plan and c.stages & stages else 0.0)
 
     def release(self) -> np.ndarray:
         """One round: the county sums of freshly released school values (OpenDP noise)."""

@@ -26,7 +26,7 @@ COMMANDS = {
              "演示 Run a whole reporting round of a synthetic province on localhost."),
     "inspect": ("inspector.cli", "inspect", "督查核验 Inspector: verify exported bundles offline."),
     "node": ("node.cli", "node", "学校节点 School node: records stay here; only DP tables leave."),
-    "plan": ("guanai.plan", "plan", "隐私预算规划 Plan the budget: expected error of every cell for ρ."),
+    "plan": ("guanai.plan", "plan", "隐私预算规划 Plan the budget: expected error of every cell for ρ and its split by level."),
     "query": ("guanai.query", "query",
               "统计查询 Figures with confidence intervals, from an aggregator."),
     "synth": ("synth.cli", "synth", "合成数据 Synthetic data (never real students)."),

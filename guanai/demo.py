@@ -42,7 +42,8 @@ from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.rollup.helper import send_enrolment
-from aggregator.store.sqlite import Store
+from aggregator.rollup.publish import publish
+from aggregator.store.sqlite import Publication, Store
 from aggregator.web.app import create_app
 from aggregator.web.bureau import Bureau
 from common import tables
@@ -59,6 +60,7 @@ from node.receipt_files import export_receipts
 from node.release import release_period
 from node.store import open_store
 from node.submit import submit
+from privacy import partials
 from privacy.identity import HELPER
 from protos.deadlines import DEFAULT_LOCK_DAYS, Deadlines, end_of_day, local_date, local_text
 from protos.periods import Period
@@ -234,6 +236,11 @@ def _provincial_table(province: Level, period: Period, out: Path) -> None:
                f"{xlsx.with_suffix('.pdf')}")
 
 
+def _named(publication: Publication) -> int:
+    """How many schools a publication's named set names."""
+    return len(partials.open_named_set(publication.named_set)[0].members)
+
+
 def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Period) -> None:
     bundles, receipts = out / "inspection" / "bundles", out / "inspection" / "receipts"
     for code, level in levels.items():
@@ -251,16 +258,18 @@ def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Perio
 
 
 def _inspect_helper(out: Path, helper: Level, period: Period) -> None:
-    """The helper's own bundle: its log of shares, each alone uniformly random, checked apart
-    from the leaders' (its log is its own)."""
+    """The helper's own bundle: its log of shares, each alone uniformly random, checked as its
+    own party and, with the leaders' bundles, the published figures across both parties."""
     store = helper.store()
     try:
         done = export_bundle(store, helper.settings, period, out / "inspection" / "helper")
     finally:
         store.close()
-    verdict = verify([done.path])
+    verdict = verify([out / "inspection" / "bundles", done.path])  # with the leaders': both parties
     click.echo(f"    协助方核验包 the helper's bundle: {done.shares} shares in a log of "
-               f"{done.tree_size} leaves — {'通过 passed' if verdict.ok else '未通过 FAILED'}")
+               f"{done.tree_size} leaves; with the leaders' bundles, "
+               f"{verdict.passed['secure_aggregation']} secure-aggregation checks — "
+               f"{'通过 passed' if verdict.ok else '未通过 FAILED'}")
 
 
 @click.command()
@@ -349,6 +358,13 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
 
         _step(5, "县区汇总上报省级", "counties roll up and forward to the province")
         for code, level in track(list(county_levels.items()), "县区汇总 counties rolling up"):
+            store = level.store()
+            try:  # published first: the rollup then carries its named set and leader partial
+                published = publish(store, level.settings, period_.code, SYSTEM.now(), timeout=30)
+            finally:
+                store.close()
+            click.echo(f"    {name(code)} {code}: 与协助方发布 published with the helper from "
+                       f"{_named(published)} schools' shares (noise once, both parties)")
             signed = _sign_off(level, period_, out)
             store = level.store()
             try:
@@ -362,7 +378,14 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
                        f"{len(report.missing)} missing, signed by {signed} → province log index "
                        f"{body.log_index}")
 
-        _step(6, "省级统计表", "the provincial table (sums of DP releases, 95% intervals)")
+        _step(6, "省级统计表", "the provincial table (published from the shares, 95% intervals)")
+        store = province.store()
+        try:
+            published = publish(store, province.settings, period_.code, SYSTEM.now(), timeout=30)
+        finally:
+            store.close()
+        click.echo(f"    省级与协助方发布 the province published with the helper from the counties' "
+                   f"partials and its own schools' shares: {_named(published)} schools")
         click.echo(f"    审核签字 signed off by {_sign_off(province, period_, out)}")
         _provincial_table(province, period_, out)
 

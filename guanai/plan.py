@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,11 +10,13 @@ import click
 
 from common import tables
 from privacy import dp
-from privacy.budget import BudgetPolicy
-from protos.catalogue import LATEST_VERSION, load
+from privacy.budget import LEVELS, BudgetPolicy
+from protos.catalogue import LATEST_VERSION, Catalogue, load
 from protos.regions import SCHOOL_TYPES
 
 DEFAULT_MEMBERS = "1,100,20000"
+PARTIES = 2  # a published figure carries the leader's and the helper's noise (DESIGN §8)
+LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 RELEASES_PER_YEAR = 2  # the half-year tables; the annual period releases none (docs/calendar.md)
 YEARS = (3, 6, 9)  # 初中 or 高中; 小学; 义务教育 at one school after another
 
@@ -55,55 +58,93 @@ def _members(_ctx: click.Context, _param: click.Parameter, value: str) -> list[i
     return members
 
 
+def _level_option(level: str) -> Callable:
+    return click.option(f"--rho-{level}", level, type=float,
+                        default=BudgetPolicy().rho_level(level), show_default=True,
+                        help=f"{LEVEL_NAMES[level]}发布 ρ of the {level}'s figure published "
+                             "from the shares (0: none).")
+
+
 @click.command()
 @click.option("--rho", type=float, default=BudgetPolicy().rho_half_year, show_default=True,
-              help="每次发布的隐私预算 ρ (zCDP) of one release.")
+              help="学校自己的统计表 ρ (zCDP) of the school's own half-year table.")
+@_level_option("county")
+@_level_option("city")
+@_level_option("province")
 @click.option("--school-type", type=click.Choice(sorted(SCHOOL_TYPES)),
               help="学校类别 code (21 小学, 41 普通高等学校, …); default: a school of every stage.")
 @click.option("--members", default=DEFAULT_MEMBERS, show_default=True, callback=_members,
-              help="汇总学校数 Numbers of schools summed: one school, a county, the province.")
+              help="汇总学校数 Numbers of schools whose own tables are summed: one school, a county, "
+                   "the province.")
 @click.option("--alpha", type=float, default=0.05, show_default=True,
               help="误差概率 P[|error| ≥ bound]; 0.05 gives the 95% error.")
 @click.option("--catalogue", "version", help="目录版本 Catalogue version.", default=LATEST_VERSION, show_default=True)
 @click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(tables.FORMATS), default="table",
               show_default=True)
 @click.option("--out", help="输出文件 Write to this file (default: print).", type=click.Path(dir_okay=False, path_type=Path))
-def plan(rho: float, school_type: str | None, members: list[int], alpha: float, version: str,
-         fmt: str, out: Path | None) -> None:
-    """隐私预算规划 Plan the budget: expected error of every cell for ρ.
+def plan(rho: float, county: float, city: float, province: float, school_type: str | None,
+         members: list[int], alpha: float, version: str, fmt: str, out: Path | None) -> None:
+    """隐私预算规划 Plan the budget: expected error of every cell for ρ and its split by level.
 
-    For each cell: the error a release of ρ will exceed with probability α, for one school
-    and for sums of schools (county, province). Public cells have none.
+    For each cell: the error a school's own table of ρ will exceed with probability α, for one
+    school and for sums of schools' tables; and the error of the figure each level (county,
+    city, province) publishes from the schools' shares with its own ρ, noised once by each of
+    the two parties whatever the number of schools. Public cells have none.
     """
-    if rho <= 0 or not 0 < alpha < 1:
-        raise click.BadParameter("ρ must be positive and α between 0 and 1")
+    if rho <= 0 or min(county, city, province) < 0 or not 0 < alpha < 1:
+        raise click.BadParameter("ρ must be positive, each level's ρ 0 or positive, and α "
+                                 "between 0 and 1")
     catalogue = load(version)
     stages = frozenset(SCHOOL_TYPES[school_type][1]) if school_type else None
     noise = dp.noise_plan(catalogue, rho, stages)
-    policy = BudgetPolicy()
-    click.echo(f"ρ = {rho:g} per release ≈ (ε = {dp.epsilon_delta(rho, policy.delta):.2f}, "
-               f"δ = {policy.delta:g}); annual cap ρ = {policy.annual_cap:g} ≈ "
+    policy = BudgetPolicy(rho_half_year=rho, rho_county=county, rho_city=city,
+                          rho_province=province)
+    half_year = rho + county + city + province
+    click.echo(f"半年合计 a half-year costs each student ρ = {half_year:g} ≈ "
+               f"(ε = {dp.epsilon_delta(half_year, policy.delta):.2f}, δ = {policy.delta:g}): "
+               f"the school's own table {rho:g}, published figures county {county:g}, "
+               f"city {city:g}, province {province:g} (docs/secure-aggregation.md); "
+               f"annual cap ρ = {policy.annual_cap:g} ≈ "
                f"ε = {dp.epsilon_delta(policy.annual_cap, policy.delta):.2f}")
     click.echo("一名学生的累计 what one student accumulates (ρ adds up; docs/budget.md):")
-    for row in accumulation(rho, policy):
+    for row in accumulation(half_year, policy):
         click.echo(f"  {row.zh} {row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}; "
                    f"at the cap ρ = {row.rho_cap:g} ≈ ε = {row.epsilon_cap:.1f}")
+    click.echo("学校自己的统计表 the school's own table:")
     for group in noise.values():
         label = catalogue.groups[group.group].label
         click.echo(f"  {label.zh} {label.en}: L2 sensitivity {group.sensitivity:.2f}, "
                    f"ρ share {group.rho:.4g}, σ = {group.scale:.2f}")
+    levels = {level: dp.noise_plan(catalogue, policy.rho_level(level), stages)
+              for level in LEVELS if policy.rho_level(level) > 0}
+    for level, plan_ in levels.items():
+        click.echo(f"{LEVEL_NAMES[level]}发布 the {level}'s published figure, ρ = "
+                   f"{policy.rho_level(level):g}, each party's σ:")
+        for group in plan_.values():
+            label = catalogue.groups[group.group].label
+            click.echo(f"  {label.zh} {label.en}: σ = {group.scale:.2f} per party, "
+                       f"±{dp.accuracy(group.scale, alpha, PARTIES):.1f} published "
+                       f"({1 - alpha:.0%})")
     columns = {}
     for count in members:
-        where = "学校 school" if count == 1 else f"{count}所之和 sum of {count} schools"
-        columns[f"±{1 - alpha:.0%} {where}"] = [
-            round(dp.accuracy(noise[c.group].scale, alpha, count), 1)
-            if c.group in noise and (stages is None or c.stages & stages) else 0.0
-            for c in catalogue.cells
-        ]
+        where = "学校 school" if count == 1 else f"{count}所之和 sum of {count} schools' tables"
+        columns[f"±{1 - alpha:.0%} {where}"] = _errors(catalogue, noise, stages, alpha, count)
+    for level, plan_ in levels.items():
+        columns[f"±{1 - alpha:.0%} {LEVEL_NAMES[level]}发布 {level} published"] = _errors(
+            catalogue, plan_, stages, alpha, PARTIES)
     data = tables.frame(catalogue.labels(), columns)
     if stages is not None:
         data = data[[bool(c.stages & stages) for c in catalogue.cells]]
-    sheet = tables.Sheet("plan", f"预期误差 Expected error, ρ = {rho:g}",
+    sheet = tables.Sheet("plan", f"预期误差 Expected error, ρ = {rho:g} + levels",
                          f"catalogue {catalogue.version}, α = {alpha:g}", data)
     text = tables.write([sheet], fmt, out)
     click.echo(text if text is not None else f"已写入 written: {out}")
+
+
+def _errors(catalogue: Catalogue, noise: dict[str, dp.GroupNoise], stages: frozenset[str] | None,
+            alpha: float, count: int) -> list[float]:
+    """Per cell, the error a sum of ``count`` independent draws of ``noise`` exceeds with
+    probability ``alpha`` (0 for public cells and cells closed to ``stages``)."""
+    return [round(dp.accuracy(noise[c.group].scale, alpha, count), 1)
+            if c.group in noise and (stages is None or c.stages & stages) else 0.0
+            for c in catalogue.cells]

@@ -65,6 +65,18 @@ class HeldReceipt:
     signed: bytes | None  # the SignedReport it vouches for, when held beside it
 
 
+@dataclass(frozen=True)
+class Published:
+    """One figure this bundle's party published with the other (publications.json): the
+    leader's Signed NamedSet, the party's Signed Partial and NoisyPartial, and at the leader
+    the helper's Signed NoisyPartial (None at the helper)."""
+
+    named_set: bytes
+    partial: bytes
+    noisy: bytes
+    other_noisy: bytes | None
+
+
 @dataclass
 class Bundle:
     path: Path
@@ -82,6 +94,7 @@ class Bundle:
     staff: list[Official] = field(default_factory=list)
     shares: dict[int, Path] = field(default_factory=dict)  # log index → file of a Signed share
     enrolments: dict[str, Path] = field(default_factory=dict)  # leader → its Signed Enrolment
+    publications: list[Published] = field(default_factory=list)  # secure aggregation
 
     @property
     def id(self) -> str:
@@ -146,7 +159,20 @@ def read_bundle(path: Path) -> Bundle:
         staff=staff,
         shares={int(m[1]): p for p, m in _optional(path / "shares", bundle.SUBMISSION_FILE)},
         enrolments={m[1]: p for p, m in _optional(path / "enrolments", bundle.ENROLMENT_FILE)},
+        publications=_publications(path / bundle.PUBLICATIONS),
     )
+
+
+def _publications(path: Path) -> list[Published]:
+    """publications.json, if the bundle has one (bundles before secure aggregation do not)."""
+    if not path.is_file():
+        return []
+    try:
+        return [Published(_b64(p["named_set"]), _b64(p["partial"]), _b64(p["noisy"]),
+                          _b64(p["other_noisy"]) if p["other_noisy"] is not None else None)
+                for p in _json(path, list)]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"核验包损坏 {path}: not the documented shape ({exc})") from exc
 
 
 def read_receipts(folder: Path) -> list[HeldReceipt]:

@@ -29,6 +29,7 @@ CHECKS = {
     "accounted": ("一个都不少", "members accounted"),
     "signoff": ("审核签字", "sign-offs"),
     "receipt": ("回执", "receipts"),
+    "secure_aggregation": ("安全汇总", "secure aggregation: shares, partials, noise"),
 }
 MAX_SHOWN = 50
 

@@ -22,6 +22,7 @@ from inspector.keys import Keys, Trusted, read_trusted
 from inspector.logcheck import LogView, check_log, check_same_log
 from inspector.registered import check_registered, read_register_file
 from inspector.reports import PeriodLog, Reports
+from inspector.secagg import check_secure_aggregation
 from inspector.verdict import BundleSummary, Verdict
 from protos.regions import name
 
@@ -39,7 +40,23 @@ def verify(bundles: Iterable[Path], receipts: Iterable[Path] = (),
 
 def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted,
                     register: dict[str, str] | None = None) -> Verdict:
+    """Every check over the bundles. The province's helper shares the province's region code
+    but keeps a log of its own: its bundles are checked apart from the leaders' (their keys,
+    logs and receipts), then secure aggregation across both (inspector/secagg.py). With
+    ``register`` (学校标识码 → county), every school summed must be registered there."""
     verdict = Verdict(bundles=[_summary(b) for b in bundles])
+    leaders = [b for b in bundles if not b.aggregator.role]
+    helpers = [b for b in bundles if b.aggregator.role]
+    _inspect_party(verdict, leaders, receipts, trusted, register)
+    if helpers:
+        _inspect_party(verdict, helpers, [], trusted, None)
+    check_secure_aggregation(verdict, bundles)
+    return verdict
+
+
+def _inspect_party(verdict: Verdict, bundles: list[Bundle], receipts: list[HeldReceipt],
+                   trusted: Trusted, register: dict[str, str] | None) -> None:
+    """The checks of one party's bundles: keys, logs, reports, rollups, receipts, membership."""
     keys = Keys(bundles, trusted, verdict)
     views: dict[str, list[LogView]] = defaultdict(list)
     for bundle in track(bundles, "核验日志 checking logs"):
@@ -68,7 +85,6 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
     check_enrolled_once(verdict, reports.summed.values(), bundles)
     if register is not None:
         check_registered(verdict, reports.summed.values(), bundles, register)
-    return verdict
 
 
 def _summary(bundle: Bundle) -> BundleSummary:

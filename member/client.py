@@ -163,6 +163,11 @@ def helper_enrol(channel: grpc.Channel) -> Callable[..., object]:
     return HelperStub(channel).Enrol
 
 
+def helper_publish(channel: grpc.Channel) -> Callable[..., object]:
+    """guanai.v1.Helper/Publish: a leader's signed named set; the helper's noisy partial back."""
+    return HelperStub(channel).Publish
+
+
 def submit_until_receipt(
     target: Identity,
     submission: Submission,

@@ -7,7 +7,10 @@ the file. The signing key is a file beside the store (``<db>.signing.key``), nev
     db = "/var/lib/guanai/node.db"
 
     [budget]
-    rho_half_year = 0.5   # ρ (zCDP) of a half-year table
+    rho_half_year = 0.05  # ρ (zCDP) of the school's own half-year table
+    rho_county = 0.3      # ρ of the county's figure published from the shares
+    rho_city = 0.05       # … the city's
+    rho_province = 0.1    # … the province's (a half-year costs 0.5 in all)
     rho_annual = 0.25     # ρ of the annual table
     annual_cap = 2.0      # ρ per student population per year
     delta = 1e-6          # δ for reporting the (ε, δ) equivalent
@@ -40,7 +43,7 @@ from common.errors import GuanaiError
 from common.tomlfile import read_toml
 from member.options import SEND_SECTION
 from node.schedule import ScheduleSettings
-from privacy.budget import BudgetPolicy
+from privacy.budget import DEFAULT_RHO_HALF_YEAR, LEVEL_KEYS, BudgetPolicy
 from protos import catalogue
 
 __all__ = ["ConfigError", "NodeConfig", "SPEC", "load_config", "config_option"]
@@ -51,10 +54,11 @@ SPEC: Spec = {
         "db": Key("path", "The school's store (SQLite); its signing key is <db>.signing.key."),
     },
     "budget": {
-        "rho_half_year": Key("number", _RHO.format("half-year"), 0.5, minimum=0),
+        "rho_half_year": Key("number", _RHO.format("half-year"), DEFAULT_RHO_HALF_YEAR, minimum=0),
         "rho_annual": Key("number", _RHO.format("annual"), 0.25, minimum=0),
         "annual_cap": Key("number", "ρ per student population per year.", 2.0, minimum=0),
         "delta": Key("number", "δ for the (ε, δ) equivalent reported.", 1e-6, minimum=0),
+        **LEVEL_KEYS,
     },
     "schedule": {
         "check_every_minutes": Key("number", "How often `guanai node run` wakes to look.", 60.0,

@@ -69,7 +69,7 @@ def precheck(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
     catalogue = load()
     try:
         validation.check(catalogue, true_table(store, period, catalogue, local_date(now)))
-        policy.check(period, spent_in_year(store, period.year))
+        policy.check(period, spent_in_year(store, period.year), levels=True)
     except PeriodNotStarted:
         return None
     except (validation.ValidationFailed, BudgetExceeded) as exc:

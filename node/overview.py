@@ -106,7 +106,7 @@ def _problem(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy,
     if broken:
         return "；".join(f"{v.rule.label.zh}（{v.left} 与 {v.right} 不符）" for v in broken)
     try:
-        policy.check(period, spent_in_year(store, period.year))
+        policy.check(period, spent_in_year(store, period.year), levels=True)
     except BudgetExceeded as exc:
         return str(exc)
     return None

@@ -112,5 +112,5 @@ def preview(store: sqlite_utils.Database, period: Period, policy: BudgetPolicy |
     return Preview(
         period,
         [Section(catalogue.sections[key].zh, cells) for key, cells in sections.items()],
-        validation.violations(catalogue, truth), stored, policy.rho_for(period),
+        validation.violations(catalogue, truth), stored, policy.charge_for(period),
         spent_in_year(store, period.year), policy.annual_cap)

@@ -2,10 +2,11 @@
 
 A release is made once per (period, revision) and stored before anything else can happen
 (invariant 2, docs/architecture.md): asking again returns the stored bytes, so a resend never carries fresh noise.
-A correction is a new revision and spends budget again. The budget check, the charge and the
-stored release are one transaction, so a refused release spends nothing. With a helper
-imported (secure aggregation, node/shares.py), the two shares of the true table are made in
-the same transaction.
+A correction is a new revision and spends budget again. The ledger charges the school's own
+table and every level that publishes a figure from the period's shares (privacy/budget.py). The
+budget check, the charge and the stored release are one transaction, so a refused release
+spends nothing. With a helper imported (secure aggregation, node/shares.py), the two shares of
+the true table are made in the same transaction.
 """
 
 from __future__ import annotations
@@ -99,9 +100,11 @@ def release_period(
         true_values = true_table(db, period, catalogue, today)
         validation.check(catalogue, true_values)
         spent = spent_in_year(db, period.year)
-        rho = policy.check(period, spent)
-        noisy = dp.release(catalogue, [true_values[c.id] for c in catalogue.cells], rho,
-                           frozenset(school_stages(school_id)))
+        # The ledger charges the table and every level's figure its shares will be summed
+        # into (docs/secure-aggregation.md); the table's own noise is for its own ρ.
+        rho = policy.check(period, spent, levels=True)
+        noisy = dp.release(catalogue, [true_values[c.id] for c in catalogue.cells],
+                           policy.rho_for(period), frozenset(school_stages(school_id)))
         revision = existing.revision + 1 if existing else 1
         report = report_pb2.Report(
             report_id=os.urandom(16),

@@ -60,7 +60,9 @@ def lines(store: sqlite_utils.Database, db: Path, settings: ScheduleSettings,
     federation = upstream.parent_policy(store)
     if federation is not None:
         out.append(f"  隐私预算政策 the parent's privacy policy: ρ ≤ {federation.rho_half_year:g} per "
-                   f"half-year table, ≤ {federation.annual_cap:g} per year; releases stay within it")
+                   f"half-year table, ≤ {federation.annual_cap:g} per year; releases stay within it; "
+                   f"published figures ρ = {federation.rho_county:g} county, "
+                   f"{federation.rho_city:g} city, {federation.rho_province:g} province")
     error = get_meta(store, "parent_contact_error")
     if error:
         out.append(f"  联系失败 last contact failed: {error}")

@@ -58,7 +58,9 @@ def parent_policy(store: sqlite_utils.Database) -> BudgetPolicy | None:
     if not held:
         return None
     told = PrivacyPolicy.FromString(bytes.fromhex(held))
-    return BudgetPolicy(told.rho_half_year, told.rho_annual, told.annual_cap)
+    return BudgetPolicy(told.rho_half_year, told.rho_annual, told.annual_cap,
+                        rho_county=told.rho_county, rho_city=told.rho_city,
+                        rho_province=told.rho_province)
 
 
 def _row(entry: PeriodStanding, now: datetime) -> list:

@@ -20,6 +20,9 @@ writer and the reader cannot drift apart. A bundle is a folder:
                          in bundles written before it): kind "share" in log.json
     enrolments/R.signed  the helper only: leader R's latest Signed Enrolment, its source of
                          school keys
+    publications.json    the figures published with the other party (optional): per level and
+                         region, base64 of the leader's Signed NamedSet, this party's Signed
+                         Partial and Signed NoisyPartial, and at the leader the helper's
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ MANIFEST = "manifest.json"
 KEYS = "keys.json"
 STAFF = "staff.json"  # optional: bundles written before sign-off have none
 LOG = "log.json"
+PUBLICATIONS = "publications.json"  # optional: bundles written before secure aggregation
 CONSISTENCY = "consistency.json"
 FOLDERS = ("checkpoints", "submissions", "forwarded", "rollups", "receipts")
 SHARE_FOLDERS = ("shares", "enrolments")  # optional: bundles written before secure aggregation

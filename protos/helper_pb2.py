@@ -23,23 +23,24 @@ _sym_db = _symbol_database.Default()
 
 
 from protos import aggregator_pb2 as protos_dot_aggregator__pb2
+from protos import share_pb2 as protos_dot_share__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13protos/helper.proto\x12\tguanai.v1\x1a\x17protos/aggregator.proto\" \n\rEnrolResponse\x12\x0f\n\x07schools\x18\x01 \x01(\r\"3\n\x11HeldSharesRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\"S\n\tHeldShare\x12\x11\n\tschool_id\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\r\x12\x11\n\tleaf_hash\x18\x04 \x01(\x0c\":\n\x12HeldSharesResponse\x12$\n\x06shares\x18\x01 \x03(\x0b\x32\x14.guanai.v1.HeldShare2\xc6\x03\n\x06Helper\x12\x38\n\x0bSubmitShare\x12\x15.guanai.v1.Submission\x1a\x12.guanai.v1.Receipt\x12\x38\n\x05\x45nrol\x12\x15.guanai.v1.Submission\x1a\x18.guanai.v1.EnrolResponse\x12I\n\nHeldShares\x12\x1c.guanai.v1.HeldSharesRequest\x1a\x1d.guanai.v1.HeldSharesResponse\x12M\n\rGetCheckpoint\x12\x1f.guanai.v1.GetCheckpointRequest\x1a\x1b.guanai.v1.SignedCheckpoint\x12S\n\x11GetInclusionProof\x12#.guanai.v1.GetInclusionProofRequest\x1a\x19.guanai.v1.InclusionProof\x12Y\n\x13GetConsistencyProof\x12%.guanai.v1.GetConsistencyProofRequest\x1a\x1b.guanai.v1.ConsistencyProofb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13protos/helper.proto\x12\tguanai.v1\x1a\x17protos/aggregator.proto\x1a\x12protos/share.proto\" \n\rEnrolResponse\x12\x0f\n\x07schools\x18\x01 \x01(\r\"3\n\x11HeldSharesRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\"S\n\tHeldShare\x12\x11\n\tschool_id\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\r\x12\x11\n\tleaf_hash\x18\x04 \x01(\x0c\":\n\x12HeldSharesResponse\x12$\n\x06shares\x18\x01 \x03(\x0b\x32\x14.guanai.v1.HeldShare2\xfb\x03\n\x06Helper\x12\x38\n\x0bSubmitShare\x12\x15.guanai.v1.Submission\x1a\x12.guanai.v1.Receipt\x12\x38\n\x05\x45nrol\x12\x15.guanai.v1.Submission\x1a\x18.guanai.v1.EnrolResponse\x12I\n\nHeldShares\x12\x1c.guanai.v1.HeldSharesRequest\x1a\x1d.guanai.v1.HeldSharesResponse\x12\x33\n\x07Publish\x12\x15.guanai.v1.Submission\x1a\x11.guanai.v1.Signed\x12M\n\rGetCheckpoint\x12\x1f.guanai.v1.GetCheckpointRequest\x1a\x1b.guanai.v1.SignedCheckpoint\x12S\n\x11GetInclusionProof\x12#.guanai.v1.GetInclusionProofRequest\x1a\x19.guanai.v1.InclusionProof\x12Y\n\x13GetConsistencyProof\x12%.guanai.v1.GetConsistencyProofRequest\x1a\x1b.guanai.v1.ConsistencyProofb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.helper_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENROLRESPONSE']._serialized_start=59
-  _globals['_ENROLRESPONSE']._serialized_end=91
-  _globals['_HELDSHARESREQUEST']._serialized_start=93
-  _globals['_HELDSHARESREQUEST']._serialized_end=144
-  _globals['_HELDSHARE']._serialized_start=146
-  _globals['_HELDSHARE']._serialized_end=229
-  _globals['_HELDSHARESRESPONSE']._serialized_start=231
-  _globals['_HELDSHARESRESPONSE']._serialized_end=289
-  _globals['_HELPER']._serialized_start=292
-  _globals['_HELPER']._serialized_end=746
+  _globals['_ENROLRESPONSE']._serialized_start=79
+  _globals['_ENROLRESPONSE']._serialized_end=111
+  _globals['_HELDSHARESREQUEST']._serialized_start=113
+  _globals['_HELDSHARESREQUEST']._serialized_end=164
+  _globals['_HELDSHARE']._serialized_start=166
+  _globals['_HELDSHARE']._serialized_end=249
+  _globals['_HELDSHARESRESPONSE']._serialized_start=251
+  _globals['_HELDSHARESRESPONSE']._serialized_end=309
+  _globals['_HELPER']._serialized_start=312
+  _globals['_HELPER']._serialized_end=819
 # @@protoc_insertion_point(module_scope)

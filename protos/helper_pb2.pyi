@@ -1,4 +1,5 @@
 from protos import aggregator_pb2 as _aggregator_pb2
+from protos import share_pb2 as _share_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message

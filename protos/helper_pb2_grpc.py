@@ -5,6 +5,7 @@ import warnings
 
 from protos import aggregator_pb2 as protos_dot_aggregator__pb2
 from protos import helper_pb2 as protos_dot_helper__pb2
+from protos import share_pb2 as protos_dot_share__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -50,6 +51,11 @@ class HelperStub:
                 request_serializer=protos_dot_helper__pb2.HeldSharesRequest.SerializeToString,
                 response_deserializer=protos_dot_helper__pb2.HeldSharesResponse.FromString,
                 _registered_method=True)
+        self.Publish = channel.unary_unary(
+                '/guanai.v1.Helper/Publish',
+                request_serializer=protos_dot_aggregator__pb2.Submission.SerializeToString,
+                response_deserializer=protos_dot_share__pb2.Signed.FromString,
+                _registered_method=True)
         self.GetCheckpoint = channel.unary_unary(
                 '/guanai.v1.Helper/GetCheckpoint',
                 request_serializer=protos_dot_aggregator__pb2.GetCheckpointRequest.SerializeToString,
@@ -91,6 +97,15 @@ class HelperServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Publish(self, request, context):
+        """A leader's sealed Signed NamedSet (protos/partial.proto): the helper sums its shares of
+        exactly that set, adds its noise for the level and answers with its Signed NoisyPartial
+        (uniformly random alone, so not sealed); asking again with the same set gives the same bytes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCheckpoint(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -126,6 +141,11 @@ def add_HelperServicer_to_server(servicer, server):
                     servicer.HeldShares,
                     request_deserializer=protos_dot_helper__pb2.HeldSharesRequest.FromString,
                     response_serializer=protos_dot_helper__pb2.HeldSharesResponse.SerializeToString,
+            ),
+            'Publish': grpc.unary_unary_rpc_method_handler(
+                    servicer.Publish,
+                    request_deserializer=protos_dot_aggregator__pb2.Submission.FromString,
+                    response_serializer=protos_dot_share__pb2.Signed.SerializeToString,
             ),
             'GetCheckpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCheckpoint,
@@ -224,6 +244,33 @@ class Helper:
             '/guanai.v1.Helper/HeldShares',
             protos_dot_helper__pb2.HeldSharesRequest.SerializeToString,
             protos_dot_helper__pb2.HeldSharesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Publish(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/guanai.v1.Helper/Publish',
+            protos_dot_aggregator__pb2.Submission.SerializeToString,
+            protos_dot_share__pb2.Signed.FromString,
             options,
             channel_credentials,
             insecure,

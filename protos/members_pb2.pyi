@@ -90,14 +90,20 @@ class MemberStatus(_message.Message):
     def __init__(self, aggregator_id: _Optional[str] = ..., member_id: _Optional[str] = ..., unix_ms: _Optional[int] = ..., request_sha256: _Optional[bytes] = ..., periods: _Optional[_Iterable[_Union[PeriodStanding, _Mapping]]] = ..., rotations: _Optional[_Iterable[_Union[KeyRotation, _Mapping]]] = ..., policy: _Optional[_Union[PrivacyPolicy, _Mapping]] = ...) -> None: ...
 
 class PrivacyPolicy(_message.Message):
-    __slots__ = ("rho_half_year", "rho_annual", "annual_cap")
+    __slots__ = ("rho_half_year", "rho_annual", "annual_cap", "rho_county", "rho_city", "rho_province")
     RHO_HALF_YEAR_FIELD_NUMBER: _ClassVar[int]
     RHO_ANNUAL_FIELD_NUMBER: _ClassVar[int]
     ANNUAL_CAP_FIELD_NUMBER: _ClassVar[int]
+    RHO_COUNTY_FIELD_NUMBER: _ClassVar[int]
+    RHO_CITY_FIELD_NUMBER: _ClassVar[int]
+    RHO_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     rho_half_year: float
     rho_annual: float
     annual_cap: float
-    def __init__(self, rho_half_year: _Optional[float] = ..., rho_annual: _Optional[float] = ..., annual_cap: _Optional[float] = ...) -> None: ...
+    rho_county: float
+    rho_city: float
+    rho_province: float
+    def __init__(self, rho_half_year: _Optional[float] = ..., rho_annual: _Optional[float] = ..., annual_cap: _Optional[float] = ..., rho_county: _Optional[float] = ..., rho_city: _Optional[float] = ..., rho_province: _Optional[float] = ...) -> None: ...
 
 class SignedStatus(_message.Message):
     __slots__ = ("status", "signature")

@@ -91,7 +91,7 @@ class Approval(_message.Message):
     def __init__(self, role: _Optional[str] = ..., name: _Optional[str] = ..., key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., approved_unix_ms: _Optional[int] = ..., waiver_reason: _Optional[str] = ..., signature: _Optional[bytes] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary", "enrolled", "approvals")
+    __slots__ = ("report_id", "kind", "sender_id", "region_code", "recipient_id", "period", "catalogue_version", "revision", "values", "noise_variance", "noise", "budget", "created_unix_ms", "stage_code", "members", "missing", "summary", "enrolled", "approvals", "named_set", "partial", "noisy", "helper_noisy")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Report.Kind]
@@ -121,6 +121,10 @@ class Report(_message.Message):
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     ENROLLED_FIELD_NUMBER: _ClassVar[int]
     APPROVALS_FIELD_NUMBER: _ClassVar[int]
+    NAMED_SET_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    NOISY_FIELD_NUMBER: _ClassVar[int]
+    HELPER_NOISY_FIELD_NUMBER: _ClassVar[int]
     report_id: bytes
     kind: Report.Kind
     sender_id: str
@@ -140,4 +144,8 @@ class Report(_message.Message):
     summary: _summary_pb2.AnnualSummary
     enrolled: _containers.RepeatedCompositeFieldContainer[Enrolled]
     approvals: _containers.RepeatedCompositeFieldContainer[Approval]
-    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ..., enrolled: _Optional[_Iterable[_Union[Enrolled, _Mapping]]] = ..., approvals: _Optional[_Iterable[_Union[Approval, _Mapping]]] = ...) -> None: ...
+    named_set: bytes
+    partial: bytes
+    noisy: bytes
+    helper_noisy: bytes
+    def __init__(self, report_id: _Optional[bytes] = ..., kind: _Optional[_Union[Report.Kind, str]] = ..., sender_id: _Optional[str] = ..., region_code: _Optional[str] = ..., recipient_id: _Optional[str] = ..., period: _Optional[str] = ..., catalogue_version: _Optional[str] = ..., revision: _Optional[int] = ..., values: _Optional[_Iterable[int]] = ..., noise_variance: _Optional[_Iterable[float]] = ..., noise: _Optional[_Iterable[_Union[NoiseGroup, _Mapping]]] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., created_unix_ms: _Optional[int] = ..., stage_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., missing: _Optional[_Iterable[str]] = ..., summary: _Optional[_Union[_summary_pb2.AnnualSummary, _Mapping]] = ..., enrolled: _Optional[_Iterable[_Union[Enrolled, _Mapping]]] = ..., approvals: _Optional[_Iterable[_Union[Approval, _Mapping]]] = ..., named_set: _Optional[bytes] = ..., partial: _Optional[bytes] = ..., noisy: _Optional[bytes] = ..., helper_noisy: _Optional[bytes] = ...) -> None: ...

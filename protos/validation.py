@@ -162,6 +162,9 @@ def check_report(report: Report, region: str, today: date, verify: FigureVerifie
     if period.annual != (report.kind == Report.SUMMARY):
         raise Refused(Kind.MALFORMED, f"期次不符 {period}: the annual period takes the work summary "
                        "(年度工作总结), a half-year takes the statistics table")
+    if report.kind != Report.ROLLUP and (report.named_set or report.partial or report.noisy
+                                         or report.helper_noisy):
+        raise Refused(Kind.MALFORMED, "多余字段 only a rollup carries a named set and partials")
     check_content(report, verify)
     check_shape(report)
 

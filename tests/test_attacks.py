@@ -25,6 +25,7 @@ from nacl.signing import SigningKey
 
 from aggregator.intake.enrolment import revoke
 from aggregator.store.sqlite import Store
+from privacy.budget import BudgetPolicy
 from protos.aggregator_pb2 import GetCheckpointRequest, Submission, SubmitBatchRequest
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.envelope_pb2 import SignedReport
@@ -316,7 +317,8 @@ def test_an_attack_gets_its_status_stores_nothing_and_the_server_serves_on(count
 
 def test_the_policy_refusal_says_what_was_allowed(county):
     error = refused(county, lambda: county.stub.Submit(_below_policy(county), timeout=10))
-    assert "ρ = 0.5" in error.details() and "σ ≥" in error.details()
+    allowed = f"ρ = {BudgetPolicy().rho_half_year:g} per table"
+    assert allowed in error.details() and "σ ≥" in error.details()
 
 
 def test_any_changed_byte_of_the_signed_report_is_unauthenticated(county):

@@ -13,6 +13,7 @@ from aggregator.cli import configfile
 from common.configspec import ConfigError
 from guanai.cli import cli
 from node import config as node_config
+from protos.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,8 @@ def test_paths_are_relative_to_the_configuration_file(tmp_path):
     folder.mkdir()
     config = node_config.load_config(write(folder, "[node]\ndb = 'state/node.db'\n"))
     assert config.checked["node.db"] == folder / "state" / "node.db"
-    assert config.budget.rho_half_year == 0.5  # defaults filled in
+    assert config.budget.rho_half_year == 0.05  # defaults filled in
+    assert config.budget.charge_for(Period.parse("2025-H1")) == pytest.approx(0.5)
 
 
 def test_the_cli_reports_a_bad_file_in_one_line_and_exit_status_2(tmp_path, capsys):

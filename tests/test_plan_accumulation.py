@@ -12,6 +12,9 @@ from guanai.cli import cli
 from guanai.plan import accumulation
 from privacy import dp
 from privacy.budget import BudgetPolicy
+from protos.catalogue import load
+from protos.periods import Period
+from protos.regions import SCHOOL_TYPES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "budget.md"
 
@@ -33,7 +36,23 @@ def test_the_plan_command_prints_it_and_the_docs_state_the_same_figures():
     result = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--members", "1"])
     assert result.exit_code == 0, result.output
     docs = DOCS.read_text("utf-8")
-    for row in accumulation(BudgetPolicy().rho_half_year, BudgetPolicy()):
+    half_year = BudgetPolicy().charge_for(Period.parse("2025-H1"))  # own table and every level
+    assert half_year == pytest.approx(0.5)
+    for row in accumulation(half_year, BudgetPolicy()):
         assert f"{row.en}: ρ = {row.rho:g} ≈ ε = {row.epsilon:.1f}" in result.output
         assert f"{row.rho:.1f} ({row.epsilon:.1f}) | {row.rho_cap:.1f} ({row.epsilon_cap:.1f})" \
             in docs, row.en
+
+
+def test_the_plan_shows_the_split_by_level_and_what_each_published_figure_buys():
+    result = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--members", "1,140"])
+    assert result.exit_code == 0, result.output
+    assert "a half-year costs each student ρ = 0.5" in result.output
+    assert "county 0.3, city 0.05, province 0.1" in result.output
+    # a county's monitored count, noised once by each party: within the issue's ±20
+    scale = dp.noise_plan(load(), 0.3, frozenset(SCHOOL_TYPES["21"][1]))["monitored"].scale
+    width = dp.accuracy(scale, 0.05, 2)
+    assert f"monitored students: σ = {scale:.2f} per party, ±{width:.1f} published (95%)" \
+        in result.output and width <= 20
+    fewer = CliRunner().invoke(cli, ["plan", "--school-type", "21", "--rho-city", "0"])
+    assert "city's published figure" not in fewer.output and "ρ = 0.45" in fewer.output

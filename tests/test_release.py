@@ -54,14 +54,15 @@ def test_a_correction_is_a_new_revision_that_spends_again(school):
 
 def test_a_release_past_the_annual_cap_is_refused_and_spends_nothing(school):
     school.student("primary", ["poverty"])
-    policy = BudgetPolicy(rho_half_year=0.5, rho_annual=0.25, annual_cap=0.8)
+    # Each half-year charges its own table and every level's figure: 0.05 + 0.45 = 0.5.
+    policy = BudgetPolicy(rho_annual=0.25, annual_cap=0.8)
     release_period(school.db, H1, "610102", policy, today=DAY)
     before = _dump(school.db)
     with pytest.raises(BudgetExceeded, match="annual cap"):
         release_period(school.db, H2, "610102", policy, today=DAY)
     assert _dump(school.db) == before
     # A smaller release that still fits goes through: the refusal did not exhaust anything.
-    smaller = BudgetPolicy(rho_half_year=0.25, annual_cap=0.8)
+    smaller = BudgetPolicy(annual_cap=0.8, rho_county=0.2, rho_city=0.0, rho_province=0.0)
     assert release_period(school.db, H2, "610102", smaller, today=DAY).revision == 1
     assert spent_in_year(school.db, 2025) == pytest.approx(0.75)
 

@@ -8,6 +8,7 @@ without anyone meaning it fails here. The files are made by ``tests/vectors/gene
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -22,6 +23,7 @@ from nacl.signing import VerifyKey
 
 from inspector.bundle import BundleError
 from inspector.verify import verify
+from privacy import partials
 from privacy.checkpoint import CheckpointError, verify_checkpoint
 from privacy.envelope import (
     REPORT_CONTEXT,
@@ -36,8 +38,9 @@ from privacy.envelope import (
     verify_signed,
 )
 from privacy.receipt import ReceiptError, verify_receipt, verify_share_receipt
+from privacy.shares import signed
 from protos.aggregator_pb2 import Receipt
-from protos.share_pb2 import Party
+from protos.share_pb2 import Party, Signed
 from tests.vectors.generate import FOLDER, derive, flip_bit
 
 ERRORS = {e.__name__: e for e in (BadSignature, Malformed, CannotOpen, ReceiptError,
@@ -50,8 +53,9 @@ def vector(name: str) -> dict:
     return json.loads((FOLDER / name).read_text(encoding="utf-8"))
 
 
-SIGNED, SEALED, RECEIPT, CHECKPOINT, BUNDLE, SHARE = (vector(f"{n}.json") for n in (
-    "signed-report", "sealed-envelope", "receipt", "checkpoint", "bundle", "signed-share"))
+SIGNED, SEALED, RECEIPT, CHECKPOINT, BUNDLE, SHARE, NAMED = (vector(f"{n}.json") for n in (
+    "signed-report", "sealed-envelope", "receipt", "checkpoint", "bundle", "signed-share",
+    "named-set"))
 
 
 def cases(data: dict) -> list:
@@ -209,6 +213,21 @@ def test_a_damaged_or_misapplied_signed_share_is_refused(case):
                                  bytes.fromhex(case["aggregator_key_hex"]))
         else:
             verify_share(signed)
+
+
+def test_the_named_set_and_its_partials_verify_and_name_the_set_by_its_digest():
+    named, body, signer = partials.open_named_set(bytes.fromhex(NAMED["signed_named_set_hex"]))
+    assert body.hex() == NAMED["named_set_hex"] and signer.hex() == NAMED["signer_key_hex"]
+    assert hashlib.sha256(body).hexdigest() == NAMED["set_sha256_hex"]
+    partial, _ = partials.open_partial(bytes.fromhex(NAMED["signed_partial_hex"]))
+    noisy, _ = partials.open_noisy_partial(bytes.fromhex(NAMED["signed_noisy_partial_hex"]))
+    assert partial.set_sha256.hex() == noisy.set_sha256.hex() == NAMED["set_sha256_hex"]
+    # the documented noise: +1 in each noised cell, read back as signed integers
+    noise = [signed(v - p) for v, p in zip(noisy.values, partial.values, strict=True)]
+    assert set(noise) == {0, 1} and noisy.party == Party.LEADER
+    # docs/formats.md: Ed25519 over the context and the exact NamedSet bytes, checkable alone
+    envelope = Signed.FromString(bytes.fromhex(NAMED["signed_named_set_hex"]))
+    VerifyKey(signer).verify(partials.NAMED_SET_CONTEXT + body, envelope.signature)
 
 
 def test_every_deterministic_vector_is_derived_again_byte_for_byte():

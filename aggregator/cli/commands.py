@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,13 +28,18 @@ from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.rollup.helper import send_enrolment, the_helper
+from aggregator.rollup.publish import publish
 from aggregator.store.sqlite import Store
 from common.clock import SYSTEM
 from member.options import Sending, send_options
+from privacy import partials
 from privacy.budget import (
     DEFAULT_ANNUAL_CAP,
     DEFAULT_RHO_ANNUAL,
+    DEFAULT_RHO_CITY,
+    DEFAULT_RHO_COUNTY,
     DEFAULT_RHO_HALF_YEAR,
+    DEFAULT_RHO_PROVINCE,
     BudgetPolicy,
 )
 from privacy.identity import HELPER, LEVELS, Identity
@@ -231,6 +237,18 @@ def take_enrolment_command(db: Path, signed: Path) -> None:
     click.echo(f"登记名单已接收 enrolment taken: {schools} schools")
 
 
+def level_options(command: Callable) -> Callable:
+    """The ρ of each published level (the ``[budget]`` keys rho_county, rho_city, rho_province)."""
+    for unit, default, zh in (("province", DEFAULT_RHO_PROVINCE, "省级"),
+                              ("city", DEFAULT_RHO_CITY, "市级"),
+                              ("county", DEFAULT_RHO_COUNTY, "县级")):
+        command = click.option(f"--rho-{unit}", type=click.FloatRange(min=0), default=default,
+                               show_default=True,
+                               help=f"{zh} ρ of a {unit}'s published half-year figure "
+                                    "(0: none).")(command)
+    return command
+
+
 @aggregator.command()
 @click.option("--listen", default="127.0.0.1:50051", show_default=True, help="监听地址 host:port")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -255,19 +273,22 @@ def take_enrolment_command(db: Path, signed: Path) -> None:
 @click.option("--annual-cap", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_ANNUAL_CAP, show_default=True,
               help="年度上限 ρ per school and year, every revision held counted.")
+@level_options
 @config_option("serve")
 @click.pass_obj
 def serve(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_message_mb: float, grace: float,
           metrics_listen: str | None, accept: tuple[str, ...], until: tuple[str, ...],
-          rho_half_year: float, rho_annual: float, annual_cap: float) -> None:
+          rho_half_year: float, rho_annual: float, annual_cap: float, rho_county: float,
+          rho_city: float, rho_province: float) -> None:
     """服务 Serve gRPC until SIGTERM or Ctrl-C (then stop gracefully)."""
     if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
         raise click.UsageError("--tls-cert and --tls-key go together; --tls-client-ca needs them")
     tls = server.Tls.from_files(tls_cert, tls_key, tls_client_ca) if tls_cert else None
     catalogues = CataloguePolicy(accept or None, _last_days(until))
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    budget = BudgetPolicy(rho_half_year, rho_annual, annual_cap)
+    budget = BudgetPolicy(rho_half_year, rho_annual, annual_cap, rho_county=rho_county,
+                          rho_city=rho_city, rho_province=rho_province)
     server.serve(db, listen, tls, int(max_message_mb * 1024 * 1024), grace,
                  catalogues=catalogues, metrics_listen=metrics_listen, budget=budget)
 
@@ -315,6 +336,30 @@ def rollup(db: Path, period: Period, waived: tuple[str, ...], reason: str,
     body = send_to_parent(store, settings, made, SYSTEM.now(), **sending.keywords())
     click.echo(f"已上报 delivered to {body.aggregator_id}: 回执 receipt verified, log index "
                f"{body.log_index} of {body.tree_size}")
+
+
+@aggregator.command("publish")
+@period_option
+@send_options
+@level_options
+@config_option("publish")
+@click.pass_obj
+def publish_command(db: Path, period: Period, rho_county: float, rho_city: float,
+                    rho_province: float, **options: object) -> None:
+    """发布 Publish this leader's figure of the period with the province's helper.
+
+    Secure aggregation (docs/secure-aggregation.md): the schools whose two shares both arrived
+    are named, each party adds its noise for this level's ρ, and the figure becomes this
+    region's in queries, warnings and official tables. A county publishes before its rollup
+    (which then carries its partial); a city or the province after its members' rollups.
+    """
+    sending = Sending.from_options(**options)
+    store, settings = _open(db)
+    policy = BudgetPolicy(rho_county=rho_county, rho_city=rho_city, rho_province=rho_province)
+    made = publish(store, settings, period.code, SYSTEM.now(), policy, **sending.keywords())
+    named = partials.open_named_set(made.named_set)[0]
+    click.echo(f"已发布 published: {settings.describe()} {period} from {len(named.members)} "
+               f"schools' shares, ρ = {policy.rho_level(named.level):g} by each party")
 
 
 @aggregator.command()

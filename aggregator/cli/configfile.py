@@ -19,6 +19,7 @@ from common import configspec
 from common.configspec import LOG_SECTION, Checked, ConfigError, Key, Spec, check
 from common.tomlfile import read_toml
 from member.options import SEND_SECTION
+from privacy.budget import DEFAULT_RHO_HALF_YEAR, LEVEL_KEYS
 from protos import catalogue
 from protos.catalogue import CatalogueError
 
@@ -56,10 +57,12 @@ SPEC: Spec = {
     },
     "budget": {
         "rho_half_year": Key("number", "The federation's ρ (zCDP) per half-year school table: "
-                             "a table with less noise is refused.", 0.5, minimum=0),
+                             "a table with less noise is refused.", DEFAULT_RHO_HALF_YEAR,
+                             minimum=0),
         "rho_annual": Key("number", "ρ per annual table.", 0.25, minimum=0),
         "annual_cap": Key("number", "ρ per school and year, every revision held counted: a "
                           "table past it is refused.", 2.0, minimum=0),
+        **LEVEL_KEYS,
     },
     "rollup": SEND_SECTION,
     "log": LOG_SECTION,
@@ -88,7 +91,9 @@ class AggregatorConfig:
         }
         rollup = {k: c[f"rollup.{k}"] for k in SPEC["rollup"]}
         web = {"listen": c["web.listen"], "tls_cert": c["tls.cert"], "tls_key": c["tls.key"]}
-        mapping = {"serve": _plain(serve), "rollup": _plain(rollup), "web": _plain(web)}
+        publish = {**rollup, **{k: c[f"budget.{k}"] for k in LEVEL_KEYS}}
+        mapping = {"serve": _plain(serve), "rollup": _plain(rollup), "publish": _plain(publish),
+                   "web": _plain(web)}
         if c["aggregator.db"] is not None:
             mapping["db"] = str(c["aggregator.db"])
         return mapping

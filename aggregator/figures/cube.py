@@ -10,6 +10,11 @@ change touches, inside the caller's transaction, so the store is never stale; ``
 applies it to a whole period from the log alone, and ``check`` compares the two.
 
 Signed reports are parsed here only: on their way in, and when the store is rebuilt or checked.
+
+A leader's own region has a row only once it published the period's figure with the helper
+(secure aggregation, aggregator/rollup/publish.py): the two parties' noisy partials added,
+kind ``published``; ``record_publication`` writes it and ``expected`` makes it again from the
+stored publication, so a rebuild and the check know it too.
 """
 
 from __future__ import annotations
@@ -17,9 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from aggregator.keys.own_identity import helper
 from aggregator.store.figures import FIGURES_VERSION, FigureUnit
-from aggregator.store.sqlite import Store
+from aggregator.store.sqlite import Publication, Store
+from privacy import partials
 from privacy.envelope import parse_signed
+from protos.catalogue import load
+from protos.refusals import Refused
 from protos.regions import level
 from protos.report_pb2 import Report
 
@@ -74,10 +83,37 @@ def _make(store: Store, period: str, unit: str, report: Report, direct: bool, so
     else:
         members, missing, schools = 1, 0, 1
     region = report.region_code if _level(unit) == "school" else unit
+    values, variances = report.values, report.noise_variance
+    published = carried_figure(store, report)
+    if published is not None:  # the member's figure published with the helper: noise once
+        values, variances = published.values, published.variances  # still its rollup's row
     return Row(FigureUnit(period, unit, _level(unit), region, direct, source, kind, members,
                           missing, schools, report.catalogue_version, log_index, sha),
                tuple((i, v, w) for i, (v, w) in enumerate(
-                   zip(report.values, report.noise_variance, strict=True)) if v or w))
+                   zip(values, variances, strict=True)) if v or w))
+
+
+def carried_figure(store: Store, report: Report) -> partials.Published | None:
+    """The figure a member aggregator's rollup carries as published with the helper, if it
+    holds up: its named set signed by a key enrolled here for the sender, of its own region,
+    the leader's noisy partial by the same key, the helper's by the key of the helper this
+    aggregator imported, both of that set (privacy/partials.py ``publish``). None otherwise,
+    and the rollup's sum of its members stands."""
+    if report.kind != Report.ROLLUP or not report.helper_noisy:
+        return None
+    known = helper(store)
+    try:
+        named, _body, signer = partials.open_named_set(report.named_set)
+        leader, leader_key = partials.open_noisy_partial(report.noisy)
+        other, helper_key = partials.open_noisy_partial(report.helper_noisy)
+        enrolled = {k.signing_key for k in store.keys(report.sender_id)}
+        if (known is None or helper_key != known.keys.signing or leader_key != signer
+                or signer not in enrolled or named.region != report.sender_id):
+            return None
+        return partials.publish(load(named.catalogue_version), leader, other,
+                                partials.set_stages(m.school_id for m in named.members))
+    except (Refused, partials.PartialMismatch):
+        return None
 
 
 def _refresh(store: Store, period: str, units: Iterable[str],
@@ -109,8 +145,39 @@ def record_return(store: Store, member_id: str, period: str) -> None:
     _refresh(store, period, [member_id, *carried], {})
 
 
+# A published figure is carried by no submission here: its log_index says so.
+PUBLISHED_LOG_INDEX = -1
+
+
+def published_row(store: Store, publication: Publication) -> Row:
+    """The row of a leader's completed publication: the two signed noisy partials added
+    (privacy/partials.py ``publish``), the variance of both parties' noise per cell; members
+    and schools the schools of the named set, missing the schools enrolled here without it."""
+    named, _body, _signer = partials.open_named_set(publication.named_set)
+    leader = partials.open_noisy_partial(publication.noisy)[0]
+    helper = partials.open_noisy_partial(publication.other_noisy or b"")[0]
+    named_ids = {m.school_id for m in named.members}
+    figure = partials.publish(load(named.catalogue_version), leader, helper,
+                              partials.set_stages(named_ids))
+    missing = sum(1 for m in store.members() if m.kind == "school" and
+                  m.member_id not in named_ids)
+    unit = FigureUnit(publication.period, publication.region, publication.level,
+                      publication.region, False, publication.region, "published",
+                      len(named_ids), missing, len(named_ids), named.catalogue_version,
+                      PUBLISHED_LOG_INDEX, publication.set_sha256)
+    return Row(unit, tuple((i, v, w) for i, (v, w) in enumerate(
+        zip(figure.values, figure.variances, strict=True)) if v or w))
+
+
+def record_publication(store: Store, publication: Publication) -> None:
+    """After a leader completed a publication: its region's row. Call inside its transaction."""
+    row = published_row(store, publication)
+    store.put_figure(row.unit, row.cells)
+
+
 def expected(store: Store, period: str) -> list[Row]:
-    """Every row of the period as the rule gives it from the log alone, by unit."""
+    """Every row of the period as the rule gives it from the log (and the completed
+    publications) alone, by unit."""
     units = {s.sender_id for s in store.latest_submissions(period)}
     units |= {f.sender_id for s in store.latest_submissions(period)
               for f in store.forwarded(s.log_index)}
@@ -119,6 +186,9 @@ def expected(store: Store, period: str) -> list[Row]:
         row = _row(_Overlay(store, period, rows), period, unit, {})
         if row is not None:
             rows[unit] = row
+    for publication in store.publications(period):
+        if publication.other_noisy is not None:
+            rows[publication.region] = published_row(store, publication)
     return [rows[u] for u in sorted(rows)]
 
 

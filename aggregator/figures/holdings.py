@@ -173,12 +173,12 @@ class Holdings:
         found: dict[str, Figures | None] = {}
         rows = {}
         for unit in units:
-            row = None if unit == self.region else self._row(unit)
+            row = self._row(unit)  # this aggregator's own region: its published figure, if any
             if row is not None:
                 rows[unit] = row
         held = self.store.figure_cells(period, list(rows), positions) if rows else {}
         for unit in units:
-            if unit == self.region:
+            if unit == self.region and unit not in rows:
                 sums = self.store.direct_sums(period, None, positions)
                 found[unit] = self._figures(unit, sums.values, sums.variances, positions,
                                             sums.units, len(self.members) - sums.units,

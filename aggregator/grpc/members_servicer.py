@@ -141,7 +141,10 @@ class MembersService(members_pb2_grpc.MembersServicer):
             rotations=[KeyRotation.FromString(r) for _, r in self._store.key_rotations()],
             policy=PrivacyPolicy(rho_half_year=self._budget.rho_half_year,
                                  rho_annual=self._budget.rho_annual,
-                                 annual_cap=self._budget.annual_cap),
+                                 annual_cap=self._budget.annual_cap,
+                                 rho_county=self._budget.rho_county,
+                                 rho_city=self._budget.rho_city,
+                                 rho_province=self._budget.rho_province),
         )
         return sign_status(status, self._settings.signing_key)
 

@@ -159,7 +159,8 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
     )
     if settings.helper:  # the province's helper: its own service, nothing of a leader's
         helper_pb2_grpc.add_HelperServicer_to_server(
-            HelperService(settings, store, log, committer, clock, inflight), server)
+            HelperService(settings, store, log, committer, clock, inflight, budget=budget),
+            server)
         services: tuple[str, ...] = (HELPER_SERVICE_NAME,)
     else:
         aggregator_pb2_grpc.add_AggregatorServicer_to_server(

@@ -12,7 +12,10 @@ forwarded inside a member's rollup — against the policy it is configured with 
   the zCDP cost of the discrete Gaussian (Canonne, Kamath, Steinke 2020, Thm 14);
 - that ρ may not exceed the policy's ρ for the period (half-year);
 - the ρ of every revision held for the school in the year (both halves, the returned ones
-  included: each was released) plus this one may not exceed the annual cap.
+  included: each was released) plus this one may not exceed the annual cap; each half-year
+  revision also counts the ρ of every level's figure published from the schools' shares
+  (county, city, province: the policy's ``rho_county`` …, docs/secure-aggregation.md), since
+  each revision sends new shares that those figures sum.
 
 Both refusals are NOT_NOW (FAILED_PRECONDITION) and say what was allowed.
 """
@@ -66,16 +69,26 @@ def check_release(report: Report, policy: BudgetPolicy) -> float:
     return rho
 
 
+def charged_rho(report: Report, policy: BudgetPolicy) -> float:
+    """ρ (zCDP) a school table charges its students: its own (``release_rho``) plus the ρ of
+    every level that publishes the period from the schools' shares (0.0 for other kinds)."""
+    if report.kind != Report.SCHOOL:
+        return 0.0
+    return release_rho(report) + sum(policy.levels_for(Period.parse(report.period)).values())
+
+
 def check_year(report: Report, held: Iterable[Report], policy: BudgetPolicy) -> None:
     """Refused(NOT_NOW) unless this table and every revision ``held`` for the school in its
-    year (any half) stay within the policy's annual cap."""
-    rho = check_release(report, policy)
-    spent = sum(release_rho(r) for r in held)
+    year (any half) stay within the policy's annual cap, every level's figure counted."""
+    check_release(report, policy)
+    rho = charged_rho(report, policy)
+    spent = sum(charged_rho(r, policy) for r in held)
     if spent + rho > policy.annual_cap * (1 + _TOLERANCE):
         raise Refused(Kind.NOT_NOW,
                       f"隐私预算超限 over the annual budget: {report.sender_id} has spent "
                       f"ρ = {spent:.6g} in {Period.parse(report.period).year} by the tables held "
-                      f"here, this one spends {rho:.6g}, the cap is ρ = {policy.annual_cap:g} "
+                      f"here and the figures published from them, this one spends {rho:.6g}, "
+                      f"the cap is ρ = {policy.annual_cap:g} "
                       "per school and year; no further table of this school can be taken "
                       "this year")
 

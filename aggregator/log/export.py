@@ -6,7 +6,8 @@ period exactly as their senders signed them, with inclusion proofs to the log's 
 checkpoint the aggregator has signed and consistency proofs between consecutive ones, the
 member reports that rollups forwarded, and the aggregator's own rollups with its parent's
 receipts; with secure aggregation, the schools' signed shares of the period (and at the helper
-the leaders' signed enrolments). The format is in docs/formats.md §9.
+the leaders' signed enrolments), and the figures published with the other party (named sets,
+this party's partials and noisy partials, at the leader the helper's noisy partials). The format is in docs/formats.md §9.
 
 Everything is read in one transaction, so the bundle is one consistent snapshot of the log;
 it is written to a temporary folder first and renamed into place, so a failed export leaves
@@ -81,6 +82,7 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         submissions = store.period_submissions(period)
         shares = store.period_shares(period)
         enrolments = store.leader_enrolments()
+        publications = store.publications(period)
         forwarded = {f.report_sha256: f.signed for s in submissions
                      if s.kind in ("rollup", "summary")  # an aggregator's summary forwards too
                      for f in store.forwarded(s.log_index)}
@@ -111,6 +113,13 @@ def _write(store: Store, settings: Settings, period: str, folder: Path, now: dat
         {"key_id": s.key_id, "name": s.name, "public_key": _b64(s.public_key),
          "added_at": s.added_at} for s in officials
     ])
+    if publications:  # a bundle of a period published from no shares has no file
+        _write_json(folder / bundle.PUBLICATIONS, [
+            {"level": p.level, "region": p.region, "named_set": _b64(p.named_set),
+             "partial": _b64(p.partial), "noisy": _b64(p.noisy),
+             "other_noisy": _b64(p.other_noisy) if p.other_noisy is not None else None}
+            for p in publications
+        ])
     _write_json(folder / bundle.LOG, [
         replace(e, inclusion_proof=tuple(proofs[e.index]) if e.index in proofs else None)
         .to_json() for e in entries

@@ -46,7 +46,10 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     """The period's rollup, made now if the members' reports changed; and whether it is new.
 
     Members whose latest report was returned for correction are left out (and listed as
-    missing) until they send a new revision.
+    missing) until they send a new revision. When this aggregator published the period's
+    figure with the helper, the rollup carries its signed named set, leader partial and both
+    noisy partials (aggregator/rollup/publish.py): the level above sums the partials into its
+    own and reads the published figure as this aggregator's.
     """
     if period.annual:
         raise RollupError(f"年度不汇总 {period} is the annual summary's period, with no table to "
@@ -73,11 +76,17 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     submitted = {s.sender_id for s in held}
     missing = [m.member_id for m in store.members() if m.member_id not in submitted]
     enrolled = enrolment(store, period)
+    published = store.publication(period.code, settings.region)
+    carried = ({"named_set": published.named_set, "partial": published.partial,
+                "noisy": published.noisy, "helper_noisy": published.other_noisy}
+               if published is not None and published.other_noisy else {})
     previous = store.latest_rollup(period.code)
     if previous is not None:
         old = parse_signed(previous.signed)[1]
         if (list(old.members), list(old.missing), list(old.enrolled)) == (members, missing,
-                                                                           enrolled):
+                                                                           enrolled) and all(
+                getattr(old, k) == carried.get(k, b"")
+                for k in ("named_set", "partial", "noisy", "helper_noisy")):
             return previous, False
     values, variances = sum_reports(reports, len(load(versions.pop()).cells))
     report = Report(
@@ -86,7 +95,7 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
         period=period.code, catalogue_version=reports[0].catalogue_version,
         revision=previous.revision + 1 if previous else 1, values=values,
         noise_variance=variances, created_unix_ms=to_ms(SYSTEM.now()), members=members,
-        missing=missing, enrolled=enrolled,
+        missing=missing, enrolled=enrolled, **carried,
     )
     rollup = Rollup(period.code, report.revision,
                     sign_report(report.SerializeToString(), settings.signing_key),

@@ -269,4 +269,19 @@ CREATE TABLE IF NOT EXISTS login_attempts (
 );
 CREATE INDEX IF NOT EXISTS login_attempts_name ON login_attempts (name, at);
 CREATE INDEX IF NOT EXISTS login_attempts_address ON login_attempts (address, at);
+-- 发布 What this party published with the other from the shares (docs/secure-aggregation.md):
+-- one figure per period, level and region, made once (asking again gives the same bytes, never
+-- fresh noise); the leader keeps the helper's noisy partial beside its own.
+CREATE TABLE IF NOT EXISTS publications (
+    period TEXT NOT NULL,
+    level TEXT NOT NULL,                  -- county, city or province
+    region TEXT NOT NULL,
+    set_sha256 BLOB NOT NULL,             -- SHA-256 of the NamedSet bytes
+    named_set BLOB NOT NULL,              -- the leader's Signed NamedSet
+    partial BLOB NOT NULL,                -- this party's Signed Partial (no noise)
+    noisy BLOB NOT NULL,                  -- this party's Signed NoisyPartial
+    other_noisy BLOB,                     -- the leader only: the helper's Signed NoisyPartial
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (period, level, region)
+);
 """

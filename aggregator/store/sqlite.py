@@ -18,6 +18,7 @@ from aggregator.store.connection import SqliteConnection, StoreError, Transactio
 from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow, RevokedBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
+from aggregator.store.publications import Publication, PublicationStore, SqlitePublications
 from aggregator.store.register import SchoolRegister
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
 from aggregator.store.schema import SCHEMA
@@ -33,15 +34,17 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 __all__ = [
     "SCHEMA", "Account", "AccountStore", "CalendarStore", "CellSums", "Decision", "EnrolledBelow",
     "EnrolmentsBelow", "FigureStore", "FigureUnit", "Forwarded", "LeaderEnrolment", "Member",
-    "MemberKey", "MemberStore", "Return", "RevokedBelow", "Rollup", "RollupStore", "ShareStore",
-    "SqliteConnection", "StoredShare", "Staff", "Store", "StoreError",
+    "MemberKey", "MemberStore", "Publication", "PublicationStore", "Return", "RevokedBelow",
+    "Rollup", "RollupStore", "ShareStore", "SqliteConnection", "StoredShare", "Staff", "Store",
+    "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
 ]
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, SqliteShares, EnrolmentsBelow, SchoolRegister, SqliteAccounts):
+            SqliteFigures, SqliteShares, SqlitePublications, EnrolmentsBelow, SchoolRegister,
+            SqliteAccounts):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.

@@ -95,7 +95,7 @@ def privacy(code: str) -> str:
     spent = spent_in_year(here.store(), period.year)
     return render_template(
         "privacy.html", period=period, policy=policy, plan=plan, spent=spent,
-        epsilon=dp.epsilon_delta(spent + policy.rho_for(period), policy.delta),
+        epsilon=dp.epsilon_delta(spent + policy.charge_for(period), policy.delta),
         groups=load().groups)
 
 

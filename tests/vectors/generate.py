@@ -49,7 +49,9 @@ from aggregator.keys.own_identity import Settings  # noqa: E402
 from aggregator.log.export import export_bundle  # noqa: E402
 from aggregator.log.transparency import TransparencyLog  # noqa: E402
 from aggregator.store.sqlite import Member, MemberKey, Store  # noqa: E402
+from privacy.budget import BudgetPolicy  # noqa: E402
 from privacy.checkpoint import SIGNATURE_PREFIX, note_key_hash, parse_checkpoint  # noqa: E402
+from privacy.dp import noise_plan  # noqa: E402
 from privacy.envelope import (  # noqa: E402
     ENROLMENT_CONTEXT,
     RECEIPT_CONTEXT,
@@ -63,15 +65,30 @@ from privacy.envelope import (  # noqa: E402
 )
 from privacy.identity import Identity  # noqa: E402
 from privacy.keys import PublicKeys, key_id  # noqa: E402
+from privacy.merkle import leaf_hash  # noqa: E402
+from privacy.partials import (  # noqa: E402
+    NAMED_SET_CONTEXT,
+    NOISY_PARTIAL_CONTEXT,
+    PARTIAL_CONTEXT,
+    digest,
+    partial_of,
+    set_stages,
+    sign,
+)
 from protos.aggregator_pb2 import Receipt, ReceiptBody, Submission  # noqa: E402
+from protos.catalogue import load as load_catalogue  # noqa: E402
 from protos.deadlines import local_date  # noqa: E402
 from protos.envelope_pb2 import SignedReport  # noqa: E402
+from protos.partial_pb2 import GroupScale, NamedSet, NoisyPartial, SetMember  # noqa: E402
 from protos.periods import Period  # noqa: E402
 from protos.report_pb2 import Report  # noqa: E402
 from protos.share_pb2 import Party, Share, Signed  # noqa: E402
 from protos.validation import layout  # noqa: E402
 
 FOLDER = Path(__file__).resolve().parent / "guanai-v1"
+# The frozen reports carry noise for ρ = 0.5 per table, the default before the published levels
+# (docs/secure-aggregation.md) took most of a half-year's ρ.
+FROZEN_POLICY = BudgetPolicy(rho_half_year=0.5)
 KEY_LABEL = "guanai test vector key - never use: "
 REGION, PARENT = "610102", "610000"
 SCHOOLS = ("2161010001", "3161010002", "2161010003")
@@ -286,7 +303,7 @@ def run_county(inputs: dict, keys: Keys, folder: Path) -> tuple[dict[str, Receip
                                                  keys.schools[s]),
                                        settings.sealing_key.public_key)),
                 settings, local_date(now)) for s in shares]
-            outcomes = accept(store, log, settings, opened, now)
+            outcomes = accept(store, log, settings, opened, now, FROZEN_POLICY)
             names = [*group["schools"], *(f"share {s}" for s in shares)]
             for school, outcome in zip(names, outcomes, strict=True):
                 if not isinstance(outcome, Receipt):
@@ -493,6 +510,46 @@ def json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
+def named_set_vector(inputs: dict, keys: Keys) -> dict:
+    """The county's signed named set of the first school's leader share, its signed partial and
+    a signed noisy partial of fixed, documented noise (docs/formats.md §9, publications.json;
+    docs/secure-aggregation.md). The noise is +1 in every cell of the groups it declares (a
+    vector, not a draw: the bytes must come out the same every time)."""
+    school = next(iter(inputs["shares"]))
+    share = Share.FromString(share_bytes(inputs, school))
+    leaf = leaf_hash(sign_body(SHARE_CONTEXT, share_bytes(inputs, school), keys.schools[school]))
+    named = NamedSet(level="county", region=inputs["aggregator"]["region"], period=share.period,
+                     catalogue_version=share.catalogue_version, created_unix_ms=1751328000000,
+                     members=[SetMember(school_id=school, revision=share.revision,
+                                        leader_leaf=leaf, helper_leaf=bytes(32))])
+    body = named.SerializeToString(deterministic=True)
+    catalogue = load_catalogue(share.catalogue_version)
+    stages = set_stages([school])
+    plan = noise_plan(catalogue, 0.3, stages)
+    noised = {c.index for g in plan for c in catalogue.group_cells(g, stages)}
+    values = [(v + (1 if i in noised else 0)) % 2**64 for i, v in enumerate(share.values)]
+    noisy = NoisyPartial(level=named.level, region=named.region, period=named.period,
+                         party=Party.LEADER, set_sha256=digest(body),
+                         catalogue_version=named.catalogue_version, rho=0.3,
+                         noise=[GroupScale(group=g, scale=n.scale) for g, n in plan.items()],
+                         values=values, created_unix_ms=1751328000000)
+    partial = partial_of(named, body, Party.LEADER, list(share.values))
+    return {
+        "about": "A county's signed NamedSet (context 'guanai.v1.named-set\\0'), its leader "
+                 "Partial of that set (the share's values: one school) and a NoisyPartial "
+                 "(context 'guanai.v1.noisy-partial\\0') with +1 of noise in every noised "
+                 "cell; each a Signed{body, Ed25519 over context || body, signer key}. "
+                 "set_sha256 is SHA-256 of the NamedSet bytes. Check with "
+                 "privacy.partials.open_named_set / open_partial / open_noisy_partial.",
+        "signer_key_hex": bytes(keys.county.verify_key).hex(),
+        "named_set_hex": body.hex(),
+        "set_sha256_hex": digest(body).hex(),
+        "signed_named_set_hex": sign(NAMED_SET_CONTEXT, named, keys.county).hex(),
+        "signed_partial_hex": sign(PARTIAL_CONTEXT, partial, keys.county).hex(),
+        "signed_noisy_partial_hex": sign(NOISY_PARTIAL_CONTEXT, noisy, keys.county).hex(),
+    }
+
+
 def derive(inputs: dict) -> dict[str, bytes]:
     """Every deterministic file of the vectors, by path under ``guanai-v1/``, from ``inputs``."""
     keys = Keys(inputs)
@@ -511,6 +568,7 @@ def derive(inputs: dict) -> dict[str, bytes]:
         first_share = next(iter(inputs["shares"]))
         files["signed-share.json"] = json_text(
             signed_share_vector(inputs, keys, receipts[f"share {first_share}"]))
+        files["named-set.json"] = json_text(named_set_vector(inputs, keys))
         out = {path: text.encode("utf-8") for path, text in files.items()}
         for path in sorted(bundle.rglob("*")):
             name = f"bundle/{path.relative_to(bundle).as_posix()}"
