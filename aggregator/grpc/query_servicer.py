@@ -18,7 +18,7 @@ from typing import TypeVar
 import grpc
 
 from aggregator.figures import indicators
-from aggregator.figures.holdings import RANKS, Holdings, level_of
+from aggregator.figures.holdings import RANKS, Holdings, Span, level_of
 from aggregator.figures.official import OfficialError
 from aggregator.figures.statistics import TableError, region_table
 from aggregator.grpc import access
@@ -70,8 +70,8 @@ def answer(store: Store, settings: Settings, grant: Grant,
         raise BadRequest("置信度错误 confidence must lie strictly between 0 and 1")
     if request.below and request.below not in RANKS:
         raise BadRequest(f"级别错误 below must be one of {tuple(RANKS)}")
-    holdings = [Holdings(store, settings, period) for period in periods]  # reads no figures
-    catalogue = holdings[-1].catalogue
+    span = Span(store, settings, periods)  # reads no figures
+    catalogue = span.holdings[-1].catalogue
     try:
         indicator = indicators.from_terms(catalogue, list(request.numerator),
                                           list(request.denominator), load_rules())
@@ -82,14 +82,12 @@ def answer(store: Store, settings: Settings, grant: Grant,
 
     asked = [_unit(u) for u in request.regions] or [grant.region]
 
-    def within(unit: str, scope: str) -> bool:
-        return any(h.within(unit, scope) for h in holdings)
-
+    within = span.within
     for unit in asked:
         access.permit(grant, unit, within(unit, grant.region) and within(unit, settings.region))
     units = asked
     if request.below:
-        candidates = {u for h in holdings for u in h.units(request.below, asked[0])}
+        candidates = span.units(request.below, asked[0])
         units = sorted(u for u in candidates if grant.role == "staff" and within(u, grant.region))
         if RANKS[request.below] <= RANKS[level_of(asked[0])]:
             raise BadRequest(f"级别错误 {request.below} is not below {asked[0]}")
@@ -97,7 +95,7 @@ def answer(store: Store, settings: Settings, grant: Grant,
         raise BadRequest(f"结果过大 more than {MAX_FIGURES} figures; ask for fewer regions")
 
     cells = sorted({*indicator.numerator, *indicator.denominator})
-    found = [held.figures_of(units, cells) for held in holdings]
+    found = span.figures_of(units, cells)
     response = pb.FiguresResponse(
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
