@@ -62,9 +62,9 @@ def prepare(folder: Path, school_id: str, students: int) -> Path:
 
 
 def serve(db: Path):  # noqa: ANN201
+    from common.web.server import start
     from node.config import NodeConfig
     from node.web.app import create_app
-    from node.web.server import start
     from node.web.site import Site
 
     return start(create_app(Site(db, FixedClock(), NodeConfig())))

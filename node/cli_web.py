@@ -8,19 +8,24 @@ school's store), because the pages show students' names.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from pathlib import Path
 
 import click
 
 from common.clock import SystemClock
+from common.web.passwords import hash_password
+from common.web.server import (
+    RunningServer,
+    Tls,
+    check_binding,
+    is_loopback,
+    make_server,
+    serve_until_signalled,
+)
 from member.client import ClientTls
 from node.config import load_config
 from node.store import get_meta, open_store, set_meta
 from node.web.app import create_app
-from node.web.auth import hash_password
-from node.web.server import RunningServer, Tls, check_binding, is_loopback, make_server
 from node.web.site import Site
 
 logger = logging.getLogger(__name__)
@@ -59,11 +64,7 @@ def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | N
     running = RunningServer(make_server(app, host, port, tls), "https" if tls else "http")
     click.echo(f"学校网页已启动 the school's pages are at {running.url}/ "
                f"({'TLS + 密码 password' if beyond else '仅本机 this PC only'}); Ctrl-C 停止 stops")
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
-    running.stop()
+    serve_until_signalled(running)
 
 
 @click.command("web-password")

@@ -9,8 +9,8 @@ import pytest
 
 from node.store import open_store, set_meta
 
-# The browser fixtures of the school's web pages (tests/node_web.py), for every test file.
-pytest_plugins = ["tests.node_web"]
+# The browser fixtures of the school's and the bureaus' web pages, for every test file.
+pytest_plugins = ["tests.node_web", "tests.bureau_web"]
 
 
 class School:

@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from common.web.server import start
 from node.config import NodeConfig
 from node.store import open_store
 from node.web.app import create_app
-from node.web.server import start
 from node.web.site import Site
 from tests.federation import Aggregator
 
@@ -95,12 +96,16 @@ def browser():
 
 @pytest.fixture
 def page(browser, pages):
+    yield from guarded_page(browser, lambda url: urlsplit(url).netloc == urlsplit(pages.url).netloc)
+
+
+def guarded_page(browser, own) -> Iterator:  # noqa: ANN001
+    """A fresh browser page whose requests to anywhere ``own(url)`` refuses fail the test."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
     elsewhere: list[str] = []
-    own = urlsplit(pages.url).netloc
 
     def guard(route) -> None:  # noqa: ANN001
-        if urlsplit(route.request.url).netloc != own:
+        if not own(route.request.url):
             elsewhere.append(route.request.url)
             route.abort()
         else:

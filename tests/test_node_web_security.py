@@ -14,10 +14,10 @@ import sys
 
 import pytest
 
+from common.web.passwords import check_password, hash_password
+from common.web.server import BindingRefused, Tls, check_binding, start
 from node.config import NodeConfig
 from node.web.app import create_app
-from node.web.auth import check_password, hash_password
-from node.web.server import BindingRefused, Tls, check_binding, start
 from node.web.site import Site
 from tests.federation import dump
 from tests.node_web import (

@@ -14,12 +14,14 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
 from aggregator.calendar.timeliness import open_return
 from aggregator.figures import cube
 from aggregator.intake import enrolment
 from aggregator.keys import staff
 from aggregator.keys.own_identity import Settings
-from aggregator.store.sqlite import Decision, MemberKey, Return, Store
+from aggregator.store.sqlite import Decision, MemberKey, Return, Staff, Store
 from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.envelope import sign_with_context
@@ -123,9 +125,23 @@ def register_staff(store: Store, settings: Settings, name: str, key_out: Path,
     """Register an official (a decision of the aggregator itself); the credential's key id."""
     with store.transaction():
         official, _ = staff.add(store, name, key_out, at)
-        _record(store, settings, staff.aggregator_credential(settings.signing_key), "staff", at,
-                key_id=official.key_id, name=official.name)
+        _record_staff(store, settings, official, at)
     return official.key_id
+
+
+def register_staff_key(store: Store, settings: Settings, name: str, key: SigningKey,
+                       at: datetime) -> str:
+    """Register ``key`` as an official's credential, as ``register_staff`` does with a key file;
+    call it inside the caller's transaction (a web account and its credential are made
+    together, aggregator/keys/accounts.py). The credential's key id."""
+    official = staff.register(store, name, key, at)
+    _record_staff(store, settings, official, at)
+    return official.key_id
+
+
+def _record_staff(store: Store, settings: Settings, official: Staff, at: datetime) -> None:
+    _record(store, settings, staff.aggregator_credential(settings.signing_key), "staff", at,
+            key_id=official.key_id, name=official.name)
 
 
 def rotate_member_key(store: Store, member_id: str, signed: SignedRequest, new_key: bytes,

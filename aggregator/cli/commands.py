@@ -17,6 +17,7 @@ from aggregator.cli.figures import FIGURES_COMMANDS
 from aggregator.cli.signoff import SIGNOFF_COMMANDS
 from aggregator.cli.staff import STAFF_COMMANDS
 from aggregator.cli.tables import TABLE_COMMANDS
+from aggregator.cli.web import WEB_COMMANDS
 from aggregator.grpc import server
 from aggregator.intake import enrolment
 from aggregator.intake.catalogues import CataloguePolicy
@@ -304,5 +305,5 @@ def export_command(db: Path, period: Period, out: Path) -> None:
 
 
 for _command in (*CALENDAR_COMMANDS, *STAFF_COMMANDS, *FIGURES_COMMANDS, *SIGNOFF_COMMANDS,
-                 *TABLE_COMMANDS):
+                 *TABLE_COMMANDS, *WEB_COMMANDS):
     aggregator.add_command(_command)

@@ -39,6 +39,10 @@ SPEC: Spec = {
         "key": Key("path", "The server certificate's private key (PEM), mode 0600."),
         "client_ca": Key("path", "CA (PEM) of members' client certificates; enables mutual TLS."),
     },
+    "web": {
+        "listen": Key("address", "host:port of the bureau's web pages (`guanai aggregator web`); "
+                      "beyond loopback only with tls.cert and tls.key.", "127.0.0.1:8080"),
+    },
     "metrics": {
         "listen": Key("address", "host:port serving GET /metrics (Prometheus text format); "
                       "absent: no metrics."),
@@ -83,7 +87,8 @@ class AggregatorConfig:
             **{k: c[f"budget.{k}"] for k in SPEC["budget"]},
         }
         rollup = {k: c[f"rollup.{k}"] for k in SPEC["rollup"]}
-        mapping = {"serve": _plain(serve), "rollup": _plain(rollup)}
+        web = {"listen": c["web.listen"], "tls_cert": c["tls.cert"], "tls_key": c["tls.key"]}
+        mapping = {"serve": _plain(serve), "rollup": _plain(rollup), "web": _plain(web)}
         if c["aggregator.db"] is not None:
             mapping["db"] = str(c["aggregator.db"])
         return mapping

@@ -38,16 +38,27 @@ def aggregator_credential(signing_key: SigningKey) -> Credential:
     return Credential(f"aggregator:{key_id(signing_key.verify_key)}", signing_key)
 
 
-def add(store: Store, name: str, key_out: Path, at: datetime) -> tuple[Staff, SigningKey]:
-    """Write a new credential file for ``name`` and register its public key."""
+def check_name(name: str) -> str:
+    """The official's name stripped; StaffError unless 1–100 characters."""
     name = name.strip()
     if not name or len(name) > 100:
         raise StaffError("姓名不合要求 give the official's name (1–100 characters)")
+    return name
+
+
+def add(store: Store, name: str, key_out: Path, at: datetime) -> tuple[Staff, SigningKey]:
+    """Write a new credential file for ``name`` and register its public key."""
+    name = check_name(name)
     key = generate_signing_key(key_out)
-    staff = Staff(key_id(key.verify_key), name, bytes(key.verify_key),
-                  stamp(at))
+    return register(store, name, key, at), key
+
+
+def register(store: Store, name: str, key: SigningKey, at: datetime) -> Staff:
+    """Register ``key``'s public half for ``name`` (a web account's credential is kept sealed in
+    the store, aggregator/keys/accounts.py, instead of in a file)."""
+    staff = Staff(key_id(key.verify_key), check_name(name), bytes(key.verify_key), stamp(at))
     store.add_staff(staff)
-    return staff, key
+    return staff
 
 
 def load(store: Store, key_file: Path) -> Credential:

@@ -195,4 +195,27 @@ CREATE TABLE IF NOT EXISTS enrolled_below (
     log_index INTEGER NOT NULL REFERENCES submissions(log_index)  -- the rollup that said so
 );
 CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
+-- 网页账号 The bureau's web accounts (docs/bureau-web.md): argon2id hashes only; a staff
+-- account's signing key sealed under a key derived from its password (never the password).
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY,                -- the official's sign-in name, e.g. 张三
+    role TEXT NOT NULL,                   -- operator | reviewer | head | viewer
+    region TEXT NOT NULL,                 -- what the account sees: this region and below
+    password_hash TEXT NOT NULL,          -- argon2id modular crypt string
+    staff_key_id TEXT,                    -- the staff credential its decisions are signed with
+    sealed_key BLOB,                      -- SecretBox(signing key seed) under argon2id(password, salt)
+    salt BLOB,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+-- Every sign-in attempt, kept for the rate limit and for audit.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    at TEXT NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_attempts_name ON login_attempts (name, at);
+CREATE INDEX IF NOT EXISTS login_attempts_address ON login_attempts (address, at);
 """

@@ -3,7 +3,7 @@
 It holds its members' public keys, the submissions it accepted (each one a leaf of its log, in
 log order), the member reports that rollups forwarded, and its own rollups. Nothing that
 arrives carries a name: it is a DP table. All SQL of the aggregator lives in aggregator/store/,
-split by concern (members, submissions, rollups, calendar, warnings, figures), each declaring a
+split by concern (members, submissions, rollups, calendar, warnings, figures, accounts), each declaring a
 Protocol of what it offers and its SQLite implementation; ``Store`` composes them over one
 connection, so that another database can take SQLite's place when one machine is outgrown.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aggregator.store.accounts import Account, AccountStore, SqliteAccounts
 from aggregator.store.calendar import CalendarStore, Decision, Return, SqliteCalendar, Staff
 from aggregator.store.connection import SqliteConnection, StoreError, Transactions
 from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow
@@ -28,7 +29,7 @@ from aggregator.store.submissions import (
 from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarning, WarningStore
 
 __all__ = [
-    "SCHEMA", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
+    "SCHEMA", "Account", "AccountStore", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
     "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
     "Return", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
@@ -37,7 +38,7 @@ __all__ = [
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, EnrolmentsBelow):
+            SqliteFigures, EnrolmentsBelow, SqliteAccounts):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.

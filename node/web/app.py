@@ -14,6 +14,8 @@ import secrets
 from flask import Flask, Response, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
+from common.web import shared_blueprint
+from common.web.csrf import Csrf
 from node.store import get_meta
 from node.web import (
     routes_care,
@@ -24,7 +26,6 @@ from node.web import (
     routes_summary,
 )
 from node.web.auth import PasswordGate
-from node.web.csrf import Csrf
 from node.web.site import Site, site
 from protos.deadlines import local_text
 from protos.periods import Period
@@ -48,7 +49,7 @@ NAV = [  # (endpoint, Chinese, English, other endpoints of the same section)
 def create_app(the_site: Site, password_hash: str | None = None, secure_cookies: bool = False
                ) -> Flask:
     """The Flask app of one school node."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         SESSION_COOKIE_HTTPONLY=True,
@@ -60,6 +61,7 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
     app.extensions["guanai_site"] = the_site
     app.before_request(lambda: the_site.lock.acquire() and None)  # None: go on to the view
     app.teardown_request(lambda _exc: the_site.lock.release())
+    app.register_blueprint(shared_blueprint())
     PasswordGate(app, password_hash)
     Csrf(app)
     app.before_request(_set_up_first)
@@ -77,7 +79,7 @@ def create_app(the_site: Site, password_hash: str | None = None, secure_cookies:
     return app
 
 
-SETUP_ENDPOINTS = frozenset({"home.setup", "static", "login", "logout"})
+SETUP_ENDPOINTS = frozenset({"home.setup", "shared.static", "login", "logout"})
 
 
 def _set_up_first() -> Response | None:

@@ -1,8 +1,8 @@
 """A password in front of the pages, required whenever they are served beyond loopback.
 
-The password is stored only as an argon2id hash (PyNaCl, libsodium's interactive limits); the
-session remembers a successful login until the browser closes or the server restarts (its key
-is made afresh at each start). Shared by the school's and the bureaus' pages.
+The password is stored only as an argon2id hash (common/web/passwords.py); the session
+remembers a successful login until the browser closes or the server restarts (its key is made
+afresh at each start). The bureaus' pages have accounts instead (aggregator/web/access.py).
 """
 
 from __future__ import annotations
@@ -10,28 +10,12 @@ from __future__ import annotations
 import logging
 import time
 
-import nacl.pwhash
 from flask import Flask, Response, redirect, render_template, request, session, url_for
-from nacl.exceptions import InvalidkeyError
+
+from common.web.passwords import check_password
 
 logger = logging.getLogger(__name__)
-OPEN_ENDPOINTS = frozenset({"login", "static"})
-MIN_LENGTH = 8
-
-
-def hash_password(password: str) -> str:
-    """The argon2id hash to store (a modular crypt string starting ``$argon2id$``)."""
-    if len(password) < MIN_LENGTH:
-        raise ValueError(f"密码至少 {MIN_LENGTH} 位 the password needs at least {MIN_LENGTH} characters")
-    return nacl.pwhash.argon2id.str(password.encode()).decode()
-
-
-def check_password(stored: str, password: str) -> bool:
-    """Whether ``password`` matches the stored argon2id hash."""
-    try:
-        return nacl.pwhash.verify(stored.encode(), password.encode())
-    except InvalidkeyError:
-        return False
+OPEN_ENDPOINTS = frozenset({"login", "shared.static"})
 
 
 class PasswordGate:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from common.errors import GuanaiError
+from common.web.jobs import Job
 from member.client import Backoff, SubmitGaveUp, SubmitRefused
 from node.membership import MembershipError, parent
 from node.overview import overview
@@ -20,7 +21,6 @@ from node.release import release_period, spent_in_year
 from node.store import get_meta, open_store
 from node.submit import outbox, submit
 from node.submit import receipts as stored_receipts
-from node.web.jobs import Job
 from node.web.site import Site, site
 from privacy import dp
 from protos.catalogue import load

@@ -19,11 +19,11 @@ import sqlite_utils
 from flask import current_app
 
 from common.clock import Clock
+from common.web.jobs import Jobs
 from member.client import ClientTls
 from node.config import NodeConfig
 from node.release import true_table
 from node.store import change_mark, get_meta, open_store
-from node.web.jobs import Jobs
 from protos.catalogue import load
 from protos.deadlines import local_date
 from protos.periods import Period

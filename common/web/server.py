@@ -1,7 +1,7 @@
 """Serving the pages: loopback by default, TLS and a password for any other address.
 
-The school's records are on this PC; a page served to the network would show names to anyone
-who can reach it. So an address other than loopback is refused unless the server has a TLS
+The school's records are on its PC; a page served to the network would show names to anyone
+who can reach it, and a bureau's figures are for its staff only. So an address other than loopback is refused unless the server has a TLS
 certificate and a password is set, and the pages say which of the two ways they are served.
 cheroot is the HTTP server (pure Python, threaded, TLS built in). Shared by the school's and
 the bureaus' pages.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +44,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_binding(host: str, tls: Tls | None, password_set: bool) -> None:
-    """Refuse to serve beyond loopback without both TLS and a password."""
+def check_binding(host: str, tls: Tls | None, password_set: bool,
+                  password_hint: str = "guanai node web-password") -> None:
+    """Refuse to serve beyond loopback without both TLS and a password (BindingRefused).
+
+    ``password_hint`` is the command that sets one (the bureaus' pages always have accounts,
+    so they pass ``password_set=True``).
+    """
     if is_loopback(host):
         return
     missing = [what for what, ok in (("TLS 证书 certificate (--tls-cert/--tls-key)", tls),
-                                     ("密码 password (guanai node web-password)", password_set))
+                                     (f"密码 password ({password_hint})", password_set))
                if not ok]
     if missing:
         raise BindingRefused(
@@ -84,6 +90,15 @@ def make_server(app: object, host: str = "127.0.0.1", port: int = 8765,
         server.ssl_adapter = BuiltinSSLAdapter(str(tls.certificate), str(tls.key))
     server.prepare()
     return server
+
+
+def serve_until_signalled(running: RunningServer) -> None:
+    """Block until SIGTERM or Ctrl-C, then stop ``running`` (the CLI's ``web`` commands)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    running.stop()
 
 
 def start(app: object, host: str = "127.0.0.1", port: int = 0, tls: Tls | None = None,

@@ -1,0 +1,127 @@
+"""``guanai aggregator web`` and ``guanai aggregator account …``: the bureau's web pages and
+the accounts that sign in to them (docs/bureau-web.md)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from aggregator.cli.configfile import config_option
+from aggregator.keys import accounts, own_identity
+from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
+from common.web.server import (
+    RunningServer,
+    Tls,
+    check_binding,
+    make_server,
+    serve_until_signalled,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _open(db: Path) -> tuple[Store, own_identity.Settings]:
+    store = Store(db)
+    return store, own_identity.load(store)
+
+
+def split_address(listen: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8080`` for IPv6) as (host, port); click.BadParameter otherwise."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"{listen!r} is not host:port", param_hint="--listen")
+    return host.strip("[]"), int(port)
+
+
+@click.command("web")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True,
+              help="监听地址 host:port of the pages; beyond loopback needs --tls-cert/--tls-key.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TLS 证书 Certificate chain (PEM), the same as gRPC's; enables HTTPS.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TLS 私钥 Private key (PEM) of the certificate.")
+@config_option("web")
+@click.pass_obj
+def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> None:
+    """网页 Serve the bureau's web pages (completeness, statistics table, exports)."""
+    from aggregator.web.app import create_app
+    from aggregator.web.bureau import Bureau
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    host, port = split_address(listen)
+    tls = Tls(tls_cert, tls_key) if tls_cert else None
+    check_binding(host, tls, True)
+    the_bureau = Bureau(db, SYSTEM)
+    if not the_bureau.store.accounts():
+        click.echo("还没有账号 no accounts yet: add one with `guanai aggregator account add`",
+                   err=True)
+    app = create_app(the_bureau, secure_cookies=tls is not None)
+    running = RunningServer(make_server(app, host, port, tls), "https" if tls else "http")
+    click.echo(f"汇总网页已启动 the bureau's pages are at {running.url}/ "
+               f"({the_bureau.settings.describe()}); Ctrl-C 停止 stops")
+    serve_until_signalled(running)
+
+
+@click.group("account")
+def account() -> None:
+    """网页账号 Accounts of the bureau's web pages: add, revoke, list."""
+
+
+@account.command("add")
+@click.option("--name", "account_name", required=True, help="账号（姓名） The official's sign-in name, e.g. 张三.")
+@click.option("--role", required=True, type=click.Choice(list(accounts.ROLES)),
+              help="角色 Role: " + "; ".join(f"{k} {v[0]}" for k, v in accounts.ROLES.items())
+              + ". Every role but viewer decides, with its own registered staff credential.")
+@click.option("--region", help="地区 What it sees: this region and below (default: the "
+              "aggregator's whole region), e.g. a city or county of the province.")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="密码文件 Read the password from this file's first line (else asked twice).")
+@click.pass_obj
+def account_add(db: Path, account_name: str, role: str, region: str | None,
+                password_file: Path | None) -> None:
+    """添加账号 Add an account (password asked twice; only its argon2id hash is kept)."""
+    store, settings = _open(db)
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = click.prompt("密码 Password", hide_input=True, confirmation_prompt=
+                                "再输一次 Repeat the password")
+    made = accounts.add(store, settings, account_name, role, password, SYSTEM.now(), region)
+    click.echo(f"账号已添加 account added: {made.name}, {accounts.role_label(made.role)}, "
+               f"sees {made.region} and below"
+               + (f"; staff credential {made.staff_key_id} registered (kept sealed by the "
+                  "password)" if made.staff_key_id else ""))
+
+
+@account.command("revoke")
+@click.option("--name", "account_name", required=True, help="账号 The account to revoke.")
+@click.pass_obj
+def account_revoke(db: Path, account_name: str) -> None:
+    """停用账号 Revoke an account: no more sign-in; its open sessions end at once."""
+    store, _ = _open(db)
+    accounts.revoke(store, account_name, SYSTEM.now())
+    click.echo(f"账号已停用 account revoked: {account_name} (its decisions stay recorded)")
+
+
+@account.command("list")
+@click.pass_obj
+def account_list(db: Path) -> None:
+    """账号列表 List the accounts."""
+    store, _ = _open(db)
+    rows = store.accounts()
+    if not rows:
+        click.echo("没有账号 no accounts")
+        return
+    click.echo(f"{'账号 Name':<16}{'角色 Role':<22}{'地区 Region':<12}{'凭据 Credential':<20}"
+               "停用 Revoked")
+    for a in rows:
+        click.echo(f"{a.name:<16}{accounts.role_label(a.role):<22}{a.region:<12}"
+                   f"{a.staff_key_id or '-':<20}{a.revoked_at or '-'}")
+
+
+WEB_COMMANDS = (web, account)

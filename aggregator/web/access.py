@@ -1,0 +1,225 @@
+"""Who may see what: sign-in, sessions, roles and region scopes, checked at every request.
+
+Sessions are kept on the server (``Sessions``): the browser holds only a random session id in
+Flask's signed, HttpOnly, SameSite=Strict cookie (Secure under TLS). A session ends after
+``IDLE`` without a request, ``ABSOLUTE`` after sign-in, at sign-out, when the server restarts
+(its memory and cookie key go), and at the next request after its account is revoked (the
+account is read from the store at every request, so a revocation by the CLI in another process
+takes effect at once). The opened staff credential of a deciding role lives in the session
+only (aggregator/keys/accounts.py).
+
+Every view is wrapped by ``allowed(*roles)``; every region a request names is read through
+``scoped_region``: a region outside the account's scope is ``Forbidden`` (403, a page saying
+so and nothing of that region), a malformed or unknown one ``BadInput`` (400). Both change
+nothing. Times come from the Bureau's clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, Response, g, redirect, render_template, request, session, url_for
+
+from aggregator.figures.holdings import region_within
+from aggregator.keys import accounts, staff
+from aggregator.web.bureau import bureau
+from common.errors import GuanaiError
+from protos.periods import Period, PeriodError
+from protos.regions import CodeError, check_region, name
+
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=12)
+OPEN_ENDPOINTS = frozenset({"login", "shared.static", "static"})
+ALL_ROLES = tuple(accounts.ROLES)
+
+
+class Forbidden(GuanaiError):
+    """The signed-in account may not see or do this (HTTP 403 at the edge)."""
+
+
+class BadInput(GuanaiError):
+    """A request naming an unknown region, period, stage or indicator, or a forged field
+    (HTTP 400 at the edge); nothing was changed."""
+
+
+@dataclass
+class Session:
+    """One signed-in browser: who, since when, last seen, the opened credential if any."""
+
+    account: str
+    started: datetime
+    seen: datetime
+    credential: staff.Credential | None
+
+
+class Sessions:
+    """Server-side sessions by random id; expired ones are dropped when next looked at."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def open(self, account: str, credential: staff.Credential | None, now: datetime) -> str:
+        sid = secrets.token_urlsafe(32)
+        with self._lock:
+            self._held[sid] = Session(account, now, now, credential)
+        return sid
+
+    def get(self, sid: str, now: datetime) -> tuple[Session | None, bool]:
+        """(the live session, False) or (None, whether it existed and expired)."""
+        with self._lock:
+            held = self._held.get(sid)
+            if held is None:
+                return None, False
+            if now - held.seen > IDLE or now - held.started > ABSOLUTE:
+                del self._held[sid]
+                return None, True
+            held.seen = now
+            return held, False
+
+    def close(self, sid: str) -> None:
+        with self._lock:
+            self._held.pop(sid, None)
+
+
+@dataclass(frozen=True)
+class User:
+    """The signed-in account as the views see it (``g.user``)."""
+
+    name: str
+    role: str
+    region: str
+    credential: staff.Credential | None
+
+    @property
+    def role_label(self) -> str:
+        return accounts.role_label(self.role)
+
+    @property
+    def region_label(self) -> str:
+        return f"{name(self.region)} {self.region}"
+
+
+def install(app: Flask) -> None:
+    """The sign-in pages and the check in front of every other request."""
+    sessions = Sessions()
+    app.extensions["guanai_sessions"] = sessions
+    app.before_request(_require)
+    app.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
+    app.add_url_rule("/logout", "logout", _logout, methods=["POST"])
+
+
+def _sessions() -> Sessions:
+    from flask import current_app
+
+    return current_app.extensions["guanai_sessions"]
+
+
+def _require() -> Response | None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    here = bureau()
+    sid = session.get("sid")
+    held, expired = _sessions().get(sid, here.now()) if sid else (None, False)
+    account = accounts.current(here.store, held.account) if held else None
+    if held is None or account is None:
+        if sid:
+            _sessions().close(sid)
+            session.pop("sid", None)
+        return redirect(url_for("login", next=request.full_path,
+                                expired=1 if expired or held is not None else None))
+    g.user = User(account.name, account.role, account.region, held.credential)
+    return None
+
+
+def _login() -> str | Response | tuple[str, int]:
+    here = bureau()
+    expired = bool(request.args.get("expired"))
+    if request.method == "POST":
+        try:
+            signed = accounts.sign_in(here.store, request.form.get("name", ""),
+                                      request.form.get("password", ""),
+                                      request.remote_addr or "-", here.now())
+        except accounts.SignInRefused as exc:
+            return render_template("login.html", failed=str(exc), expired=False,
+                                   name=request.form.get("name", "")), 429 if exc.locked else 401
+        old = session.get("sid")
+        if old:
+            _sessions().close(old)
+        session.clear()  # a new session id and CSRF token at each sign-in (no fixation)
+        session["sid"] = _sessions().open(signed.account.name, signed.credential, here.now())
+        target = request.args.get("next", "/")
+        return redirect(target if target.startswith("/") and not target.startswith("//")
+                        else "/")
+    return render_template("login.html", failed=None, expired=expired, name="")
+
+
+def _logout() -> Response:
+    sid = session.get("sid")
+    if sid:
+        _sessions().close(sid)
+    session.clear()
+    return redirect(url_for("login"))
+
+
+def allowed(*roles: str) -> Callable:
+    """Decorate a view: only these roles (default every role) may use it; others get 403."""
+    permitted = roles or ALL_ROLES
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+            if g.user.role not in permitted:
+                raise Forbidden(
+                    f"您的角色（{accounts.ROLES[g.user.role][0]}）不能做这件事。 Your role "
+                    f"({accounts.ROLES[g.user.role][1]}) may not do this.")
+            return view(*args, **kwargs)
+
+        checked.roles = permitted  # type: ignore[attr-defined]
+        return checked
+
+    return wrap
+
+
+def scoped_region(value: str | None) -> str:
+    """The region a request names (default: the account's own), once it is well formed,
+    within this aggregator's region and within the account's scope.
+
+    BadInput for a malformed code or one outside this aggregator; Forbidden for one outside
+    the account's region (the message names neither the region's data nor its name).
+    """
+    user: User = g.user
+    code = (value or user.region).strip()
+    try:
+        check_region(code)
+    except CodeError:
+        raise BadInput(f"地区代码不对：{code[:20]!r} 应为 6 位数字。 "
+                       "The region must be a 6-digit code.") from None
+    if not region_within(code, bureau().settings.region):
+        raise BadInput(f"本级没有这个地区：{code}。 No such region at this aggregator.")
+    if not region_within(code, user.region):
+        raise Forbidden(f"您的账号只能查看{name(user.region)}（{user.region}）及以下的数据。 Your "
+                        f"account sees {user.region} and below only.")
+    return code
+
+
+def period_param(value: str | None, default: Period) -> Period:
+    """The period a request names (``2027-H1`` or a Chinese form), or ``default``."""
+    if not value:
+        return default
+    try:
+        return Period.from_human(value.strip())
+    except PeriodError:
+        raise BadInput(f"报送期不对：{value[:20]!r}，应为 2027-H1、2027-H2 或 2027。 Unknown "
+                       "period.") from None
+
+
+def refused_page(exc: GuanaiError, status: int) -> tuple[str, int]:
+    """The clear page for a refusal or bad input."""
+    return render_template("refused.html", message=str(exc), status=status), status

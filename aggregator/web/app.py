@@ -1,0 +1,90 @@
+"""The bureau's web application: the shared pieces installed, one blueprint per page.
+
+``create_app`` is what ``guanai aggregator web``, the demo, the tests and the benchmark start.
+Every request but the sign-in page needs a live session (aggregator/web/access.py); every
+view checks its role and region there; a refusal or bad input is a clear page (403 or 400)
+and changes nothing; every POST carries a CSRF token (common/web/csrf.py); the
+Content-Security-Policy lets a page load nothing from another host.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, g, render_template
+from werkzeug.exceptions import HTTPException
+
+from aggregator.web import access, routes_completeness
+from aggregator.web.access import BadInput, Forbidden, refused_page
+from aggregator.web.bureau import Bureau, bureau
+from common.errors import GuanaiError
+from common.web import no_other_host, shared_blueprint
+from common.web.csrf import Csrf
+from protos.deadlines import local_text
+from protos.periods import Period
+
+logger = logging.getLogger(__name__)
+
+# The pages: each module has a ``blueprint``. The webcharts pages (warnings, map, trends,
+# decisions) are added here and in NAV.
+PAGES = [routes_completeness]
+
+# (endpoint, Chinese, English, other endpoints of the same section)
+NAV: list[tuple[str, str, str, set[str]]] = [
+    ("completeness.overview", "完整性", "Completeness", set()),
+]
+
+
+def create_app(the_bureau: Bureau, secure_cookies: bool = False) -> Flask:
+    """The Flask app of one aggregator's pages (``secure_cookies`` under TLS)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_NAME="guanai_bureau",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.extensions["guanai_bureau"] = the_bureau
+    app.register_blueprint(shared_blueprint())
+    access.install(app)
+    Csrf(app)
+    for module in PAGES:
+        app.register_blueprint(module.blueprint)
+    app.add_url_rule("/", "home", lambda: _home())
+    app.after_request(no_other_host)
+    app.context_processor(_common)
+    app.jinja_env.globals.update(local=local_text)
+    app.jinja_env.filters["period"] = lambda code: Period.parse(code).label_zh
+    app.register_error_handler(Forbidden, lambda exc: refused_page(exc, 403))
+    app.register_error_handler(BadInput, lambda exc: refused_page(exc, 400))
+    app.register_error_handler(GuanaiError, lambda exc: refused_page(exc, 400))
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def _home():  # noqa: ANN202
+    from flask import redirect, url_for
+
+    return redirect(url_for("completeness.overview"))
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    texts = {404: ("没有这个页面。", "No such page."),
+             405: ("不能这样访问这个页面。", "Method not allowed."),
+             413: ("提交的内容太大。", "The request is too large.")}
+    zh, en = texts.get(exc.code or 500, ("请求有误。", "Bad request."))
+    return render_template("refused.html", message=f"{zh} {en}", status=exc.code), exc.code or 500
+
+
+def _common() -> dict[str, object]:
+    here = bureau()
+    return {
+        "nav": NAV,
+        "user": g.get("user"),
+        "aggregator": here.settings.describe(),
+        "today": here.today(),
+    }

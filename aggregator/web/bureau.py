@@ -1,0 +1,45 @@
+"""What every bureau page handler needs: the aggregator's store and identity, and the clock.
+
+One Store for all requests (its connection is shared by cheroot's threads under the store's
+own lock, as the gRPC server shares it); the clock is injected so that sessions expire and
+periods are judged by the same time in tests as in service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+
+from aggregator.keys import own_identity
+from aggregator.store.sqlite import Store
+from common.clock import Clock
+from protos.deadlines import local_date
+
+
+@dataclass
+class Bureau:
+    db: Path
+    clock: Clock
+    store: Store = field(init=False)
+    settings: own_identity.Settings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.db)
+        self.settings = own_identity.load(self.store)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return local_date(self.clock.now())
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def bureau() -> Bureau:
+    """The Bureau of the app handling this request."""
+    return current_app.extensions["guanai_bureau"]
