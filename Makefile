@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/warnings_precision.py
 	$(BIN)/python bench/figures_store.py
 	$(BIN)/python bench/node_web.py
+	$(BIN)/python bench/bureau_web.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen
