@@ -146,7 +146,7 @@ def main() -> None:
     process, connection = serve(db)
     try:
         headers = sign_in(connection)
-        print(f"X{'median':>8}{'p95':>8}"
+        print(f"{'page (' + str(args.calls) + ' fetches each, ms)':<46}{'median':>8}{'p95':>8}"
               f"{'server CPU':>12}{'KB':>7}")
         for label, path in pages:
             status, size = status_of(connection, path, headers)  # warm-up: templates compiled
@@ -160,7 +160,7 @@ def main() -> None:
             print(f"{label:<46}{median:>8.0f}{p95:>8.0f}{used:>10.0f} ms{size / 1024:>7.0f}"
                   f"   target p95 < {TARGET_MS} ms {verdict}", flush=True)
         now, peak = rss_mb(process.pid)
-        print(f"{'server memory':<44}{now:>8.0f} MB now {peak:>6.0f} MB peak")
+        print(f"{'server memory':<46}{now:>8.0f} MB now {peak:>6.0f} MB peak")
     finally:
         connection.close()
         process.terminate()
