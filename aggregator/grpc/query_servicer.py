@@ -100,19 +100,24 @@ def answer(store: Store, settings: Settings, grant: Grant,
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
         catalogue_version=catalogue.version)
+    codes = [period.code for period in periods]
     for unit in units:
-        for period, held in zip(periods, found, strict=True):
+        level = level_of(unit)
+        for code, held in zip(codes, found, strict=True):
             figures = held[unit]
-            figure = pb.Figure(region=unit, level=level_of(unit), period=period.code,
-                               held=figures is not None and figures.members > 0,
-                               value=math.nan, low=math.nan, high=math.nan)
-            if figures is not None:
-                figure.members, figure.missing = figures.members, figures.missing
-                figure.schools = figures.schools
-            if figure.held:
+            if figures is None:
+                response.figures.add(region=unit, level=level, period=code, held=False,
+                                     value=math.nan, low=math.nan, high=math.nan)
+            elif figures.members == 0:
+                response.figures.add(region=unit, level=level, period=code, held=False,
+                                     value=math.nan, low=math.nan, high=math.nan,
+                                     missing=figures.missing, schools=figures.schools)
+            else:
                 interval = indicator.estimate(figures, confidence)
-                figure.value, figure.low, figure.high = interval.value, interval.low, interval.high
-            response.figures.append(figure)
+                response.figures.add(region=unit, level=level, period=code, held=True,
+                                     value=interval.value, low=interval.low, high=interval.high,
+                                     members=figures.members, missing=figures.missing,
+                                     schools=figures.schools)
     return response
 
 

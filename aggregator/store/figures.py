@@ -178,8 +178,10 @@ class SqliteFigures(SqliteConnection):
                 sql += f" AND {_in('cell', len(cells))}"
                 params += list(cells)
             for period, unit, cell, value, variance in self._all(sql, params):
-                values, variances = found.setdefault((period, unit), ({}, {}))
-                values[cell], variances[cell] = value, variance
+                held = found.get((period, unit))
+                if held is None:  # not setdefault: it would make two dicts for every row
+                    held = found[period, unit] = ({}, {})
+                held[0][cell], held[1][cell] = value, variance
         return found
 
     def direct_sums(self, period: str, prefix: str | None, cells: Sequence[int] | None
