@@ -24,6 +24,7 @@ from privacy.budget import BudgetPolicy
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
 from protos.periods import Period
+from protos.regions import school_stages
 from tests.federation import Aggregator, make_report, school_identity, sealed, signed_off
 
 CAT = load()
@@ -93,3 +94,17 @@ class Round:
     def stop(self) -> None:
         for aggregator in (*self.counties.values(), self.province):
             aggregator.stop()
+
+
+def healthy(school_id: str, **changes: int) -> dict[str, int]:
+    """Cells a school doing its work releases (with noise of variance 9 on each)."""
+    stage = school_stages(school_id)[0]
+    cells = {c: 0 for c in CAT.expand("pop.category.disability.*")}
+    cells |= {c: 0 for c in CAT.expand("acad.placement.*")} | {c: 0 for c in CAT.expand(
+        "acad.absent.*")}
+    cells |= {"acad.reg_expected": 400, "acad.dropped_out": 0, "acad.absent.illness": 4,
+              "acad.returned": 4, "key.current": 200, "psy.talk_monthly": 196,
+              "aid.assessed": 100, "aid.highest_tier": 97, f"pop.category.disability.{stage}": 20,
+              "pop.disabled": 20,
+              "acad.placement.regular_class": 20, "mentor.assigned": 198}
+    return cells | changes

@@ -11,33 +11,20 @@ from nacl.signing import SigningKey
 
 from aggregator.figures.holdings import level_of
 from aggregator.store.sqlite import Store
+from aggregator.warnings import board
 from aggregator.warnings.delivery import DeliveryError, deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
 from aggregator.warnings.notices import open_response, open_warning, sign_response, sign_warning
+from aggregator.warnings.rules import load_rules
 from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
-from protos.regions import school_stages
 from tests.federation import dump
-from tests.rounds import CAT, Round
+from tests.rounds import CAT, Round, healthy
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
 AFTER = date(2026, 1, 10)
 LAYOUT = {"610102": ["2161010001", "2161010002"], "610103": ["2161030004", "3161030005"]}
-
-
-def healthy(school_id: str, **changes: int) -> dict[str, int]:
-    """Cells a school doing its work releases (with noise of variance 9 on each)."""
-    stage = school_stages(school_id)[0]
-    cells = {c: 0 for c in CAT.expand("pop.category.disability.*")}
-    cells |= {c: 0 for c in CAT.expand("acad.placement.*")} | {c: 0 for c in CAT.expand(
-        "acad.absent.*")}
-    cells |= {"acad.reg_expected": 400, "acad.dropped_out": 0, "acad.absent.illness": 4,
-              "acad.returned": 4, "key.current": 200, "psy.talk_monthly": 196,
-              "aid.assessed": 100, "aid.highest_tier": 97, f"pop.category.disability.{stage}": 20,
-              "pop.disabled": 20,
-              "acad.placement.regular_class": 20, "mentor.assigned": 198}
-    return cells | changes
 
 
 @pytest.fixture
@@ -204,3 +191,51 @@ def test_a_ratio_warns_only_if_the_test_at_the_threshold_agrees():
     values = dict.fromkeys(CAT.ids(), 0.0) | {"key.current": -1000.0, "psy.talk_monthly": -500.0}
     finding = judge(w03, Figures("610102", "county", values, dict.fromkeys(CAT.ids(), 1.0), 3, 0))
     assert finding.interval.low > w03.threshold and not finding.fires
+
+
+def test_the_board_shows_history_responses_scope_and_the_severest(round_):
+    """What /warnings and the map read (aggregator/warnings/board.py), as the CLI shows it."""
+    submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100, "acad.dropped_out": 40},
+                            "610103": {"mentor.assigned": 80}})
+    judge(round_, H1)
+    province = Store(round_.province.db)
+    try:
+        deliver_pending(province, round_.province.settings)
+    finally:
+        province.close()
+    county = Store(round_.counties["610102"].db)
+    try:
+        w03 = next(w for w in county.warnings() if w.rule_id == "W03")
+        respond(county, round_.counties["610102"].settings, w03.warning_id, "acknowledged")
+        respond(county, round_.counties["610102"].settings, w03.warning_id, "rectified")
+        send_responses(county, round_.counties["610102"].settings)
+    finally:
+        county.close()
+    submit_all(round_, H2, {"610103": {"mentor.assigned": 80}})
+    judge(round_, H2)
+
+    province = Store(round_.province.db)
+    try:
+        first = {(e.stored.rule_id, e.stored.region): e for e in board.entries(province, H1.code)}
+        answered = first[("W03", "610102")]
+        assert [a.action for a in answered.answers] == ["acknowledged", "rectified"]
+        assert answered.latest.action == "rectified" and answered.stored.delivered_at
+        assert not first[("W07", "610103")].responses
+        assert {(e.stored.rule_id, e.stored.region)
+                for e in board.entries(province, H1.code, scope="610103")} == {("W07", "610103")}
+        worst = board.severest(list(first.values()))
+        severity = {r.id: r.severity for r in load_rules().rules}
+        assert worst["610103"] == severity["W07"]
+        assert worst["610102"] == min((severity["W01"], severity["W03"]),
+                                      key=board.SEVERITY_RANK.get)
+        second = board.entries(province, H2.code, scope="610100")
+        statuses = {(e.stored.rule_id, e.stored.region): (e.stored.status, e.stored.since)
+                    for e in second}
+        assert statuses[("W03", "610102")] == ("resolved", "2025-H1")
+        assert statuses[("W07", "610103")] == ("persisting", "2025-H1")
+        worst = board.severest(second)
+        assert "610102" not in worst and worst["610103"] == severity["W07"]  # resolved: clear
+        assert {e.stored.region for e in second} <= {"610100", "610102", "610103"}
+        assert len(board.entries(province)) == len(first) + len(board.entries(province, H2.code))
+    finally:
+        province.close()

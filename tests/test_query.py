@@ -10,7 +10,10 @@ import pytest
 from nacl.signing import SigningKey
 
 from aggregator.figures.estimates import ratio, total
+from aggregator.figures.indicators import IndicatorError
+from aggregator.figures.trends import trend
 from aggregator.grpc.query_client import QueryRefused, ask, request
+from aggregator.store.sqlite import Store
 from privacy import credential
 from protos.periods import Period
 from tests.rounds import CAT, H1, Round
@@ -187,3 +190,32 @@ def test_a_region_that_holds_nothing_is_not_held(round_):
     _, found = figures(round_, token, regions=["610104"])
     figure = found[("610104", "2025-H1")]
     assert not figure.held and math.isnan(figure.value)
+
+
+def test_the_pages_trend_is_the_query_services_figures(round_):
+    """/trends draws what guanai.v1.Query answers: the same points, oldest half-year first."""
+    token = round_.staff(round_.province, "610000")
+    _, found = figures(round_, token, DROPOUT, (H1, H2), regions=["610103"])
+    store = Store(round_.province.db)
+    try:
+        made = trend(store, round_.province.settings, "610103", DROPOUT)
+        assert made.indicator.label.zh == "辍学人数 ÷ 应报到困境学生人数"
+        assert [p.period for p in made.points] == ["2025-H1", "2025-H2"]
+        for point in made.points:
+            figure = found[("610103", point.period)]
+            assert point.held and (point.members, point.missing) == (figure.members,
+                                                                     figure.missing)
+            assert (point.interval.value, point.interval.low, point.interval.high) == (
+                figure.value, figure.low, figure.high)
+        w03 = trend(store, round_.province.settings, "610102", "W03")  # a rule names its indicator
+        assert w03.indicator.label.zh.startswith("重点学生") and w03.indicator.kind == "ratio"
+        primary = trend(store, round_.province.settings, "2161010001", "pop.in_difficulty",
+                        "primary")
+        assert primary.indicator.label.zh.endswith("（小学）")
+        assert primary.points[0].interval.value == 5 + CAT.cell(
+            "pop.in_difficulty.primary").index % 7
+        for wrong in (("no.such.cell", None), ("W03", "primary")):
+            with pytest.raises(IndicatorError):
+                trend(store, round_.province.settings, "610102", *wrong)
+    finally:
+        store.close()

@@ -12,15 +12,16 @@ from aggregator.cli.answers import answers
 from aggregator.figures.holdings import region_within
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
+from aggregator.warnings import board
+from aggregator.warnings.board import shown
 from aggregator.warnings.delivery import deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
-from aggregator.warnings.notices import ACTIONS, STATUSES, read_response, read_warning
+from aggregator.warnings.notices import ACTIONS, STATUSES
 from aggregator.warnings.rules import SEVERITIES, load_rules
 from common.tables import to_text
 from member.client import ClientTls
 from privacy import credential
 from protos.periods import Period
-from protos.query_pb2 import Warning
 from protos.regions import check_region, name
 
 
@@ -64,29 +65,15 @@ def credential_command(db: Path, region: str, subject: str, days: int, out: Path
                f"below, for {days} days → {out} (keep it secret)")
 
 
-def _number(warning: Warning, x: float) -> str:
-    """A warning's figure for display: a rule's ratio is a share, shown within 0–100%; a total
-    at 0 or above (the signed warning keeps the unclipped estimate)."""
-    if warning.kind == "missing":
-        return f"{x:g}"
-    if warning.kind == "ratio":
-        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
-    if abs(x) == float("inf"):
-        return "∞" if x > 0 else "0"
-    return f"{max(x, 0.0):.0f}"
-
-
 def _rows(store: Store, period: str | None) -> pd.DataFrame:
     rows = []
-    for stored in store.warnings(period=period):
-        w = read_warning(stored.signed)
-        answers = [read_response(r.signed) for r in store.warning_responses(w.warning_id)]
-        answer = answers[-1] if answers else None
+    for entry in board.entries(store, period):
+        w, stored, answer = entry.warning, entry.stored, entry.latest
         rows.append([
             w.warning_id[:12], w.period, f"{name(w.region)} {w.region}", w.rule_id,
-            SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
-            f"[{_number(w, w.low)}, {_number(w, w.high)}]",
-            ("> " if w.direction == "above" else "< ") + _number(w, w.threshold), w.since,
+            SEVERITIES[w.severity].both(), w.title_zh, shown(w, w.value),
+            f"[{shown(w, w.low)}, {shown(w, w.high)}]",
+            ("> " if w.direction == "above" else "< ") + shown(w, w.threshold), w.since,
             STATUSES[w.status].both(), w.issuer,
             (stored.delivered_at or "—")[:10],
             f"{ACTIONS[answer.action].both()} {answer.planned_by}".strip() if answer else "—",

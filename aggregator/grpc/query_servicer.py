@@ -17,10 +17,12 @@ from typing import TypeVar
 
 import grpc
 
-from aggregator.figures import indicators
+from aggregator.figures import indicators, trends
+from aggregator.figures.estimates import Interval
 from aggregator.figures.holdings import RANKS, Holdings, Span, level_of
 from aggregator.figures.official import OfficialError
 from aggregator.figures.statistics import TableError, region_table
+from aggregator.figures.trends import MAX_PERIODS
 from aggregator.grpc import access
 from aggregator.grpc.status import CODES, clipped
 from aggregator.keys.own_identity import Settings
@@ -37,8 +39,8 @@ from protos.regions import CodeError, check_region, check_school
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_PERIODS = 40
 MAX_FIGURES = 20000
+NO_INTERVAL = Interval(math.nan, math.nan, math.nan)  # a figure not held
 
 
 class BadRequest(GuanaiError):
@@ -94,30 +96,16 @@ def answer(store: Store, settings: Settings, grant: Grant,
     if len(units) * len(periods) > MAX_FIGURES:
         raise BadRequest(f"结果过大 more than {MAX_FIGURES} figures; ask for fewer regions")
 
-    cells = sorted({*indicator.numerator, *indicator.denominator})
-    found = span.figures_of(units, cells)
     response = pb.FiguresResponse(
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
         catalogue_version=catalogue.version)
-    codes = [period.code for period in periods]
-    for unit in units:
-        level = level_of(unit)
-        for code, held in zip(codes, found, strict=True):
-            figures = held[unit]
-            if figures is None:
-                response.figures.add(region=unit, level=level, period=code, held=False,
-                                     value=math.nan, low=math.nan, high=math.nan)
-            elif figures.members == 0:
-                response.figures.add(region=unit, level=level, period=code, held=False,
-                                     value=math.nan, low=math.nan, high=math.nan,
-                                     missing=figures.missing, schools=figures.schools)
-            else:
-                interval = indicator.estimate(figures, confidence)
-                response.figures.add(region=unit, level=level, period=code, held=True,
-                                     value=interval.value, low=interval.low, high=interval.high,
-                                     members=figures.members, missing=figures.missing,
-                                     schools=figures.schools)
+    for point in trends.points(span, indicator, units, confidence):
+        interval = point.interval or NO_INTERVAL
+        response.figures.add(
+            region=point.unit, level=level_of(point.unit), period=point.period,
+            held=point.held, value=interval.value, low=interval.low, high=interval.high,
+            members=point.members, missing=point.missing, schools=point.schools)
     return response
 
 

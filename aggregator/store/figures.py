@@ -130,6 +130,8 @@ class SqliteFigures(SqliteConnection):
                         ) -> list[FigureUnit]:
         """Every unit held for any of the periods (of one level if given), by period then
         code: one indexed read however many periods are asked (a trend)."""
+        if not periods:
+            return []
         sql = f"SELECT {_UNIT} FROM figure_units WHERE {_in('period', len(periods))}"
         params = list(periods)
         if level is not None:
@@ -216,6 +218,8 @@ class SqliteFigures(SqliteConnection):
         """``figure_versions`` of several periods in one read: {period: versions}, a period
         with nothing held left out."""
         found: dict[str, list[str]] = {}
+        if not periods:
+            return found
         rows = self._all("SELECT DISTINCT period, catalogue_version FROM figure_units WHERE "
                          f"{_in('period', len(periods))} AND direct = 1 ORDER BY 1, 2",
                          list(periods))

@@ -50,6 +50,7 @@ class WarningStore(Protocol):
     def warning_runs(self) -> list[str]: ...
     def add_warning_response(self, r: StoredResponse) -> None: ...
     def warning_responses(self, warning_id: str | None = None) -> list[StoredResponse]: ...
+    def period_responses(self, period: str) -> list[StoredResponse]: ...
     def set_response_sent(self, warning_id: str, responded_unix_ms: int, at: str) -> None: ...
 
 
@@ -57,6 +58,10 @@ def _warning(row: tuple) -> StoredWarning:
     values = list(row)
     values[7] = bytes(values[7])
     return StoredWarning(*values)
+
+
+def _response(r: tuple) -> StoredResponse:
+    return StoredResponse(r[0], r[1], r[2], r[3], bytes(r[4]), r[5])
 
 
 class SqliteWarnings(SqliteConnection):
@@ -102,7 +107,14 @@ class SqliteWarnings(SqliteConnection):
         if warning_id is not None:
             sql, params = sql + " WHERE warning_id = ?", [warning_id]
         rows = self._all(sql + " ORDER BY warning_id, responded_unix_ms", params)
-        return [StoredResponse(r[0], r[1], r[2], r[3], bytes(r[4]), r[5]) for r in rows]
+        return [_response(r) for r in rows]
+
+    def period_responses(self, period: str) -> list[StoredResponse]:
+        """The responses to the warnings of ``period`` (judged here or received), in one read."""
+        rows = self._all("SELECT r.* FROM warning_responses r JOIN warnings w USING (warning_id) "
+                         "WHERE w.period = ? ORDER BY r.warning_id, r.responded_unix_ms",
+                         [period])
+        return [_response(r) for r in rows]
 
     def set_response_sent(self, warning_id: str, responded_unix_ms: int, at: str) -> None:
         self._run("UPDATE warning_responses SET sent_at = ? WHERE warning_id = ? AND "

@@ -15,7 +15,13 @@ import secrets
 from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException
 
-from aggregator.web import access, routes_completeness
+from aggregator.web import (
+    access,
+    routes_completeness,
+    routes_decisions,
+    routes_trends,
+    routes_warnings,
+)
 from aggregator.web.access import BadInput, Forbidden, refused_page
 from aggregator.web.bureau import Bureau, bureau
 from common.errors import GuanaiError
@@ -28,11 +34,14 @@ logger = logging.getLogger(__name__)
 
 # The pages: each module has a ``blueprint``. The webcharts pages (warnings, map, trends,
 # decisions) are added here and in NAV.
-PAGES = [routes_completeness]
+PAGES = [routes_completeness, routes_warnings, routes_trends, routes_decisions]
 
 # (endpoint, Chinese, English, other endpoints of the same section)
 NAV: list[tuple[str, str, str, set[str]]] = [
     ("completeness.overview", "完整性", "Completeness", set()),
+    ("warnings.listing", "监测预警", "Warnings", {"warnings.tile_map"}),
+    ("trends.chart", "趋势", "Trends", set()),
+    ("decisions.overview", "决定", "Decisions", set()),
 ]
 
 

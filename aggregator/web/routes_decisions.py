@@ -1,0 +1,174 @@
+"""决定 Decisions in the browser: unlock, return for correction, sign off and send the rollup.
+
+Each decision calls the function the CLI's command calls, with the signed-in official's own
+staff credential (opened into the session at sign-in, aggregator/keys/accounts.py), so the
+record names ``staff:<key id>`` and is signed by it, exactly as with ``--credential FILE``:
+
+- ``unlock`` (准予补报): aggregator/calendar/decisions.py ``unlock``;
+- ``return`` (退回修改, with a reason sent to the member): ``return_submission``;
+- ``approve`` (审核签字): aggregator/rollup/signoff.py ``approve``, in the role the account
+  holds — an operator signs as 填表人 (filler), a reviewer as 审核人, a unit head as 单位负责人;
+  nobody chooses another's role;
+- send up (上报): ``sign_off`` then ``send_to_parent``, as ``guanai aggregator rollup`` does
+  once the three have approved.
+
+Operators and unit heads unlock, return and send; each deciding role approves in its own role;
+viewers read. A member must lie within the account's region; the rollup is the whole
+aggregator's, so only an account of its whole region signs or sends it. A refused or malformed
+request changes nothing (each function is one transaction, and checks before it writes).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from aggregator.calendar import decisions
+from aggregator.calendar.completeness import member_status
+from aggregator.calendar.decisions import MAX_REASON_CHARS
+from aggregator.calendar.timeliness import deadlines
+from aggregator.figures.holdings import region_within
+from aggregator.keys import staff
+from aggregator.rollup import signoff
+from aggregator.rollup.build import rollup_report, send_to_parent
+from aggregator.web.access import BadInput, Forbidden, allowed, period_param
+from aggregator.web.bureau import bureau
+from protos.deadlines import TIMELINESS_LABELS, end_of_day
+from protos.periods import Period
+from protos.regions import name
+from protos.signoff import ROLES
+
+blueprint = Blueprint("decisions", __name__)
+DECIDING = ("operator", "head")
+SIGNING_ROLE = {"operator": "filler", "reviewer": "reviewer", "head": "head"}  # account → 签字
+
+
+def _period() -> Period:
+    return period_param(request.values.get("period"), Period.containing(bureau().today()))
+
+
+def _credential() -> staff.Credential:
+    if g.user.credential is None:
+        raise Forbidden("您的账号没有签字凭据。 Your account holds no staff credential.")
+    return g.user.credential
+
+
+def _member() -> str:
+    """The member a form names, once it is enrolled here and within the account's region."""
+    here = bureau()
+    member_id = request.form.get("member", "").strip()
+    member = here.store.member(member_id) if 0 < len(member_id) <= 10 else None
+    if member is None:
+        raise BadInput("本级没有这个成员。 No such member here.")
+    if not region_within(member.region, g.user.region):
+        raise Forbidden(f"您的账号只能处理{name(g.user.region)}（{g.user.region}）及以下的成员。 "
+                        "Your account decides for its own region only.")
+    return member_id
+
+
+def _whole_region() -> None:
+    here = bureau()
+    if g.user.region != here.settings.region:
+        raise Forbidden(f"汇总表须由{name(here.settings.region)}（{here.settings.region}）本级账号"
+                        "签字和上报。 Only an account of this aggregator's whole region signs or "
+                        "sends its rollup.")
+
+
+def _back(period: Period, anchor: str = "") -> Response:
+    return redirect(url_for("decisions.overview", period=period.code) + anchor)
+
+
+@blueprint.get("/decisions")
+@allowed()
+def overview() -> str:
+    """``/decisions?period=P``: the members' submissions with unlock and return, the rollup's
+    sign-off, and the decisions recorded for the period."""
+    here = bureau()
+    period = _period()
+    members = [s for s in member_status(here.store, period)
+               if region_within(s.member.region, g.user.region)]
+    rollup = here.store.latest_rollup(period.code)
+    report = rollup_report(rollup) if rollup is not None else None
+    names = {s.key_id: s.name for s in here.store.staff()}
+    made = [d for d in here.store.decisions(None, period.code)
+            if d.member_id is None or any(m.member.member_id == d.member_id for m in members)]
+    return render_template(
+        "decisions.html", period=period, members=members, limits=deadlines(here.store, period),
+        rollup=rollup, report=report, signed=signoff.approvals_of(here.store, period),
+        lacking=signoff.unsigned_roles(rollup) if rollup is not None else list(ROLES),
+        roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
+        whole=g.user.region == here.settings.region, top=here.settings.parent_region is None,
+        decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
+        max_reason=MAX_REASON_CHARS)
+
+
+@blueprint.post("/decisions/return")
+@allowed(*DECIDING)
+def return_submission() -> Response:
+    """退回修改 Return the member's latest submission with a reason (``guanai aggregator return``)."""
+    here = bureau()
+    period = _period()
+    member_id = _member()
+    returned = decisions.return_submission(here.store, here.settings, _credential(), member_id,
+                                           period, request.form.get("reason", ""), here.now())
+    flash(f"已退回 {member_id} 第{returned.revision}版（决定 {returned.decision_id}），理由已发给该成员。 "
+          f"Returned {member_id} revision {returned.revision}; the reason goes to the member.",
+          "ok")
+    return _back(period)
+
+
+@blueprint.post("/decisions/unlock")
+@allowed(*DECIDING)
+def unlock() -> Response:
+    """准予补报 Let the member submit after the lock (``guanai aggregator unlock``)."""
+    here = bureau()
+    period = _period()
+    member_id = _member()
+    until_text = request.form.get("until", "").strip()
+    try:
+        until = end_of_day(date.fromisoformat(until_text)) if until_text else None
+    except ValueError:
+        raise BadInput(f"补报截止日不对：{until_text[:20]!r}，应为 2027-07-31 这样的日期。 The last "
+                       "day must be a date like 2027-07-31.") from None
+    reason = request.form.get("reason", "")
+    if len(reason) > MAX_REASON_CHARS:
+        raise BadInput(f"理由太长（最多 {MAX_REASON_CHARS} 字）。 The reason is too long.")
+    decision = decisions.unlock(here.store, here.settings, _credential(), member_id, period,
+                                here.now(), until, reason)
+    flash(f"已准予 {member_id} 补报（决定 {decision}）。 Exception granted to {member_id}.", "ok")
+    return _back(period)
+
+
+@blueprint.post("/decisions/approve")
+@allowed(*SIGNING_ROLE)
+def approve() -> Response:
+    """审核签字 Approve the period's current rollup in the account's own role."""
+    _whole_region()
+    here = bureau()
+    period = _period()
+    role = SIGNING_ROLE[g.user.role]
+    rollup, approval = signoff.approve(here.store, here.settings, _credential(), period, role,
+                                       here.now())
+    zh, en = ROLES[approval.role]
+    flash(f"{approval.name} 已以{zh}身份签字（汇总表第{rollup.revision}版）。 Approved as {en} "
+          f"(revision {rollup.revision}).", "ok")
+    return _back(period, "#signoff")
+
+
+@blueprint.post("/decisions/send")
+@allowed(*DECIDING)
+def send() -> Response:
+    """上报 Send the signed-off rollup to the parent (``guanai aggregator rollup``)."""
+    _whole_region()
+    here = bureau()
+    period = _period()
+    if here.settings.parent_region is None:
+        raise BadInput("本级为最高级，汇总表留存本级，不上报。 This is the top level: nothing is "
+                       "sent up.")
+    made = signoff.sign_off(here.store, here.settings, period)
+    body = send_to_parent(here.store, here.settings, made, here.now(), attempts=3, timeout=15)
+    flash(f"已上报 {name(body.aggregator_id)}（{body.aggregator_id}），回执已核验，日志序号 "
+          f"{body.log_index}。 Delivered; receipt verified.", "ok")
+    return _back(period, "#signoff")
