@@ -6,12 +6,15 @@ init/enroll/parent/serve``), set up each school's node and import its files (``g
 init/import/parent``), release each school's table with differential privacy and submit it
 (``guanai node release/submit``), roll the counties up to the province (``guanai aggregator
 rollup``), and show the provincial table and who has reported (``guanai aggregator status``).
+The province's web pages (``guanai aggregator web``) are served while it runs, with a demo
+viewer account whose password it prints; ``--stay`` keeps them open afterwards.
 Everything it writes stays in the output folder.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import time
 import tomllib
@@ -30,15 +33,19 @@ from aggregator.figures.holdings import Holdings
 from aggregator.figures.statistics import official_sheets, region_table
 from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
-from aggregator.keys import own_identity, staff
+from aggregator.keys import accounts, own_identity, staff
 from aggregator.keys.staff import aggregator_credential
 from aggregator.log.export import export_bundle
 from aggregator.rollup import signoff
 from aggregator.rollup.build import make_rollup, rollup_report, send_to_parent
 from aggregator.store.sqlite import Store
+from aggregator.web.app import create_app
+from aggregator.web.bureau import Bureau
 from common import tables
 from common.clock import SYSTEM
 from common.progress import progress, track
+from common.web.server import RunningServer, serve_until_signalled
+from common.web.server import start as start_web
 from inspector.verdict import render_text
 from inspector.verify import verify
 from node.importer import import_file
@@ -55,6 +62,7 @@ from synth import province as synth_province
 from synth.files import IMPORT_ORDER
 
 DEFAULT_PERIOD = "2026-H1"
+DEMO_ACCOUNT = "demo"
 SHOWN_FAMILIES = ("pop.enrolled", "pop.in_difficulty", "pop.stacked", "key.", "acad.",
                   "psy.talk_monthly", "job.graduating", "job.postings3", "aid.assessed",
                   "aid.highest_tier", "mentor.")
@@ -70,6 +78,36 @@ class Level:
 
     def store(self) -> Store:
         return Store(self.db)
+
+
+@dataclass
+class DemoPages:
+    """The province's web pages served during the demo, and its demo viewer's password."""
+
+    running: RunningServer
+    bureau: Bureau
+    password: str
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def stop(self) -> None:
+        self.running.stop()
+        self.bureau.close()
+
+
+def _provincial_pages(province: Level) -> DemoPages:
+    """Serve the province's pages on a free loopback port with a demo viewer account (its
+    password printed: a demo only; real accounts are made with `guanai aggregator account add`)."""
+    password = secrets.token_urlsafe(9)
+    bureau = Bureau(province.db, SYSTEM)
+    accounts.add(bureau.store, bureau.settings, DEMO_ACCOUNT, "viewer", password, SYSTEM.now())
+    running = start_web(create_app(bureau))
+    click.echo(f"    省级网页 the provincial web pages: {running.url}/ — 账号 user {DEMO_ACCOUNT}, "
+               f"密码 password {password} (demo only; open them while the demo runs, or add "
+               "--stay)")
+    return DemoPages(running, bureau, password)
 
 
 def _step(number: int, zh: str, en: str) -> None:
@@ -195,7 +233,10 @@ def _inspect(out: Path, levels: dict[str, Level], dbs: list[Path], period: Perio
 @click.option("--schools-per-county", help="每县学校数 Schools per county.", type=click.IntRange(1, 50), default=10, show_default=True)
 @click.option("--period", help="报送期 Period: 2026-H1 (2026上半年) or 2026-H2 (2026下半年).", default=DEFAULT_PERIOD, show_default=True)
 @click.option("--seed", help="随机种子 Seed of the synthetic data (same seed, same files).", type=int, default=2026, show_default=True)
-def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: int) -> None:
+@click.option("--stay", is_flag=True, help="保持网页 Keep the provincial web pages open after the "
+              "round, until Ctrl-C.")
+def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: int,
+         stay: bool) -> None:
     """演示 Run a whole reporting round of a synthetic province on localhost."""
     logging.getLogger().setLevel(logging.WARNING)
     period_ = Period.from_human(period)
@@ -221,7 +262,10 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
         _open_period(level, period_, due)
         level.running = start(level.db)
         click.echo(f"    {level.settings.describe()} → {level.running.address}")
+    pages: DemoPages | None = None
+    done = False
     try:
+        pages = _provincial_pages(province)
         for level in county_levels.values():
             _enrol(province, level.settings.identity(level.running.address))
             store = level.store()
@@ -285,13 +329,25 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
 
         _step(9, "督查核验", "an inspector verifies every bundle and the schools' receipts offline")
         _inspect(out, levels, dbs, period_)
+        done = True
     finally:
         for level in levels.values():
             if level.running is not None:
                 level.running.stop(grace=5)
+        if pages is not None and not (stay and done):
+            pages.stop()
+    assert pages is not None  # the round got past starting them, or it raised
+    if stay:
+        click.echo(f"\n省级网页仍在运行 the provincial pages stay open at {pages.url}/ "
+                   f"(账号 user {DEMO_ACCOUNT}, 密码 password {pages.password}); Ctrl-C 停止 stops")
+        serve_until_signalled(pages.running)
     click.echo(f"\n完成 done in {time.perf_counter() - started:.0f} s: every server stopped. "
                f"Schools' databases (with names) are in {out}/nodes; aggregators' (no names) in "
                f"{out}/aggregators.")
+    click.echo("\n省级网页 the provincial web pages (completeness, the table, exports), again:\n"
+               f"    guanai aggregator --db {province.db} web\n"
+               f"    then open http://127.0.0.1:8080 and sign in as {DEMO_ACCOUNT} with "
+               f"password {pages.password} (a demo account: viewer)")
     if dbs:
         click.echo("\n学校网页 a school's own web pages (loopback only), for any of them:\n"
                    f"    guanai node --db {dbs[0]} web\n"

@@ -31,9 +31,7 @@ def _listing(words: tuple[str, ...]) -> str:
     """The catalogue's cells (and warning rules) matching every word, as a table."""
     catalogue = load()
     cells = indicators.find(catalogue, words)
-    rules = [r for r in load_rules().rules
-             if all(w.casefold() in f"{r.id} {r.label.zh} {r.label.en}".casefold()
-                    for w in words)]
+    rules = indicators.find_rules(load_rules(), words)
     if not cells and not rules:
         raise click.ClickException(f"没有匹配的指标 no indicator matches {' '.join(words)!r}; "
                                    "try fewer words (试试更少的词)")

@@ -71,7 +71,8 @@ def own_identity(store: sqlite_utils.Database, db: Path) -> Identity:
         raise MembershipError("未初始化 this store has no school id (run `guanai node init` first)")
     verify_key = signing_key(db).verify_key
     return Identity(id=school_id, kind="school", region=region,
-                    keys=PublicKeys(signing=bytes(verify_key)))
+                    keys=PublicKeys(signing=bytes(verify_key)),
+                    name=get_meta(store, "school_name") or None)
 
 
 def import_parent(store: sqlite_utils.Database, identity: Identity) -> None:

@@ -15,6 +15,7 @@ from privacy.keys import KeyFileError, PublicKeys
 
 KINDS = ("school", "aggregator")
 LEVELS = ("county", "city", "province")
+MAX_NAME = 100  # characters of a school's name kept
 
 
 class IdentityError(KeyFileError):
@@ -33,6 +34,7 @@ class Identity:
     level: str | None = None  # aggregators: county | city | province
     address: str | None = None  # aggregators: host:port of the gRPC service
     tls_ca: str | None = None  # aggregators serving TLS: the PEM root certificate to trust
+    name: str | None = None  # schools: the school's name (学校名称), shown in completeness lists
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -47,7 +49,8 @@ class Identity:
         """The export file's JSON text (keys in base64; absent fields left out)."""
         data = {
             "id": self.id, "kind": self.kind, "region": self.region, "level": self.level,
-            "address": self.address, "tls_ca": self.tls_ca, "keys": self.keys.to_dict(),
+            "address": self.address, "tls_ca": self.tls_ca, "name": self.name,
+            "keys": self.keys.to_dict(),
         }
         return json.dumps({k: v for k, v in data.items() if v is not None}, indent=2) + "\n"
 
@@ -71,4 +74,5 @@ class Identity:
             id=data["id"], kind=data["kind"], region=data["region"],
             keys=PublicKeys.from_dict(data.get("keys")),
             level=data.get("level"), address=data.get("address"), tls_ca=data.get("tls_ca"),
+            name=data["name"][:MAX_NAME] if isinstance(data.get("name"), str) else None,
         )

@@ -84,9 +84,16 @@ def bureau_page(browser):
 
 
 def sign_in(page, pages: BureauPages, name: str, password: str = PASSWORD,  # noqa: ANN001
-            path: str = "/") -> None:
-    """Open ``path`` and sign in on the page it leads to."""
+            path: str = "/", succeeds: bool = True) -> None:
+    """Open ``path`` and sign in on the page it leads to; wait until it has led on (or, if
+    not ``succeeds``, until the refusal is shown)."""
     page.goto(pages.url + path)
     page.get_by_label("账号 Account name").fill(name)
     page.get_by_label("密码 Password").fill(password)
-    page.get_by_role("button", name="登录 Sign in").click()
+    if succeeds:
+        with page.expect_navigation():
+            page.get_by_role("button", name="登录 Sign in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+    else:
+        page.get_by_role("button", name="登录 Sign in").click()
+        page.get_by_role("alert").wait_for()

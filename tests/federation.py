@@ -116,9 +116,10 @@ def waive_all(report: Report, key: SigningKey) -> None:
                             for role in ROLES)
 
 
-def school_identity(school_id: str, region: str, key: SigningKey) -> Identity:
+def school_identity(school_id: str, region: str, key: SigningKey,
+                    name: str | None = None) -> Identity:
     return Identity(id=school_id, kind="school", region=region,
-                    keys=PublicKeys(signing=bytes(key.verify_key)))
+                    keys=PublicKeys(signing=bytes(key.verify_key)), name=name)
 
 
 def make_report(school_id: str = "2161010001", region: str = "610102",

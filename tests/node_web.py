@@ -192,3 +192,17 @@ def synth_files(folder: Path, students: int = 60, school_id: str = "2161010001")
     files = folder / "files"
     write_school(generate(spec, IdCardIssuer()), files)
     return files
+
+
+def tls_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl): cert.pem, key.pem."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+                    "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1"],
+                   cwd=folder, check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"

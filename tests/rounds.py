@@ -58,7 +58,7 @@ class Round:
         key = SigningKey.generate()
         self.keys[school_id] = key
         self.home[school_id] = (region, parent)
-        parent.enrol(school_identity(school_id, region, key))
+        parent.enrol(school_identity(school_id, region, key, f"测试学校{school_id[-4:]}"))
 
     def submit(self, school_id: str, cells: dict[str, int], period: Period = H1,
                revision: int = 1, variance: float = 9.0) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from click.testing import CliRunner
 
+from aggregator.keys import accounts
+from aggregator.store.sqlite import Store
+from common.clock import SYSTEM
 from guanai.cli import cli
 
 
@@ -18,6 +22,14 @@ def test_demo_runs_a_round_and_keeps_names_in_the_schools(tmp_path):
                      "督查核验", "通过 PASSED", "every server stopped"):
         assert expected in result.output
     assert "合计 Total" in result.output and "未报 Missing: " in result.output
+    # the provincial pages were served during the round, with a viewer who can sign in
+    pages = re.search(r"省级网页 the provincial web pages: (http://127\.0\.0\.1:\d+)/ — 账号 user "
+                      r"(\S+), 密码 password (\S+) ", result.output)
+    assert pages is not None, result.output
+    store = Store(out / "aggregators" / "610000.db")
+    signed = accounts.sign_in(store, pages[2], pages[3], "127.0.0.1", SYSTEM.now())
+    assert signed.account.role == "viewer" and signed.credential is None
+    assert f"guanai aggregator --db {out / 'aggregators' / '610000.db'} web" in result.output
     assert (out / "province-2026-H1.xlsx").exists() and (out / "province-2026-H1.pdf").exists()
     table = result.output[result.output.index("省级统计表"):result.output.index("全表")]
     assert " -" not in table and "nan" not in table  # the official form: no negative, no nan

@@ -23,8 +23,8 @@ from node.config import load_config as load_node_config
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 GUANAI = Path(sys.executable).parent / "guanai"
-UNITS = ["guanai-aggregator.service", "guanai-node.service", "guanai-backup@.service",
-         "guanai-backup@.timer"]
+UNITS = ["guanai-aggregator.service", "guanai-aggregator-web.service", "guanai-node.service",
+         "guanai-backup@.service", "guanai-backup@.timer"]
 
 
 # ---------------------------------------------------------------- systemd
@@ -49,7 +49,8 @@ def units(tmp_path):
 
 
 def test_systemd_units_verify_cleanly(units):
-    result = _verify(units, "guanai-aggregator.service", "guanai-node.service",
+    result = _verify(units, "guanai-aggregator.service", "guanai-aggregator-web.service",
+                     "guanai-node.service",
                      "guanai-backup@node.service", "guanai-backup@node.timer")
     assert result.returncode == 0, result.stderr
     assert str(units) not in result.stderr, result.stderr  # no warning about our files
@@ -62,13 +63,16 @@ def test_systemd_verify_catches_a_mistake(units):
 
 
 def test_services_run_hardened_as_a_dedicated_user_and_restart_on_failure():
-    for name in ("guanai-aggregator.service", "guanai-node.service"):
+    for name in ("guanai-aggregator.service", "guanai-aggregator-web.service",
+                 "guanai-node.service"):
         text = (DEPLOY / "systemd" / name).read_text()
         for line in ("User=guanai", "Restart=on-failure", "ProtectSystem=strict",
                      "NoNewPrivileges=yes", "StateDirectory=guanai", "CapabilityBoundingSet=\n"):
             assert line in text, f"{name} lacks {line!r}"
     assert "aggregator serve --config /etc/guanai/aggregator.toml" in (
         DEPLOY / "systemd" / "guanai-aggregator.service").read_text()
+    assert "aggregator web --config /etc/guanai/aggregator.toml" in (
+        DEPLOY / "systemd" / "guanai-aggregator-web.service").read_text()
     assert "node --config /etc/guanai/node.toml run" in (
         DEPLOY / "systemd" / "guanai-node.service").read_text()
     assert (DEPLOY / "systemd" / "guanai.sysusers.conf").read_text().count("\nu guanai ") == 1

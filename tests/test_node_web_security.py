@@ -8,7 +8,6 @@ Every browser test also fails if a page asks another host for anything (tests/no
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -26,6 +25,7 @@ from tests.node_web import (
     set_up_school,
     shot,
     synth_files,
+    tls_certificate,
     upload,
 )
 
@@ -68,12 +68,7 @@ def test_binding_beyond_loopback_needs_tls_and_a_password(tmp_path):
 
 def test_over_tls_the_pages_ask_for_the_password_and_say_how_they_are_served(
         browser, clock, tmp_path):
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is needed to make a test certificate")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
-                    "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1"],
-                   cwd=tmp_path, check=True, capture_output=True)
+    tls_certificate(tmp_path)
     stored = hash_password("长安校园2027!")
     assert stored.startswith("$argon2id$") and check_password(stored, "长安校园2027!")
     assert not check_password(stored, "wrong password")

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from aggregator.calendar.timeliness import counted_submissions, member_timeliness, open_return
+from aggregator.figures.holdings import region_prefix
 from aggregator.store.sqlite import Member, Return, Store, Submission
 from privacy.envelope import parse_signed
 from protos.deadlines import LATE
@@ -99,3 +100,128 @@ def by_region(statuses: list[MemberStatus]) -> list[RegionSummary]:
         summaries.append(RegionSummary(region, enrolled, submitted, tuple(missing), tuple(late),
                                        tuple(returned)))
     return summaries
+
+
+# --- completeness school by school, for drilling down (the bureaus' pages) ---------------
+
+ON_TIME, RETURNED, MISSING = "on_time", "returned", "missing"
+STATES = {  # state: (Chinese, English)
+    ON_TIME: ("按时", "On time"), LATE: ("逾期", "Late"), RETURNED: ("退回", "Returned"),
+    MISSING: ("未报", "Missing"),
+}
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One school's state for a period as this aggregator knows it (a whole member aggregator
+    when nothing below it is known: ``unit`` is then its region code)."""
+
+    unit: str  # 学校标识码, or a region code
+    region: str  # a school's county; an aggregator's own region
+    state: str  # on_time | late | returned | missing
+    via: str | None = None  # the member aggregator whose rollup says so; None: enrolled here
+
+
+def unit_statuses(store: Store, period: Period) -> list[UnitStatus]:
+    """Every school enrolled here or below, with its state for ``period``.
+
+    Direct members come from ``member_status`` (the same as ``guanai aggregator status``); a
+    member aggregator's schools from its signed rollup (its members with their timeliness,
+    its missing members, the revisions it returned) and, level by level, from the rollups
+    forwarded with it. A member aggregator that sent nothing contributes the schools its
+    last rollup enrolled (``enrolled_below``), all missing, or itself when none is known.
+    """
+    found: list[UnitStatus] = []
+    below = store.enrolled_below_all()
+    for status in member_status(store, period):
+        member = status.member
+        if member.kind != "aggregator":
+            state = (RETURNED if status.returned is not None else MISSING
+                     if status.submission is None else status.timeliness or ON_TIME)
+            found.append(UnitStatus(member.member_id, member.region, state))
+        elif status.submission is not None:
+            report = parse_signed(status.submission.signed)[1]
+            nested = {f.report_sha256: parse_signed(f.signed)[1]
+                      for f in store.forwarded_rollups(status.submission.log_index)}
+            found.extend(_rollup_units(report, nested, member.member_id))
+        else:
+            found.extend(_unreported(member.member_id, member.region, below))
+    return found
+
+
+def _rollup_units(report, nested: dict, via: str) -> list[UnitStatus]:  # noqa: ANN001
+    regions = {e.member_id: e.region for e in report.enrolled}
+    returned = {e.member_id for e in report.enrolled if e.returned_revision}
+    found = []
+    for m in report.members:
+        if len(m.sender_id) == 6 and m.report_sha256 in nested:
+            found.extend(_rollup_units(nested[m.report_sha256], nested, m.sender_id))
+        else:
+            found.append(UnitStatus(m.sender_id, regions.get(m.sender_id, report.region_code),
+                                    m.timeliness or ON_TIME, via))
+    for missing in report.missing:
+        state = RETURNED if missing in returned else MISSING
+        found.append(UnitStatus(missing, regions.get(missing, missing), state, via))
+    return found
+
+
+def _unreported(member_id: str, region: str, below: list) -> list[UnitStatus]:  # noqa: ANN001
+    schools = [b for b in below if b.region.startswith(region_prefix(region))
+               and len(b.member_id) == 10]
+    if not schools:
+        return [UnitStatus(member_id, region, MISSING, member_id)]
+    return [UnitStatus(b.member_id, b.region, MISSING, member_id) for b in schools]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts of one region (or school) for the drill-down, with DHIS2's rates: reporting
+    rate = reports received / reports expected; on-time rate = reports on time / expected."""
+
+    unit: str
+    expected: int
+    on_time: int
+    late: int
+    returned: int
+    missing: int
+
+    @property
+    def received(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def reporting_rate(self) -> float | None:
+        return self.received / self.expected if self.expected else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.expected if self.expected else None
+
+
+def child_of(region: str, unit: str, unit_region: str) -> str | None:
+    """The part of ``region`` a unit counts under: a province's city, a city's county, a
+    county's school; None when the unit is not within ``region``."""
+    if not unit_region.startswith(region_prefix(region)):
+        return None
+    if region.endswith("0000") and unit_region != region:
+        return unit_region[:4] + "00"
+    if region.endswith("00") and unit_region != region and not region.endswith("0000"):
+        return unit_region
+    return unit
+
+
+def tallies(units: list[UnitStatus], region: str) -> tuple[Tally, list[Tally]]:
+    """The region's own tally and one per part of it (see ``child_of``), parts in code order."""
+    parts: dict[str, list[UnitStatus]] = defaultdict(list)
+    for u in units:
+        part = child_of(region, u.unit, u.region)
+        if part is not None:
+            parts[part].append(u)
+
+    def tally(unit: str, members: list[UnitStatus]) -> Tally:
+        count = {s: sum(m.state == s for m in members) for s in STATES}
+        return Tally(unit, len(members), count[ON_TIME], count[LATE], count[RETURNED],
+                     count[MISSING])
+
+    whole = tally(region, [u for members in parts.values() for u in members])
+    return whole, [tally(k, v) for k, v in sorted(parts.items())]

@@ -11,17 +11,14 @@ from pathlib import Path
 
 import click
 
-from aggregator.figures.holdings import Holdings
-from aggregator.figures.statistics import region_table, table_sheets
+from aggregator.figures.printed import region_sheets
 from aggregator.keys import own_identity
-from aggregator.rollup import signoff
 from aggregator.store.sqlite import Store
 from common import tables
 from common.clock import SYSTEM
 from protos.catalogue import load
 from protos.deadlines import local_date
 from protos.periods import Period
-from protos.regions import name
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
@@ -52,29 +49,11 @@ def table(db: Path, period: Period, region: str | None, stage: str | None, fmt: 
     """统计表 The whole statistics table of a region, official form with the sign-off block."""
     store = Store(db)
     try:
-        settings = own_identity.load(store)
-        holdings = Holdings(store, settings, period)
-        found = region_table(holdings, region or settings.region)
-        # The sign-off of this aggregator's own table is who approved its rollup (or the
-        # waiver); the options stand in where nobody has yet, or for another region's table.
-        signed = ({s.role: s for s in signoff.approvals_of(store, period)}
-                  if found.region == settings.region else {})
+        _, sheets = region_sheets(store, own_identity.load(store), period, region, stage, fmt,
+                                  local_date(SYSTEM.now()), unit_name, head, reviewer, filler,
+                                  filed)
     finally:
         store.close()
-
-    def by(role: str, given: str) -> str:
-        held = signed.get(role)
-        if given or held is None:
-            return given
-        return held.name or f"免签 waived: {held.waiver_reason}"
-
-    unit = found.region
-    latest = max((s.date for s in signed.values()), default=None)
-    sign_off = tables.SignOff(
-        unit=unit_name if unit_name is not None else (name(unit) if len(unit) == 6 else unit),
-        head=by("head", head), reviewer=by("reviewer", reviewer), filler=by("filler", filler),
-        date=filed or latest or local_date(SYSTEM.now()).isoformat())
-    sheets = table_sheets(found, fmt, period.label_zh, period.label_en, stage, 0.95, sign_off)
     text = tables.write(sheets, fmt, out)
     click.echo(text if text is not None else f"已写入 written: {out}")
 

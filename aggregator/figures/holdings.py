@@ -53,6 +53,11 @@ def level_of(unit: str) -> str:
     return "school" if is_school(unit) else level(unit)
 
 
+def region_prefix(code: str) -> str:
+    """The leading digits every code within region ``code`` shares (61, 6101, 610102)."""
+    return code[:PREFIX[level(code)]]
+
+
 def region_within(code: str, scope: str) -> bool:
     """Whether region ``code`` is ``scope`` or lies below it (region codes only)."""
     if code == scope:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aggregator.figures.estimates import Interval, ratio, total
-from aggregator.warnings.rules import Figures, RuleSet
+from aggregator.warnings.rules import Figures, RuleSet, WarningRule
 from common.errors import GuanaiError
 from protos.catalogue import Catalogue, CatalogueError, Cell, Label
 
@@ -185,3 +185,11 @@ def find(catalogue: Catalogue, words: Iterable[str]) -> list[Cell]:
                          unit.zh, unit.en]).casefold()
 
     return [c for c in catalogue.cells if all(w in text(c) for w in wanted)]
+
+
+def find_rules(rules: RuleSet, words: Iterable[str]) -> list[WarningRule]:
+    """The warning rules whose id, Chinese or English label contains every word (as ``find``
+    for cells; ``guanai query --list`` and the bureau's indicator search list both)."""
+    wanted = [w.casefold() for w in words if w.strip()]
+    return [r for r in rules.rules
+            if all(w in f"{r.id} {r.label.zh} {r.label.en}".casefold() for w in wanted)]

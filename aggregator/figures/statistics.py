@@ -90,7 +90,8 @@ def region_table(holdings: Holdings, unit: str) -> RegionTable:
     return RegionTable(unit, figures[unit], official[unit], holdings.catalogue)
 
 
-def _rows(catalogue: Catalogue, stage: str | None) -> list[Cell]:
+def cells_of(catalogue: Catalogue, stage: str | None) -> list[Cell]:
+    """The table's rows: every cell, or one stage's (CatalogueError for an unknown stage)."""
     if stage is None:
         return list(catalogue.cells)
     catalogue.stages.value(stage)  # CatalogueError for an unknown stage
@@ -109,7 +110,7 @@ def official_sheets(table: RegionTable, period_zh: str, period_en: str,
     analysis form beside them. Official figures are non-negative integers; the intervals
     are the estimates', clipped at zero and rounded for display only."""
     catalogue = table.catalogue
-    cells = _rows(catalogue, stage)
+    cells = cells_of(catalogue, stage)
     level = f"{round(100 * confidence)}%"
     low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
         if cells else ((), ())

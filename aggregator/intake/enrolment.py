@@ -67,12 +67,16 @@ def enrol(store: Store, settings: Settings, identity: Identity,
     kid = key_id(identity.keys.signing)
     for key in store.keys(identity.id):
         if key.key_id == kid:
+            if identity.name:
+                store.set_member_name(identity.id, identity.name)
             return key, False
     key = MemberKey(identity.id, kid, identity.keys.signing, _stamp(at), None)
     with store.transaction():
         if known is None:
             store.add_member(Member(identity.id, identity.kind, identity.region, _stamp(at)))
         store.add_key(key)
+        if identity.name:
+            store.set_member_name(identity.id, identity.name)
     return key, True
 
 

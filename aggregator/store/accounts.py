@@ -39,6 +39,7 @@ class AccountStore(Protocol):
     def add_login_attempt(self, name: str, address: str, at: str, ok: bool) -> None: ...
     def failures_since(self, since: str, name: str | None = None,
                        address: str | None = None) -> int: ...
+    def login_attempts(self, name: str) -> list[tuple[str, str, bool]]: ...
 
 
 class SqliteAccounts(SqliteConnection):
@@ -65,6 +66,11 @@ class SqliteAccounts(SqliteConnection):
     def add_login_attempt(self, name: str, address: str, at: str, ok: bool) -> None:
         self._run("INSERT INTO login_attempts (name, address, at, ok) VALUES (?,?,?,?)",
                   [name, address, at, int(ok)])
+
+    def login_attempts(self, name: str) -> list[tuple[str, str, bool]]:
+        """The name's sign-in attempts, oldest first: (time, address, succeeded)."""
+        return [(r[0], r[1], bool(r[2])) for r in self._all(
+            "SELECT at, address, ok FROM login_attempts WHERE name = ? ORDER BY id", [name])]
 
     def failures_since(self, since: str, name: str | None = None,
                        address: str | None = None) -> int:

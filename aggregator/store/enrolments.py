@@ -33,6 +33,18 @@ class EnrolmentsBelow:
                 found[member_id] = EnrolledBelow(*row)
         return found
 
+    def holds_region(self, prefix: str) -> bool:
+        """Whether a member enrolled here or below lies in the region whose codes start with
+        ``prefix`` (2 digits: a province, 4: a city, 6: a county)."""
+        pattern = prefix + "%"
+        return self._one("SELECT EXISTS (SELECT 1 FROM members WHERE region LIKE ?) OR "
+                         "EXISTS (SELECT 1 FROM enrolled_below WHERE region LIKE ?)",
+                         [pattern, pattern])[0] == 1
+
+    def enrolled_below_all(self) -> list[EnrolledBelow]:
+        """Every member enrolled below, as the member aggregators' latest rollups say."""
+        return [EnrolledBelow(*row) for row in self._all("SELECT * FROM enrolled_below")]
+
     def replace_enrolled_below(self, via: str, rows: Iterable[EnrolledBelow]) -> None:
         """``via``'s enrolment is now ``rows``: what it enrolled before and no longer does is
         forgotten (a school that moved to another county)."""

@@ -43,6 +43,8 @@ class MemberStore(Protocol):
     def add_key_rotation(self, old_key_id: str, rotation: bytes, rotated_at: str) -> None: ...
     def key_rotations(self) -> list[tuple[str, bytes]]: ...
     def retire_parent_key(self, signing_key: bytes, replaced_at: str) -> None: ...
+    def set_member_name(self, member_id: str, name: str) -> None: ...
+    def member_names(self) -> dict[str, str]: ...
     def retired_parent_keys(self) -> list[bytes]: ...
 
 
@@ -85,6 +87,14 @@ class SqliteMembers(SqliteConnection):
     def add_key_rotation(self, old_key_id: str, rotation: bytes, rotated_at: str) -> None:
         self._run("INSERT INTO key_rotations (old_key_id, rotation, rotated_at) VALUES (?,?,?)",
                   [old_key_id, rotation, rotated_at])
+
+    def set_member_name(self, member_id: str, name: str) -> None:
+        """Keep (or replace) the member's name, as its latest enrolled export gives it."""
+        self._run("INSERT OR REPLACE INTO member_names VALUES (?, ?)", [member_id, name])
+
+    def member_names(self) -> dict[str, str]:
+        """Every member's name known here, by member id."""
+        return dict(self._all("SELECT member_id, name FROM member_names"))
 
     def retire_parent_key(self, signing_key: bytes, replaced_at: str) -> None:
         """Keep the parent's replaced signing key (32 bytes), so old receipts still verify."""

@@ -15,6 +15,11 @@ CREATE TABLE IF NOT EXISTS members (
     region TEXT NOT NULL,                 -- a school's county; an aggregator's own region
     enrolled_at TEXT NOT NULL
 );
+-- A school's name as its enrolled export says (学校名称), for people reading lists.
+CREATE TABLE IF NOT EXISTS member_names (
+    member_id TEXT PRIMARY KEY REFERENCES members(member_id),
+    name TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS member_keys (
     member_id TEXT NOT NULL REFERENCES members(member_id),
     key_id TEXT NOT NULL,

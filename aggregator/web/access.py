@@ -26,12 +26,12 @@ from typing import Any
 
 from flask import Flask, Response, g, redirect, render_template, request, session, url_for
 
-from aggregator.figures.holdings import region_within
+from aggregator.figures.holdings import region_of, region_prefix, region_within
 from aggregator.keys import accounts, staff
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
 from protos.periods import Period, PeriodError
-from protos.regions import CodeError, check_region, name
+from protos.regions import CodeError, check_region, check_school, name
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -66,8 +66,12 @@ class Sessions:
         self._lock = threading.Lock()
 
     def open(self, account: str, credential: staff.Credential | None, now: datetime) -> str:
+        """A new session's id; sessions already expired are forgotten (with their keys)."""
         sid = secrets.token_urlsafe(32)
         with self._lock:
+            for old in [k for k, s in self._held.items()
+                        if now - s.seen > IDLE or now - s.started > ABSOLUTE]:
+                del self._held[old]
             self._held[sid] = Session(account, now, now, credential)
         return sid
 
@@ -201,7 +205,9 @@ def scoped_region(value: str | None) -> str:
     except CodeError:
         raise BadInput(f"地区代码不对：{code[:20]!r} 应为 6 位数字。 "
                        "The region must be a 6-digit code.") from None
-    if not region_within(code, bureau().settings.region):
+    here = bureau()
+    if not region_within(code, here.settings.region) or (
+            code != here.settings.region and not here.store.holds_region(region_prefix(code))):
         raise BadInput(f"本级没有这个地区：{code}。 No such region at this aggregator.")
     if not region_within(code, user.region):
         raise Forbidden(f"您的账号只能查看{name(user.region)}（{user.region}）及以下的数据。 Your "
@@ -223,3 +229,20 @@ def period_param(value: str | None, default: Period) -> Period:
 def refused_page(exc: GuanaiError, status: int) -> tuple[str, int]:
     """The clear page for a refusal or bad input."""
     return render_template("refused.html", message=str(exc), status=status), status
+
+
+def scoped_unit(value: str | None) -> str:
+    """A region (as ``scoped_region``) or a school's 10-digit id, whose county must be known
+    here and within the account's scope; BadInput for an unknown school."""
+    code = (value or "").strip()
+    if len(code) != 10:
+        return scoped_region(value)
+    try:
+        check_school(code)
+    except CodeError:
+        raise BadInput(f"学校标识码不对：{code[:20]!r}。 Not a school id.") from None
+    county = region_of(bureau().store, code)
+    if county is None:
+        raise BadInput(f"本级没有这所学校：{code}。 No such school at this aggregator.")
+    scoped_region(county)
+    return code

@@ -19,6 +19,7 @@ from aggregator.web import (
     access,
     routes_completeness,
     routes_decisions,
+    routes_table,
     routes_trends,
     routes_warnings,
 )
@@ -34,11 +35,12 @@ logger = logging.getLogger(__name__)
 
 # The pages: each module has a ``blueprint``. The webcharts pages (warnings, map, trends,
 # decisions) are added here and in NAV.
-PAGES = [routes_completeness, routes_warnings, routes_trends, routes_decisions]
+PAGES = [routes_completeness, routes_table, routes_warnings, routes_trends, routes_decisions]
 
 # (endpoint, Chinese, English, other endpoints of the same section)
 NAV: list[tuple[str, str, str, set[str]]] = [
     ("completeness.overview", "完整性", "Completeness", set()),
+    ("table.table", "统计表", "Statistics table", {"table.search"}),
     ("warnings.listing", "监测预警", "Warnings", {"warnings.tile_map"}),
     ("trends.chart", "趋势", "Trends", set()),
     ("decisions.overview", "决定", "Decisions", set()),

@@ -17,6 +17,7 @@ from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from common.clock import Clock
 from protos.deadlines import local_date
+from protos.periods import Period
 
 
 @dataclass
@@ -35,6 +36,14 @@ class Bureau:
 
     def today(self) -> date:
         return local_date(self.clock.now())
+
+    def latest_period(self) -> Period:
+        """The period a page shows when none is asked for: the latest one anything was
+        submitted for here (a half-year before its year's annual period), else today's."""
+        held = [Period.parse(code) for code in self.store.periods()]
+        if not held:
+            return Period.containing(self.today())
+        return max(held, key=lambda p: (p.end, not p.annual))
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,51 @@
+"""The statistics table as exported and printed: the sheets of one region's table with the
+sign-off block filled in, for ``guanai aggregator table`` and the bureau's export links.
+
+One function for both, so that the .xlsx, CSV and PDF a bureau downloads from its pages are
+the files its CLI writes. The sign-off of this aggregator's own table is who approved its
+rollup (or the waiver, aggregator/rollup/signoff.py); names given by the caller stand in where
+nobody has yet, or for another region's table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aggregator.figures.holdings import Holdings, is_school
+from aggregator.figures.statistics import RegionTable, region_table, table_sheets
+from aggregator.keys.own_identity import Settings
+from aggregator.rollup import signoff
+from aggregator.store.sqlite import Store
+from common.tables import Sheet, SignOff
+from protos.periods import Period
+from protos.regions import name
+
+
+def region_sheets(store: Store, settings: Settings, period: Period, unit: str | None,
+                  stage: str | None, fmt: str, today: date, unit_name: str | None = None,
+                  head: str = "", reviewer: str = "", filler: str = "",
+                  filed: str | None = None) -> tuple[RegionTable, list[Sheet]]:
+    """The table of ``unit`` (default this aggregator's region) and the sheets ``fmt`` shows
+    (common/tables.py FORMATS: official form for table/xlsx/pdf, analysis form for csv/json).
+
+    ``today`` is the date written when nobody has signed yet and ``filed`` is not given.
+    Raises TableError (nothing held, or outside this aggregator) and CatalogueError (stage).
+    """
+    found = region_table(Holdings(store, settings, period), unit or settings.region)
+    signed = ({s.role: s for s in signoff.approvals_of(store, period)}
+              if found.region == settings.region else {})
+
+    def by(role: str, given: str) -> str:
+        held = signed.get(role)
+        if given or held is None:
+            return given
+        return held.name or f"免签 waived: {held.waiver_reason}"
+
+    latest = max((s.date for s in signed.values()), default=None)
+    sign_off = SignOff(
+        unit=unit_name if unit_name is not None else
+        (found.region if is_school(found.region) else name(found.region)),
+        head=by("head", head), reviewer=by("reviewer", reviewer), filler=by("filler", filler),
+        date=filed or latest or today.isoformat())
+    return found, table_sheets(found, fmt, period.label_zh, period.label_en, stage, 0.95,
+                               sign_off)

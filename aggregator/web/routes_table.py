@@ -1,0 +1,127 @@
+"""统计表（附件1）: one region's whole table for a period and stage, its exports, and the
+indicator search.
+
+The table is the one ``guanai aggregator table`` prints and the Query service's Table answers
+(aggregator/figures/statistics.py): the official form (non-negative integers consistent
+across levels, with 95% intervals clipped at zero for display) or the analysis form
+(unbiased estimates, variances, unclipped intervals). The exports are the CLI's files, made by
+the same function (aggregator/figures/printed.py). The search is ``guanai query --list``'s
+(aggregator/figures/indicators.py).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, request, send_file
+
+from aggregator.figures import indicators
+from aggregator.figures.holdings import Holdings, is_school, level_of
+from aggregator.figures.printed import region_sheets
+from aggregator.figures.statistics import cells_of, parts
+from aggregator.warnings.rules import load_rules
+from aggregator.web.access import BadInput, allowed, period_param, scoped_unit
+from aggregator.web.bureau import bureau
+from common.tables import write
+from protos.catalogue import load
+from protos.periods import Period
+from protos.regions import name
+
+blueprint = Blueprint("table", __name__)
+FORMS = {"official": ("正式表", "Official form"), "analysis": ("分析用估计值", "Analysis form")}
+EXPORTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+BELOW = {"province": "city", "city": "county", "county": "school"}
+
+
+def _stage(value: str | None) -> str | None:
+    if not value:
+        return None
+    if value not in {s.id for s in load().stages.values}:
+        raise BadInput(f"学段不对：{value[:20]!r}。 Unknown stage.")
+    return value
+
+
+def _query() -> tuple[Period, str, str | None]:
+    here = bureau()
+    period = period_param(request.args.get("period"), here.latest_period())
+    return period, scoped_unit(request.args.get("region")), _stage(request.args.get("stage"))
+
+
+@blueprint.get("/table")
+@allowed()
+def table() -> str:
+    """``/table?period=P&region=R&stage=S&form=official|analysis``."""
+    here = bureau()
+    period, unit, stage = _query()
+    form = request.args.get("form") or "official"
+    if form not in FORMS:
+        raise BadInput(f"表式不对：{form[:20]!r}，应为 official 或 analysis。 Unknown form.")
+    found, sheets = region_sheets(here.store, here.settings, period, unit, stage,
+                                  "csv" if form == "analysis" else "xlsx", here.today())
+    sheet = sheets[-1] if form == "analysis" else sheets[0]
+    cells = [c.id for c in cells_of(found.catalogue, stage)]
+    rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
+    return render_template(
+        "table.html", period=period, unit=unit, stage=stage, form=form, forms=FORMS,
+        sheet=sheet, headers=list(sheet.data.columns), rows=zip(cells, rows, strict=True),
+        stages=load().stages.values, below=_below(here, period, unit), name=name,
+        periods=sorted({*here.store.figure_periods(), period.code}, reverse=True),
+        exports=EXPORTS)
+
+
+@blueprint.get("/table/search")
+@allowed()
+def search() -> str:
+    """``/table/search?q=辍学 小学``: the indicators (and warning rules) matching every word."""
+    words = (request.args.get("q") or "").split()[:10]
+    catalogue = load()
+    cells = indicators.find(catalogue, words) if words else []
+    rules = indicators.find_rules(load_rules(), words) if words else []
+    period = request.args.get("period") or ""
+    return render_template("search.html", q=" ".join(words), cells=cells, rules=rules,
+                           catalogue=catalogue, period=period,
+                           region=request.args.get("region") or "")
+
+
+@blueprint.get("/export/table.<fmt>")
+@allowed()
+def export(fmt: str) -> Response:
+    """``/export/table.xlsx|csv|pdf?period=P&region=R&stage=S``: the CLI's files."""
+    if fmt not in EXPORTS:
+        raise BadInput(f"导出格式不对：{fmt[:10]!r}，应为 xlsx、csv 或 pdf。 Unknown format.")
+    here = bureau()
+    period, unit, stage = _query()
+    _, sheets = region_sheets(here.store, here.settings, period, unit, stage, fmt, here.today())
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"table.{fmt}"
+        write(sheets, fmt, out)
+        data = out.read_bytes()
+    suffix = f"-{stage}" if stage else ""
+    return send_file(BytesIO(data), mimetype=EXPORTS[fmt], as_attachment=True,
+                     download_name=f"统计表-{unit}-{period.code}{suffix}.{fmt}")
+
+
+def _below(here, period: Period, unit: str) -> list[str]:  # noqa: ANN001
+    """The units one level below ``unit`` whose tables are held here, to drill down to."""
+    if is_school(unit):
+        return []
+    holdings = Holdings(here.store, here.settings, period)
+    tree = parts(holdings)
+    if unit in tree:
+        return tree[unit]
+    return holdings.units(BELOW[level_of(unit)], unit)
+
+
+def _shown(value: object) -> object:
+    """A figure as the page shows it: integers with separators, other numbers to 2 places."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"

@@ -1,0 +1,104 @@
+"""Web accounts of an aggregator: made, listed and revoked by the CLI; a deciding role's staff
+credential kept sealed by the password and opened only by signing in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from aggregator.calendar import decisions
+from aggregator.keys import accounts
+from aggregator.keys.own_identity import load
+from aggregator.store.sqlite import Store
+from guanai.cli import cli
+from privacy.envelope import verify_with_context
+from privacy.memberauth import DECISION_CONTEXT
+from protos.deadlines import default_deadlines
+from protos.periods import Period
+from tests.federation import Aggregator, aggregator_cli, aggregator_cli_fails, dump
+
+NOW = datetime(2027, 6, 30, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def county(tmp_path):
+    return Aggregator(tmp_path, "610102", "county", "610100")
+
+
+def test_accounts_are_added_listed_and_revoked_by_the_cli(county, tmp_path):
+    secret = tmp_path / "pw.txt"
+    secret.write_text("a good password\n", encoding="utf-8")
+    said = aggregator_cli(county.db, "account", "add", "--name", "张三", "--role", "reviewer",
+                          "--password-file", str(secret))
+    assert "张三" in said and "审核人" in said and "staff credential" in said
+    typed = CliRunner().invoke(cli, ["aggregator", "--db", str(county.db), "account", "add",
+                                     "--name", "李四", "--role", "viewer"],
+                               input="another password\nanother password\n")
+    assert typed.exit_code == 0, typed.output
+    listing = aggregator_cli(county.db, "account", "list")
+    assert "张三" in listing and "李四" in listing and "查看 Viewer" in listing
+    store = Store(county.db)
+    held = {a.name: a for a in store.accounts()}
+    assert held["张三"].password_hash.startswith("$argon2id$")
+    assert held["李四"].staff_key_id is None and held["李四"].sealed_key is None
+    assert [s.name for s in store.staff()] == ["张三"]  # registered as an official
+    aggregator_cli(county.db, "account", "revoke", "--name", "李四")
+    assert store.account("李四").revoked_at is not None and store.account("张三").active
+    assert "no active account" in str(aggregator_cli_fails(county.db, "account", "revoke",
+                                                            "--name", "李四"))
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--name", "张三", "--role", "viewer"), "账号已存在"),
+    (("--name", "王五", "--role", "viewer", "--region", "610103"), "不属本地区"),
+    (("--name", "王五", "--role", "boss"), "boss"),
+    (("--name", "王 五", "--role", "viewer"), "账号名不合要求"),
+])
+def test_a_bad_account_is_refused_and_changes_nothing(county, tmp_path, args, words):
+    secret = tmp_path / "pw.txt"
+    secret.write_text("a good password\n", encoding="utf-8")
+    aggregator_cli(county.db, "account", "add", "--name", "张三", "--role", "operator",
+                   "--password-file", str(secret))
+    before = dump(county.db)
+    failed = CliRunner().invoke(cli, ["aggregator", "--db", str(county.db), "account", "add",
+                                      *args, "--password-file", str(secret)])
+    assert failed.exit_code != 0 and words in failed.output + str(failed.exception)
+    assert dump(county.db) == before
+
+
+def test_a_short_password_is_refused(county, tmp_path):
+    store = Store(county.db)
+    with pytest.raises(accounts.AccountError, match="密码至少 8 位"):
+        accounts.add(store, load(store), "赵六", "viewer", "short", NOW)
+    assert store.accounts() == []
+
+
+def test_signing_in_opens_the_staff_credential_the_decision_is_signed_with(county):
+    store = Store(county.db)
+    settings = load(store)
+    made = accounts.add(store, settings, "张三", "operator", "a good password", NOW)
+    # the seed is kept only sealed: the store holds neither it nor the password
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(store, "张三", "a wrong password", "127.0.0.1", NOW)
+    signed = accounts.sign_in(store, "张三", "a good password", "127.0.0.1", NOW)
+    credential = signed.credential
+    assert credential is not None and credential.label == f"staff:{made.staff_key_id}"
+    raw = county.db.read_bytes()
+    assert bytes(credential.key) not in raw and b"a good password" not in raw
+    official = next(s for s in store.staff() if s.key_id == made.staff_key_id)
+    assert official.public_key == bytes(credential.key.verify_key)
+    # the registration is the aggregator's own signed decision, as `staff add` records it
+    registered = [d for d in store.decisions() if d.kind == "staff"]
+    assert len(registered) == 1 and registered[0].credential.startswith("aggregator:")
+    # a decision made with the opened credential names it and verifies with its public key
+    period = Period.parse("2027-H1")
+    decisions.set_deadlines(store, settings, credential, period, default_deadlines(period), NOW)
+    decision = [d for d in store.decisions() if d.kind == "deadline"][-1]
+    assert decision.credential == credential.label
+    verify_with_context(DECISION_CONTEXT, decision.record, decision.signature,
+                        official.public_key)
+    viewer = accounts.add(store, settings, "李四", "viewer", "a good password", NOW)
+    assert viewer.staff_key_id is None
+    assert accounts.sign_in(store, "李四", "a good password", "::1", NOW).credential is None

@@ -1,0 +1,47 @@
+"""``guanai aggregator web``: loopback by default, TLS with the gRPC certificate beyond it,
+its address from the configuration file, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.request
+
+from tests.federation import Aggregator, free_port
+from tests.node_web import tls_certificate
+
+
+def test_beyond_loopback_without_tls_is_refused(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610100")
+    run = subprocess.run([sys.executable, "-m", "guanai", "aggregator", "--db", str(county.db),
+                          "web", "--listen", "0.0.0.0:0"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2 and "TLS" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_command_serves_tls_from_the_configuration_and_stops_on_sigterm(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610100")
+    cert, _ = tls_certificate(tmp_path)
+    port = free_port()
+    config = tmp_path / "county.toml"
+    config.write_text(f"[aggregator]\ndb = '{county.db.name}'\n[web]\nlisten = '127.0.0.1:{port}'"
+                      "\n[tls]\ncert = 'cert.pem'\nkey = 'key.pem'\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "guanai", "aggregator", "web", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert f"https://127.0.0.1:{port}/" in line, line + process.stderr.read()
+        insecure = ssl.create_default_context(cafile=str(cert))
+        insecure.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/completeness",
+                                    context=insecure) as answer:
+            assert answer.url.endswith("/login?next=/completeness?")
+            assert "登录 Sign in" in answer.read().decode()
+            cookie = answer.headers["Set-Cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
