@@ -137,6 +137,39 @@ def build(folder: Path, counties: int, schools: int, asked: list[Period]) -> Pat
     return province_db
 
 
+def province_options(parser: argparse.ArgumentParser, counties: int, schools: int) -> None:
+    """The options of a benchmark on a synthetic province: its size, the calls timed, --fresh."""
+    parser.add_argument("--counties", type=int, default=counties)
+    parser.add_argument("--schools", type=int, default=schools)
+    parser.add_argument("--periods", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=40, help="timed calls per figure or page")
+    parser.add_argument("--fresh", action="store_true", help="build the province again")
+
+
+def ensure(folder: Path, counties: int, schools: int, asked: list[Period], fresh: bool) -> float:
+    """The province built in ``folder`` (``folder/province.db``), built now unless a finished
+    build is there (``folder/done``) and not ``fresh``; the build's seconds."""
+    if fresh or not (folder / "done").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        start = time.perf_counter()
+        build(folder, counties, schools, asked)
+        (folder / "done").write_text(f"{time.perf_counter() - start:.0f}\n")
+    return float((folder / "done").read_text())
+
+
+def prepared(args: argparse.Namespace, out: Path, what: str) -> tuple[list[Period], Path]:
+    """The periods and the folder under ``out`` of the province ``province_options`` asked
+    for, built if need be; prints ``what`` is measured, on what machine, and the build time."""
+    asked = periods(args.periods)
+    folder = out / f"{args.schools}x{args.counties}x{args.periods}"
+    print(f"{what}: a province of {args.schools:,} schools in {args.counties} counties, "
+          f"{args.periods} half-years ({asked[0]}…{asked[-1]}), {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    built = ensure(folder, args.counties, args.schools, asked, args.fresh)
+    print(f"{'build (store and accept path, cached)':<46}{built:>9.0f} s")
+    return asked, folder
+
+
 def serve(db: Path) -> tuple[subprocess.Popen, str]:
     address = f"127.0.0.1:{free_port()}"
     process = subprocess.Popen([sys.executable, "-m", "guanai", "aggregator", "--db", str(db),
@@ -230,28 +263,13 @@ print(json.dumps({"seconds": time.perf_counter() - start, "problems": len(proble
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counties", type=int, default=100)
-    parser.add_argument("--schools", type=int, default=20_000)
-    parser.add_argument("--periods", type=int, default=10)
-    parser.add_argument("--calls", type=int, default=40, help="timed calls per figure")
-    parser.add_argument("--fresh", action="store_true", help="build the province again")
+    province_options(parser, counties=100, schools=20_000)
     parser.add_argument("--check", action="store_true",
                         help="also rebuild every period from the log and compare (slow)")
     args = parser.parse_args()
-    asked = periods(args.periods)
-    folder = OUT / f"{args.schools}x{args.counties}x{args.periods}"
+    asked, folder = prepared(args, OUT, "figures store")
     db = folder / "province.db"
-    print(f"figures store: a province of {args.schools:,} schools in {args.counties} counties, "
-          f"{args.periods} half-years ({asked[0]}…{asked[-1]}), {os.cpu_count()} cores, "
-          f"{datetime.now(UTC):%Y-%m-%d}")
-    if args.fresh or not (folder / "done").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        start = time.perf_counter()
-        build(folder, args.counties, args.schools, asked)
-        (folder / "done").write_text(f"{time.perf_counter() - start:.0f}\n")
-    built = float((folder / "done").read_text())
     size = sum(p.stat().st_size for p in folder.glob("province.db*")) / 1e6
-    print(f"{'build (store and accept path, cached)':<46}{built:>9.0f} s")
     print(f"{'province store on disk':<46}{size:>9.0f} MB")
 
     from aggregator.grpc.query_client import ask, request

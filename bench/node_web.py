@@ -70,9 +70,11 @@ def serve(db: Path):  # noqa: ANN201
     return start(create_app(Site(db, FixedClock(), NodeConfig())))
 
 
-def timed(connection: http.client.HTTPConnection, path: str) -> float:
+def timed(connection: http.client.HTTPConnection, path: str,
+          headers: dict[str, str] | None = None) -> float:
+    """Seconds to GET ``path`` and read the whole page; SystemExit unless HTTP 200."""
     start = time.perf_counter()
-    connection.request("GET", path)
+    connection.request("GET", path, headers=headers or {})
     response = connection.getresponse()
     response.read()
     elapsed = time.perf_counter() - start

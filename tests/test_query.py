@@ -82,6 +82,26 @@ def test_a_trend_over_periods_counts_the_missing(round_):
     assert (h2.low, h2.high) == pytest.approx((want.low, want.high))
 
 
+def test_a_trend_answers_each_period_as_that_period_asked_alone(round_):
+    """A trend reads all its periods together (aggregator/figures/holdings.py Span): the same
+    figures, members and intervals as asking each period on its own; a unit known in only
+    some of the periods is listed in the others as not held."""
+    token = round_.staff(round_.province, "610000")
+    for options in (dict(below="county"), dict(regions=["610103"], below="school"),
+                    dict(regions=["610000", "610102", "2161030004", UNIVERSITY[0]])):
+        _, trend = figures(round_, token, periods=(H1, H2), **options)
+        alone = {key: f for period in (H1, H2)
+                 for key, f in figures(round_, token, periods=(period,), **options)[1].items()}
+        assert alone and set(alone) <= set(trend)
+        for key, figure in alone.items():  # bytes: NaN is not equal to itself
+            assert trend[key].SerializeToString() == figure.SerializeToString(), key
+        for key in set(trend) - set(alone):
+            assert (trend[key].held, trend[key].members) == (False, 0)
+    _, trend = figures(round_, token, periods=(H1, H2), regions=["610103"], below="school")
+    assert trend[("2161030005", "2025-H1")].held
+    assert not trend[("2161030005", "2025-H2")].held  # missing in H2
+
+
 def test_below_lists_the_counties_and_a_countys_schools(round_):
     token = round_.staff(round_.province, "610000")
     _, found = figures(round_, token, below="county")

@@ -10,7 +10,9 @@ for correction is not counted until its next revision (as in rollups and complet
 
 Everything is read from the figures store (aggregator/store/figures.py), kept current as
 reports arrive (aggregator/figures/cube.py): building a ``Holdings`` reads nothing but the
-members, and each figure is a few indexed reads of only the cells asked for.
+members, and each figure is a few indexed reads of only the cells asked for. A trend reads
+several periods together (``Span``): the members once, and each kind of row of all its periods
+in one query.
 """
 
 from __future__ import annotations
@@ -84,12 +86,19 @@ def region_of(store: Store, unit: str) -> str | None:
 class Holdings:
     """The figures held for one period. ``figures(unit, cells)`` reads only the cells asked."""
 
-    def __init__(self, store: Store, settings: Settings, period: Period) -> None:
+    def __init__(self, store: Store, settings: Settings, period: Period, *,
+                 members: dict[str, Member] | None = None,
+                 versions: list[str] | None = None) -> None:
+        """``members`` (by id) and ``versions`` (the period's catalogue versions) are read
+        from the store unless given, as ``Span`` gives them for several periods read at once.
+        HoldingsError if the period's reports mix catalogue versions."""
         self.store = store
         self.region = settings.region
         self.period = period
-        self.members: dict[str, Member] = {m.member_id: m for m in store.members()}
-        versions = store.figure_versions(period.code)
+        self.members: dict[str, Member] = (
+            members if members is not None else {m.member_id: m for m in store.members()})
+        if versions is None:
+            versions = store.figure_versions(period.code)
         if len(versions) > 1:
             raise HoldingsError(f"目录版本不一 reports of {period} use catalogue versions "
                                 f"{versions}")
@@ -139,12 +148,17 @@ class Holdings:
         region = self.region_of(unit)
         return region is not None and region_within(region, scope)
 
-    def units(self, level_name: str, scope: str) -> list[str]:
-        """Every region or school of a level known here within ``scope``, by code."""
+    def _known(self, level_name: str) -> set[str]:
+        """Every region or school of a level known here (held, enrolled, or a held county's
+        city), wherever it lies."""
         self._load({level_name, "county"} if level_name == "city" else {level_name})
         known = {self.region, *self._rows, *self.members}
         known |= {u[:4] + "00" for u in list(known) if not is_school(u) and level(u) == "county"}
-        return sorted(u for u in known if level_of(u) == level_name and self.within(u, scope)
+        return {u for u in known if level_of(u) == level_name}
+
+    def units(self, level_name: str, scope: str) -> list[str]:
+        """Every region or school of a level known here within ``scope``, by code."""
+        return sorted(u for u in self._known(level_name) if self.within(u, scope)
                       and self.within(u, self.region))
 
     # --- figures
@@ -169,14 +183,27 @@ class Holdings:
     def figures_of(self, units: Sequence[str], cells: Iterable[str] | None = None
                    ) -> dict[str, Figures | None]:
         """``figures`` of several units, reading the held rows of them all at once."""
-        period, positions = self.period.code, self._positions(cells)
-        found: dict[str, Figures | None] = {}
+        positions = self._positions(cells)
+        rows = self._held(units)
+        held = self.store.figure_cells(self.period.code, list(rows), positions) if rows else {}
+        return self._assemble(units, rows, held, positions)
+
+    def _held(self, units: Sequence[str]) -> dict[str, FigureUnit]:
+        """The held rows of those units that have one (the aggregator's own region has none:
+        it is the sum of its direct members)."""
         rows = {}
         for unit in units:
             row = self._row(unit)  # this aggregator's own region: its published figure, if any
             if row is not None:
                 rows[unit] = row
-        held = self.store.figure_cells(period, list(rows), positions) if rows else {}
+        return rows
+
+    def _assemble(self, units: Sequence[str], rows: dict[str, FigureUnit],
+                  held: dict[str, tuple[dict[int, int], dict[int, float]]],
+                  positions: Sequence[int] | None) -> dict[str, Figures | None]:
+        """The figures of ``units`` from their held ``rows`` and those rows' cells ``held``."""
+        period = self.period.code
+        found: dict[str, Figures | None] = {}
         for unit in units:
             if unit == self.region and unit not in rows:
                 sums = self.store.direct_sums(period, None, positions)
@@ -204,3 +231,64 @@ class Holdings:
             return None
         return self._figures(unit, sums.values, sums.variances, positions, sums.units,
                              len(enrolled) - sums.units, sums.schools)
+
+
+class Span:
+    """The figures held for several periods (a trend), read together: the members once, and
+    the catalogue versions, a level's rows and the cells asked each in one query for all the
+    periods, instead of once per period. ``holdings`` are the periods' Holdings, in order."""
+
+    def __init__(self, store: Store, settings: Settings, periods: Sequence[Period]) -> None:
+        members = {m.member_id: m for m in store.members()}
+        versions = store.figure_versions_in([p.code for p in periods])
+        self.store = store
+        self.holdings = [Holdings(store, settings, p, members=members,
+                                  versions=versions.get(p.code, [])) for p in periods]
+
+    def within(self, unit: str, scope: str) -> bool:
+        """Whether ``unit`` lies in ``scope`` in any of the periods (a region code's place
+        does not change with the period; a school's is where it reported)."""
+        if not is_school(unit):
+            return self.holdings[0].within(unit, scope)
+        return any(h.within(unit, scope) for h in self.holdings)
+
+    def _load(self, levels: Iterable[str]) -> None:
+        """Read the held rows of whole levels for every period not yet read, in one query."""
+        for name in set(levels):
+            todo = {h.period.code: h for h in self.holdings if name not in h._levels}
+            if not todo:
+                continue
+            for row in self.store.figure_units_in(list(todo), name):
+                todo[row.period]._rows[row.unit] = row
+            for held in todo.values():
+                held._levels.add(name)
+
+    def units(self, level_name: str, scope: str) -> list[str]:
+        """Every region or school of a level known in any of the periods within ``scope``."""
+        self._load({level_name, "county"} if level_name == "city" else {level_name})
+        if level_name == "school":  # where a school lies is read from each period's rows
+            return sorted({u for h in self.holdings for u in h.units(level_name, scope)})
+        known = set().union(*(h._known(level_name) for h in self.holdings))
+        first = self.holdings[0]  # a region code's place is the same in every period
+        return sorted(u for u in known if first.within(u, scope)
+                      and first.within(u, first.region))
+
+    def figures_of(self, units: Sequence[str], cells: Iterable[str] | None = None
+                   ) -> list[dict[str, Figures | None]]:
+        """``Holdings.figures_of`` for each period, the held rows' cells read in one query
+        (one per catalogue layout, should the periods' catalogues place the cells apart)."""
+        cells = None if cells is None else list(cells)
+        rows = [h._held(units) for h in self.holdings]
+        layouts: dict[tuple[int, ...] | None, list[int]] = {}
+        for i, held in enumerate(self.holdings):
+            positions = held._positions(cells)
+            layouts.setdefault(None if positions is None else tuple(positions), []).append(i)
+        found: list[dict[str, Figures | None]] = [{} for _ in self.holdings]
+        for positions, which in layouts.items():
+            wanted = sorted({u for i in which for u in rows[i]})
+            codes = [self.holdings[i].period.code for i in which]
+            cells_held = self.store.figure_cells_in(codes, wanted, positions) if wanted else {}
+            for i, code in zip(which, codes, strict=True):
+                mine = {u: cells_held[(code, u)] for u in rows[i] if (code, u) in cells_held}
+                found[i] = self.holdings[i]._assemble(units, rows[i], mine, positions)
+        return found

@@ -1,8 +1,8 @@
 """An indicator's figures over periods, each with its confidence interval.
 
 The Query service (guanai.v1.Query Figures, aggregator/grpc/query_servicer.py) and the bureaus'
-trend charts (/trends) compute them here, the same way: for each period asked, one read of
-only the cells the indicator needs for every region asked (aggregator/figures/holdings.py),
+trend charts (/trends) compute them here, the same way: one read of only the cells the
+indicator needs for every region and period asked (aggregator/figures/holdings.py ``Span``),
 then the estimate and its interval from the declared noise alone (aggregator/figures/estimates.py).
 Figures are post-processing of released values: they spend no privacy budget.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aggregator.figures import indicators
 from aggregator.figures.estimates import Interval
-from aggregator.figures.holdings import Holdings
+from aggregator.figures.holdings import Span
 from aggregator.figures.indicators import Indicator
 from aggregator.warnings.rules import load_rules
 from protos.catalogue import load
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 MAX_PERIODS = 40
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     """One region's (or school's) figure in one period. ``held``: some member's report is
-    behind it; ``interval`` is None when not."""
+    behind it; ``interval`` is None when not. (A named tuple: a trend by county makes a
+    thousand of them per call.)"""
 
     unit: str
     period: str
@@ -51,19 +51,20 @@ class Trend:
     points: list[Point]
 
 
-def points(holdings: Sequence[Holdings], indicator: Indicator, units: Sequence[str],
+def points(span: Span, indicator: Indicator, units: Sequence[str],
            confidence: float = 0.95) -> list[Point]:
-    """The indicator's figure for each unit (region code or school id) in each period held by
-    ``holdings``: unit by unit, and within a unit in the order of ``holdings``."""
+    """The indicator's figure for each unit (region code or school id) in each period of
+    ``span``: unit by unit, and within a unit in the order of the span's periods."""
     cells = sorted({*indicator.numerator, *indicator.denominator})
-    found = [held.figures_of(units, cells) for held in holdings]
+    found = span.figures_of(units, cells)
+    codes = [held.period.code for held in span.holdings]
     made = []
     for unit in units:
-        for held, figures_of in zip(holdings, found, strict=True):
+        for code, figures_of in zip(codes, found, strict=True):
             figures = figures_of[unit]
             is_held = figures is not None and figures.members > 0
             made.append(Point(
-                unit, held.period.code, is_held,
+                unit, code, is_held,
                 indicator.estimate(figures, confidence) if is_held else None,
                 figures.members if figures else 0, figures.missing if figures else 0,
                 figures.schools if figures else 0))
@@ -83,9 +84,9 @@ def trend(store: Store, settings: Settings, region: str, text: str, stage: str |
     half-year held here. Raises ``IndicatorError``, ``CatalogueError`` or ``RulesError`` for an
     indicator that cannot be read; the region is the caller's to check."""
     periods = half_years(store)
-    holdings = [Holdings(store, settings, period) for period in periods]
-    catalogue = holdings[-1].catalogue if holdings else load()
+    span = Span(store, settings, periods)
+    catalogue = span.holdings[-1].catalogue if periods else load()
     indicator = indicators.parse(text, catalogue, load_rules())
     if stage:
         indicator = indicators.for_stage(indicator, catalogue, stage)
-    return Trend(indicator, region, points(holdings, indicator, [region], confidence))
+    return Trend(indicator, region, points(span, indicator, [region], confidence))

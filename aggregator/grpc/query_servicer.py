@@ -19,7 +19,7 @@ import grpc
 
 from aggregator.figures import indicators, trends
 from aggregator.figures.estimates import Interval
-from aggregator.figures.holdings import RANKS, Holdings, level_of
+from aggregator.figures.holdings import RANKS, Holdings, Span, level_of
 from aggregator.figures.official import OfficialError
 from aggregator.figures.statistics import TableError, region_table
 from aggregator.figures.trends import MAX_PERIODS
@@ -40,6 +40,7 @@ from protos.regions import CodeError, check_region, check_school
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_FIGURES = 20000
+NO_INTERVAL = Interval(math.nan, math.nan, math.nan)  # a figure not held
 
 
 class BadRequest(GuanaiError):
@@ -71,8 +72,8 @@ def answer(store: Store, settings: Settings, grant: Grant,
         raise BadRequest("置信度错误 confidence must lie strictly between 0 and 1")
     if request.below and request.below not in RANKS:
         raise BadRequest(f"级别错误 below must be one of {tuple(RANKS)}")
-    holdings = [Holdings(store, settings, period) for period in periods]  # reads no figures
-    catalogue = holdings[-1].catalogue
+    span = Span(store, settings, periods)  # reads no figures
+    catalogue = span.holdings[-1].catalogue
     try:
         indicator = indicators.from_terms(catalogue, list(request.numerator),
                                           list(request.denominator), load_rules())
@@ -83,14 +84,12 @@ def answer(store: Store, settings: Settings, grant: Grant,
 
     asked = [_unit(u) for u in request.regions] or [grant.region]
 
-    def within(unit: str, scope: str) -> bool:
-        return any(h.within(unit, scope) for h in holdings)
-
+    within = span.within
     for unit in asked:
         access.permit(grant, unit, within(unit, grant.region) and within(unit, settings.region))
     units = asked
     if request.below:
-        candidates = {u for h in holdings for u in h.units(request.below, asked[0])}
+        candidates = span.units(request.below, asked[0])
         units = sorted(u for u in candidates if grant.role == "staff" and within(u, grant.region))
         if RANKS[request.below] <= RANKS[level_of(asked[0])]:
             raise BadRequest(f"级别错误 {request.below} is not below {asked[0]}")
@@ -101,12 +100,12 @@ def answer(store: Store, settings: Settings, grant: Grant,
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
         catalogue_version=catalogue.version, unbounded_below=indicator.bounds.low < 0)
-    for point in trends.points(holdings, indicator, units, confidence):
-        interval = point.interval or Interval(math.nan, math.nan, math.nan)
-        response.figures.append(pb.Figure(
+    for point in trends.points(span, indicator, units, confidence):
+        interval = point.interval or NO_INTERVAL
+        response.figures.add(
             region=point.unit, level=level_of(point.unit), period=point.period,
             held=point.held, value=interval.value, low=interval.low, high=interval.high,
-            members=point.members, missing=point.missing, schools=point.schools))
+            members=point.members, missing=point.missing, schools=point.schools)
     return response
 
 

@@ -10,6 +10,7 @@ calls in flight get up to ``grace`` seconds to finish, then queued commits are c
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -206,6 +207,10 @@ def serve(db: Path, listen: str, tls: Tls | None = None,
     """Serve until SIGTERM or SIGINT, then stop gracefully; ``clock`` as for ``start``."""
     running = start(db, listen, tls, max_message_bytes, clock=clock, catalogues=catalogues,
                     metrics_listen=metrics_listen, budget=budget)
+    # What start-up made (modules, the catalogue, gRPC) lives as long as the process: out of
+    # the collector's sight, a full collection no longer walks it (it cost ≈ 45 ms, every
+    # dozen or so 1,000-figure answers). https://docs.python.org/3/library/gc.html#gc.freeze
+    gc.freeze()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

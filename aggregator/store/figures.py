@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from aggregator.store.connection import SqliteConnection
 
 
-@dataclass(frozen=True)
-class FigureUnit:
-    """What is held of one unit (school or region) for one period, besides its cells."""
+class FigureUnit(NamedTuple):
+    """What is held of one unit (school or region) for one period, besides its cells.
+
+    A named tuple, not a dataclass: a trend reads a thousand of them per call, and a tuple is
+    made four times faster."""
 
     period: str
     unit: str
@@ -56,14 +58,20 @@ class FigureStore(Protocol):
     def delete_figure(self, period: str, unit: str) -> None: ...
     def figure_unit(self, period: str, unit: str) -> FigureUnit | None: ...
     def figure_units(self, period: str, level: str | None = None) -> list[FigureUnit]: ...
+    def figure_units_in(self, periods: Sequence[str], level: str | None = None
+                        ) -> list[FigureUnit]: ...
     def direct_units(self, period: str) -> list[str]: ...
     def figure_region(self, unit: str) -> str | None: ...
     def figure_units_from(self, period: str, source: str) -> list[str]: ...
     def figure_cells(self, period: str, units: Sequence[str], cells: Sequence[int] | None
                      ) -> dict[str, tuple[dict[int, int], dict[int, float]]]: ...
+    def figure_cells_in(self, periods: Sequence[str], units: Sequence[str],
+                        cells: Sequence[int] | None
+                        ) -> dict[tuple[str, str], tuple[dict[int, int], dict[int, float]]]: ...
     def direct_sums(self, period: str, prefix: str | None, cells: Sequence[int] | None
                     ) -> CellSums: ...
     def figure_versions(self, period: str) -> list[str]: ...
+    def figure_versions_in(self, periods: Sequence[str]) -> dict[str, list[str]]: ...
     def figure_periods(self) -> list[str]: ...
     def figures_current(self) -> bool: ...
     def clear_figures(self) -> None: ...
@@ -77,11 +85,9 @@ _UNIT = ("period, unit, level, region, direct, source, kind, members, missing, s
 CHUNK = 500  # bound parameters per IN list, below every database's limit
 
 
-def _unit(row: tuple) -> FigureUnit:
-    values = list(row)
-    values[4] = bool(values[4])
-    values[12] = bytes(values[12])
-    return FigureUnit(*values)
+def _unit(r: tuple) -> FigureUnit:
+    return FigureUnit(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8], r[9], r[10],
+                      r[11], bytes(r[12]))
 
 
 def _in(column: str, count: int) -> str:
@@ -118,11 +124,21 @@ class SqliteFigures(SqliteConnection):
 
     def figure_units(self, period: str, level: str | None = None) -> list[FigureUnit]:
         """Every unit held for the period (of one level if given), by code."""
-        sql, params = f"SELECT {_UNIT} FROM figure_units WHERE period = ?", [period]
+        return self.figure_units_in([period], level)
+
+    def figure_units_in(self, periods: Sequence[str], level: str | None = None
+                        ) -> list[FigureUnit]:
+        """Every unit held for any of the periods (of one level if given), by period then
+        code: one indexed read however many periods are asked (a trend)."""
+        if not periods:
+            return []
+        sql = f"SELECT {_UNIT} FROM figure_units WHERE {_in('period', len(periods))}"
+        params = list(periods)
         if level is not None:
-            sql, params = sql + " AND level = ?", [period, level]
+            sql, params = sql + " AND level = ?", [*params, level]
         # sorted here: an ORDER BY would tempt the planner to walk the whole period by unit
-        return sorted((_unit(r) for r in self._all(sql, params)), key=lambda u: u.unit)
+        return sorted((_unit(r) for r in self._all(sql, params)),
+                      key=lambda u: (u.period, u.unit))
 
     def direct_units(self, period: str) -> list[str]:
         """The period's members held here by their own submission (not forwarded), by code."""
@@ -144,19 +160,30 @@ class SqliteFigures(SqliteConnection):
     def figure_cells(self, period: str, units: Sequence[str], cells: Sequence[int] | None
                      ) -> dict[str, tuple[dict[int, int], dict[int, float]]]:
         """{unit: ({cell: value}, {cell: variance})} of the units held; all cells if None."""
-        found: dict[str, tuple[dict[int, int], dict[int, float]]] = {}
-        if not units or (cells is not None and not cells):
+        return {unit: held for (_, unit), held
+                in self.figure_cells_in([period], units, cells).items()}
+
+    def figure_cells_in(self, periods: Sequence[str], units: Sequence[str],
+                        cells: Sequence[int] | None
+                        ) -> dict[tuple[str, str], tuple[dict[int, int], dict[int, float]]]:
+        """{(period, unit): ({cell: value}, {cell: variance})} of the units held in any of the
+        periods; all cells if None. One read of the primary key per 500 units with every
+        period and cell asked at once, so a trend of ten periods is one query, not ten."""
+        found: dict[tuple[str, str], tuple[dict[int, int], dict[int, float]]] = {}
+        if not periods or not units or (cells is not None and not cells):
             return found
         for part in _chunks(list(units)):
-            sql = f"SELECT unit, cell, value, variance FROM figure_cells WHERE period = ? AND " \
-                  f"{_in('unit', len(part))}"
-            params = [period, *part]
+            sql = f"SELECT period, unit, cell, value, variance FROM figure_cells WHERE " \
+                  f"{_in('period', len(periods))} AND {_in('unit', len(part))}"
+            params = [*periods, *part]
             if cells is not None:
                 sql += f" AND {_in('cell', len(cells))}"
                 params += list(cells)
-            for unit, cell, value, variance in self._all(sql, params):
-                values, variances = found.setdefault(unit, ({}, {}))
-                values[cell], variances[cell] = value, variance
+            for period, unit, cell, value, variance in self._all(sql, params):
+                held = found.get((period, unit))
+                if held is None:  # not setdefault: it would make two dicts for every row
+                    held = found[period, unit] = ({}, {})
+                held[0][cell], held[1][cell] = value, variance
         return found
 
     def direct_sums(self, period: str, prefix: str | None, cells: Sequence[int] | None
@@ -185,9 +212,20 @@ class SqliteFigures(SqliteConnection):
     def figure_versions(self, period: str) -> list[str]:
         """The catalogue versions of the period's members' reports (a rollup and the reports it
         carries share one: aggregator/rollup/build.py refuses to mix them)."""
-        rows = self._all("SELECT DISTINCT catalogue_version FROM figure_units WHERE period = ?"
-                         " AND direct = 1 ORDER BY 1", [period])
-        return [r[0] for r in rows]
+        return self.figure_versions_in([period]).get(period, [])
+
+    def figure_versions_in(self, periods: Sequence[str]) -> dict[str, list[str]]:
+        """``figure_versions`` of several periods in one read: {period: versions}, a period
+        with nothing held left out."""
+        found: dict[str, list[str]] = {}
+        if not periods:
+            return found
+        rows = self._all("SELECT DISTINCT period, catalogue_version FROM figure_units WHERE "
+                         f"{_in('period', len(periods))} AND direct = 1 ORDER BY 1, 2",
+                         list(periods))
+        for period, version in rows:
+            found.setdefault(period, []).append(version)
+        return found
 
     def figures_current(self) -> bool:
         """Whether the figures store was kept since the log began (meta 'figures'); a store

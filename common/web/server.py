@@ -9,6 +9,7 @@ the bureaus' pages.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import signal
@@ -94,6 +95,9 @@ def make_server(app: object, host: str = "127.0.0.1", port: int = 8765,
 
 def serve_until_signalled(running: RunningServer) -> None:
     """Block until SIGTERM or Ctrl-C, then stop ``running`` (the CLI's ``web`` commands)."""
+    # What start-up made lives as long as the process: out of the collector's sight, a full
+    # collection no longer walks it during a page (as `guanai aggregator serve` does).
+    gc.freeze()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
