@@ -6,7 +6,10 @@ For one school's report of catalogue v1, signed and sealed: a plain protobuf par
 canonical parse that replaces it (protos/validation.py ``parse_canonical``), the whole open
 (unseal, canonical envelope, signature, canonical report), the contract's value checks
 (``check_values``, with the bounds) and the ρ a table spends by the policy
-(aggregator/intake/privacy_policy.py). Microseconds per submission, one core.
+(aggregator/intake/privacy_policy.py); and for the other signed messages a receiver reads, a
+query credential and a member request, the signature then the canonical parse
+(privacy/credential.py ``verify``, privacy/memberauth.py ``open_request``). Microseconds per
+message, one core.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nacl.public import PrivateKey
@@ -24,7 +28,10 @@ from nacl.signing import SigningKey
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregator.intake.privacy_policy import release_rho  # noqa: E402
+from privacy import credential  # noqa: E402
 from privacy.envelope import open_sealed, seal, sign_report, verify_signed  # noqa: E402
+from privacy.memberauth import open_request, sign_request  # noqa: E402
+from protos.members_pb2 import MemberRequest  # noqa: E402
 from protos.report_pb2 import Report  # noqa: E402
 from protos.validation import check_values, parse_canonical  # noqa: E402
 from tests.federation import make_report  # noqa: E402
@@ -44,13 +51,21 @@ def main() -> None:
     report = make_report()
     data = report.SerializeToString()
     key = PrivateKey.generate()
-    sealed = seal(sign_report(data, SigningKey.generate()), key.public_key)
+    signer = SigningKey.generate()
+    sealed = seal(sign_report(data, signer), key.public_key)
+    token = credential.issue(signer, "2161010001", "school", "2161010001", "aid-office",
+                             timedelta(days=1), datetime(2026, 1, 1, tzinfo=UTC))
+    asked = sign_request(MemberRequest(member_id="2161010001", aggregator_id="610102",
+                                       unix_ms=1767225600000), signer)
     rows = [
         ("Report.FromString (plain parse)", lambda: Report.FromString(data)),
         ("parse_canonical(Report)", lambda: parse_canonical(Report, data, "report")),
         ("open: unseal, canonical, verify, canonical", lambda: verify_signed(open_sealed(sealed, key))),
         ("check_values (catalogue, bounds)", lambda: check_values(report)),
         ("release_rho (policy)", lambda: release_rho(report)),
+        ("credential: signature, canonical, times", lambda: credential.verify(
+            token, datetime(2026, 1, 1, 12, tzinfo=UTC))),
+        ("member request: canonical, signature, canonical", lambda: open_request(asked)),
     ]
     print(f"guanai intake checks: one report of catalogue v1 ({len(data)} bytes), "
           f"{args.count} times each, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")

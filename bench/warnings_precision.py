@@ -1,4 +1,5 @@
-"""Benchmark: precision and recall of the monitoring warnings at county level (docs/warnings.md).
+"""Benchmark: precision and recall of the monitoring warnings at county and city level
+(docs/warnings.md).
 
 Synthetic provinces (`guanai synth`) are imported into real school nodes to get each school's
 true table. Then, many times over, every school's table is released as the node releases it
@@ -15,6 +16,9 @@ Three experiments:
    subtracted cells lowered, or the counted cells raised), noise from the county's declared
    variances (Gaussian, as the sum of ≥ 30 schools' discrete Gaussians is): the recall the
    target asks for, where it is hardest.
+
+With ``--answers-only``: the three answers (警示 / 未见异常 / 数据不足以判断) of counties, and
+of cities made of ``--per-city`` counties, moved 20% beyond each threshold and onto it.
 
     .venv/bin/python bench/warnings_precision.py [--counties 12] [--schools 40] [--rounds 200]
 """
@@ -105,8 +109,9 @@ class Noise:
         return sums + exact  # public and closed cells exactly, the others noisy
 
 
-def figures(county: str, values: np.ndarray, variances: np.ndarray) -> Figures:
-    return Figures(county, "county", dict(zip(CELLS, map(float, values), strict=True)),
+def figures(region: str, values: np.ndarray, variances: np.ndarray,
+            level: str = "county") -> Figures:
+    return Figures(region, level, dict(zip(CELLS, map(float, values), strict=True)),
                    dict(zip(CELLS, map(float, variances), strict=True)), 1, 0)
 
 
@@ -168,22 +173,37 @@ def boundary(noise: Noise, rounds: int, rng: random.Random) -> dict[str, float]:
     return recall
 
 
-def three_answers(noise: Noise, rounds: int, rng: random.Random) -> dict[str, dict[str, float]]:
-    """Per rule, the three answers (aggregator/warnings/verdicts.py) for counties moved to 20%
-    beyond the threshold and for counties moved exactly onto it; each county judged on its
-    half-year, and where that cannot tell, on the year pooled (a second, independent half)."""
+def three_answers(noise: Noise, rounds: int, rng: random.Random, per_city: int = 0
+                  ) -> dict[str, dict[str, float]]:
+    """Per rule, the three answers (aggregator/warnings/verdicts.py) for regions moved to 20%
+    beyond the threshold and for regions moved exactly onto it; each judged on its half-year,
+    and where that cannot tell, on the year pooled (a second, independent half).
+
+    ``per_city`` 0: the regions are the counties. Otherwise they are cities of ``per_city``
+    counties each (truths and variances add, as a city's figures sum its counties'), judged
+    as the city level is, ``rounds × per_city`` times each so that as many judgements are
+    made as for the counties."""
+    regions = [(county, noise.truth[ci], noise.variance[ci])
+               for ci, county in enumerate(noise.counties)]
+    level = "county"
+    if per_city:
+        level, rounds = "city", rounds * per_city
+        regions = [(f"city {k // per_city + 1}",
+                    sum(r[1] for r in regions[k:k + per_city]),
+                    sum(r[2] for r in regions[k:k + per_city]))
+                   for k in range(0, len(regions) - per_city + 1, per_city)]
     out = {}
     for rule in RULES:
         tally = {"beyond": defaultdict(int), "at": defaultdict(int), "pooled": 0}
-        for ci, county in enumerate(noise.counties):
-            sd = np.sqrt(noise.variance[ci])
+        for region, region_truth, variance in regions:
+            sd = np.sqrt(variance)
             for case, target in (("beyond", _beyond_target(rule)), ("at", rule.threshold)):
-                truth = noise.truth[ci].copy()
+                truth = region_truth.copy()
                 if not _move(rule, truth, target):
                     continue
                 for _ in range(rounds):
-                    halves = [figures(county, truth + np.array(
-                        [rng.gauss(0.0, s) if s else 0.0 for s in sd]), noise.variance[ci])
+                    halves = [figures(region, truth + np.array(
+                        [rng.gauss(0.0, s) if s else 0.0 for s in sd]), variance, level)
                         for _ in range(2)]
                     verdict = judged_where_possible(rule, halves[0], other_half=halves[1])
                     tally[case][verdict.answer] += 1
@@ -272,6 +292,9 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=40, help="schools per county")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--provinces", type=int, default=2, help="with planted problems")
+    parser.add_argument("--per-city", type=int, default=4,
+                        help="with --answers-only: also judge cities of this many counties "
+                             "(0: counties only)")
     parser.add_argument("--answers-only", action="store_true",
                         help="only the three answers (警示/未见异常/数据不足以判断), on one "
                              "province with no planted problem")
@@ -305,24 +328,30 @@ def main() -> None:
 
 
 def answers_report(args) -> None:
-    """The three answers per rule: recall among judged, share not judged, false warnings."""
+    """The three answers per rule, at county and at city level: recall among judged, share
+    not judged, false warnings."""
     started = time.perf_counter()
     rng = random.Random(2026)
     with tempfile.TemporaryDirectory() as tmp:
         plan, schools = province(args.counties, args.schools, 999, 0, 0, Path(tmp) / "clean")
     noise = Noise(schools, [c.code for c in plan.counties])
     print(f"default budget ρ = {RHO} per half-year; {args.counties} counties × {args.schools} "
-          f"schools; {args.rounds} rounds per county and rule; Gaussian noise of each county's "
+          f"schools; {args.rounds} rounds per county and rule; Gaussian noise of each region's "
           "declared variances; undecided half-years judged again on the year pooled")
-    print("| rule | threshold | 20% beyond: judged, recall among judged | not judged | "
-          "judged only when pooled | at the threshold: n, 警示 rate (95% upper bound) |")
-    print("|---|---|---|---|---|---|")
-    for rule_id, r in three_answers(noise, args.rounds, rng).items():
-        rule = next(x for x in RULES if x.id == rule_id)
-        n, p = r["at_n"], r["false"]
-        upper = p + 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / n) if n else math.nan
-        print(f"| {rule_id} | {rule.threshold:g} | {r['judged']}, {r['recall']:.3f} | "
-              f"{r['not_judged']:.3f} | {r['pooled']:.3f} | {n}, {p:.4f} ({upper:.4f}) |")
+    levels = [("county", 0)]
+    if args.per_city:
+        levels.append((f"city ({args.per_city} counties each)", args.per_city))
+    for title, per_city in levels:
+        print(f"\n### {title}")
+        print("| rule | threshold | 20% beyond: judged, recall among judged | not judged | "
+              "judged only when pooled | at the threshold: n, 警示 rate (95% upper bound) |")
+        print("|---|---|---|---|---|---|")
+        for rule_id, r in three_answers(noise, args.rounds, rng, per_city).items():
+            rule = next(x for x in RULES if x.id == rule_id)
+            n, p = r["at_n"], r["false"]
+            upper = p + 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / n) if n else math.nan
+            print(f"| {rule_id} | {rule.threshold:g} | {r['judged']}, {r['recall']:.3f} | "
+                  f"{r['not_judged']:.3f} | {r['pooled']:.3f} | {n}, {p:.4f} ({upper:.4f}) |")
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
 

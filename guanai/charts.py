@@ -4,7 +4,8 @@ One period: a bar per region with its confidence interval and, for a warning rul
 threshold line. Several periods: a line per region over the periods, its interval shaded.
 Chinese renders with Noto Sans CJK SC (SIL Open Font License 1.1), which the project installs
 from PyPI as the package ``noto-cjk-sans-otc`` (pyproject.toml) — no system font needed.
-Values are clamped at zero for display only, like the tables.
+Values are clipped for display only, like the tables (a share at 100%), and the axis starts
+at zero.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import noto_cjk_sans_otc  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from common.errors import GuanaiError  # noqa: E402
+from guanai.query_export import bounds_of  # noqa: E402
 from protos.query_pb2 import Figure, FiguresResponse  # noqa: E402
 from protos.regions import name  # noqa: E402
 
@@ -42,18 +44,20 @@ def use_cjk_font() -> None:
 
 
 def _scale(response: FiguresResponse) -> float:
-    return 100.0 if response.kind == "ratio" else 1.0
+    return 100.0 if response.kind == "share" else 1.0
 
 
-def _bounds(figure: Figure, scale: float, ceiling: float) -> tuple[float, float, float]:
-    value = max(0.0, figure.value) * scale
-    low = max(0.0, figure.low) * scale if math.isfinite(figure.low) else 0.0
-    high = figure.high * scale if math.isfinite(figure.high) else ceiling
+def _bounds(figure: Figure, scale: float, ceiling: float,
+            response: FiguresResponse) -> tuple[float, float, float]:
+    clip = bounds_of(response).clip
+    value = max(0.0, clip(figure.value)) * scale
+    low = max(0.0, clip(figure.low)) * scale if math.isfinite(figure.low) else 0.0
+    high = clip(figure.high) * scale if math.isfinite(figure.high) else ceiling
     return value, low, max(high, value)
 
 
 def _unit(response: FiguresResponse) -> str:
-    return "%" if response.kind == "ratio" else f"{response.unit_zh} {response.unit_en}"
+    return "%" if response.kind == "share" else f"{response.unit_zh} {response.unit_en}"
 
 
 def _label(region: str) -> str:
@@ -76,7 +80,7 @@ def draw(response: FiguresResponse, out: Path, threshold: float | None = None) -
     figure, axes = plt.subplots(figsize=(min(16.0, max(6.4, 0.9 * across + 2)), 4.8), dpi=120)
     level = f"{round(100 * response.confidence)}%"
     if len(periods) == 1:
-        bounds = [_bounds(f, scale, ceiling) for f in held]
+        bounds = [_bounds(f, scale, ceiling, response) for f in held]
         positions = range(len(held))
         axes.bar(positions, [b[0] for b in bounds], color="#4c78a8",
                  yerr=[[b[0] - b[1] for b in bounds], [b[2] - b[0] for b in bounds]],
@@ -88,7 +92,7 @@ def draw(response: FiguresResponse, out: Path, threshold: float | None = None) -
         regions = list(dict.fromkeys(f.region for f in held))[:MAX_LINES]
         for region in regions:
             series = [f for f in held if f.region == region]
-            bounds = [_bounds(f, scale, ceiling) for f in series]
+            bounds = [_bounds(f, scale, ceiling, response) for f in series]
             xs = [periods.index(f.period) for f in series]
             axes.plot(xs, [b[0] for b in bounds], marker="o", label=_label(region).replace(
                 "\n", " "))

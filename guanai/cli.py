@@ -47,7 +47,12 @@ class LazyGroup(click.Group):
         if cmd_name in ("node", "aggregator"):
             from guanai import backup
 
-            for extra in backup.commands(cmd_name):
+            extras = backup.commands(cmd_name)
+            if cmd_name == "node":  # the school's table shares the aggregators' table code
+                from guanai.school_table import report
+
+                extras.append(report)
+            for extra in extras:
                 if extra.name not in command.commands:
                     command.add_command(extra)
         return command

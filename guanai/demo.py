@@ -325,7 +325,7 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
                 ctx.invoke(command, period=period_.code, **options) if command is evaluate \
                     else ctx.invoke(command, **options)
         with click.Context(warnings, obj=province.db) as ctx:
-            ctx.invoke(warnings, period=period_.code)
+            ctx.invoke(warnings, period=period_.code, only_warnings=True)
 
         _step(9, "督查核验", "an inspector verifies every bundle and the schools' receipts offline")
         _inspect(out, levels, dbs, period_)

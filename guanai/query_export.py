@@ -1,9 +1,11 @@
 """Query results as people read them: one sheet per region level, intervals beside each figure.
 
-Ratios are shown in percent and totals as whole numbers; the value and its interval are
-clamped at zero (every indicator of the catalogue counts students, events or yuan) — only
-here, when displaying (invariant 4, docs/architecture.md). The JSON format carries the unrounded figures instead,
-with an unbounded interval end as null.
+A share (a ratio the catalogue's rules nest, aggregator/figures/nesting.py) is shown in
+percent within 0–100%; another ratio as a plain number in its units (元/人 …), never called a
+share; a total in whole units. The value and its interval are clipped only as the catalogue
+guarantees (at 0 unless the response says the figure is unbounded below; a share at 100%) —
+only here, when displaying (invariant 4, docs/architecture.md). The JSON format carries the
+unrounded figures instead, with an unbounded interval end as null.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aggregator.figures.nesting import Range
 from common.tables import Sheet, write
 from protos.periods import Period
 from protos.query_pb2 import Figure, FiguresResponse
@@ -27,13 +30,21 @@ LEVELS = {
 UNBOUNDED = "无界 unbounded"
 
 
-def _shown(x: float, ratio: bool) -> float | str | None:
+def bounds_of(response: FiguresResponse) -> Range:
+    """What the catalogue guarantees of the response's figures, as the server said."""
+    return Range(-math.inf if response.unbounded_below else 0.0,
+                 1.0 if response.kind == "share" else math.inf)
+
+
+def _shown(x: float, kind: str, bounds: Range) -> float | str | None:
     if math.isnan(x):
         return None
+    x = bounds.clip(x)
     if math.isinf(x):
-        return 0.0 if x < 0 else UNBOUNDED
-    x = max(0.0, x)
-    return round(100 * x, 2) if ratio else round(x)
+        return UNBOUNDED
+    if kind == "share":
+        return round(100 * x, 2)
+    return round(x, 4) if kind == "ratio" else round(x)
 
 
 def _raw(x: float) -> float | None:
@@ -42,7 +53,7 @@ def _raw(x: float) -> float | None:
 
 def columns(response: FiguresResponse) -> dict[str, str]:
     """The figure columns' headers, Chinese and English, with the unit and confidence."""
-    unit = "%" if response.kind == "ratio" else f"{response.unit_zh} {response.unit_en}"
+    unit = "%" if response.kind == "share" else f"{response.unit_zh} {response.unit_en}"
     level = f"{round(100 * response.confidence)}%"
     return {
         "region": "地区代码 Code",
@@ -58,8 +69,8 @@ def columns(response: FiguresResponse) -> dict[str, str]:
 
 
 def _row(figure: Figure, response: FiguresResponse, raw: bool) -> list:
-    ratio = response.kind == "ratio"
-    shown = _raw if raw else (lambda x: _shown(x, ratio))
+    bounds = bounds_of(response)
+    shown = _raw if raw else (lambda x: _shown(x, response.kind, bounds))
     period = figure.period if raw else Period.parse(figure.period).label_zh
     return [figure.region, name(figure.region), period, shown(figure.value), shown(figure.low),
             shown(figure.high), figure.members, figure.missing, figure.schools]

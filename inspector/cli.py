@@ -27,14 +27,17 @@ def inspect() -> None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="信任的身份 Exported identities you trust (one, or a JSON list); they override the "
                    "keys the bundles state. May be given several times.")
+@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="学校名录 The register of schools (CSV: 学校标识码, 所在地区代码): every school "
+                   "enrolled must be listed there, in that county.")
 @click.option("--format", "output", help="输出格式 Output format.", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def verify_command(bundles: tuple[Path, ...], receipt_dirs: tuple[Path, ...],
-                   key_files: tuple[Path, ...], output: str) -> None:
+                   key_files: tuple[Path, ...], register: Path | None, output: str) -> None:
     """核验 Verify bundles (or a folder of bundles): signatures, logs, sums and receipts.
 
     Exit status 0: everything checked holds; 1: at least one problem, each named.
     """
-    verdict = verify(bundles, receipt_dirs, key_files)
+    verdict = verify(bundles, receipt_dirs, key_files, register)
     click.echo(to_json(verdict) if output == "json" else render_text(verdict), nl=False)
     sys.exit(0 if verdict.ok else 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from inspector.bundle import Bundle
 from inspector.keys import Keys
@@ -31,9 +32,10 @@ from privacy.keys import key_id
 from privacy.merkle import ProofError, leaf_hash, verify_inclusion
 from privacy.receipt import report_sha256
 from protos.bundle import LogEntry
-from protos.membership import membership_problems
+from protos.deadlines import to_ms
+from protos.membership import membership_problems, revocation_time, revocations
 from protos.periods import Period
-from protos.report_pb2 import Member, Report
+from protos.report_pb2 import Enrolled, Member, Report
 from protos.signoff import needs_signoff
 
 MAX_CELLS_NAMED = 5
@@ -239,9 +241,12 @@ class Reports:
             return
         shown = defaultdict(set)
         regions = {}
+        revoked: dict[str, dict[bytes, int]] = defaultdict(dict)
         for key in own.keys:
             shown[key.member_id].add(key.key)
             regions[key.member_id] = key.region
+            if key.revoked_at is not None:
+                revoked[key.member_id][key.key] = to_ms(datetime.fromisoformat(key.revoked_at))
         for entry in rollup.enrolled:
             if (regions.get(entry.member_id) != entry.region
                     or not set(entry.signing_keys) <= shown[entry.member_id]):
@@ -251,6 +256,33 @@ class Reports:
                                    f"the enrolment it signed lists {entry.member_id} (region "
                                    f"{entry.region}) with keys that {own.id}'s own bundle does "
                                    "not show enrolled (keys.json)")
+            self._revocations_shown(subject, rollup, entry, revoked[entry.member_id], own.id)
+
+    def _revocations_shown(self, subject: str, rollup: Report, entry: Enrolled,
+                           shown: dict[bytes, int], own: str) -> None:
+        """The revocations a rollup's signed enrolment lists for a member are those its
+        sender's own bundle shows (keys.json) in force when the rollup was made, at the same
+        times: a county that hid a revocation from its parent let the key be answered there."""
+        said = revocations(entry)
+        due = {k: ms for k, ms in shown.items() if ms <= rollup.created_unix_ms}
+        hidden = sorted(k for k, ms in due.items() if said.get(k) != ms)
+        made_up = sorted(k for k, ms in said.items() if shown.get(k) != ms)
+        for key in hidden:
+            self._verdict.fail("membership", subject,
+                               f"其签署的登记名单未列出 {entry.member_id} 的密钥 {key_id(key)} 于 "
+                               f"{revocation_time(due[key])} 的吊销，{own} 自己的核验包却显示汇总前已吊销"
+                               "（keys.json）：上级因此仍会应答该密钥",
+                               f"the enrolment it signed does not list the revocation of "
+                               f"{entry.member_id}'s key {key_id(key)} from {revocation_time(due[key])}, "
+                               f"which {own}'s own bundle shows in force before the rollup was "
+                               "made (keys.json): its parent would still answer that key")
+        for key in made_up:
+            self._verdict.fail("membership", subject,
+                               f"其签署的登记名单所列 {entry.member_id} 的密钥 {key_id(key)} 的吊销"
+                               f"与 {own} 自己的核验包不符（keys.json）",
+                               f"the enrolment it signed lists a revocation of "
+                               f"{entry.member_id}'s key {key_id(key)} that {own}'s own bundle "
+                               "does not show at that time (keys.json)")
 
     def _member_leaf(self, held: PeriodLog, member: Member, subject: str) -> Held | None:
         index = member.log_index

@@ -20,21 +20,25 @@ from inspector.enrolled_once import check_enrolled_once
 from inspector.held import check_receipts
 from inspector.keys import Keys, Trusted, read_trusted
 from inspector.logcheck import LogView, check_log, check_same_log
+from inspector.registered import check_registered, read_register_file
 from inspector.reports import PeriodLog, Reports
 from inspector.verdict import BundleSummary, Verdict
 from protos.regions import name
 
 
 def verify(bundles: Iterable[Path], receipts: Iterable[Path] = (),
-           keys: Iterable[Path] = ()) -> Verdict:
-    """Read the bundles (or folders of bundles), receipt folders and trusted key files; check."""
+           keys: Iterable[Path] = (), register: Path | None = None) -> Verdict:
+    """Read the bundles (or folders of bundles), receipt folders, trusted key files and the
+    register of schools, if given; check."""
+    schools = read_register_file(register) if register is not None else None
     found = find_bundles(bundles)
     read = [read_bundle(path) for path in track(found, "读取核验包 reading bundles")]
     held = [r for folder in receipts for r in read_receipts(folder)]
-    return inspect_bundles(read, held, read_trusted(keys))
+    return inspect_bundles(read, held, read_trusted(keys), schools)
 
 
-def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted) -> Verdict:
+def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted: Trusted,
+                    register: dict[str, str] | None = None) -> Verdict:
     verdict = Verdict(bundles=[_summary(b) for b in bundles])
     keys = Keys(bundles, trusted, verdict)
     views: dict[str, list[LogView]] = defaultdict(list)
@@ -62,6 +66,8 @@ def inspect_bundles(bundles: list[Bundle], receipts: list[HeldReceipt], trusted:
                            longest, periods)
     check_accounted(verdict, reports.summed.values(), periods, valid)
     check_enrolled_once(verdict, reports.summed.values(), bundles)
+    if register is not None:
+        check_registered(verdict, reports.summed.values(), bundles, register)
     return verdict
 
 

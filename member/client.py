@@ -7,13 +7,17 @@ aggregator is tried again after an exponentially growing delay with full jitter,
 thousands of schools do not come back in step. An UNAVAILABLE that a TLS handshake explains
 (member/handshake.py: no client certificate, another CA, plaintext against TLS or the reverse)
 is a configuration error, said in Chinese and English and not retried: ``TlsMisconfigured``.
+Every client of an aggregator — Submit here, Members (member/standing.py), Query
+(aggregator/grpc/query_client.py), Warnings (aggregator/warnings/delivery.py) — opens its
+channel with ``calling``, so each gets that diagnosis the same way.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +47,9 @@ class SubmitRefused(GuanaiError):
 
 
 class TlsMisconfigured(SubmitRefused):
-    """The member's TLS setup and the aggregator's do not match: retrying cannot help until
-    someone changes a configuration (member/handshake.py says what)."""
+    """This side's TLS setup and the aggregator's do not match: retrying cannot help until
+    someone changes a configuration (member/handshake.py says what). Raised by any client
+    (``calling``); a SubmitRefused, so that a submission keeps its place in the outbox."""
 
     def __init__(self, details: str) -> None:
         GuanaiError.__init__(self, details)
@@ -105,6 +110,32 @@ def open_channel(target: Identity, client_tls: ClientTls | None = None) -> grpc.
     return grpc.secure_channel(target.address, credentials, options)
 
 
+def explain_unavailable(target: Identity, client_tls: ClientTls | None, error: grpc.RpcError,
+                        timeout: float = 10.0) -> None:
+    """Raise ``TlsMisconfigured`` if ``error`` is an UNAVAILABLE that one TLS handshake with
+    ``target`` explains (member/handshake.py, at most ``timeout`` seconds, capped at 10);
+    return otherwise, leaving ``error`` to the caller."""
+    if error.code() != grpc.StatusCode.UNAVAILABLE:
+        return
+    mismatch = diagnose(target, client_tls, timeout=min(timeout, 10.0))
+    if mismatch is not None:
+        raise TlsMisconfigured(f"{mismatch} (gRPC: {error.details() or ''})") from None
+
+
+@contextmanager
+def calling(target: Identity, client_tls: ClientTls | None = None,
+            timeout: float = 10.0) -> Iterator[grpc.Channel]:
+    """A channel to ``target`` (``open_channel``) for one or a few calls: an RpcError that
+    leaves the block is first checked with ``explain_unavailable``, so a TLS mismatch raises
+    ``TlsMisconfigured`` instead; any other RpcError leaves as it is."""
+    with open_channel(target, client_tls) as channel:
+        try:
+            yield channel
+        except grpc.RpcError as error:
+            explain_unavailable(target, client_tls, error, timeout)
+            raise
+
+
 Failure = Callable[[int, grpc.StatusCode, str, float | None], None]
 
 
@@ -131,12 +162,10 @@ def submit_until_receipt(
                 return stub.Submit(submission, timeout=timeout)
             except grpc.RpcError as exc:
                 code, details = exc.code(), exc.details() or ""
-            if code not in RETRYABLE:
-                raise SubmitRefused(code, details)
-            if code == grpc.StatusCode.UNAVAILABLE and failures == 0:
-                mismatch = diagnose(target, client_tls, timeout=min(timeout, 10.0))
-                if mismatch is not None:
-                    raise TlsMisconfigured(f"{mismatch} (gRPC: {details})")
+                if code not in RETRYABLE:
+                    raise SubmitRefused(code, details) from None
+                if failures == 0:
+                    explain_unavailable(target, client_tls, exc, timeout)
             failures += 1
             giving_up = attempts is not None and failures >= attempts
             delay = None if giving_up else backoff.delay(failures)

@@ -1,13 +1,14 @@
-"""Why a connection to the parent fails when its TLS setup and ours do not match.
+"""Why a connection to an aggregator fails when its TLS setup and ours do not match.
 
 gRPC reports a failed TLS handshake as ``UNAVAILABLE: Socket closed`` or the like, which a
-member would retry for ever, while the cause (no client certificate for a mutual-TLS county,
+client would retry for ever, while the cause (no client certificate for a mutual-TLS county,
 a server certificate from another CA, plaintext against a TLS server or TLS against a
-plaintext one) shows only in the server's log. When a call fails UNAVAILABLE, the member asks
-here once: one TCP connection and one handshake with Python's ``ssl`` module (OpenSSL, the same
-roots and client certificate as the channel) tell a configuration error from an aggregator
-that is down or busy. A configuration error is said in Chinese and English and is not
-retried (member/client.py); anything else is left to the retry loop.
+plaintext one) shows only in the server's log. When a call fails UNAVAILABLE, every client
+(Submit, Members, Query, Warnings: ``member.client.calling``) asks here once: one TCP
+connection and one handshake with Python's ``ssl`` module (OpenSSL, the same roots and client
+certificate as the channel) tell a configuration error from an aggregator that is down or
+busy. A configuration error is said in Chinese and English and is not retried; anything else
+is left to the caller (the submit loop retries it).
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def _plaintext_against_tls(raw: socket.socket, host: str, where: str) -> TlsMism
     except (ssl.SSLError, OSError):
         return None  # it does not: plaintext matches plaintext
     return TlsMismatch(
-        f"传输配置错误：上级使用 TLS 加密，本节点按明文连接 TLS mismatch: {where} speaks TLS, "
-        "but its export has no CA certificate, so this member connects in plaintext. Import "
-        "the parent's export again with its TLS CA (`guanai aggregator export-keys --tls-ca`), "
-        "then `guanai node parent FILE`")
+        f"传输配置错误：对方汇总节点使用 TLS 加密，本端按明文连接 TLS mismatch: {where} speaks "
+        "TLS, but its export has no CA certificate, so this side connects in plaintext. Import "
+        "its export again with its TLS CA (`guanai aggregator export-keys --tls-ca`): a "
+        "parent with `guanai node parent FILE` or `guanai aggregator parent FILE`")
 
 
 def _tls(context: ssl.SSLContext, raw: socket.socket, host: str, where: str,
@@ -82,15 +83,17 @@ def _tls(context: ssl.SSLContext, raw: socket.socket, host: str, where: str,
                 return _refused_certificate(where, has_certificate)
     except ssl.SSLCertVerificationError as exc:
         return TlsMismatch(
-            f"传输配置错误：上级证书不是由导出文件中的 CA 签发 TLS mismatch: the certificate of "
-            f"{where} is not signed by the CA in its export ({exc.verify_message}); import the "
-            "parent's current export, or ask its operator which CA signed its certificate")
+            f"传输配置错误：对方汇总节点的证书不是由导出文件中的 CA 签发 TLS mismatch: the "
+            f"certificate of {where} is not signed by the CA in its export "
+            f"({exc.verify_message}); import its current export, or ask its operator which CA "
+            "signed its certificate")
     except ssl.SSLError as exc:
         reason = (exc.reason or str(exc)).upper()
         if "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER" in reason or "PACKET" in reason:
             return TlsMismatch(
-                f"传输配置错误：上级未启用 TLS TLS mismatch: {where} does not speak TLS, but its "
-                "export names a CA, so this member insists on TLS; import its current export")
+                f"传输配置错误：对方汇总节点未启用 TLS TLS mismatch: {where} does not speak TLS, "
+                "but its export names a CA, so this side insists on TLS; import its current "
+                "export")
         if any(word in reason for word in ("HANDSHAKE_FAILURE", "UNKNOWN_CA", "CERTIFICATE")):
             return _refused_certificate(where, has_certificate)
         return None
@@ -102,14 +105,14 @@ def _tls(context: ssl.SSLContext, raw: socket.socket, host: str, where: str,
 def _refused_certificate(where: str, has_certificate: bool) -> TlsMismatch:
     if not has_certificate:
         return TlsMismatch(
-            f"传输配置错误：上级要求客户端证书 TLS mismatch: {where} requires mutual TLS and "
-            "this member has no client certificate; configure one (`--client-cert` and "
+            f"传输配置错误：对方汇总节点要求客户端证书 TLS mismatch: {where} requires mutual TLS "
+            "and this side has no client certificate; configure one (`--client-cert` and "
             "`--client-key`, or `submit.client_cert` and `submit.client_key`) issued by the CA "
-            "the parent trusts")
+            "that aggregator trusts")
     return TlsMismatch(
-        f"传输配置错误：上级不接受本节点的客户端证书 TLS mismatch: {where} refuses this member's "
-        "client certificate (issued by a CA it does not trust, expired, or not for this key); "
-        "ask the parent's operator for one from its CA")
+        f"传输配置错误：对方汇总节点不接受本端的客户端证书 TLS mismatch: {where} refuses this "
+        "side's client certificate (issued by a CA it does not trust, expired, or not for this "
+        "key); ask that aggregator's operator for one from its CA")
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""A member's requests to its aggregator beside Submit: its standing, and its key's rotation.
+"""A member's requests to its aggregator beside Submit: its standing, its key's rotation, and
+(a member aggregator's) notice of the keys it revoked.
 
 Used by school nodes and by aggregators towards their parent. Each request is signed with the
 member's current key and each answer verified against the aggregator key the member knows,
@@ -8,6 +9,7 @@ new keys with ``updated_identity``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,7 +17,7 @@ import grpc
 from nacl.signing import SigningKey
 
 from common.errors import GuanaiError
-from member.client import RETRYABLE, ClientTls, open_channel
+from member.client import RETRYABLE, ClientTls, calling
 from member.parent import ParentBook
 from privacy.envelope import EnvelopeError
 from privacy.identity import Identity
@@ -24,6 +26,7 @@ from privacy.memberauth import VerifiedStatus, sign_request, verify_status
 from protos.deadlines import to_ms
 from protos.members_pb2 import MemberRequest, SignedRequest
 from protos.members_pb2_grpc import MembersStub
+from protos.report_pb2 import Enrolled
 
 
 class MemberRequestFailed(GuanaiError):
@@ -40,13 +43,13 @@ class MemberRequestFailed(GuanaiError):
 
 def _ask(target: Identity, method: str, signed: SignedRequest, timeout: float,
          client_tls: ClientTls | None) -> VerifiedStatus:
-    with open_channel(target, client_tls) as channel:
-        try:
+    try:
+        with calling(target, client_tls, timeout) as channel:  # TlsMisconfigured: not retried
             answer = getattr(MembersStub(channel), method)(signed, timeout=timeout)
-        except grpc.RpcError as exc:
-            raise MemberRequestFailed(
-                f"汇总节点未应答或拒绝 {target.id} at {target.address} ({exc.code().name}): "
-                f"{exc.details() or ''}", exc.code()) from exc
+    except grpc.RpcError as exc:
+        raise MemberRequestFailed(
+            f"汇总节点未应答或拒绝 {target.id} at {target.address} ({exc.code().name}): "
+            f"{exc.details() or ''}", exc.code()) from exc
     try:
         return verify_status(answer, target.keys.signing, signed)
     except EnvelopeError as exc:
@@ -72,6 +75,16 @@ def rotate_key(target: Identity, member_id: str, key: SigningKey, new_key: Signi
     """Have ``target`` enrol ``new_key`` beside ``key``; idempotent."""
     signed = sign_request(_request(target, member_id, now), key, new_key)
     return _ask(target, "RotateKey", signed, timeout, client_tls)
+
+
+def notice_revocations(target: Identity, member_id: str, key: SigningKey,
+                       revocations: Sequence[Enrolled], now: datetime, *, timeout: float = 30.0,
+                       client_tls: ClientTls | None = None) -> VerifiedStatus:
+    """Tell ``target`` (the parent) of the keys this member aggregator revoked: its enrolment
+    entries of members with a revoked key (protos/report.proto ``Enrolled.revoked``)."""
+    request = _request(target, member_id, now)
+    request.revocations.extend(revocations)
+    return _ask(target, "NoticeRevocations", sign_request(request, key), timeout, client_tls)
 
 
 def updated_identity(target: Identity, verified: VerifiedStatus) -> Identity | None:

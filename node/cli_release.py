@@ -1,21 +1,19 @@
-"""``guanai node release`` and ``guanai node report``: the period's DP release and its view."""
+"""``guanai node release``: the period's DP release (its table: ``guanai node report``,
+guanai/school_table.py, which shares the aggregators' table code)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import click
 
-from common import tables
 from node.allowance import allowance_lines
 from node.config import load_config
-from node.release import get_release, latest_release, release_period, spent_in_year
+from node.release import latest_release, release_period, spent_in_year
 from node.store import get_meta, open_store
 from privacy.dp import epsilon_delta
 from protos.catalogue import load
 from protos.periods import Period
-from protos.regions import school_stages
 
 
 def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> Period:
@@ -61,39 +59,4 @@ def release(db: Path, period: Period, correction: bool, recipient: str | None,
         click.echo(line)
 
 
-@click.command("report")
-@period_option
-@click.option("--revision", type=int, help="版本 A given revision (default: the latest).")
-@click.option("--format", "fmt", help="输出格式 Output format.", type=click.Choice(tables.FORMATS), default="table",
-              show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="输出 Write to a file.")
-@click.pass_obj
-def report(db: Path, period: Period, revision: int | None, fmt: str, out: Path | None) -> None:
-    """统计表 Show the period's table: true value, released value, noise SD (local only)."""
-    store = open_store(db)
-    stored = get_release(store, period, revision) if revision else latest_release(store, period)
-    if stored is None:
-        raise click.ClickException(f"no release of {period} yet (run `guanai node release`)")
-    released = stored.report
-    catalogue = load(released.catalogue_version)
-    data = tables.frame(catalogue.labels(), {
-        "真实值 True": [stored.true_values[c.id] for c in catalogue.cells],
-        "发布值 Released": list(released.values),
-        "噪声标准差 Noise SD": [round(math.sqrt(v), 1) for v in released.noise_variance],
-    })
-    taught = frozenset(school_stages(released.sender_id))
-    data = data[[bool(c.stages & taught) for c in catalogue.cells]]
-    school = f"{get_meta(store, 'school_name')} {released.sender_id}"
-    sheet = tables.Sheet(
-        name=f"{period} r{stored.revision}",
-        title=catalogue.title.zh + " " + catalogue.title.en,
-        subtitle=(f"{school} · {period.label_zh} {period.label_en} · 第{stored.revision}版 "
-                  f"revision {stored.revision} · ρ = {released.budget.rho:g} · "
-                  "真实值仅在本校可见 true values stay in this school"),
-        data=data,
-    )
-    text = tables.write([sheet], fmt, out)
-    click.echo(text if text is not None else f"已写入 written: {out}")
-
-
-RELEASE_COMMANDS = [release, report]
+RELEASE_COMMANDS = [release]

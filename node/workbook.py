@@ -6,6 +6,9 @@ Workbooks (.xlsx, .xls, .ods) are read with python-calamine — the engine behin
 ``read_excel(engine="calamine")`` — called directly, because choosing the sheet needs what
 pandas does not pass on: which sheets are hidden and which cells are merged. Calamine keeps
 only cells with values, so a sheet formatted down to row 1,048,576 costs what its data costs.
+Which sheet is shown on opening comes from the file itself: .xlsx ``activeTab``, .ods
+``ActiveTable``, and for .xls — whose BIFF records calamine does not report — xlrd 2.x, which
+reads each sheet's WINDOW2 record (``Sheet.sheet_visible``: the sheet is the active one).
 
 Cells come back as Python values: str, float, int, bool, datetime/date (a cell Excel holds as
 a date), or None. Coordinates are 0-based (row, column) from A1.
@@ -21,6 +24,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import python_calamine
+import xlrd
 from openpyxl.utils import get_column_letter
 
 from common.errors import GuanaiError
@@ -127,10 +131,12 @@ def read_workbook(data: bytes, kind: str, name: str) -> Workbook:
 
 
 def _active(data: bytes, kind: str, names: list[str]) -> int:
-    """The sheet shown when the file is opened: .xlsx activeTab, .ods ActiveTable; for .xls
-    (not reported by calamine) the first sheet."""
+    """The index into ``names`` of the sheet shown when the file is opened: .xlsx activeTab,
+    .ods ActiveTable, .xls the sheet whose WINDOW2 record marks it active (read with xlrd:
+    ``Sheet.sheet_visible``, "should really be called sheet_active" in xlrd's own words).
+    The first sheet when the file says nothing."""
     if kind == "xls":
-        return 0
+        return _xls_active(data, names)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if kind == "xlsx":
             found = _ACTIVE_TAB.search(archive.read("xl/workbook.xml"))
@@ -140,6 +146,27 @@ def _active(data: bytes, kind: str, names: list[str]) -> int:
             found = _ACTIVE_TABLE.search(archive.read("settings.xml").decode("utf-8", "replace"))
             if found and found[1] in names:
                 return names.index(found[1])
+    return 0
+
+
+def _xls_active(data: bytes, names: list[str]) -> int:
+    """The active sheet of an .xls (BIFF), by xlrd; 0 if none is marked or xlrd cannot say
+    (calamine, which read the cells, is the judge of whether the file is readable)."""
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+    except xlrd.XLRDError:
+        return 0
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            active = sheet.sheet_visible and sheet.name in names
+            book.unload_sheet(index)
+            if active:
+                return names.index(sheet.name)
+    except xlrd.XLRDError:
+        pass
+    finally:
+        book.release_resources()
     return 0
 
 

@@ -18,13 +18,14 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from google.protobuf.message import DecodeError
 from nacl.signing import SigningKey
 
 from common.clock import SYSTEM
 from common.errors import GuanaiError
 from privacy.envelope import BadSignature, sign_with_context, verify_with_context
 from protos.query_pb2 import Credential, SignedCredential
+from protos.refusals import Refused
+from protos.validation import M, parse_canonical
 
 CREDENTIAL_CONTEXT = b"guanai.v1.credential\x00"
 ROLES = ("staff", "school")
@@ -69,12 +70,13 @@ def issue(key: SigningKey, issuer: str, role: str, region: str, subject: str,
 
 
 def verify(token: bytes, now: datetime | None = None) -> Grant:
-    """The grant of a well-formed, correctly signed, unexpired credential."""
-    try:
-        signed = SignedCredential.FromString(token)
-        credential = Credential.FromString(signed.credential)
-    except DecodeError:
-        raise CredentialError("凭据格式错误 malformed credential") from None
+    """The grant of a well-formed, correctly signed, unexpired credential.
+
+    ``token`` is SignedCredential bytes. Both it and the Credential inside must be canonically
+    encoded (protos/validation.py ``parse_canonical``: no unknown, repeated or unsigned field),
+    and the signature is checked before the Credential is read. Raises ``CredentialError``.
+    """
+    signed = _canonical(SignedCredential, token)
     if len(signed.signer_key) != 32 or len(signed.signature) != 64:
         raise CredentialError("凭据格式错误 malformed credential: bad key or signature size")
     try:
@@ -82,6 +84,7 @@ def verify(token: bytes, now: datetime | None = None) -> Grant:
                             signed.signer_key)
     except BadSignature:
         raise CredentialError("凭据签名无效 the credential's signature does not verify") from None
+    credential = _canonical(Credential, signed.credential)
     if credential.role not in ROLES:
         raise CredentialError(f"角色错误 unknown role {credential.role!r}")
     now = now or SYSTEM.now()
@@ -94,6 +97,13 @@ def verify(token: bytes, now: datetime | None = None) -> Grant:
                               "ask for a new one")
     return Grant(credential.issuer, credential.role, credential.region, credential.subject,
                  expires, bytes(signed.signer_key))
+
+
+def _canonical(kind: type[M], data: bytes) -> M:
+    try:
+        return parse_canonical(kind, data, "credential")
+    except Refused as exc:
+        raise CredentialError(f"凭据格式错误 malformed credential: {exc.message}") from None
 
 
 def _times(credential: Credential, now: datetime) -> tuple[datetime, datetime]:

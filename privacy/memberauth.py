@@ -27,6 +27,8 @@ from privacy.envelope import (
     verify_with_context,
 )
 from protos.members_pb2 import KeyRotation, MemberRequest, MemberStatus, SignedRequest, SignedStatus
+from protos.refusals import Refused
+from protos.validation import M, parse_canonical
 
 REQUEST_CONTEXT = b"guanai.v1.member-request\x00"
 STATUS_CONTEXT = b"guanai.v1.member-status\x00"
@@ -50,20 +52,32 @@ def sign_request(request: MemberRequest, key: SigningKey,
 
 
 def open_request(signed: SignedRequest) -> MemberRequest:
-    """The request, once its signature (and a new key's) verifies; who signed is for the caller."""
+    """The request, once its signature (and a new key's) verifies; who signed is for the caller.
+
+    The SignedRequest (as received: re-serialized, its unknown fields kept) and the
+    MemberRequest inside must be canonically encoded (protos/validation.py
+    ``parse_canonical``): a rotation is kept as the request that made it, and nothing unsigned
+    rides along. The signature is checked before the request is read. Raises ``Malformed``
+    or ``BadSignature``.
+    """
+    _canonical(SignedRequest, signed.SerializeToString(deterministic=True))
     if len(signed.signature) != SIGNATURE_SIZE or len(signed.signer_key) != PUBLIC_KEY_SIZE:
         raise Malformed("请求格式错误 malformed request: bad signature or key length")
-    try:
-        request = MemberRequest.FromString(signed.request)
-    except DecodeError as exc:
-        raise Malformed("请求格式错误 malformed request: not a guanai.v1.MemberRequest") from exc
     verify_with_context(REQUEST_CONTEXT, signed.request, signed.signature, signed.signer_key)
+    request = _canonical(MemberRequest, signed.request)
     if request.new_signing_key:
         if len(request.new_signing_key) != PUBLIC_KEY_SIZE:
             raise Malformed("请求格式错误 malformed request: the new key is not 32 bytes")
         verify_with_context(REQUEST_CONTEXT, signed.request, signed.new_key_signature,
                             request.new_signing_key)
     return request
+
+
+def _canonical(kind: type[M], data: bytes) -> M:
+    try:
+        return parse_canonical(kind, data, "request")
+    except Refused as exc:
+        raise Malformed(f"请求格式错误 malformed request: {exc.message}") from None
 
 
 def request_sha256(signed: SignedRequest) -> bytes:

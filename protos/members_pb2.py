@@ -22,29 +22,30 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from protos import report_pb2 as protos_dot_report__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/members.proto\x12\tguanai.v1\"r\n\rMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x15\n\raggregator_id\x18\x02 \x01(\t\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x03\x12\r\n\x05nonce\x18\x04 \x01(\x0c\x12\x17\n\x0fnew_signing_key\x18\x05 \x01(\x0c\"b\n\rSignedRequest\x12\x0f\n\x07request\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x12\n\nsigner_key\x18\x03 \x01(\x0c\x12\x19\n\x11new_key_signature\x18\x04 \x01(\x0c\"\xde\x01\n\x0ePeriodStanding\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x13\n\x0b\x64ue_unix_ms\x18\x02 \x01(\x03\x12\x14\n\x0clock_unix_ms\x18\x03 \x01(\x03\x12\x1f\n\x17\x65xception_until_unix_ms\x18\x04 \x01(\x03\x12\x10\n\x08revision\x18\x05 \x01(\r\x12\x12\n\ntimeliness\x18\x06 \x01(\t\x12\x19\n\x11returned_revision\x18\x07 \x01(\r\x12\x15\n\rreturn_reason\x18\x08 \x01(\t\x12\x18\n\x10returned_unix_ms\x18\t \x01(\x03\"~\n\x0bKeyRotation\x12\x17\n\x0fold_signing_key\x18\x01 \x01(\x0c\x12\x13\n\x0bsigning_key\x18\x02 \x01(\x0c\x12\x13\n\x0bsealing_key\x18\x03 \x01(\x0c\x12\x17\n\x0frotated_unix_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65ndorsement\x18\x05 \x01(\x0c\"\xe2\x01\n\x0cMemberStatus\x12\x15\n\raggregator_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x03\x12\x16\n\x0erequest_sha256\x18\x04 \x01(\x0c\x12*\n\x07periods\x18\x05 \x03(\x0b\x32\x19.guanai.v1.PeriodStanding\x12)\n\trotations\x18\x06 \x03(\x0b\x32\x16.guanai.v1.KeyRotation\x12(\n\x06policy\x18\x07 \x01(\x0b\x32\x18.guanai.v1.PrivacyPolicy\"N\n\rPrivacyPolicy\x12\x15\n\rrho_half_year\x18\x01 \x01(\x01\x12\x12\n\nrho_annual\x18\x02 \x01(\x01\x12\x12\n\nannual_cap\x18\x03 \x01(\x01\"1\n\x0cSignedStatus\x12\x0e\n\x06status\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x32\x89\x01\n\x07Members\x12>\n\tGetStatus\x12\x18.guanai.v1.SignedRequest\x1a\x17.guanai.v1.SignedStatus\x12>\n\tRotateKey\x12\x18.guanai.v1.SignedRequest\x1a\x17.guanai.v1.SignedStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/members.proto\x12\tguanai.v1\x1a\x13protos/report.proto\"\x9c\x01\n\rMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x15\n\raggregator_id\x18\x02 \x01(\t\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x03\x12\r\n\x05nonce\x18\x04 \x01(\x0c\x12\x17\n\x0fnew_signing_key\x18\x05 \x01(\x0c\x12(\n\x0brevocations\x18\x06 \x03(\x0b\x32\x13.guanai.v1.Enrolled\"b\n\rSignedRequest\x12\x0f\n\x07request\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x12\n\nsigner_key\x18\x03 \x01(\x0c\x12\x19\n\x11new_key_signature\x18\x04 \x01(\x0c\"\xde\x01\n\x0ePeriodStanding\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x13\n\x0b\x64ue_unix_ms\x18\x02 \x01(\x03\x12\x14\n\x0clock_unix_ms\x18\x03 \x01(\x03\x12\x1f\n\x17\x65xception_until_unix_ms\x18\x04 \x01(\x03\x12\x10\n\x08revision\x18\x05 \x01(\r\x12\x12\n\ntimeliness\x18\x06 \x01(\t\x12\x19\n\x11returned_revision\x18\x07 \x01(\r\x12\x15\n\rreturn_reason\x18\x08 \x01(\t\x12\x18\n\x10returned_unix_ms\x18\t \x01(\x03\"~\n\x0bKeyRotation\x12\x17\n\x0fold_signing_key\x18\x01 \x01(\x0c\x12\x13\n\x0bsigning_key\x18\x02 \x01(\x0c\x12\x13\n\x0bsealing_key\x18\x03 \x01(\x0c\x12\x17\n\x0frotated_unix_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65ndorsement\x18\x05 \x01(\x0c\"\xe2\x01\n\x0cMemberStatus\x12\x15\n\raggregator_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x03\x12\x16\n\x0erequest_sha256\x18\x04 \x01(\x0c\x12*\n\x07periods\x18\x05 \x03(\x0b\x32\x19.guanai.v1.PeriodStanding\x12)\n\trotations\x18\x06 \x03(\x0b\x32\x16.guanai.v1.KeyRotation\x12(\n\x06policy\x18\x07 \x01(\x0b\x32\x18.guanai.v1.PrivacyPolicy\"N\n\rPrivacyPolicy\x12\x15\n\rrho_half_year\x18\x01 \x01(\x01\x12\x12\n\nrho_annual\x18\x02 \x01(\x01\x12\x12\n\nannual_cap\x18\x03 \x01(\x01\"1\n\x0cSignedStatus\x12\x0e\n\x06status\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x32\xd1\x01\n\x07Members\x12>\n\tGetStatus\x12\x18.guanai.v1.SignedRequest\x1a\x17.guanai.v1.SignedStatus\x12>\n\tRotateKey\x12\x18.guanai.v1.SignedRequest\x1a\x17.guanai.v1.SignedStatus\x12\x46\n\x11NoticeRevocations\x12\x18.guanai.v1.SignedRequest\x1a\x17.guanai.v1.SignedStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.members_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMBERREQUEST']._serialized_start=35
-  _globals['_MEMBERREQUEST']._serialized_end=149
-  _globals['_SIGNEDREQUEST']._serialized_start=151
-  _globals['_SIGNEDREQUEST']._serialized_end=249
-  _globals['_PERIODSTANDING']._serialized_start=252
-  _globals['_PERIODSTANDING']._serialized_end=474
-  _globals['_KEYROTATION']._serialized_start=476
-  _globals['_KEYROTATION']._serialized_end=602
-  _globals['_MEMBERSTATUS']._serialized_start=605
-  _globals['_MEMBERSTATUS']._serialized_end=831
-  _globals['_PRIVACYPOLICY']._serialized_start=833
-  _globals['_PRIVACYPOLICY']._serialized_end=911
-  _globals['_SIGNEDSTATUS']._serialized_start=913
-  _globals['_SIGNEDSTATUS']._serialized_end=962
-  _globals['_MEMBERS']._serialized_start=965
-  _globals['_MEMBERS']._serialized_end=1102
+  _globals['_MEMBERREQUEST']._serialized_start=57
+  _globals['_MEMBERREQUEST']._serialized_end=213
+  _globals['_SIGNEDREQUEST']._serialized_start=215
+  _globals['_SIGNEDREQUEST']._serialized_end=313
+  _globals['_PERIODSTANDING']._serialized_start=316
+  _globals['_PERIODSTANDING']._serialized_end=538
+  _globals['_KEYROTATION']._serialized_start=540
+  _globals['_KEYROTATION']._serialized_end=666
+  _globals['_MEMBERSTATUS']._serialized_start=669
+  _globals['_MEMBERSTATUS']._serialized_end=895
+  _globals['_PRIVACYPOLICY']._serialized_start=897
+  _globals['_PRIVACYPOLICY']._serialized_end=975
+  _globals['_SIGNEDSTATUS']._serialized_start=977
+  _globals['_SIGNEDSTATUS']._serialized_end=1026
+  _globals['_MEMBERS']._serialized_start=1029
+  _globals['_MEMBERS']._serialized_end=1238
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from protos import report_pb2 as _report_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -7,18 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class MemberRequest(_message.Message):
-    __slots__ = ("member_id", "aggregator_id", "unix_ms", "nonce", "new_signing_key")
+    __slots__ = ("member_id", "aggregator_id", "unix_ms", "nonce", "new_signing_key", "revocations")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     AGGREGATOR_ID_FIELD_NUMBER: _ClassVar[int]
     UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     NONCE_FIELD_NUMBER: _ClassVar[int]
     NEW_SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
+    REVOCATIONS_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     aggregator_id: str
     unix_ms: int
     nonce: bytes
     new_signing_key: bytes
-    def __init__(self, member_id: _Optional[str] = ..., aggregator_id: _Optional[str] = ..., unix_ms: _Optional[int] = ..., nonce: _Optional[bytes] = ..., new_signing_key: _Optional[bytes] = ...) -> None: ...
+    revocations: _containers.RepeatedCompositeFieldContainer[_report_pb2.Enrolled]
+    def __init__(self, member_id: _Optional[str] = ..., aggregator_id: _Optional[str] = ..., unix_ms: _Optional[int] = ..., nonce: _Optional[bytes] = ..., new_signing_key: _Optional[bytes] = ..., revocations: _Optional[_Iterable[_Union[_report_pb2.Enrolled, _Mapping]]] = ...) -> None: ...
 
 class SignedRequest(_message.Message):
     __slots__ = ("request", "signature", "signer_key", "new_key_signature")

@@ -44,6 +44,11 @@ class MembersStub:
                 request_serializer=protos_dot_members__pb2.SignedRequest.SerializeToString,
                 response_deserializer=protos_dot_members__pb2.SignedStatus.FromString,
                 _registered_method=True)
+        self.NoticeRevocations = channel.unary_unary(
+                '/guanai.v1.Members/NoticeRevocations',
+                request_serializer=protos_dot_members__pb2.SignedRequest.SerializeToString,
+                response_deserializer=protos_dot_members__pb2.SignedStatus.FromString,
+                _registered_method=True)
 
 
 class MembersServicer:
@@ -64,6 +69,15 @@ class MembersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def NoticeRevocations(self, request, context):
+        """A member aggregator tells its parent of the keys it revoked, at once, without waiting for
+        its next rollup (whose signed enrolment carries them too): from each revocation's time the
+        parent answers that key nothing (docs/aggregator.md §5).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MembersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +88,11 @@ def add_MembersServicer_to_server(servicer, server):
             ),
             'RotateKey': grpc.unary_unary_rpc_method_handler(
                     servicer.RotateKey,
+                    request_deserializer=protos_dot_members__pb2.SignedRequest.FromString,
+                    response_serializer=protos_dot_members__pb2.SignedStatus.SerializeToString,
+            ),
+            'NoticeRevocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.NoticeRevocations,
                     request_deserializer=protos_dot_members__pb2.SignedRequest.FromString,
                     response_serializer=protos_dot_members__pb2.SignedStatus.SerializeToString,
             ),
@@ -130,6 +149,33 @@ class Members:
             request,
             target,
             '/guanai.v1.Members/RotateKey',
+            protos_dot_members__pb2.SignedRequest.SerializeToString,
+            protos_dot_members__pb2.SignedStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NoticeRevocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/guanai.v1.Members/NoticeRevocations',
             protos_dot_members__pb2.SignedRequest.SerializeToString,
             protos_dot_members__pb2.SignedStatus.FromString,
             options,

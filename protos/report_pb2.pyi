@@ -51,16 +51,26 @@ class Member(_message.Message):
     def __init__(self, sender_id: _Optional[str] = ..., revision: _Optional[int] = ..., report_sha256: _Optional[bytes] = ..., log_index: _Optional[int] = ..., timeliness: _Optional[str] = ...) -> None: ...
 
 class Enrolled(_message.Message):
-    __slots__ = ("member_id", "region", "signing_keys", "returned_revision")
+    __slots__ = ("member_id", "region", "signing_keys", "returned_revision", "revoked")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     SIGNING_KEYS_FIELD_NUMBER: _ClassVar[int]
     RETURNED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     region: str
     signing_keys: _containers.RepeatedScalarFieldContainer[bytes]
     returned_revision: int
-    def __init__(self, member_id: _Optional[str] = ..., region: _Optional[str] = ..., signing_keys: _Optional[_Iterable[bytes]] = ..., returned_revision: _Optional[int] = ...) -> None: ...
+    revoked: _containers.RepeatedCompositeFieldContainer[Revoked]
+    def __init__(self, member_id: _Optional[str] = ..., region: _Optional[str] = ..., signing_keys: _Optional[_Iterable[bytes]] = ..., returned_revision: _Optional[int] = ..., revoked: _Optional[_Iterable[_Union[Revoked, _Mapping]]] = ...) -> None: ...
+
+class Revoked(_message.Message):
+    __slots__ = ("signing_key", "revoked_unix_ms")
+    SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    signing_key: bytes
+    revoked_unix_ms: int
+    def __init__(self, signing_key: _Optional[bytes] = ..., revoked_unix_ms: _Optional[int] = ...) -> None: ...
 
 class Approval(_message.Message):
     __slots__ = ("role", "name", "key_id", "public_key", "approved_unix_ms", "waiver_reason", "signature")

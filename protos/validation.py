@@ -99,11 +99,13 @@ def parse_canonical(kind: type[M], data: bytes, what: str) -> M:
     bytes that serializing the parsed message gives back. Anything else could carry bytes that
     no reader shows (a name in field 100) or that two parsers read differently, so it is
     refused whole: raises ``Refused`` (MALFORMED) naming ``what``. DESIGN §4 invariant 9.
+    Every signed message a receiver reads is parsed so (reports, query credentials, member
+    requests); the caller decides what status a malformed one gets.
     """
     try:
         message = kind.FromString(data)
     except DecodeError:
-        raise Refused(Kind.MALFORMED, f"报送格式错误 malformed: the {what} is not a "
+        raise Refused(Kind.MALFORMED, f"格式错误 malformed: the {what} is not a "
                       f"{kind.DESCRIPTOR.full_name}") from None
     clean = kind()
     clean.CopyFrom(message)

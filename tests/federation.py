@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import socket
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
@@ -15,15 +17,17 @@ from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
 from aggregator.keys import own_identity
 from aggregator.rollup import signoff
-from aggregator.rollup.build import make_rollup
+from aggregator.rollup.build import make_rollup, member_reports, rollup_report, send_rollup
 from aggregator.store.sqlite import Rollup, Store
 from guanai.cli import cli
+from member.client import Backoff
 from privacy.budget import DEFAULT_RHO_HALF_YEAR
 from privacy.envelope import seal, sign_report
 from privacy.identity import Identity
 from privacy.keys import PublicKeys
 from privacy.signoff import sign_approval
-from protos.aggregator_pb2 import Submission
+from protos.aggregator_pb2 import GetCheckpointRequest, Submission
+from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.catalogue import load
 from protos.deadlines import default_deadlines
 from protos.periods import Period
@@ -80,6 +84,19 @@ class Aggregator:
             store.close()
 
 
+def two_counties(folder: Path) -> tuple[Aggregator, Aggregator, Aggregator]:
+    """Province 610000 serving, with counties 610102 and 610103 serving and enrolled there."""
+    province = Aggregator(folder, "610000", "province")
+    county = Aggregator(folder, "610102", "county", "610000")
+    other = Aggregator(folder, "610103", "county", "610000")
+    for aggregator in (province, county, other):
+        aggregator.start()
+    for aggregator in (county, other):
+        aggregator.set_parent(province)
+        province.enrol(aggregator.identity())
+    return province, county, other
+
+
 def leave_open(db: Path, year: int) -> None:
     """Give an aggregator's store deadlines for the year's periods that never lock."""
     store = Store(db)
@@ -103,6 +120,43 @@ def signed_off(store: Store, settings: own_identity.Settings, period: Period) ->
     for role in signoff.unsigned_roles(make_rollup(store, settings, period)[0]):
         signoff.waive(store, settings, period, role, "测试免签 waived in a test", at)
     return signoff.sign_off(store, settings, period)
+
+
+H1 = Period.parse("2025-H1")
+
+
+def roll_up(child: Aggregator, parent: Aggregator, period: Period = H1) -> Report:
+    """The child's rollup of ``period`` as it stands, signed off (``signed_off``) and sent to
+    ``parent`` the project's way, its receipt verified and kept; the rollup's Report."""
+    store = Store(child.db)
+    try:
+        made = signed_off(store, child.settings, period)
+        send_rollup(store, child.settings, parent.identity(), made, attempts=3,
+                    backoff=Backoff(initial=0.05, maximum=0.1), timeout=10)
+        return rollup_report(made)
+    finally:
+        store.close()
+
+
+Change = Callable[[Report, list[bytes]], list[bytes]]
+
+
+def tampered_rollup(child: Aggregator, parent: Aggregator, change: Change) -> Submission:
+    """The child's rollup of 2025-H1 as it stands, with the SignedReports of its members,
+    changed by ``change(report, members)`` (which returns the members to attach), its
+    sign-off waived again over the changed draft and validly signed by the child: what a
+    dishonest child can send, sealed to ``parent``."""
+    store = Store(child.db)
+    try:
+        report = rollup_report(make_rollup(store, child.settings, H1)[0])
+        members = change(report, member_reports(store, report))
+    finally:
+        store.close()
+    waive_all(report, child.settings.signing_key)
+    to = parent.identity().keys.sealing
+    return Submission(sealed=seal(sign_report(report.SerializeToString(),
+                                              child.settings.signing_key), to),
+                      sealed_members=[seal(m, to) for m in members])
 
 
 def waive_all(report: Report, key: SigningKey) -> None:
@@ -170,6 +224,13 @@ def dump(db: Path) -> dict[str, list]:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
     finally:
         conn.close()
+
+
+def log_size(aggregator: Aggregator) -> int:
+    """The tree size of the running aggregator's latest checkpoint (GetCheckpoint)."""
+    with grpc.insecure_channel(aggregator.running.address) as channel:
+        note = AggregatorStub(channel).GetCheckpoint(GetCheckpointRequest(), timeout=10).note
+    return int(note.splitlines()[1])  # C2SP checkpoint: origin, tree size, root hash
 
 
 def free_port() -> int:

@@ -6,16 +6,23 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator.rollup.build import make_rollup, member_reports, rollup_report, send_rollup
+from aggregator.rollup.build import make_rollup, rollup_report
 from aggregator.store.sqlite import Store
 from member.client import Backoff
-from privacy.envelope import seal, sign_report
+from privacy.envelope import sign_report
 from privacy.receipt import verify_receipt
-from protos.aggregator_pb2 import ReceiptBody, Submission
+from protos.aggregator_pb2 import ReceiptBody
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
-from protos.report_pb2 import Report
-from tests.federation import Aggregator, dump, make_report, school_identity, sealed, signed_off
+from tests.federation import (
+    Aggregator,
+    dump,
+    make_report,
+    roll_up,
+    school_identity,
+    sealed,
+    tampered_rollup,
+)
 
 H1 = Period.parse("2025-H1")
 FAST = dict(attempts=3, backoff=Backoff(initial=0.05, maximum=0.1), timeout=10)
@@ -47,16 +54,6 @@ def chain(tmp_path):
         aggregator.stop()
 
 
-def roll_up(child: Aggregator, parent: Aggregator) -> Report:
-    store = Store(child.db)
-    try:
-        made = signed_off(store, child.settings, H1)
-        send_rollup(store, child.settings, parent.identity(), made, **FAST)
-        return rollup_report(made)
-    finally:
-        store.close()
-
-
 def test_three_levels_sum_exactly_and_the_province_holds_every_school(chain):
     province, city, county, reports = chain
     roll_up(county, city)
@@ -70,20 +67,6 @@ def test_three_levels_sum_exactly_and_the_province_holds_every_school(chain):
         store.close()
     assert list(total.values) == [sum(c) for c in zip(*(r.values for r in reports), strict=True)]
     assert forwarded == sorted(["610102", *SCHOOLS])
-
-
-def _tampered(county: Aggregator, city: Aggregator, change) -> Submission:  # noqa: ANN001
-    store = Store(county.db)
-    try:
-        made = signed_off(store, county.settings, H1)
-        report = rollup_report(made)
-        members = member_reports(store, report)
-    finally:
-        store.close()
-    members = change(report, members)
-    signed = sign_report(report.SerializeToString(), county.settings.signing_key)
-    to = city.identity().keys.sealing
-    return Submission(sealed=seal(signed, to), sealed_members=[seal(m, to) for m in members])
 
 
 def _inflated(report, members):  # noqa: ANN001, ANN202
@@ -109,7 +92,7 @@ def _member_added(report, members):  # noqa: ANN001, ANN202
 @pytest.mark.parametrize("change", [_inflated, _variance_halved, _member_left_out, _member_added])
 def test_a_rollup_that_is_not_the_sum_of_what_it_names_is_refused(chain, change):
     _, city, county, _ = chain
-    request = _tampered(county, city, change)
+    request = tampered_rollup(county, city, change)
     before = dump(city.db)
     with grpc.insecure_channel(city.running.address) as channel:
         with pytest.raises(grpc.RpcError) as info:
@@ -122,7 +105,7 @@ def test_the_rollup_itself_is_accepted_unchanged(chain):
     # The control for the tampered cases above: the same path, untouched, is accepted, logged
     # and receipted, so their refusals come from the change and nothing else.
     _, city, county, _ = chain
-    request = _tampered(county, city, lambda report, members: members)
+    request = tampered_rollup(county, city, lambda report, members: members)
     with grpc.insecure_channel(city.running.address) as channel:
         receipt = AggregatorStub(channel).Submit(request, timeout=10)
     store = Store(city.db)

@@ -463,3 +463,131 @@ def test_a_member_request_with_an_out_of_range_time_is_unauthenticated(county, u
                            .signature, signer_key=bytes(key.verify_key))
     error = refused(county, lambda: county.members.GetStatus(signed, timeout=10))
     assert error.code() == CODE.UNAUTHENTICATED, error.details()
+
+
+# --- query credentials and member requests: canonical, the signature first (issue 16)
+
+def credential_body(*, issued_field: bytes | None = None, extra: bytes = b"",
+                    issuer: bytes = HONEST.encode()) -> bytes:
+    """A school's Credential put together by hand, field by field, in canonical order."""
+    return (field(1, issuer) + field(2, b"school") + field(3, HONEST.encode())
+            + field(4, b"aid-office") + (issued_field or field(5, NOW - DAY))
+            + field(6, NOW + DAY) + field(7, os.urandom(16)) + extra)
+
+
+def signed_credential(body: bytes, key: SigningKey, extra: bytes = b"") -> bytes:
+    return (field(1, body) + field(2, key.sign(CREDENTIAL_CONTEXT + body).signature)
+            + field(3, bytes(key.verify_key)) + extra)
+
+
+NAME_AND_ID = field(100, "欧阳金丝雀 610102200801011235".encode())
+CREDENTIALS = {
+    "an unknown field in the signed credential": lambda k: signed_credential(
+        credential_body(extra=NAME_AND_ID), k),
+    "the issuer written twice": lambda k: signed_credential(
+        credential_body(extra=field(1, HONEST.encode())), k),
+    "an overlong varint for the issue time": lambda k: signed_credential(
+        credential_body(issued_field=varint(5 << 3) + varint(NOW - DAY)[:-1]
+                        + bytes([varint(NOW - DAY)[-1] | 0x80, 0x00])), k),
+    "a field written out at its default": lambda k: signed_credential(
+        credential_body(extra=varint(8 << 3) + varint(0)), k),
+    "an unsigned field beside the signature": lambda k: signed_credential(
+        credential_body(), k, NAME_AND_ID),
+    "a second signature field": lambda k: signed_credential(
+        credential_body(), k, field(2, bytes(64))),
+    "fields out of order": lambda k: (lambda body: field(3, bytes(k.verify_key))
+                                      + field(1, body) + field(2, k.sign(
+                                          CREDENTIAL_CONTEXT + body).signature))(
+        credential_body()),
+}
+
+
+def test_the_hand_made_credential_is_answered(county):
+    """The control: the same hand-made bytes, canonical, get figures."""
+    token = signed_credential(credential_body(), county.keys[HONEST])
+    assert Credential.FromString(SignedCredential.FromString(token).credential).issuer == HONEST
+    ask(county, token)
+
+
+@pytest.mark.parametrize("case", list(CREDENTIALS))
+def test_a_non_canonical_credential_is_unauthenticated(county, case):
+    token = CREDENTIALS[case](county.keys[HONEST])
+    error = refused(county, lambda: ask(county, token))
+    assert error.code() == CODE.UNAUTHENTICATED, error.details()
+    assert "凭据格式错误 malformed credential" in error.details()
+
+
+def test_a_changed_credential_byte_is_always_a_bad_signature(county):
+    """The signature is checked before the credential is read: no flipped bit of the signed
+    bytes, wherever it falls, gets another answer than a bad signature."""
+    key = county.keys[HONEST]
+    body = credential_body()
+    for bit in range(0, len(body) * 8, 3):
+        changed = bytearray(body)
+        changed[bit // 8] ^= 1 << bit % 8
+        token = (field(1, bytes(changed)) + field(2, key.sign(CREDENTIAL_CONTEXT + body)
+                                                  .signature) + field(3, bytes(key.verify_key)))
+        with pytest.raises(grpc.RpcError) as info:
+            ask(county, token)
+        assert info.value.code() == CODE.UNAUTHENTICATED
+        assert "凭据签名无效" in info.value.details(), (bit, info.value.details())
+    still_serves(county)
+
+
+def member_request(*, extra: bytes = b"", unix_ms: bytes | None = None) -> bytes:
+    """HONEST's MemberRequest to the county, by hand, in canonical order."""
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    return (field(1, HONEST.encode()) + field(2, b"610102")
+            + (unix_ms or varint(3 << 3) + varint(now_ms)) + field(4, os.urandom(16)) + extra)
+
+
+def signed_request(body: bytes, key: SigningKey) -> SignedRequest:
+    return SignedRequest(request=body, signature=key.sign(MEMBER_REQUEST_CONTEXT + body)
+                         .signature, signer_key=bytes(key.verify_key))
+
+
+def overlong_now() -> bytes:
+    now = varint(int(datetime.now(UTC).timestamp() * 1000))
+    return varint(3 << 3) + now[:-1] + bytes([now[-1] | 0x80, 0x00])
+
+
+MEMBER_REQUESTS = {
+    "an unknown field in the signed request": lambda: member_request(extra=NAME_AND_ID),
+    "the member id written twice": lambda: member_request(extra=field(1, HONEST.encode())),
+    "an overlong varint for the time": lambda: member_request(unix_ms=overlong_now()),
+    "an empty new key written out": lambda: member_request(extra=field(5, b"")),
+}
+
+
+def test_the_hand_made_member_request_is_answered(county):
+    county.members.GetStatus(signed_request(member_request(), county.keys[HONEST]), timeout=10)
+
+
+@pytest.mark.parametrize("case", list(MEMBER_REQUESTS))
+@pytest.mark.parametrize("method", ["GetStatus", "RotateKey"])
+def test_a_non_canonical_member_request_is_invalid_argument(county, case, method):
+    signed = signed_request(MEMBER_REQUESTS[case](), county.keys[HONEST])
+    error = refused(county, lambda: getattr(county.members, method)(signed, timeout=10))
+    assert error.code() == CODE.INVALID_ARGUMENT, error.details()
+    assert "请求格式错误 malformed request" in error.details()
+
+
+def test_an_unsigned_field_beside_a_member_requests_signature_is_invalid_argument(county):
+    wire = signed_request(member_request(), county.keys[HONEST]).SerializeToString()
+    smuggled = SignedRequest.FromString(wire + NAME_AND_ID)  # what the server's gRPC parses
+    error = refused(county, lambda: county.members.GetStatus(smuggled, timeout=10))
+    assert error.code() == CODE.INVALID_ARGUMENT, error.details()
+
+
+def test_a_changed_member_request_byte_is_always_unauthenticated(county):
+    key = county.keys[HONEST]
+    body = member_request()
+    for bit in range(0, len(body) * 8, 3):
+        changed = bytearray(body)
+        changed[bit // 8] ^= 1 << bit % 8
+        signed = SignedRequest(request=bytes(changed), signer_key=bytes(key.verify_key),
+                               signature=key.sign(MEMBER_REQUEST_CONTEXT + body).signature)
+        with pytest.raises(grpc.RpcError) as info:
+            county.members.GetStatus(signed, timeout=10)
+        assert info.value.code() == CODE.UNAUTHENTICATED, (bit, info.value.details())
+    still_serves(county)

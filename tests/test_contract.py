@@ -44,7 +44,7 @@ def test_catalogue_covers_the_plan():
 
 def test_public_cells_are_only_those_about_no_student():
     public = {c.family for c in CAT.cells if c.public}
-    assert public == {"pop.enrolled", "psy.home_activities", "mentor.mentors"}
+    assert public == {"psy.home_activities", "mentor.mentors"}
 
 
 def test_sensitivity_is_the_worst_stage_over_bounds():
@@ -66,7 +66,7 @@ def test_rules_expand_over_placeholders_and_patterns():
 def test_a_malformed_catalogue_is_refused():
     text = (codegen.PROTO_DIR / "catalogue" / "v1.toml").read_text(encoding="utf-8")
     with pytest.raises(CatalogueError, match="shares"):
-        parse(text.replace("share = 0.55", "share = 0.5"))
+        parse(text.replace("share = 0.5445", "share = 0.5"))
     with pytest.raises(CatalogueError, match="matches no cell"):
         parse(text.replace('lhs = ["acad.returned"]', 'lhs = ["acad.nothing"]'))
     with pytest.raises(CatalogueError, match="unknown catalogue version"):

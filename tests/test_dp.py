@@ -25,7 +25,8 @@ def test_scale_meets_rho_exactly_as_zcdp_defines_it():
 def test_empirical_noise_matches_the_declared_standard_deviation():
     """Over 2,000 releases of a zero table, each group's noise SD is within 10% of its scale.
 
-    Samples per group: students ≥ 270,000, yuan ≥ 34,000, events 4,000. The SD estimate's
+    Samples per group: students ≥ 270,000, yuan ≥ 34,000, enrolment 16,000 (eight stages),
+    events 4,000. The SD estimate's
     relative standard error is at most √(2/(4·4000)) ≈ 1.1%, so 10% is ≥ 8.9 standard errors
     away: a correct implementation fails far less than once in a million runs.
     """
@@ -84,3 +85,13 @@ def test_accuracy_of_a_sum_grows_with_the_square_root_of_members():
     hundred = dp.accuracy(10.0, 0.05, members=200)
     assert hundred / one == pytest.approx(10, rel=1e-6)
     assert dp.accuracy(10.0, 0.05) == pytest.approx(1.96 * 10, rel=0.1)
+
+
+def test_enrolment_is_noised_in_a_group_of_its_own_with_one_percent_of_rho():
+    """docs/budget.md: a whole student moves enrolment by one (invariant 11), so it is a DP
+    cell; its group's sensitivity is 1 (one stage per student) and σ = 1/√(2·0.005) = 10."""
+    plan = dp.noise_plan(CAT, 0.5, frozenset({"primary"}))
+    assert {c.family for c in CAT.group_cells("enrolment")} == {"pop.enrolled"}
+    assert plan["enrolment"].sensitivity == 1.0
+    assert plan["enrolment"].scale == pytest.approx(10.0, rel=1e-3)
+    assert plan["monitored"].scale == pytest.approx(4.69, abs=0.01)

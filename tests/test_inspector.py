@@ -237,9 +237,14 @@ def test_a_signature_by_a_revoked_key_is_caught(round_):
     edit(aggregator_db(round_, "610102"),
          ("UPDATE member_keys SET revoked_at = ? WHERE member_id = ?",
           ["2025-01-01T00:00:00+00:00", SCHOOL]))
-    [problem] = inspect(round_).failures
+    verdict = inspect(round_)
+    [problem] = failures(verdict, "key")
     assert problem.check == "key" and f"leaf 0: {SCHOOL}" in problem.subject
     assert "revoked at 2025-01-01T00:00:00+00:00, and accepted after that" in problem.en
+    # and the county's rollup, made after that time, did not tell its parent of it
+    [hidden] = failures(verdict, "membership")
+    assert f"does not list the revocation of {SCHOOL}'s key" in hidden.en
+    assert len(verdict.failures) == 2
 
 
 def test_a_signature_by_an_unknown_key_is_caught(round_):

@@ -30,8 +30,9 @@ from node.submit import submit
 from node.summary import file_summary as file_school_summary
 from privacy.envelope import parse_signed, sign_report
 from privacy.merkle import leaf_hash
+from protos.deadlines import to_ms
 from protos.periods import Period
-from protos.report_pb2 import Enrolled, Report
+from protos.report_pb2 import Enrolled, Report, Revoked
 from tests import test_inspector
 from tests.federation import Aggregator, waive_all
 from tests.inspection import (
@@ -275,3 +276,58 @@ def test_a_county_bundle_with_its_own_annual_summary_verifies_clean(tmp_path):
     assert verdict.ok, text(verdict.failures)
     assert verdict.bundles[0].rollups == 1 and verdict.passed["rollup"] == 1
 
+
+
+LATER = datetime(2030, 1, 1, tzinfo=UTC)  # the rollup re-signed as made then
+
+
+def revoke_in_county(folder: Path, at: str) -> bytes:
+    """The county's store shows SCHOOL's key revoked from ``at``; the key."""
+    conn = sqlite3.connect(aggregator_db(folder, COUNTY))
+    try:
+        with conn:
+            conn.execute("UPDATE member_keys SET revoked_at = ? WHERE member_id = ?", [at, SCHOOL])
+        [(key,)] = conn.execute("SELECT signing_key FROM member_keys WHERE member_id = ?",
+                                [SCHOOL]).fetchall()
+    finally:
+        conn.close()
+    return bytes(key)
+
+
+@pytest.mark.parametrize("listed", ["as kept", "not at all", "at another time"])
+def test_a_revocation_the_county_hides_from_its_enrolment_is_flagged(round_, listed):
+    """The county's own keys.json shows the school's key revoked in 2029; its rollup, made in
+    2030, must list that revocation at that time, or its parent would still answer the key."""
+    key = revoke_in_county(round_, "2029-01-01T00:00:00+00:00")
+
+    def made_later(report: Report, _: dict) -> None:
+        report.created_unix_ms = to_ms(LATER)
+        if listed != "not at all":
+            moved = 1000 if listed == "at another time" else 0
+            next(e for e in report.enrolled if e.member_id == SCHOOL).revoked.append(Revoked(
+                signing_key=key, revoked_unix_ms=to_ms(datetime(2029, 1, 1, tzinfo=UTC)) + moved))
+
+    resign_rollup(round_, made_later)
+    verdict = inspect_county(round_)
+    if listed == "as kept":
+        assert verdict.ok, text(verdict.failures)
+        return
+    problems = [f for f in verdict.failures if f.check == "membership"]
+    assert problems and len(problems) == len(verdict.failures), text(verdict.failures)
+    said = text(problems)
+    assert f"does not list the revocation of {SCHOOL}'s key" in said
+    assert "from 2029-01-01T00:00:00.000+00:00" in said
+    if listed == "at another time":
+        assert "lists a revocation of" in said and "does not show at that time" in said
+
+
+def test_a_revocation_the_county_makes_up_is_flagged(round_):
+    def made_up(report: Report, _: dict) -> None:
+        entry = next(e for e in report.enrolled if e.member_id == SCHOOL)
+        entry.revoked.append(Revoked(signing_key=entry.signing_keys[0],
+                                     revoked_unix_ms=to_ms(LATER)))
+
+    resign_rollup(round_, made_up)
+    [problem] = inspect_county(round_).failures
+    assert problem.check == "membership"
+    assert f"lists a revocation of {SCHOOL}'s key" in problem.en

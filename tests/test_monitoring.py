@@ -18,7 +18,7 @@ from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
 from protos.regions import school_stages
-from tests.federation import dump
+from tests.federation import aggregator_cli, dump, leave_open
 from tests.rounds import CAT, Round
 
 H1, H2 = Period.parse("2025-H1"), Period.parse("2025-H2")
@@ -47,13 +47,14 @@ def round_(tmp_path):
     federation.stop()
 
 
-def judge(round_, period, today=AFTER, levels=("county",)):
-    """The province's judgements of the period, of regions at these levels."""
+def judge(round_, period, today=AFTER, levels=("county",), answers=False):
+    """The province's warnings of the period (new, persisting, resolved), of regions at these
+    levels; with ``answers``, every notice (the other answers too)."""
     store = Store(round_.province.db)
     try:
         return {(w.rule_id, w.region): w for w in evaluate_period(
             store, round_.province.settings, period, today=today)
-            if level_of(w.region) in levels}
+            if level_of(w.region) in levels and (answers or w.status != "judged")}
     finally:
         store.close()
 
@@ -83,8 +84,20 @@ def test_history_new_persisting_resolved_and_since(round_):
     submit_all(round_, H2, {"610103": {"mentor.assigned": 80}})
     second = judge(round_, H2)
     assert {k: (w.status, w.since) for k, w in second.items()} == {
-        ("W03", "610102"): ("resolved", "2025-H1"), ("W07", "610103"): ("persisting", "2025-H1")}
+        ("W03", "610102"): ("persisting", "2025-H1"), ("W07", "610103"): ("persisting", "2025-H1")}
+    # 610102's H2 alone cannot tell; over the year (H1's half without talks pooled) it is beyond
+    w03 = open_warning(second[("W03", "610102")].signed,
+                       round_.province.settings.public_keys.signing)
+    assert (w03.answer, w03.basis_zh) == ("warning", "全年两期合并")
     assert judge(round_, H2) == second  # judging again changes nothing
+
+    next_h1 = Period.parse("2026-H1")
+    for aggregator in (round_.province, *round_.counties.values()):
+        leave_open(aggregator.db, 2026)
+    submit_all(round_, next_h1, {})
+    third = judge(round_, next_h1, today=date(2026, 7, 10))
+    assert {k: (w.status, w.since) for k, w in third.items()} == {
+        ("W03", "610102"): ("resolved", "2025-H1"), ("W07", "610103"): ("resolved", "2025-H1")}
 
 
 def test_missing_members_warn_only_after_the_deadline(round_):
@@ -108,15 +121,27 @@ def test_a_deadline_moved_by_staff_moves_the_missing_members_warning(round_):
     assert list(judge(round_, H2, today=date(2026, 1, 2))) == [("W08", "610103")]
 
 
-def test_delivered_signed_answered_and_visible_upwards(round_):
+def test_every_answer_is_delivered_signed_answered_and_visible_upwards(round_):
+    """警示, 未见异常 and 数据不足以判断 alike reach the county they are about, and each is
+    answered with the actions that fit it (a clear answer cannot be "rectifying")."""
     submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100}})
-    warning = judge(round_, H1)[("W03", "610102")]
+    notices = judge(round_, H1, answers=True)
+    keys = round_.province.settings.public_keys.signing
+    told = {k: open_warning(w.signed, keys) for k, w in notices.items() if k[1] == "610102"}
+    assert {k[0]: w.answer for k, w in told.items()} == {
+        "W01": "undecided", "W02": "undecided", "W03": "warning", "W04": "undecided",
+        "W05": "undecided", "W06": "undecided", "W07": "undecided", "W08": "clear"}
+    warning, clear, unsure = (notices[(r, "610102")] for r in ("W03", "W08", "W05"))
+    assert (told[("W08", "610102")].status, told[("W05", "610102")].status) == ("judged",
+                                                                                "judged")
+    settle = told[("W05", "610102")].settle_zh
+    assert "倍的数据" in settle and "市级 610100：" in settle  # what would tell, and the city
     province = Store(round_.province.db)
     try:
         sent = deliver_pending(province, round_.province.settings)
-        # the province's and Xi'an's own W03 stay at the province: no aggregator of theirs below
-        assert (sent.delivered, sent.kept, sent.failed) == (1, 2, 0)
-        assert province.warning(warning.warning_id).delivered_at
+        # 8 rules × 2 counties go down; the province's and Xi'an's own answers stay here
+        assert (sent.delivered, sent.kept, sent.failed) == (16, 16, 0)
+        assert all(province.warning(w.warning_id).delivered_at for w in (warning, clear, unsure))
         assert deliver_pending(province, round_.province.settings).delivered == 0
     finally:
         province.close()
@@ -124,25 +149,45 @@ def test_delivered_signed_answered_and_visible_upwards(round_):
     county = round_.counties["610102"]
     store = Store(county.db)
     try:
-        received = store.warning(warning.warning_id)
-        assert received.signed == warning.signed and received.issuer == "610000"
-        with pytest.raises(DeliveryError, match="action"):
-            respond(store, county.settings, warning.warning_id, "ignored")
+        for notice in (warning, clear, unsure):
+            received = store.warning(notice.warning_id)
+            assert received.signed == notice.signed and received.issuer == "610000"
+        for notice, wrong in ((warning, "ignored"), (warning, "checking"),
+                              (clear, "rectifying"), (unsure, "rectified")):
+            with pytest.raises(DeliveryError, match="action"):
+                respond(store, county.settings, notice.warning_id, wrong)
+        assert store.warning_responses() == []  # a refused answer records nothing
         respond(store, county.settings, warning.warning_id, "rectifying", date(2026, 3, 1))
-        assert send_responses(store, county.settings).delivered == 1
+        respond(store, county.settings, clear.warning_id, "acknowledged")
+        respond(store, county.settings, unsure.warning_id, "checking")
+        assert send_responses(store, county.settings).delivered == 3
         assert all(r.sent_at for r in store.warning_responses())
     finally:
         store.close()
 
     province = Store(round_.province.db)
     try:
-        [answer] = province.warning_responses(warning.warning_id)
-        body = open_response(answer.signed, county.settings.public_keys.signing)
-        assert (body.responder, body.action, body.planned_by) == ("610102", "rectifying",
-                                                                  "2026-03-01")
+        got = {}
+        for notice in (warning, clear, unsure):
+            [answer] = province.warning_responses(notice.warning_id)
+            body = open_response(answer.signed, county.settings.public_keys.signing)
+            got[notice.rule_id] = (body.responder, body.action, body.planned_by)
+        assert got == {"W03": ("610102", "rectifying", "2026-03-01"),
+                       "W08": ("610102", "acknowledged", ""),
+                       "W05": ("610102", "checking", "")}
     finally:
         province.close()
-    assert Store(round_.counties["610103"].db).warnings() == []
+    other = Store(round_.counties["610103"].db)
+    try:
+        assert {w.region for w in other.warnings()} == {"610103"}
+    finally:
+        other.close()
+    # the county's staff see every answer with its response; --only-warnings keeps the 警示
+    listed = aggregator_cli(county.db, "warnings", "--period", "2025-H1")
+    assert all(word in listed for word in ("警示", "未见异常", "数据不足以判断", "整改中",
+                                           "自查核实中", "610100："))
+    only = aggregator_cli(county.db, "warnings", "--period", "2025-H1", "--only-warnings")
+    assert "W03" in only and "W05" not in only and "W08" not in only
 
 
 def _warning(region: str, issuer: str = "610000") -> Warning:
@@ -171,11 +216,12 @@ def test_forged_or_misdirected_warnings_and_responses_are_refused(round_):
          grpc.StatusCode.PERMISSION_DENIED),
     ]
     submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100}})
-    issued = judge(round_, H1)[("W03", "610102")]
+    notices = judge(round_, H1, answers=True)
+    issued, clear = notices[("W03", "610102")], notices[("W08", "610102")]
 
-    def response(by, warning_id=issued.warning_id):
+    def response(by, warning_id=issued.warning_id, action="acknowledged"):
         body = WarningResponse(warning_id=warning_id, responder=by.settings.region,
-                               action="acknowledged", responded_unix_ms=1)
+                               action=action, responded_unix_ms=1)
         return SignedWarningResponse.FromString(sign_response(body, by.settings.signing_key))
 
     forged = WarningResponse(warning_id=issued.warning_id, responder="610102",
@@ -185,6 +231,11 @@ def test_forged_or_misdirected_warnings_and_responses_are_refused(round_):
         (round_.province, "Respond", SignedWarningResponse.FromString(
             sign_response(forged, SigningKey.generate())), grpc.StatusCode.UNAUTHENTICATED),
         (round_.province, "Respond", response(county, "cd" * 12), grpc.StatusCode.NOT_FOUND),
+        # signed by the county, but "rectified" does not answer 未见异常
+        (round_.province, "Respond", response(county, clear.warning_id, "rectified"),
+         grpc.StatusCode.INVALID_ARGUMENT),
+        (round_.province, "Respond", response(county, issued.warning_id, "made-up"),
+         grpc.StatusCode.INVALID_ARGUMENT),
     ]
     before = {a: dump(a.db) for a in (county, round_.province)}
     for target, method, message, code in cases:

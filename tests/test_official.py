@@ -110,6 +110,20 @@ def test_impossible_public_cells_are_refused():
         official_tables(CATALOGUE, figures, {}, "610102")
 
 
+def test_enrolment_is_an_estimate_the_rules_may_move():
+    """Enrolment is a DP cell (docs/budget.md): noise can put it below the students in
+    difficulty; the official form moves the noisier of the two to keep R01, not refuses."""
+    values = dict.fromkeys(IDS, 0.0)
+    variances = dict.fromkeys(IDS, 0.0)
+    for cell, value, variance in (("pop.enrolled.primary", 40.0, 400.0),
+                                  ("pop.in_difficulty.primary", 60.0, 4.0)):
+        values[cell], variances[cell] = value, variance
+    figures = {"610102": Figures("610102", "county", values, variances, 1, 0)}
+    table = official_tables(CATALOGUE, figures, {}, "610102")["610102"].values
+    assert table["pop.enrolled.primary"] >= table["pop.in_difficulty.primary"] >= 58
+    assert table["pop.enrolled.primary"] > 40  # enrolment moved: it is the noisier estimate
+
+
 def test_shares_stay_between_zero_and_one():
     assert share(3, 4) == 0.75
     assert share(5, 4) == 1.0

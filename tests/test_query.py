@@ -57,7 +57,7 @@ def test_province_staff_see_every_level_with_intervals_and_members(round_):
     token = round_.staff(round_.province, "610000")
     response, found = figures(round_, token, regions=["610000", "610102", "3161010002"])
     assert (response.kind, response.label_zh, response.unit_zh) == (
-        "ratio", "辍学人数 ÷ 应报到困境学生人数", "比例")
+        "share", "辍学人数 ÷ 应报到困境学生人数", "比例")
     everything = [*DROPPED]
     for unit, schools, members, missing in (
             ("610000", everything, 3, 0), ("610102", LAYOUT["610102"], 2, 0),

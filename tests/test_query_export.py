@@ -12,21 +12,21 @@ import pytest
 from openpyxl import load_workbook
 
 from guanai.charts import ChartError, draw
-from guanai.query_export import UNBOUNDED, columns, export
+from guanai.query_export import columns, export
 from protos.query_pb2 import Figure, FiguresResponse
 
 INF = math.inf
 
 
-def response(kind="ratio", periods=("2025-H1",)) -> FiguresResponse:
+def response(kind="share", periods=("2025-H1",)) -> FiguresResponse:
     rows = [("610000", "province", 0.0412, 0.0391, 0.0433, 3, 0, 120),
             ("610102", "county", 0.1234, 0.0987, 0.1522, 40, 2, 40),
             ("610103", "county", -0.0012, -0.01, 0.0101, 38, 0, 38),
             ("2161010001", "school", 0.5, -INF, INF, 1, 0, 1)]
     answer = FiguresResponse(kind=kind, label_zh="辍学人数 ÷ 应报到困境学生人数",
                              label_en="Dropped out ÷ Students in difficulty expected to register",
-                             unit_zh="比例" if kind == "ratio" else "人",
-                             unit_en="ratio" if kind == "ratio" else "students", confidence=0.95,
+                             unit_zh="比例" if kind == "share" else "人",
+                             unit_en="share" if kind == "share" else "students", confidence=0.95,
                              catalogue_version="v1")
     for n, period in enumerate(periods):
         for region, level, value, low, high, members, missing, schools in rows:
@@ -57,7 +57,8 @@ def test_xlsx_has_one_sheet_per_level_laid_out_like_the_statistics_table(tmp_pat
     assert [c.value for c in county[5]][3:6] == [0, 0, 1.01]
     assert [c.value for c in county[6]][:6] == ["610104", "莲湖区", "2025年上半年（春季学期）",
                                                 None, None, None]
-    assert [c.value for c in book["学校 School"][4]][3:6] == [50, 0, UNBOUNDED]
+    # a share's interval ends at 100% however wide the estimate's is
+    assert [c.value for c in book["学校 School"][4]][3:6] == [50, 0, 100]
     assert county.cell(8, 1).value == "填报单位（盖章） Reporting unit (seal)"
 
 
@@ -86,6 +87,26 @@ def test_a_chart_of_nothing_is_a_clear_error(tmp_path):
     empty = FiguresResponse(kind="total", figures=[Figure(region="610104", held=False)])
     with pytest.raises(ChartError, match="nothing to draw"):
         draw(empty, tmp_path / "chart.png")
+
+
+def test_a_share_is_clipped_to_100_percent_and_a_ratio_is_neither_clipped_nor_in_percent():
+    share = response()
+    share.figures[1].value, share.figures[1].high = 1.032, 1.782  # e.g. 103.2% [31.7%, 178.2%]
+    county = next(line for line in export(share, "table", None).splitlines()
+                  if line.startswith("610102"))
+    assert [float(x) for x in county.split()[3:6]] == [100.0, 9.87, 100.0]
+    per_student = response(kind="ratio")
+    per_student.unit_zh, per_student.unit_en = "元/人", "yuan per students"
+    per_student.figures[1].value, per_student.figures[1].high = 1234.5678, 1500.25
+    assert columns(per_student)["value"] == "数值 Value (元/人 yuan per students)"
+    rows = list(csv.reader(io.StringIO(export(per_student, "csv", None))))
+    county = next(r for r in rows if r[0] == "610102")
+    assert county[3:6] == ["1234.5678", "0.0987", "1500.25"]  # not ×100, not clipped at 1
+    assert next(r for r in rows if r[0] == "610103")[3:6] == ["0.0", "0.0", "0.0101"]
+    signed = response(kind="ratio")
+    signed.unbounded_below = True  # the catalogue does not keep it ≥ 0: shown as estimated
+    rows = list(csv.reader(io.StringIO(export(signed, "csv", None))))
+    assert next(r for r in rows if r[0] == "610103")[3:5] == ["-0.0012", "-0.01"]
 
 
 def test_the_terminal_shows_no_nan_and_no_decimal_count():

@@ -12,11 +12,9 @@ import grpc
 import pytest
 from nacl.signing import SigningKey
 
-from aggregator.rollup.build import make_rollup, member_reports, rollup_report
 from aggregator.store.sqlite import Store
-from privacy.envelope import parse_signed, seal, sign_report
+from privacy.envelope import parse_signed, sign_report
 from privacy.receipt import report_sha256
-from protos.aggregator_pb2 import Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.periods import Period
 from protos.report_pb2 import Enrolled, Member, Report
@@ -26,7 +24,8 @@ from tests.federation import (
     make_report,
     school_identity,
     sealed,
-    waive_all,
+    tampered_rollup,
+    two_counties,
 )
 
 H1 = Period.parse("2025-H1")
@@ -36,14 +35,7 @@ SCHOOL, OTHER_COUNTY_SCHOOL = "2161010001", "2161030004"
 @pytest.fixture
 def counties(tmp_path):
     """County 610102 with one school that has sent revisions 1 and 2; county 610103 with one."""
-    province = Aggregator(tmp_path, "610000", "province")
-    county = Aggregator(tmp_path, "610102", "county", "610000")
-    other = Aggregator(tmp_path, "610103", "county", "610000")
-    for aggregator in (province, county, other):
-        aggregator.start()
-    for aggregator in (county, other):
-        aggregator.set_parent(province)
-        province.enrol(aggregator.identity())
+    province, county, other = two_counties(tmp_path)
     keys = {SCHOOL: SigningKey.generate(), OTHER_COUNTY_SCHOOL: SigningKey.generate()}
     county.enrol(school_identity(SCHOOL, "610102", keys[SCHOOL]))
     other.enrol(school_identity(OTHER_COUNTY_SCHOOL, "610103", keys[OTHER_COUNTY_SCHOOL]))
@@ -62,29 +54,22 @@ def _submit_rollup(county: Aggregator, province: Aggregator, extra: list[tuple[b
     """The county's rollup with ``extra`` SignedReports summed in (each at a made-up leaf) and
     ``enrolled`` added to its enrolment (``missing`` to its missing list), validly signed; the
     province's status and message."""
-    store = Store(county.db)
-    try:
-        made, _ = make_rollup(store, county.settings, H1)
-        report = rollup_report(made)
-        members = member_reports(store, report)
-    finally:
-        store.close()
-    for signed, leaf in extra:
-        envelope, member = parse_signed(signed)
-        report.members.append(Member(sender_id=member.sender_id, revision=member.revision,
-                                     report_sha256=report_sha256(envelope.report), log_index=leaf))
-        for i, (value, variance) in enumerate(zip(member.values, member.noise_variance,
-                                                  strict=True)):
-            report.values[i] += value
-            report.noise_variance[i] += variance
-        members.append(signed)
-    report.enrolled.extend(enrolled)
-    report.missing.extend(missing)
-    waive_all(report, county.settings.signing_key)
-    to = province.identity().keys.sealing
-    request = Submission(sealed=seal(sign_report(report.SerializeToString(),
-                                                 county.settings.signing_key), to),
-                         sealed_members=[seal(m, to) for m in members])
+    def smuggle(report: Report, members: list[bytes]) -> list[bytes]:
+        for signed, leaf in extra:
+            envelope, member = parse_signed(signed)
+            report.members.append(Member(sender_id=member.sender_id, revision=member.revision,
+                                         report_sha256=report_sha256(envelope.report),
+                                         log_index=leaf))
+            for i, (value, variance) in enumerate(zip(member.values, member.noise_variance,
+                                                      strict=True)):
+                report.values[i] += value
+                report.noise_variance[i] += variance
+            members.append(signed)
+        report.enrolled.extend(enrolled)
+        report.missing.extend(missing)
+        return members
+
+    request = tampered_rollup(county, province, smuggle)
     with grpc.insecure_channel(province.running.address) as channel:
         try:
             AggregatorStub(channel).Submit(request, timeout=10)

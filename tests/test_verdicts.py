@@ -49,7 +49,7 @@ def test_each_of_the_three_answers():
     assert unsure.basis == HERE
 
 
-def test_a_too_wide_county_is_judged_over_the_year_or_at_city_level():
+def test_a_too_wide_county_is_judged_over_the_year_and_told_its_citys_answer():
     # few disabled children: a county's half-year cannot tell 30% without placement from 10%
     half = _county({"pop.disabled": 100, "acad.placement.regular_class": 70}, 49.0)
     assert answer(W06, half).answer == "undecided"
@@ -58,9 +58,14 @@ def test_a_too_wide_county_is_judged_over_the_year_or_at_city_level():
     assert pooled.interval.low > 0.10
     city = _county({"pop.disabled": 800, "acad.placement.regular_class": 560}, 49.0, "610100")
     city = Figures("610100", "city", city.values, city.variances, 10, 0)
+    assert answer(W06, city, CITY).answer == "warning"
+    # the city's figures are mostly its other counties': they tell about the city, and the
+    # county hears of them, but they neither warn nor clear the county
     judged = judged_where_possible(W06, half, city=city)
-    assert judged.answer == "warning" and judged.basis == CITY
-    assert judged.region == "610102" and judged.judged_region == "610100"
+    assert judged.answer == "undecided" and judged.basis == HERE and judged.region == "610102"
+    assert "市级 610100：警示 30.0%" in judged.settle.zh and "at city level 610100: warning" \
+        in judged.settle.en
+    assert judged_where_possible(W06, half, other_half=half, city=city) == pooled
     both = pool([half, half], "610102", "county")
     assert both.values["pop.disabled"] == 200 and both.variances["pop.disabled"] == 98.0
 

@@ -4,6 +4,8 @@ encodings, amounts and dates as people write them."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import zipfile
 
 import openpyxl
@@ -169,6 +171,30 @@ def test_without_a_sheet_of_the_columns_the_sheet_shown_on_opening_is_read(db, t
     assert read_table(path).notes[0].startswith("读取工作表“二”")
     ods = _ods(tmp_path / "r.ods", rows, sheets=("一", "二"), active="二")
     assert read_table(ods).notes[0].startswith("读取工作表“二”")
+
+
+def _as_xls(xlsx):
+    """The .xls LibreOffice makes of an .xlsx (Excel 97-2003, BIFF8), as WPS and older systems
+    hand them to schools; the active sheet is kept."""
+    subprocess.run(["soffice", "--headless", "--convert-to", "xls", "--outdir",
+                    str(xlsx.parent), str(xlsx)], check=True, capture_output=True, timeout=180,
+                   env={"HOME": str(xlsx.parent), "PATH": "/usr/bin:/bin"})
+    return xlsx.with_suffix(".xls")
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="needs libreoffice-calc-nogui "
+                    "(deploy/install.sh --dev installs it)")
+def test_an_xls_is_read_from_the_sheet_it_opens_on_not_the_first(db, tmp_path):
+    xls = _as_xls(book(tmp_path / "r.xlsx", [("一", False, [["x"]]), ("二", False, [["y"]]),
+                                              ("三", False, [["z"]])], active=1))
+    assert xls.read_bytes().startswith(b"\xd0\xcf\x11\xe0")  # a real BIFF .xls
+    assert read_table(xls).notes[0].startswith("读取工作表“二”")
+    # a roster whose hidden first sheet is out of date, opened on the current one
+    roster = _as_xls(book(tmp_path / "roster.xlsx", [("旧名册", True, OLD), ("说明", False,
+                                                      [["本表说明"]]), ("2025秋", False, NEW)],
+                          active=2))
+    counts = import_file(db, "roster", roster)
+    assert names(db) == ["新甲"] and any("读取工作表“2025秋”" in n for n in counts.notes)
 
 
 @pytest.mark.parametrize("content, what", [

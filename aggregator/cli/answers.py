@@ -43,7 +43,7 @@ def answers(db: Path, period: str, rules_file: Path | None) -> None:
              v.label.zh, f"{shown(v.rule, v.interval.value)} "
              f"[{shown(v.rule, v.interval.low)}, {shown(v.rule, v.interval.high)}]",
              ("> " if v.rule.direction == "above" else "< ") + shown(v.rule, v.rule.threshold),
-             v.basis.zh + ("" if v.judged_region == v.region else f" {v.judged_region}"),
+             v.basis.zh,
              v.settle.zh or "—"] for v in found]
     data = pd.DataFrame(rows, columns=["规则 Rule", "地区 Region", "结论 Answer",
                                        "数值与区间 Value [interval]", "阈值 Threshold",

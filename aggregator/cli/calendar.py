@@ -3,6 +3,7 @@ staff credentials, key rotation and annual summaries (docs/calendar.md)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from aggregator.calendar import decisions
 from aggregator.calendar.timeliness import deadlines
 from aggregator.keys import keyring, own_identity, staff
 from aggregator.rollup import summaries
-from aggregator.rollup.build import send_to_parent
+from aggregator.rollup.build import notify_parent, send_to_parent
 from aggregator.store.sqlite import Store
 from common import tables
 from common.clock import SYSTEM
@@ -142,9 +143,19 @@ def decisions_command(db: Path, member_id: str | None, period: str | None) -> No
     for d in held:
         click.echo(f"{d.id:<8}{d.made_at:<27}{d.kind:<10}{d.member_id or '-':<14}"
                    f"{d.period or '-':<12}{d.credential}")
-        click.echo(f"        {d.record.decode('utf-8')}")
+        click.echo(f"        {_record_text(d.record)}")
     if not held:
         click.echo("暂无 none")
+
+
+def _record_text(record: bytes) -> str:
+    """A decision's record as a person reads it: the JSON of a decision made here, or for a
+    member's own signed request (a rotation, a revocation notice) its size and SHA-256."""
+    try:
+        return record.decode("utf-8")
+    except UnicodeDecodeError:
+        return (f"成员签名请求 the member's signed request: {len(record)} bytes, SHA-256 "
+                f"{hashlib.sha256(record).hexdigest()}")
 
 
 @click.group("staff")
@@ -200,6 +211,19 @@ def rotate_keys(db: Path, client_cert: Path | None, client_key: Path | None) -> 
     click.echo("已轮换 keys rotated; old ones kept beside the store. Restart the service "
                "(`guanai aggregator serve`) to use them; members learn them from their next "
                "status request. Export the new keys for new members: `… export-keys`")
+
+
+@click.command("notify-revocations")
+@client_cert_option
+@client_key_option
+@click.pass_obj
+def notify_revocations(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
+    """上报吊销 Tell the parent now of every member key revoked here, so that it refuses them
+    too (the next rollup also carries them)."""
+    store, settings = _open(db)
+    count = notify_parent(store, settings, _now(), ClientTls.from_files(client_cert, client_key))
+    click.echo(f"已告知上级 the parent took the revoked keys of {count} member(s); from each "
+               "revocation's time it answers them nothing")
 
 
 @click.group("summary")
@@ -284,4 +308,4 @@ def summary_show(db: Path, member_id: str, year: Period, figures: bool) -> None:
 
 CALENDAR_COMMANDS: list[click.Command] = [deadline, deadlines_command, unlock, return_command,
                                           decisions_command, staff_group, rotate_keys,
-                                          summary_group]
+                                          notify_revocations, summary_group]

@@ -135,6 +135,23 @@ def revoke(db: Path, member_id: str, key_id: str | None, from_: datetime | None,
     count = decisions.revoke(store, settings, staff.load(store, credential), member_id, key_id,
                              SYSTEM.now(), at)
     click.echo(f"已吊销 revoked {count} key(s) of {member_id}; earlier submissions stay verifiable")
+    if settings.parent_region is not None:
+        click.echo("请告知上级 tell the parent now, so that it refuses the key too: "
+                   "`guanai aggregator notify-revocations` (the next rollup carries it as well)")
+
+
+@aggregator.command()
+@click.argument("register", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def schools(db: Path, register: Path) -> None:
+    """导入学校名录 Import the register of schools (学校标识码, 所在地区代码 [, 学校名称]; CSV):
+    from then on a school it does not place in the member's region is neither enrolled here
+    nor taken in a member's rollup. An import replaces the previous register."""
+    store, _ = _open(db)
+    count, contradicted = enrolment.import_register(store, register.read_bytes())
+    click.echo(f"已导入学校名录 register imported: {count} schools")
+    for problem in contradicted:
+        click.echo(f"注意 note: already enrolled here: {problem}")
 
 
 @aggregator.command()

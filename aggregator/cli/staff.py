@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,12 +11,21 @@ import pandas as pd
 
 from aggregator.cli.answers import answers
 from aggregator.figures.holdings import region_within
+from aggregator.figures.nesting import Range, text
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from aggregator.warnings.delivery import deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
-from aggregator.warnings.notices import ACTIONS, STATUSES, read_response, read_warning
+from aggregator.warnings.notices import (
+    ACTIONS,
+    RESPONSES,
+    STATUSES,
+    answer_of,
+    read_response,
+    read_warning,
+)
 from aggregator.warnings.rules import SEVERITIES, load_rules
+from aggregator.warnings.verdicts import ANSWERS, HERE
 from common.tables import to_text
 from member.client import ClientTls
 from privacy import credential
@@ -65,47 +75,59 @@ def credential_command(db: Path, region: str, subject: str, days: int, out: Path
 
 
 def _number(warning: Warning, x: float) -> str:
-    """A warning's figure for display: a rule's ratio is a share, shown within 0–100%; a total
-    at 0 or above (the signed warning keeps the unclipped estimate)."""
-    if warning.kind == "missing":
-        return f"{x:g}"
-    if warning.kind == "ratio":
-        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
-    if abs(x) == float("inf"):
-        return "∞" if x > 0 else "0"
-    return f"{max(x, 0.0):.0f}"
+    """A warning's figure for display, as its rule's figures read (nesting.text): the signed
+    warning keeps the unclipped estimate."""
+    bounds = Range(-math.inf if warning.unbounded_below else 0.0,
+                   1.0 if warning.kind == "share" else math.inf)
+    return text(x, warning.kind, bounds)
 
 
-def _rows(store: Store, period: str | None) -> pd.DataFrame:
+def _answer(warning: Warning) -> str:
+    """The answer of a notice, and where it was judged when not on this half-year alone."""
+    shown = ANSWERS[answer_of(warning)].zh
+    if warning.basis_zh and warning.basis_zh != HERE.zh:
+        shown += f"（{warning.basis_zh}）"
+    return shown
+
+
+def _rows(store: Store, period: str | None, only_warnings: bool = False) -> pd.DataFrame:
     rows = []
     for stored in store.warnings(period=period):
+        if only_warnings and stored.status == "judged":
+            continue
         w = read_warning(stored.signed)
         answers = [read_response(r.signed) for r in store.warning_responses(w.warning_id)]
         answer = answers[-1] if answers else None
         rows.append([
             w.warning_id[:12], w.period, f"{name(w.region)} {w.region}", w.rule_id,
-            SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
+            _answer(w), SEVERITIES[w.severity].both(), w.title_zh, _number(w, w.value),
             f"[{_number(w, w.low)}, {_number(w, w.high)}]",
             ("> " if w.direction == "above" else "< ") + _number(w, w.threshold), w.since,
             STATUSES[w.status].both(), w.issuer,
             (stored.delivered_at or "—")[:10],
             f"{ACTIONS[answer.action].both()} {answer.planned_by}".strip() if answer else "—",
+            w.settle_zh or "—",
         ])
     return pd.DataFrame(rows, columns=[
-        "编号 ID", "期间 Period", "地区 Region", "规则 Rule", "等级 Severity", "警示 Warning",
+        "编号 ID", "期间 Period", "地区 Region", "规则 Rule", "结论 Answer", "等级 Severity",
+        "警示 Warning",
         "数值 Value", "置信区间 Interval", "阈值 Threshold", "始于 Since", "状态 Status",
-        "签发 Issuer", "送达 Delivered", "回复 Response"])
+        "签发 Issuer", "送达 Delivered", "回复 Response", "如何判断 What would settle it"])
 
 
 @click.group(invoke_without_command=True)
 @click.option("--period", help="报送期 Only this period (default: every period).")
+@click.option("--only-warnings", is_flag=True,
+              help="只列警示 Only warnings (new, persisting, resolved), not the other answers "
+                   "(未见异常, 数据不足以判断).")
 @click.pass_context
-def warnings(ctx: click.Context, period: str | None) -> None:
-    """监测预警 Warnings judged here or received from above, with their responses."""
+def warnings(ctx: click.Context, period: str | None, only_warnings: bool) -> None:
+    """监测预警 Every answer judged here or received from above (警示, 未见异常, 数据不足以判断),
+    with their responses."""
     if ctx.invoked_subcommand is not None:
         return
     store, settings = _open(ctx.obj)
-    rows = _rows(store, Period.from_human(period).code if period else None)
+    rows = _rows(store, Period.from_human(period).code if period else None, only_warnings)
     click.echo(f"监测预警 Monitoring warnings: {settings.describe()}")
     click.echo(to_text(rows) if len(rows) else "无警示 no warnings")
 
@@ -124,8 +146,11 @@ def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # 
     found = evaluate_period(store, settings, Period.from_human(period), rules,
                             today.date() if today else None)
     counts = {s: sum(w.status == s for w in found) for s in STATUSES}
+    answers = [answer_of(read_warning(w.signed)) for w in found]
     click.echo(f"已研判 judged {period} with rules {rules.version}: "
                + ", ".join(f"{STATUSES[s].both()} {n}" for s, n in counts.items()))
+    click.echo("结论 answers: " + ", ".join(f"{label.both()} {answers.count(a)}"
+                                            for a, label in ANSWERS.items()))
     click.echo("送达下级 deliver them with `guanai aggregator warnings send`")
 
 
@@ -149,7 +174,9 @@ def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | 
 @warnings.command("respond")
 @click.argument("warning_id")
 @click.option("--action", required=True, type=click.Choice(list(ACTIONS)),
-              help="; ".join(f"{k} {v.zh}" for k, v in ACTIONS.items()))
+              help="处理情况 what the region does, by the answer it was given: " + "; ".join(
+                  f"{ANSWERS[a].zh}: {', '.join(f'{k} {ACTIONS[k].zh}' for k in keys)}"
+                  for a, keys in RESPONSES.items()))
 @click.option("--planned-by", type=click.DateTime(["%Y-%m-%d"]),
               help="整改完成日 When rectification is planned to be done.")
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)

@@ -6,6 +6,9 @@ An indicator is written as people read it: terms joined by ``+`` and ``-``, and 
 ids, or a family id (all its cells). A warning rule's id (W01 …) names its indicator. A stage
 keeps only the cells of that stage (学段), which only families expanded over stages have.
 The estimate and its interval come from the declared noise alone (aggregator/figures/estimates.py).
+A ratio is a share (shown 0–100%) only if the catalogue's rules nest its numerator in its
+denominator (aggregator/figures/nesting.py); otherwise it is a ratio in its units' quotient
+(e.g. 元/人 yuan per student), which may pass 1.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aggregator.figures.estimates import Interval, ratio, total
+from aggregator.figures.nesting import Range, implied
 from aggregator.warnings.rules import Figures, RuleSet, WarningRule
 from common.errors import GuanaiError
 from protos.catalogue import Catalogue, CatalogueError, Cell, Label
 
-RATIO_UNIT = Label("比例", "ratio")
+RATIO_UNIT = Label("比例", "share")
 
 
 class IndicatorError(GuanaiError):
@@ -32,10 +36,12 @@ class Indicator:
     unit: Label
     numerator: dict[str, float]
     denominator: dict[str, float]  # empty: a total
+    bounds: Range = Range(0.0, float("inf"))  # what the catalogue guarantees (nesting.py)
 
     @property
     def kind(self) -> str:
-        return "ratio" if self.denominator else "total"
+        """total, share (a ratio the catalogue nests: 0–100%) or ratio (may pass 1)."""
+        return self.bounds.kind if self.denominator else "total"
 
     def estimate(self, figures: Figures, confidence: float = 0.95) -> Interval:
         if self.denominator:
@@ -101,6 +107,17 @@ def _unit(catalogue: Catalogue, cells: Iterable[str]) -> Label:
     return catalogue.units[units.pop()]
 
 
+def _ratio(catalogue: Catalogue, label: Label, numerator: dict[str, float],
+           denominator: dict[str, float]) -> Indicator:
+    """A ratio indicator: a share when the catalogue nests it, else in units per unit."""
+    bounds = implied(catalogue, numerator, denominator)
+    unit = RATIO_UNIT
+    if not bounds.share:
+        top, bottom = _unit(catalogue, numerator), _unit(catalogue, denominator)
+        unit = Label(f"{top.zh}/{bottom.zh}", f"{top.en} per {bottom.en}")
+    return Indicator(label, unit, numerator, denominator, bounds)
+
+
 def build(catalogue: Catalogue, numerator: list[str], denominator: list[str] = ()
           ) -> Indicator:
     """The indicator of these terms (strings like ``acad.absent.*`` or ``-acad.returned``)."""
@@ -117,8 +134,8 @@ def build(catalogue: Catalogue, numerator: list[str], denominator: list[str] = (
     if bottom:
         zh += " ÷ " + " ".join(lbl.zh for lbl in bottom_labels)
         en += " ÷ " + " ".join(lbl.en for lbl in bottom_labels)
-        return Indicator(Label(zh, en), RATIO_UNIT, top, bottom)
-    return Indicator(Label(zh, en), _unit(catalogue, top), top, {})
+        return _ratio(catalogue, Label(zh, en), top, bottom)
+    return Indicator(Label(zh, en), _unit(catalogue, top), top, {}, implied(catalogue, top))
 
 
 _TERM_SPLIT = re.compile(r"\s*(?=[+-]\s*[A-Za-z])")
@@ -145,8 +162,11 @@ def from_terms(catalogue: Catalogue, numerator: list[str], denominator: list[str
                 if rule.kind == "missing":
                     raise IndicatorError(f"{rule.id} counts missing members: see "
                                          "`guanai aggregator status` (完整性)")
-                unit = RATIO_UNIT if rule.kind == "ratio" else _unit(catalogue, rule.numerator)
-                return Indicator(rule.label, unit, dict(rule.numerator), dict(rule.denominator))
+                if rule.kind == "ratio":
+                    return _ratio(catalogue, rule.label, dict(rule.numerator),
+                                  dict(rule.denominator))
+                return Indicator(rule.label, _unit(catalogue, rule.numerator),
+                                 dict(rule.numerator), {}, implied(catalogue, rule.numerator))
     return build(catalogue, numerator, denominator)
 
 
@@ -168,9 +188,10 @@ def for_stage(indicator: Indicator, catalogue: Catalogue, stage: str) -> Indicat
         return {c: k for c, k in side.items() if catalogue.cell(c).keys["stage"] == stage}
 
     label = catalogue.stages.value(stage).label
+    numerator, denominator = keep(indicator.numerator), keep(indicator.denominator)
     return Indicator(Label(f"{indicator.label.zh}（{label.zh}）", f"{indicator.label.en} "
-                           f"({label.en})"), indicator.unit, keep(indicator.numerator),
-                     keep(indicator.denominator))
+                           f"({label.en})"), indicator.unit, numerator, denominator,
+                     implied(catalogue, numerator, denominator))
 
 
 def find(catalogue: Catalogue, words: Iterable[str]) -> list[Cell]:

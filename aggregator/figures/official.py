@@ -15,8 +15,7 @@ System TopDown Algorithm", Harvard Data Science Review, 2022):
    through ``scipy.optimize.milp``), each cell within one unit of its projected value where
    the rules allow.
 2. Each level below is projected the same way with one more constraint: its regions add up to
-   their parent's projected table, cell by cell; and rounded so that their integers add up to
-   the parent's integers.
+   their parent's official integers, cell by cell, in the projection and in the rounding.
 
 Because each parent is fixed before its children, a province's total stays as close to its
 raw estimate as the province's own noise allows: clipping many small counties at zero does not
@@ -99,7 +98,7 @@ class _Problem:
         self.n = n
         self.y = np.array([[f.values[c] for c in self.ids] for f in regions], float).ravel()
         self.v = np.array([[f.variances[c] for c in self.ids] for f in regions], float).ravel()
-        self.fixed = self.v <= 0  # public cells and cells no student can reach: exact
+        self.fixed = self.v <= 0  # public cells (no student's) and structural zeros: exact
         self.index = {c: i for i, c in enumerate(self.ids)}
 
     def col(self, region: int, cell: str) -> int:
@@ -273,11 +272,15 @@ def _leaves(unit: str, parts: Mapping[str, Sequence[str]]) -> list[str]:
 
 def _solve(catalogue: Catalogue, figures: Mapping[str, Figures], regions: Sequence[str],
            parts: Mapping[str, Sequence[str]],
-           parent: tuple[np.ndarray, np.ndarray] | None) -> list[Official]:
-    """The official tables of ``regions`` (adding up to ``parent``'s projected and rounded
-    totals, if given). The lowest regions below each (its leaves) are solved with them at a
-    small weight, so that a table is chosen only if its leaves can still meet the rules:
-    a county's public enrolment caps what a city can give it."""
+           parent: np.ndarray | None) -> list[Official]:
+    """The official tables of ``regions`` (adding up to ``parent``'s official integers, cell
+    by cell, if given). The lowest regions below each (its leaves) are solved with them at a
+    small weight, so that a table is chosen only if its leaves can still meet the rules.
+
+    Both the projection and the rounding add up to the parent's integers: they keep the rules
+    exactly, whereas the parent's continuous projection keeps them only to the solver's
+    tolerance, and children held to it can be infeasible by that much (HiGHS then stops with
+    a solve error: seen with enrolment, an estimate, at its rule R01's edge)."""
     below = {r: _leaves(r, parts) for r in regions}
     units = list(regions) + [leaf for r in regions for leaf in below[r] if leaf != r]
     at = {u: i for i, u in enumerate(units)}
@@ -291,13 +294,12 @@ def _solve(catalogue: Catalogue, figures: Mapping[str, Figures], regions: Sequen
                    *(problem.made_of(at[r], [at[leaf] for leaf in below[r]])
                      for r in regions if below[r] != [r]))
     top = range(len(regions))
-    constraints = _merge(rules, problem.sums(top, parent[0])) if parent else rules
+    constraints = _merge(rules, problem.sums(top, parent)) if parent is not None else rules
     try:
         projected = _project(problem, constraints, weight)
     except SolveError:  # HiGHS's QP solver can stall on uneven weights: try even ones
         projected = _project(problem, constraints, np.ones_like(weight))
-    rounded = _round(problem, projected, _merge(rules, problem.sums(top, parent[1])) if parent
-                     else rules, weight)
+    rounded = _round(problem, projected, constraints, weight)
     return [Official(r, dict(zip(problem.ids, map(int, rounded[i * n:(i + 1) * n]), strict=True)),
                      dict(zip(problem.ids, map(float, projected[i * n:(i + 1) * n]), strict=True)))
             for i, r in enumerate(regions)]
@@ -321,8 +323,7 @@ def official_tables(catalogue: Catalogue, figures: Mapping[str, Figures],
         children = list(parts.get(parent.region, ()))
         if not children:
             continue
-        totals = (np.array([parent.projected[c] for c in ids]),
-                  np.array([parent.values[c] for c in ids], float))
+        totals = np.array([parent.values[c] for c in ids], float)
         for official in _solve(catalogue, figures, children, parts, totals):
             tables[official.region] = official
             queue.append(official.region)

@@ -8,13 +8,14 @@ noise variances and unclipped intervals (CSV, JSON): figures there may be negati
 The tables are made top down from this aggregator's own region: its direct members, grouped
 by city at a province (a city without an aggregator of its own is the sum of its counties),
 then the counties of each city. A school's table, or a region this aggregator cannot place
-in that tree, is projected on its own.
+in that tree, is projected on its own (``own_table``) — which is also how a school sees its
+own table at its node (`guanai node report`, guanai/school_table.py), from the release it sent.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,6 +28,8 @@ from common.errors import GuanaiError
 from common.tables import LABEL_COLUMNS, Sheet, SignOff
 from protos.catalogue import Catalogue, Cell
 from protos.regions import name
+
+TRUE_COLUMN = "真实值（仅本校可见） True (this school only)"
 
 
 class TableError(GuanaiError):
@@ -74,6 +77,15 @@ class RegionTable:
     catalogue: Catalogue
 
 
+def own_table(catalogue: Catalogue, figures: Figures) -> RegionTable:
+    """The table of one unit's figures projected on their own, with nothing above or below
+    them (a school's release; a region outside the tree held here). Raises OfficialError
+    if no table meets the rules."""
+    unit = figures.region
+    official = official_tables(catalogue, {unit: figures}, {}, unit)[unit]
+    return RegionTable(unit, figures, official, catalogue)
+
+
 def region_table(holdings: Holdings, unit: str) -> RegionTable:
     """The table of ``unit`` (a region or school within this aggregator's region).
 
@@ -85,8 +97,7 @@ def region_table(holdings: Holdings, unit: str) -> RegionTable:
         own = holdings.figures(unit)
         if own is None:
             raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
-        figures[unit] = own
-        official.update(official_tables(holdings.catalogue, {unit: own}, {}, unit))
+        return own_table(holdings.catalogue, own)
     return RegionTable(unit, figures[unit], official[unit], holdings.catalogue)
 
 
@@ -105,7 +116,8 @@ def _interval(figures: Figures, cell: str, confidence: float) -> tuple[float, fl
 
 def official_sheets(table: RegionTable, period_zh: str, period_en: str,
                     stage: str | None = None, confidence: float = 0.95,
-                    sign_off: SignOff | None = None) -> list[Sheet]:
+                    sign_off: SignOff | None = None,
+                    true_values: Mapping[str, int] | None = None) -> list[Sheet]:
     """The official form: the table in Chinese (to sign), the same in English, and the
     analysis form beside them. Official figures are non-negative integers; the intervals
     are the estimates', clipped at zero and rounded for display only."""
@@ -145,12 +157,13 @@ def official_sheets(table: RegionTable, period_zh: str, period_en: str,
     })
     return [Sheet("统计表", f"{title.zh}", subtitle_zh, zh, sign_off),
             Sheet("English", title.en, subtitle_en, en, sign_off),
-            analysis_sheet(table, cells, confidence, f"{period_zh} {period_en}")]
+            analysis_sheet(table, cells, confidence, f"{period_zh} {period_en}", true_values)]
 
 
 def analysis_sheet(table: RegionTable, cells: Iterable[Cell], confidence: float,
-                   period: str) -> Sheet:
-    """The analysis form: unbiased estimates, variances, unclipped intervals (may be < 0)."""
+                   period: str, true_values: Mapping[str, int] | None = None) -> Sheet:
+    """The analysis form: unbiased estimates, variances, unclipped intervals (may be < 0);
+    with ``true_values`` (a school at its own node: they never leave it) the true table too."""
     cells = list(cells)
     level = f"{round(100 * confidence)}%"
     low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
@@ -165,6 +178,8 @@ def analysis_sheet(table: RegionTable, cells: Iterable[Cell], confidence: float,
         f"{level}上限 Upper": list(high),
         "正式值 Official": [table.official.values[c.id] for c in cells],
     })
+    if true_values is not None:
+        data[TRUE_COLUMN] = [true_values[c.id] for c in cells]
     return Sheet("分析 Analysis", f"{table.catalogue.title.zh} {table.catalogue.title.en}",
                  f"分析用估计值 analysis form (unbiased, may be negative) · {table.region} · "
                  f"{period}", data)
@@ -172,10 +187,13 @@ def analysis_sheet(table: RegionTable, cells: Iterable[Cell], confidence: float,
 
 def table_sheets(table: RegionTable, fmt: str, period_zh: str, period_en: str,
                  stage: str | None = None, confidence: float = 0.95,
-                 sign_off: SignOff | None = None) -> list[Sheet]:
+                 sign_off: SignOff | None = None,
+                 true_values: Mapping[str, int] | None = None) -> list[Sheet]:
     """What a format shows: the official form for people (table, xlsx, pdf — the PDF and the
-    terminal in Chinese only), the analysis form for machines (csv, json)."""
-    sheets = official_sheets(table, period_zh, period_en, stage, confidence, sign_off)
+    terminal in Chinese only), the analysis form for machines (csv, json); ``true_values``
+    join the analysis form (a school at its own node)."""
+    sheets = official_sheets(table, period_zh, period_en, stage, confidence, sign_off,
+                             true_values)
     if fmt in ("csv", "json"):
         return [sheets[2]]
     if fmt in ("pdf", "table"):

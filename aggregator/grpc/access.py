@@ -5,8 +5,9 @@
   county and its schools; provincial staff see everything at the province.
 - A school signs its own credential with its node key (`guanai node credential`); it is
   trusted if that key is enrolled here for the school (not revoked), or signed a report of the
-  school held here (a province holds the reports forwarded by counties). It shows the school
-  its own figures and nothing else.
+  school held here (a province holds the reports forwarded by counties) and was not revoked by
+  the aggregator that enrolled it (its signed enrolment, carried by its rollups: aggregator/
+  intake/enrolled_below.py). It shows the school its own figures and nothing else.
 
 Failures are typed so that the service can answer UNAUTHENTICATED (no credential, or one not
 to be trusted) or PERMISSION_DENIED (a trusted credential asking beyond its scope), with a
@@ -23,6 +24,7 @@ from common.clock import SYSTEM
 from privacy import credential
 from privacy.credential import CredentialError, Grant
 from privacy.envelope import EnvelopeError, parse_signed
+from protos.deadlines import to_ms
 from protos.refusals import Kind, Refused
 
 if TYPE_CHECKING:  # the query client imports METADATA_KEY from here and opens no store
@@ -38,10 +40,13 @@ def _unauthenticated(message: str) -> Refused:
 
 def _school_keys(store: Store, school_id: str, now: datetime) -> set[bytes]:
     """Keys the school holds: enrolled here, or signers of its reports held here — less every
-    key revoked here by ``now`` (a revoked key gets no answer, whatever it signed before)."""
+    key revoked by ``now``, here or by the aggregator below that enrolled it (a revoked key
+    gets no answer, whatever it signed before)."""
     enrolled = store.keys(school_id)
     revoked = {k.signing_key for k in enrolled
                if k.revoked_at is not None and datetime.fromisoformat(k.revoked_at) <= now}
+    revoked |= {key for key, below in store.revoked_below(school_id).items()
+                if below.revoked_unix_ms <= to_ms(now)}
     keys = {k.signing_key for k in enrolled}
     for signed in store.signed_reports_of(school_id):
         try:

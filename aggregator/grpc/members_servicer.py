@@ -1,4 +1,5 @@
-"""The gRPC servicer of guanai.v1.Members: a member's standing, and its key rotation.
+"""The gRPC servicer of guanai.v1.Members: a member's standing, its key rotation, and a member
+aggregator's notice of the keys it revoked (aggregator/intake/enrolled_below.py).
 
 Every request is signed by a key enrolled for the member and not revoked, names this
 aggregator, and carries a time within ``MAX_SKEW`` of this aggregator's clock; the answer is
@@ -21,6 +22,7 @@ from aggregator.calendar.timeliness import (
     open_return,
 )
 from aggregator.grpc.status import CODES, clipped
+from aggregator.intake.enrolled_below import notice_revocations
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store
 from common.clock import Clock
@@ -82,13 +84,33 @@ class MembersService(members_pb2_grpc.MembersServicer):
                         key_id(asked.new_signing_key))
         return self._answer(asked, request, now)
 
-    def _authenticate(self, signed: SignedRequest, now: datetime) -> MemberRequest:
+    def NoticeRevocations(self, request: SignedRequest,
+                          context: grpc.ServicerContext) -> SignedStatus:
+        now = self._clock.now()
+        try:
+            asked = self._authenticate(request, now, notice=True)
+            member = self._store.member(asked.member_id)
+            if member is None or member.kind != "aggregator":
+                raise Refused(Kind.NOT_PERMITTED, f"非汇总节点 {asked.member_id} is not a member "
+                              "aggregator here: only an aggregator revokes keys of its members")
+            kept = notice_revocations(self._store, asked.member_id, asked.revocations, request,
+                                      now)
+        except Refused as refused:
+            context.abort(CODES[refused.kind], clipped(refused.message))
+        logger.info("member %s gave notice of %d revoked key(s)", asked.member_id, kept)
+        return self._answer(asked, request, now)
+
+    def _authenticate(self, signed: SignedRequest, now: datetime,
+                      notice: bool = False) -> MemberRequest:
         try:
             request = open_request(signed)
         except BadSignature as exc:
             raise Refused(Kind.UNAUTHENTICATED, str(exc)) from exc
         except EnvelopeError as exc:
             raise Refused(Kind.MALFORMED, str(exc)) from exc
+        if bool(request.revocations) != notice:
+            raise Refused(Kind.MALFORMED, "请求格式错误 malformed request: revocations go in a "
+                          "NoticeRevocations request, and such a request lists at least one")
         if request.aggregator_id != self._settings.region:
             raise Refused(Kind.NOT_PERMITTED,
                            f"收件方不符 the request is for {request.aggregator_id}, this is "

@@ -9,7 +9,7 @@ import grpc
 from aggregator.figures.indicators import split
 from aggregator.grpc.access import METADATA_KEY
 from common.errors import GuanaiError
-from member.client import ClientTls, open_channel
+from member.client import ClientTls, calling
 from privacy.identity import Identity
 from protos.periods import Period
 from protos.query_pb2 import FiguresRequest, FiguresResponse, TableRequest, TableResponse
@@ -35,26 +35,28 @@ def request(indicator: str, periods: Sequence[Period], regions: Sequence[str] = 
 
 def ask(target: Identity, credential: bytes, query: FiguresRequest, *,
         client_tls: ClientTls | None = None, timeout: float = 60.0) -> FiguresResponse:
-    """The aggregator's answer; QueryRefused with the status code if it refuses."""
-    with open_channel(target, client_tls) as channel:
-        try:
+    """The aggregator's answer; QueryRefused with the status code if it refuses,
+    ``TlsMisconfigured`` if the TLS setups do not match (member/client.py ``calling``)."""
+    try:
+        with calling(target, client_tls, timeout) as channel:
             return QueryStub(channel).Figures(query, metadata=[(METADATA_KEY, credential)],
                                               timeout=timeout)
-        except grpc.RpcError as exc:
-            raise QueryRefused(exc.code(), exc.details() or "") from None
+    except grpc.RpcError as exc:
+        raise QueryRefused(exc.code(), exc.details() or "") from None
 
 
 def ask_table(target: Identity, credential: bytes, region: str, period: Period, *,
               client_tls: ClientTls | None = None, timeout: float = 60.0) -> TableResponse:
     """The whole statistics table of ``region`` ("" for the credential's) for ``period``;
-    QueryRefused with the status code if the aggregator refuses."""
-    with open_channel(target, client_tls) as channel:
-        try:
+    QueryRefused with the status code if the aggregator refuses, ``TlsMisconfigured`` as
+    ``ask``."""
+    try:
+        with calling(target, client_tls, timeout) as channel:
             return QueryStub(channel).Table(TableRequest(region=region, period=period.code),
                                             metadata=[(METADATA_KEY, credential)],
                                             timeout=timeout)
-        except grpc.RpcError as exc:
-            raise QueryRefused(exc.code(), exc.details() or "") from None
+    except grpc.RpcError as exc:
+        raise QueryRefused(exc.code(), exc.details() or "") from None
 
 
 def periods_between(text: str) -> list[Period]:

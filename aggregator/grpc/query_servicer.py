@@ -101,7 +101,7 @@ def answer(store: Store, settings: Settings, grant: Grant,
     response = pb.FiguresResponse(
         kind=indicator.kind, label_zh=indicator.label.zh, label_en=indicator.label.en,
         unit_zh=indicator.unit.zh, unit_en=indicator.unit.en, confidence=confidence,
-        catalogue_version=catalogue.version)
+        catalogue_version=catalogue.version, unbounded_below=indicator.bounds.low < 0)
     for unit in units:
         for period, held in zip(periods, found, strict=True):
             figures = held[unit]

@@ -18,11 +18,12 @@ from aggregator.keys import own_identity
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredResponse, StoredWarning
 from aggregator.warnings.notices import (
-    ACTIONS,
     NoticeError,
+    check_action,
     open_response,
     open_warning,
     read_response,
+    read_warning,
 )
 from common.clock import SYSTEM, stamp
 from privacy.envelope import BadSignature
@@ -101,9 +102,10 @@ class WarningsService(query_pb2_grpc.WarningsServicer):
         if not _covers(self._store, response.responder, warning.region):
             context.abort(grpc.StatusCode.PERMISSION_DENIED,
                           f"无权回复 {response.responder} may not answer for {warning.region}")
-        if response.action not in ACTIONS:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                          f"处理情况错误 action must be one of {', '.join(ACTIONS)}")
+        try:
+            check_action(read_warning(warning.signed), response.action)
+        except NoticeError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         with self._store.transaction():
             self._store.add_warning_response(StoredResponse(
                 response.warning_id, response.responded_unix_ms, response.responder,

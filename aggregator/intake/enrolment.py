@@ -4,7 +4,9 @@ A county enrols its schools; a city its counties; the province its cities or cou
 schools that report to it directly (universities, province-run vocational schools). A member
 is enrolled from its exported identity. A new key for a known member is added beside the old
 one (key rotation); revoking a key refuses it from the given time on, while the submissions
-it signed before stay in the log and stay verifiable with it.
+it signed before stay in the log and stay verifiable with it. Once the register of schools
+is imported (protos/school_register.py), a school it does not place in the member's region is
+not enrolled.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from common.errors import GuanaiError
 from privacy.identity import Identity
 from privacy.keys import key_id
 from protos.regions import CodeError, check_school, level, parents
+from protos.school_register import read_register, unregistered
 
 
 class EnrolmentError(GuanaiError):
@@ -53,8 +56,15 @@ def check_member(identity: Identity, settings: Settings) -> None:
 
 def enrol(store: Store, settings: Settings, identity: Identity,
           at: datetime | None = None) -> tuple[MemberKey, bool]:
-    """Enrol the member and its key; return the key and whether it is new."""
+    """Enrol the member and its key; return the key and whether it is new. Raises
+    ``EnrolmentError`` for a member outside this aggregator's region or, once a register of
+    schools is imported, a school it does not place there; nothing is changed then."""
     check_member(identity, settings)
+    if store.has_register():
+        problem = unregistered(identity.id, identity.region,
+                               store.registered_region(identity.id))
+        if problem is not None:
+            raise EnrolmentError(f"未列入学校名录 {problem[0]} / {problem[1]}")
     known = store.member(identity.id)
     if known is not None and (known.kind, known.region) != (identity.kind, identity.region):
         raise EnrolmentError(
@@ -78,6 +88,23 @@ def enrol(store: Store, settings: Settings, identity: Identity,
         if identity.name:
             store.set_member_name(identity.id, identity.name)
     return key, True
+
+
+def import_register(store: Store, data: bytes) -> tuple[int, list[str]]:
+    """Replace the register of schools with the file ``data`` (protos/school_register.py);
+    return how many schools it lists and, in zh/en, each school enrolled here that it
+    contradicts (it stays enrolled; its county's rollups are refused above until it is put
+    right). Raises ``RegisterError`` for a bad file, and changes nothing then."""
+    schools = read_register(data)
+    given = {s.school_id: s.region for s in schools}
+    contradicted = []
+    for member in store.members():
+        problem = unregistered(member.member_id, member.region, given.get(member.member_id))
+        if problem is not None:
+            contradicted.append(f"{problem[0]} / {problem[1]}")
+    with store.transaction():
+        store.replace_register(schools)
+    return len(schools), contradicted
 
 
 def revoke(store: Store, member_id: str, key: str | None = None,

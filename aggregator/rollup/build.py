@@ -26,13 +26,14 @@ from common.errors import GuanaiError
 from common.progress import track
 from member.client import DEFAULT_BACKOFF, Backoff, ClientTls
 from member.send import send
+from member.standing import notice_revocations
 from privacy.envelope import parse_signed, sign_report
 from privacy.identity import Identity
 from protos.aggregator_pb2 import ReceiptBody
 from protos.catalogue import load
 from protos.deadlines import to_ms
 from protos.periods import Period
-from protos.report_pb2 import Enrolled, Member, Report
+from protos.report_pb2 import Enrolled, Member, Report, Revoked
 from protos.rollup_sums import sum_reports
 from protos.signoff import missing_roles, role_label
 
@@ -96,16 +97,49 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
 
 
 def enrolment(store: Store, period: Period) -> list[Enrolled]:
-    """Every member enrolled here with all its keys, and the revision returned for correction
-    that keeps it out of the period's rollup: the enrolment a rollup carries, signed with it
-    (protos/membership.py), by member id."""
+    """Every member enrolled here with all its keys and their revocations, and the revision
+    returned for correction that keeps it out of the period's rollup: the enrolment a rollup
+    carries, signed with it (protos/membership.py), by member id. The parent learns this
+    aggregator's revocations from it (aggregator/intake/enrolled_below.py)."""
     returned = {(r.member_id, r.revision) for r in store.returns(period.code)}
     latest = {s.sender_id: s.revision for s in store.latest_submissions(period.code)}
-    return [Enrolled(member_id=m.member_id, region=m.region,
-                     signing_keys=[k.signing_key for k in store.keys(m.member_id)],
-                     returned_revision=latest.get(m.member_id, 0)
-                     if (m.member_id, latest.get(m.member_id)) in returned else 0)
+    return [_enrolled(store, m.member_id, m.region, latest.get(m.member_id, 0)
+                      if (m.member_id, latest.get(m.member_id)) in returned else 0)
             for m in store.members()]
+
+
+def revoked_members(store: Store) -> list[Enrolled]:
+    """The enrolment entries of the members with a revoked key: what a notice to the parent
+    carries (``notify_parent``)."""
+    return [entry for m in store.members()
+            if (entry := _enrolled(store, m.member_id, m.region)).revoked]
+
+
+def _enrolled(store: Store, member_id: str, region: str, returned_revision: int = 0) -> Enrolled:
+    keys = store.keys(member_id)
+    return Enrolled(
+        member_id=member_id, region=region, signing_keys=[k.signing_key for k in keys],
+        returned_revision=returned_revision,
+        revoked=[Revoked(signing_key=k.signing_key,
+                         revoked_unix_ms=to_ms(datetime.fromisoformat(k.revoked_at)))
+                 for k in keys if k.revoked_at is not None])
+
+
+def notify_parent(store: Store, settings: Settings, now: datetime,
+                  client_tls: ClientTls | None = None) -> int:
+    """Tell the parent at once of every key revoked here (Members.NoticeRevocations), rather
+    than with the next rollup's enrolment only; how many members' revocations were told.
+    Raises ``RollupError`` with no parent or nothing revoked, ``MemberRequestFailed`` or
+    ``TlsMisconfigured`` when the parent does not take it."""
+    revoked = revoked_members(store)
+    if not revoked:
+        raise RollupError("无吊销 no key of a member is revoked here: nothing to tell the parent")
+    if settings.parent_region is None:
+        raise RollupError("无上级 this aggregator reports to no parent")
+    parent = keyring.follow_parent(store, settings, now, client_tls)
+    notice_revocations(parent, settings.region, settings.signing_key, revoked, now,
+                       client_tls=client_tls)
+    return len(revoked)
 
 
 def member_reports(store: Store, report: Report) -> list[bytes]:

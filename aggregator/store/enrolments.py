@@ -4,7 +4,11 @@ Each rollup carries its sender's enrolment (protos/report.proto ``Enrolled``); t
 the latest word of each member aggregator (and of the aggregators below it, whose rollups come
 forwarded), one row per member enrolled somewhere below. It is what lets a province refuse a
 county's rollup that claims a school another county enrolled, or one enrolled here directly
-(aggregator/intake/enrolled_below.py). A mixin of the Store; its table is in aggregator/store/schema.py.
+(aggregator/intake/enrolled_below.py). The keys those enrolments list as revoked are kept in a
+table of their own (with those its members' signed notices give: aggregator/intake/
+enrolled_below.py) and never forgotten, so that a revoked key gets no answer here (aggregator/
+grpc/access.py) whatever a later enrolment says. A mixin of the Store; its tables are in
+aggregator/store/schema.py.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ class EnrolledBelow:
     via: str
     region: str
     log_index: int
+
+
+@dataclass(frozen=True)
+class RevokedBelow:
+    member_id: str
+    signing_key: bytes
+    revoked_unix_ms: int
+    via: str
+    said_in: str  # where ``via`` signed it: "rollup at leaf N" or "notice, decision N"
 
 
 class EnrolmentsBelow:
@@ -52,3 +65,17 @@ class EnrolmentsBelow:
         for row in rows:
             self._run("INSERT INTO enrolled_below VALUES (?,?,?,?)",
                       [row.member_id, row.via, row.region, row.log_index])
+
+    def revoked_below(self, member_id: str) -> dict[bytes, RevokedBelow]:
+        """The member's keys revoked below, by raw key (empty when none is)."""
+        rows = self._all("SELECT * FROM revoked_below WHERE member_id = ?", [member_id])
+        return {bytes(r[1]): RevokedBelow(r[0], bytes(r[1]), r[2], r[3], r[4]) for r in rows}
+
+    def add_revoked_below(self, row: RevokedBelow) -> None:
+        """Keep a revocation heard from below; a key already held keeps its earlier time."""
+        self._run("INSERT INTO revoked_below VALUES (?,?,?,?,?) "
+                  "ON CONFLICT (member_id, signing_key) DO UPDATE SET "
+                  "revoked_unix_ms = excluded.revoked_unix_ms, via = excluded.via, "
+                  "said_in = excluded.said_in "
+                  "WHERE excluded.revoked_unix_ms < revoked_below.revoked_unix_ms",
+                  [row.member_id, row.signing_key, row.revoked_unix_ms, row.via, row.said_in])

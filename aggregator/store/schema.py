@@ -200,6 +200,25 @@ CREATE TABLE IF NOT EXISTS enrolled_below (
     log_index INTEGER NOT NULL REFERENCES submissions(log_index)  -- the rollup that said so
 );
 CREATE INDEX IF NOT EXISTS enrolled_below_via ON enrolled_below (via);
+
+-- The register of schools, as imported (aggregator/store/register.py); empty: none imported.
+CREATE TABLE IF NOT EXISTS school_register (
+    school_id TEXT PRIMARY KEY,           -- 10-digit 学校标识码
+    region TEXT NOT NULL,                 -- the county it lies in
+    name TEXT NOT NULL                    -- as the register writes it; may be empty
+);
+
+-- Keys revoked below, as member aggregators' signed enrolments and notices say; never
+-- forgotten, the earliest time kept (aggregator/store/enrolments.py).
+CREATE TABLE IF NOT EXISTS revoked_below (
+    member_id TEXT NOT NULL,              -- the member whose key it is
+    signing_key BLOB NOT NULL,            -- raw Ed25519 key, 32 bytes
+    revoked_unix_ms INTEGER NOT NULL,     -- refused from then on
+    via TEXT NOT NULL,                    -- the aggregator whose signed word it is
+    said_in TEXT NOT NULL,                -- where: "rollup at leaf N" or "notice, decision N"
+    PRIMARY KEY (member_id, signing_key)
+);
+
 -- 网页账号 The bureau's web accounts (docs/bureau-web.md): argon2id hashes only; a staff
 -- account's signing key sealed under a key derived from its password (never the password).
 CREATE TABLE IF NOT EXISTS accounts (

@@ -15,9 +15,10 @@ from pathlib import Path
 from aggregator.store.accounts import Account, AccountStore, SqliteAccounts
 from aggregator.store.calendar import CalendarStore, Decision, Return, SqliteCalendar, Staff
 from aggregator.store.connection import SqliteConnection, StoreError, Transactions
-from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow
+from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow, RevokedBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
+from aggregator.store.register import SchoolRegister
 from aggregator.store.rollups import Rollup, RollupStore, SqliteRollups
 from aggregator.store.schema import SCHEMA
 from aggregator.store.submissions import (
@@ -31,14 +32,14 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 __all__ = [
     "SCHEMA", "Account", "AccountStore", "CalendarStore", "CellSums", "Decision", "EnrolledBelow", "EnrolmentsBelow",
     "FigureStore", "FigureUnit", "Forwarded", "Member", "MemberKey", "MemberStore",
-    "Return", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
+    "Return", "RevokedBelow", "Rollup", "RollupStore", "SqliteConnection", "Staff", "Store", "StoreError",
     "StoredResponse", "StoredWarning", "Submission", "SubmissionStore", "Transactions",
     "WarningStore",
 ]
 
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
-            SqliteFigures, EnrolmentsBelow, SqliteAccounts):
+            SqliteFigures, EnrolmentsBelow, SchoolRegister, SqliteAccounts):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.

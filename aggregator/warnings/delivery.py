@@ -22,10 +22,10 @@ from aggregator.figures.holdings import region_of, region_within
 from aggregator.keys import own_identity
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredResponse
-from aggregator.warnings.notices import ACTIONS, read_warning, sign_response
+from aggregator.warnings.notices import NoticeError, check_action, read_warning, sign_response
 from common.clock import SYSTEM, stamp
 from common.errors import GuanaiError
-from member.client import ClientTls, open_channel
+from member.client import ClientTls, TlsMisconfigured, calling
 from privacy.identity import Identity
 from protos.deadlines import to_ms
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, WarningResponse
@@ -80,12 +80,16 @@ def deliver_pending(store: Store, settings: Settings, *, client_tls: ClientTls |
             kept += 1
             continue
         try:
-            with open_channel(to, client_tls) as channel:
+            with calling(to, client_tls, timeout) as channel:
                 WarningsStub(channel).Deliver(SignedWarning.FromString(stored.signed),
                                               timeout=timeout)
         except grpc.RpcError as exc:
             logger.warning("warning %s not delivered to %s: %s", stored.warning_id, to.id,
                            exc.code().name)
+            failed += 1
+            continue
+        except TlsMisconfigured as exc:  # that member's setup: the others are still served
+            logger.error("warning %s not delivered: %s", stored.warning_id, exc)
             failed += 1
             continue
         store.set_warning_delivered(stored.warning_id, _stamp())
@@ -95,13 +99,18 @@ def deliver_pending(store: Store, settings: Settings, *, client_tls: ClientTls |
 
 def respond(store: Store, settings: Settings, warning_id: str, action: str,
             planned_by: date | None = None) -> StoredResponse:
-    """Record this region's response to a warning received from above (sent by send_responses)."""
-    if action not in ACTIONS:
-        raise DeliveryError(f"处理情况错误 action must be one of {', '.join(ACTIONS)}")
+    """Record this region's response to a notice received from above (sent by send_responses):
+    a warning, a clear answer or an undecided one, each with the actions that answer it
+    (aggregator/warnings/notices.py ``RESPONSES``). Raises DeliveryError, recording nothing,
+    for an unknown notice or an action that does not answer it."""
     stored = store.warning(warning_id)
     if stored is None or stored.issuer == settings.region:
         raise DeliveryError(f"无此警示 no warning {warning_id} received from above; list them "
                             "with `guanai aggregator warnings`")
+    try:
+        check_action(read_warning(stored.signed), action)
+    except NoticeError as exc:
+        raise DeliveryError(str(exc)) from None
     now_ms = to_ms(SYSTEM.now())
     response = WarningResponse(warning_id=warning_id, responder=settings.region, action=action,
                                planned_by=planned_by.isoformat() if planned_by else "",
@@ -129,8 +138,8 @@ def send_responses(store: Store, settings: Settings, *, client_tls: ClientTls | 
         issuer = read_warning(store.warning(response.warning_id).signed).issuer
         if issuer != parent.id:
             raise DeliveryError(f"警示来自 {issuer}, not from the parent {parent.id}")
-        try:
-            with open_channel(parent, client_tls) as channel:
+        try:  # TlsMisconfigured leaves: nothing reaches the parent until it is fixed
+            with calling(parent, client_tls, timeout) as channel:
                 WarningsStub(channel).Respond(SignedWarningResponse.FromString(response.signed),
                                               timeout=timeout)
         except grpc.RpcError as exc:

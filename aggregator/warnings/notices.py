@@ -5,6 +5,10 @@ response by the warned region's aggregator over ``RESPONSE_CONTEXT || response``
 context of its own (privacy/envelope.py), so neither can pass for a report, a receipt or a
 credential. A response is structured — an action from a fixed list and a date — and never
 free text, so that nothing identifiable can travel with it (invariant 1, docs/architecture.md).
+
+Every rule's answer for a region travels the same way (aggregator/warnings/verdicts.py): 警示,
+未见异常 and 数据不足以判断 alike are signed, delivered and answerable; what a region may
+answer depends on what it was told (``RESPONSES``): one cannot be "rectifying" a clear answer.
 """
 
 from __future__ import annotations
@@ -24,13 +28,36 @@ STATUSES = {
     "new": Label("新发", "new"),
     "persisting": Label("持续", "persisting"),
     "resolved": Label("已解除", "resolved"),
+    "judged": Label("已研判", "judged, no warning"),
 }
+WARNED = ("new", "persisting")  # statuses of a notice that is a warning
 ACTIONS = {
     "acknowledged": Label("已知悉", "acknowledged"),
     "rectifying": Label("整改中", "rectifying"),
     "rectified": Label("已整改", "rectified"),
+    "checking": Label("自查核实中", "checking its own figures"),
     "disputed": Label("有异议（数据待核实）", "disputed (figures to be checked)"),
 }
+RESPONSES = {  # answer → the actions a region may respond with
+    "warning": ("acknowledged", "rectifying", "rectified", "disputed"),
+    "clear": ("acknowledged", "disputed"),
+    "undecided": ("acknowledged", "checking", "disputed"),
+}
+
+
+def answer_of(warning: Warning) -> str:
+    """The answer a notice gives: warning | clear | undecided (one signed before answers
+    travelled is a warning)."""
+    return warning.answer or "warning"
+
+
+def check_action(warning: Warning, action: str) -> None:
+    """Raise NoticeError unless ``action`` answers this notice (``RESPONSES``)."""
+    allowed = RESPONSES.get(answer_of(warning), ())
+    if action not in allowed:
+        raise NoticeError(f"处理情况错误 action {action!r} does not answer a "
+                          f"{answer_of(warning)} notice; one of: {', '.join(allowed)} "
+                          f"({'、'.join(ACTIONS[a].zh for a in allowed)})")
 
 
 class NoticeError(GuanaiError):

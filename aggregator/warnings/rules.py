@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aggregator.figures.estimates import Interval, combine, ratio, total, z_value
+from aggregator.figures.nesting import Range, implied
 from common.errors import GuanaiError
 from common.tomlfile import read_toml
 from protos.catalogue import Catalogue, CatalogueError, Label, load
@@ -42,6 +43,12 @@ class WarningRule:
     severity: str
     confidence: float
     advice: Label
+    bounds: Range = Range(0.0, float("inf"))  # what the catalogue guarantees (nesting.py)
+
+    @property
+    def shown_kind(self) -> str:
+        """How its figure reads: share (0–100%), ratio, total or missing."""
+        return self.bounds.kind if self.kind == "ratio" else self.kind
 
 
 @dataclass(frozen=True)
@@ -114,8 +121,10 @@ def _rule(raw: dict, catalogue: Catalogue) -> WarningRule:
         numerator = _combination(catalogue, raw.get("cells", []), where)
         if not numerator:
             raise RulesError(f"{where}: a total needs cells")
+    bounds = implied(catalogue, numerator, denominator) if kind != "missing" \
+        else Range(0.0, float("inf"))
     return WarningRule(raw["id"], label, kind, numerator, denominator, direction, threshold,
-                       levels, severity, confidence, advice)
+                       levels, severity, confidence, advice, bounds)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:

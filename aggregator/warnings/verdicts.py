@@ -11,19 +11,23 @@ fine" and "this county's figures are too noisy to say". Officials need to know w
   the year's two half-years (variances and counts add), or the city's figures.
 
 A rule whose county intervals are too wide (W04 postings, W06 placement) is judged where it
-can be: when a county's answer is 数据不足以判断, the year pooled, then its city, are tried
-in turn, and the answer says where it was judged.
+can be: when a county's half-year cannot tell, the year pooled is tried; when that cannot tell
+either, the county's answer stays 数据不足以判断 and says what its city's figures answer. The
+city's answer is the city's own (it is judged and delivered as a region of its own): a
+county is never warned, nor cleared, on figures that are mostly its neighbours', which would
+warn a county doing its work for the county beside it and void the rule's error rate for it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 from aggregator.figures.estimates import Interval, combine, z_value
 from aggregator.figures.holdings import Holdings
+from aggregator.figures.nesting import text
 from aggregator.warnings.rules import Figures, WarningRule, judge
 from protos.catalogue import Label
 
@@ -43,8 +47,7 @@ class Verdict:
     region: str  # the region asked about
     answer: str  # warning | clear | undecided
     interval: Interval
-    basis: Label  # where it was judged: this period and region, pooled, or the city
-    judged_region: str  # the region whose figures decided (the city, when basis is CITY)
+    basis: Label  # where it was judged: this half-year, the year pooled, or (a city) here
     settle: Label  # what would settle an undecided answer ("" otherwise)
 
     @property
@@ -53,16 +56,11 @@ class Verdict:
 
 
 def shown(rule: WarningRule, x: float) -> str:
-    """A figure of the rule as people read it: a ratio in percent, a total in whole units.
-
-    Every rule's ratio is a share of its denominator, so it is shown within 0–100% and a total
-    at 0 or above; the judgement itself uses the unclipped estimate (clipping is for display
-    only, invariant 4, docs/architecture.md)."""
-    if rule.kind == "ratio":
-        return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
-    if not math.isfinite(x):
-        return "∞" if x > 0 else "0"
-    return f"{max(x, 0.0):,.0f}"
+    """A figure of the rule as people read it (aggregator/figures/nesting.py ``text``): a
+    share in percent within 0–100%, a ratio the catalogue does not nest as a plain number, a
+    total in whole units. The judgement itself uses the unclipped estimate (clipping is for
+    display only, invariant 4, docs/architecture.md)."""
+    return text(x, rule.shown_kind, rule.bounds)
 
 
 def _settle(rule: WarningRule, interval: Interval, factor: float) -> Label:
@@ -133,12 +131,14 @@ def answer(rule: WarningRule, figures: Figures, basis: Label = HERE,
     good = interval.below if rule.direction == "above" else interval.above
     if finding.fires:
         result = "warning"
+    elif rule.kind == "missing":  # a count of members, without noise: none missing is clear
+        result = "clear"
     elif (not math.isnan(interval.value) and good(rule.threshold)
           and powered(rule, figures)):
         result = "clear"
     else:
         result = "undecided"
-    return Verdict(rule, asked or figures.region, result, interval, basis, figures.region,
+    return Verdict(rule, asked or figures.region, result, interval, basis,
                    _settle(rule, interval, data_needed(rule, figures)) if result == "undecided"
                    else Label("", ""))
 
@@ -157,26 +157,34 @@ def pool(parts: Iterable[Figures], region: str, level: str) -> Figures:
 def judged_where_possible(rule: WarningRule, figures: Figures, *,
                           other_half: Figures | None = None,
                           city: Figures | None = None) -> Verdict | None:
-    """The answer for a region, judged on the first of its half-year, the year pooled (when
-    the other half-year's figures are given) and its city (when given) whose figures can
-    tell (``powered``); if none can, on the one with the most data. One test per region and
-    rule, chosen before looking at where the estimates fell."""
+    """The answer for a region, judged on the first of its half-year and the year pooled (when
+    the other half-year's figures are given) whose figures can tell (``powered``), or on the
+    one with the most data if neither can: one test per region and rule, chosen before
+    looking at where the estimates fell. A county still undecided is told its city's answer
+    (when ``city`` is given), which decides nothing for the county itself."""
     if judge(rule, figures) is None:
         return None
     bases = [(figures, HERE)]
     if other_half is not None and other_half.members:
         bases.append((pool([figures, other_half], figures.region, figures.level), POOLED))
-    if city is not None and city.members:
-        bases.append((city, CITY))
     chosen = next(((f, b) for f, b in bases if powered(rule, f)), bases[-1])
-    return answer(rule, chosen[0], chosen[1], figures.region)
+    verdict = answer(rule, chosen[0], chosen[1], figures.region)
+    above = answer(rule, city, CITY) if city is not None and city.members else None
+    if verdict.answer != "undecided" or above is None:
+        return verdict
+    said = (f"{shown(rule, above.interval.value)} [{shown(rule, above.interval.low)}, "
+            f"{shown(rule, above.interval.high)}]")
+    return replace(verdict, settle=Label(
+        f"{verdict.settle.zh}。{CITY.zh} {city.region}：{above.label.zh} {said}",
+        f"{verdict.settle.en}. {CITY.en} {city.region}: {above.label.en} {said}"))
 
 
 def period_answers(rules: Iterable[WarningRule], holdings: Holdings,
                    other_half: Holdings | None = None) -> list[Verdict]:
     """Every rule's answer for every region of its levels held here (missing-member rules
     aside: they count, they do not estimate), judged where possible: an undecided county
-    or city is tried over the year (with ``other_half``'s figures) and then at its city."""
+    or city is tried over the year (with ``other_half``'s figures); a county still undecided
+    is told its city's answer."""
     found = []
     for rule in rules:
         if rule.kind == "missing":
