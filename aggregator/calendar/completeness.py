@@ -10,7 +10,7 @@ period the same holds of the work summaries: who filed one, on time or late.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from aggregator.calendar.timeliness import counted_submissions, member_timeliness, open_return
@@ -225,7 +225,7 @@ def tallies(units: list[UnitStatus], region: str) -> tuple[Tally, list[Tally]]:
             parts[part].append(u)
 
     def tally(unit: str, members: list[UnitStatus]) -> Tally:
-        count = {s: sum(m.state == s for m in members) for s in STATES}
+        count = Counter(m.state for m in members)
         return Tally(unit, len(members), count[ON_TIME], count[LATE], count[RETURNED],
                      count[MISSING])
 

@@ -53,6 +53,7 @@ def level_of(unit: str) -> str:
     return "school" if is_school(unit) else level(unit)
 
 
+@lru_cache(maxsize=4096)
 def region_prefix(code: str) -> str:
     """The leading digits every code within region ``code`` shares (61, 6101, 610102)."""
     return code[:PREFIX[level(code)]]

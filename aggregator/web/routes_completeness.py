@@ -33,7 +33,9 @@ def overview() -> str:
     region = scoped_region(request.args.get("region"))
     units = unit_statuses(here.store, period)
     whole, rows = tallies(units, region)
-    names = here.store.member_names()
+    # a school's name: from its enrolled key file, else the imported register of schools
+    names = {s.school_id: s.name for s in here.store.register() if s.name}
+    names.update(here.store.member_names())
     schools = level(region) == "county"
     # A county lists every school; above it, those missing or returned (the late are counted
     # above and listed a level down), at most LISTED: a province may hold 15,000 schools.
