@@ -232,8 +232,9 @@ def refused_page(exc: GuanaiError, status: int) -> tuple[str, int]:
 
 
 def asked_period() -> Period:
-    """The period a request names in its query or form (``period``), default the current one."""
-    return period_param(request.values.get("period"), Period.containing(bureau().today()))
+    """The period a request names in its query or form (``period``), default the latest one
+    held here (``Bureau.latest_period``)."""
+    return period_param(request.values.get("period"), bureau().latest_period())
 
 
 def whole_region(what_zh: str, what_en: str) -> None:

@@ -45,6 +45,11 @@ class Bureau:
             return Period.containing(self.today())
         return max(held, key=lambda p: (p.end, not p.annual))
 
+    def period_choices(self, current: Period) -> list[str]:
+        """The period codes a page's period drop-down offers: every one submitted for here
+        and the one shown, newest first."""
+        return sorted({*self.store.periods(), current.code}, reverse=True)
+
     def close(self) -> None:
         self.store.close()
 

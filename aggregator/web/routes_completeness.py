@@ -15,7 +15,6 @@ from aggregator.calendar.timeliness import deadlines
 from aggregator.figures.holdings import region_within
 from aggregator.web.access import allowed, period_param, scoped_region
 from aggregator.web.bureau import bureau
-from protos.periods import Period
 from protos.regions import level, name, parents
 
 blueprint = Blueprint("completeness", __name__)
@@ -47,9 +46,5 @@ def overview() -> str:
     return render_template(
         "completeness.html", period=period, region=region, whole=whole, rows=rows,
         schools=schools, listed=listed[:LISTED], more=max(0, len(listed) - LISTED), names=names, states=STATES, trail=trail, name=name,
-        limits=deadlines(here.store, period), periods=_periods(here, period))
+        limits=deadlines(here.store, period), periods=here.period_choices(period))
 
-
-def _periods(here, current: Period) -> list[str]:  # noqa: ANN001
-    """Periods to choose from: those held here, and the one shown."""
-    return sorted({*here.store.periods(), current.code}, reverse=True)

@@ -90,7 +90,7 @@ def overview() -> str:
     made = [d for d in here.store.decisions(None, period.code)
             if d.member_id is None or d.member_id in mine]
     return render_template(
-        "decisions.html", period=period, members=members, limits=deadlines(here.store, period),
+        "decisions.html", period=period, periods=here.period_choices(period), members=members, limits=deadlines(here.store, period),
         rollup=rollup, report=report, signed=signed,
         lacking=[code for code in ROLES if code not in {s.role for s in signed}],
         roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,

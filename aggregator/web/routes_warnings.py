@@ -62,7 +62,7 @@ def listing() -> str:
     everything = request.args.get("all") == "1"
     listed = found if everything else [e for e in found if e.warns]
     return render_template(
-        "warnings.html", period=period, region=region, entries=listed, everything=everything,
+        "warnings.html", period=period, periods=here.period_choices(period), region=region, entries=listed, everything=everything,
         others=sum(not e.warns for e in found), answer_text=board.answer_text,
         may_answer=lambda w: RESPONSES[answer_of(w)],
         judged=period.code in here.store.warning_runs(), own=here.settings.region,
@@ -164,7 +164,7 @@ def tile_map() -> str:
               for b in drawn.blocks]
     judged = period.code in here.store.warning_runs() or bool(found)
     return render_template(
-        "warnings_map.html", period=period, region=region, tiles=tiles, blocks=blocks,
+        "warnings_map.html", period=period, periods=here.period_choices(period), region=region, tiles=tiles, blocks=blocks,
         width=int(PAD * 2 + drawn.width * TILE_W), height=int(PAD * 2 + drawn.height * TILE_H),
         tile_w=TILE_W, tile_h=TILE_H, severities=SEVERITIES, judged=judged,
         province=worst.get(here.settings.region))
