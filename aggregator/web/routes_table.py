@@ -34,6 +34,7 @@ blueprint = Blueprint("table", __name__)
 FORMS = {"official": ("正式表", "Official form"), "analysis": ("分析用估计值", "Analysis form")}
 EXPORTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+EMPTY_ZH, EMPTY_EN = "本期无数据", "No figures are held for this period"
 BELOW = {"province": "city", "city": "county", "county": "school"}
 
 
@@ -60,17 +61,20 @@ def table() -> str:
     form = request.args.get("form") or "official"
     if form not in FORMS:
         raise BadInput(f"表式不对：{form[:20]!r}，应为 official 或 analysis。 Unknown form.")
+    held = here.store.figure_periods()
+    choices = dict(period=period, unit=unit, stage=stage, form=form, forms=FORMS,
+                   stages=load().stages.values, name=name, exports=EXPORTS,
+                   periods=sorted({*held, period.code}, reverse=True))
+    if period.code not in held:
+        return render_template("table.html", empty=True, **choices)
     found, sheets = region_sheets(here.store, here.settings, period, unit, stage,
                                   "csv" if form == "analysis" else "xlsx", here.today())
     sheet = sheets[-1] if form == "analysis" else sheets[0]
     cells = [c.id for c in cells_of(found.catalogue, stage)]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(
-        "table.html", period=period, unit=unit, stage=stage, form=form, forms=FORMS,
-        sheet=sheet, headers=list(sheet.data.columns), rows=zip(cells, rows, strict=True),
-        stages=load().stages.values, below=_below(here, period, unit), name=name,
-        periods=sorted({*here.store.figure_periods(), period.code}, reverse=True),
-        exports=EXPORTS)
+        "table.html", empty=False, sheet=sheet, headers=list(sheet.data.columns),
+        rows=zip(cells, rows, strict=True), below=_below(here, period, unit), **choices)
 
 
 @blueprint.get("/table/search")
@@ -95,6 +99,8 @@ def export(fmt: str) -> Response:
         raise BadInput(f"导出格式不对：{fmt[:10]!r}，应为 xlsx、csv 或 pdf。 Unknown format.")
     here = bureau()
     period, unit, stage = _query()
+    if period.code not in here.store.figure_periods():
+        raise BadInput(f"{EMPTY_ZH}：{period.label_zh}。 {EMPTY_EN}: {period.code}.")
     _, sheets = region_sheets(here.store, here.settings, period, unit, stage, fmt, here.today())
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"table.{fmt}"
