@@ -203,3 +203,26 @@ def test_the_map_of_a_province_of_107_counties_fits_the_page(tmp_path, bureau_pa
     bureau_page.goto(pages.url + "/warnings/map?period=2025-H1&region=610300")
     codes = [t.get_attribute("data-code") for t in bureau_page.locator("svg a.maptile").all()]
     assert codes and all(c.startswith("6103") for c in codes)
+
+
+def test_every_answer_shows_a_badge_since_and_delivery_only_as_it_applies(
+        warned, bureau_pages, bureau_page):
+    page = bureau_page
+    province = bureau_pages(warned.province)
+    province.account("省厅全部", "viewer")
+    sign_in(page, province, "省厅全部", path="/warnings?period=2025-H2&all=1")
+    rows = page.locator("table.warnings tbody tr").all()
+    texts = [r.inner_text() for r in rows]
+    warnings = [r for r in rows if r.locator(".sev").count()]
+    others = [(r, t) for r, t in zip(rows, texts, strict=True) if "已研判" in t]
+    assert warnings and others
+    for r, t in others:  # 未见异常 or 数据不足以判断: no severity, no "since"
+        assert r.locator(".sev").count() == 0 and "始于" not in t, t
+    undecided = [t for _, t in others if "数据不足以判断" in t]
+    assert undecided and all("如何判断" in t and "What would settle it" in t for t in undecided)
+    assert not any("如何判断" in t for _, t in others if "未见异常" in t)
+    # judged and delivered by the province's operator: those about the province itself stay
+    kept = [t for t in texts if "陕西省" in t.split("\n")[0]]
+    assert kept and all("本级留存 kept here" in t and "未送达" not in t for t in kept)
+    assert not any("未送达 not delivered" in t for t in texts)
+    shot(page, "bureau-warnings-all")

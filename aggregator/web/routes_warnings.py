@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from aggregator.figures.holdings import Holdings, level_of, region_of, region_within
 from aggregator.warnings import board
-from aggregator.warnings.delivery import deliver_pending, respond, send_responses
+from aggregator.warnings.delivery import deliver_pending, respond, send_responses, target
 from aggregator.warnings.monitoring import evaluate_period
 from aggregator.warnings.notices import ACTIONS, RESPONSES, STATUSES, answer_of
 from aggregator.warnings.rules import SEVERITIES
@@ -64,7 +64,10 @@ def listing() -> str:
     return render_template(
         "warnings.html", period=period, periods=here.period_choices(period), region=region, entries=listed, everything=everything,
         others=sum(not e.warns for e in found), answer_text=board.answer_text,
-        may_answer=lambda w: RESPONSES[answer_of(w)],
+        kept={e.stored.warning_id for e in listed if e.warning.issuer == here.settings.region
+              and not e.stored.delivered_at
+              and target(here.store, here.settings, e.stored.region) is None},
+        may_answer=lambda w: RESPONSES[answer_of(w)], answer=answer_of,
         judged=period.code in here.store.warning_runs(), own=here.settings.region,
         can_act=g.user.role in ACTING, whole=g.user.region == here.settings.region,
         severities=SEVERITIES, statuses=STATUSES, actions=ACTIONS, shown=board.shown,
