@@ -111,6 +111,8 @@ def test_return_unlock_sign_off_and_send_up_each_by_its_own_official(
     for name, kind in (("李填表", "return"), ("李填表", "unlock"), ("王审核", "approve"),
                        ("张局长", "approve")):
         assert any(name in line and kind in line for line in record.splitlines()), (name, kind)
+    # made at 02:00 UTC by the pages' clock, shown in Beijing time like the deadlines
+    assert "2027-06-30 10:00" in record and "UTC" not in record
     shot(page, "bureau-decisions")
 
     # the province holds the signed-off rollup: its pages show the county's revision

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 
 from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException
@@ -28,7 +29,7 @@ from aggregator.web.bureau import Bureau, bureau
 from common.errors import GuanaiError
 from common.web import no_other_host, shared_blueprint
 from common.web.csrf import Csrf
-from protos.deadlines import local_text
+from protos.deadlines import local_date, local_text
 from protos.periods import Period
 
 logger = logging.getLogger(__name__)
@@ -68,13 +69,32 @@ def create_app(the_bureau: Bureau, secure_cookies: bool = False) -> Flask:
     app.add_url_rule("/", "home", lambda: _home())
     app.after_request(no_other_host)
     app.context_processor(_common)
-    app.jinja_env.globals.update(local=local_text)
+    app.jinja_env.globals.update(local=local, local_day=local_day)
     app.jinja_env.filters["period"] = lambda code: Period.parse(code).label_zh
     app.register_error_handler(Forbidden, lambda exc: refused_page(exc, 403))
     app.register_error_handler(BadInput, lambda exc: refused_page(exc, 400))
     app.register_error_handler(GuanaiError, lambda exc: refused_page(exc, 400))
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def local(moment: datetime | str) -> str:
+    """A moment, or a time as stored (ISO 8601 with its offset, common.clock.stamp), as the
+    pages show every time: Beijing time, ``2027-06-30 18:00`` (protos.deadlines.local_text).
+    Raises ValueError for a naive time or a malformed stamp."""
+    return local_text(_aware(moment))
+
+
+def local_day(moment: datetime | str) -> str:
+    """The day in Beijing (``YYYY-MM-DD``) of a moment or a stored time, as ``local``."""
+    return local_date(_aware(moment)).isoformat()
+
+
+def _aware(moment: datetime | str) -> datetime:
+    at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if at.tzinfo is None:
+        raise ValueError("a shown time must be timezone-aware")
+    return at
 
 
 def _home():  # noqa: ANN202
