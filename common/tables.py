@@ -22,6 +22,7 @@ from common.errors import GuanaiError
 if TYPE_CHECKING:  # pandas and openpyxl load where a table is made, not when a command starts
     import pandas as pd
 
+CSV_PLACES = 9  # decimals a CSV keeps: far below any figure's noise, above float round-off
 FORMATS = ("table", "csv", "xlsx", "pdf", "json")
 TERMINAL_WIDTH = 120  # the widest a terminal table is printed
 
@@ -287,7 +288,9 @@ def write(sheets: list[Sheet], fmt: str, out: Path | None) -> str | None:
     if fmt == "table":
         text = "\n\n".join(f"{s.title}\n{s.subtitle}\n{to_text(s.data)}" for s in sheets)
     elif fmt == "csv":
-        text = "".join(s.data.assign(**{"表 Sheet": s.name}).to_csv(index=False) for s in sheets)
+        # floats to 9 places: 1000.0000000000001 (noise of the arithmetic) reads 1000.0
+        text = "".join(s.data.round(CSV_PLACES).assign(**{"表 Sheet": s.name}).to_csv(index=False)
+                       for s in sheets)
     else:
         text = json.dumps(
             [{"sheet": s.name, "title": s.title, "subtitle": s.subtitle,

@@ -33,3 +33,25 @@ def test_a_period_with_no_figures_says_so_instead_of_a_table_of_zeros(
     assert response.status == 400 and "本期无数据" in response.text()
     bureau_page.goto(pages.url + "/table?period=2025-H1")
     assert bureau_page.locator("table.stat tbody tr").count() > 10
+
+
+def test_exports_carry_the_form_official_integers_and_a_readable_name(
+        round_h1, bureau_pages, bureau_page):
+    pages = bureau_pages(round_h1.province)
+    pages.account("省厅导出", "viewer")
+    sign_in(bureau_page, pages, "省厅导出", path="/table?period=2025-H1&form=analysis")
+    link = bureau_page.get_by_role("link", name="CSV").get_attribute("href")
+    assert "form=analysis" in link
+    official = bureau_page.request.get(pages.url + "/export/table.csv?period=2025-H1")
+    assert official.headers["content-type"] == "text/csv; charset=utf-8"
+    disposition = official.headers["content-disposition"]
+    assert "filename=table-610000-2025-H1.csv" in disposition
+    assert "filename*=UTF-8''%E7%BB%9F%E8%AE%A1%E8%A1%A8-610000-2025-H1.csv" in disposition
+    header, *rows = [line.split(",") for line in official.text().lstrip("\ufeff").splitlines()]
+    counts = [i for i, h in enumerate(header) if "区间" not in h and "Interval" not in h]
+    numbers = [row[i] for row in rows for i in counts[1:] if row[i][:1].isdigit()]
+    assert numbers and all(n.isdigit() for n in numbers), numbers[:20]
+    analysis = bureau_page.request.get(pages.url + link).text()
+    assert analysis != official.text()
+    assert not any(len(v.split(".")[1]) > 9 for v in analysis.replace("\n", ",").split(",")
+                   if v.count(".") == 1 and v.replace(".", "").lstrip("-").isdigit())

@@ -15,6 +15,7 @@ import math
 import tempfile
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, send_file
 
@@ -33,7 +34,7 @@ from protos.regions import name
 blueprint = Blueprint("table", __name__)
 FORMS = {"official": ("正式表", "Official form"), "analysis": ("分析用估计值", "Analysis form")}
 EXPORTS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+           "csv": "text/csv", "pdf": "application/pdf"}
 EMPTY_ZH, EMPTY_EN = "本期无数据", "No figures are held for this period"
 BELOW = {"province": "city", "city": "county", "county": "school"}
 
@@ -52,15 +53,20 @@ def _query() -> tuple[Period, str, str | None]:
     return period, scoped_unit(request.args.get("region")), _stage(request.args.get("stage"))
 
 
+def _form() -> str:
+    form = request.args.get("form") or "official"
+    if form not in FORMS:
+        raise BadInput(f"表式不对：{form[:20]!r}，应为 official 或 analysis。 Unknown form.")
+    return form
+
+
 @blueprint.get("/table")
 @allowed()
 def table() -> str:
     """``/table?period=P&region=R&stage=S&form=official|analysis``."""
     here = bureau()
     period, unit, stage = _query()
-    form = request.args.get("form") or "official"
-    if form not in FORMS:
-        raise BadInput(f"表式不对：{form[:20]!r}，应为 official 或 analysis。 Unknown form.")
+    form = _form()
     held = here.store.figure_periods()
     choices = dict(period=period, unit=unit, stage=stage, form=form, forms=FORMS,
                    stages=load().stages.values, name=name, exports=EXPORTS,
@@ -94,21 +100,30 @@ def search() -> str:
 @blueprint.get("/export/table.<fmt>")
 @allowed()
 def export(fmt: str) -> Response:
-    """``/export/table.xlsx|csv|pdf?period=P&region=R&stage=S``: the CLI's files."""
+    """``/export/table.xlsx|csv|pdf?period=P&region=R&stage=S&form=official|analysis``: the
+    CLI's files; the CSV is the form asked for (the official integers by default, as the page)."""
     if fmt not in EXPORTS:
         raise BadInput(f"导出格式不对：{fmt[:10]!r}，应为 xlsx、csv 或 pdf。 Unknown format.")
     here = bureau()
     period, unit, stage = _query()
+    form = _form()
     if period.code not in here.store.figure_periods():
         raise BadInput(f"{EMPTY_ZH}：{period.label_zh}。 {EMPTY_EN}: {period.code}.")
-    _, sheets = region_sheets(here.store, here.settings, period, unit, stage, fmt, here.today())
+    shows = "pdf" if fmt == "csv" and form == "official" else fmt  # pdf's sheet: the official form
+    _, sheets = region_sheets(here.store, here.settings, period, unit, stage, shows,
+                              here.today())
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"table.{fmt}"
         write(sheets, fmt, out)
         data = out.read_bytes()
     suffix = f"-{stage}" if stage else ""
-    return send_file(BytesIO(data), mimetype=EXPORTS[fmt], as_attachment=True,
-                     download_name=f"统计表-{unit}-{period.code}{suffix}.{fmt}")
+    if fmt == "csv" and form == "analysis":
+        suffix += "-analysis"
+    sent = send_file(BytesIO(data), mimetype=EXPORTS[fmt], as_attachment=True,
+                     download_name=f"table-{unit}-{period.code}{suffix}.{fmt}")
+    chinese = quote(f"统计表-{unit}-{period.code}{suffix}.{fmt}")
+    sent.headers["Content-Disposition"] += f"; filename*=UTF-8''{chinese}"
+    return sent
 
 
 def _below(here, period: Period, unit: str) -> list[str]:  # noqa: ANN001
