@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.bureau_web import sign_in
+from tests.node_web import form_fields
 
 
 def test_every_page_asked_for_no_period_opens_on_the_latest_held_with_a_drop_down(
@@ -55,3 +56,34 @@ def test_exports_carry_the_form_official_integers_and_a_readable_name(
     assert analysis != official.text()
     assert not any(len(v.split(".")[1]) > 9 for v in analysis.replace("\n", ",").split(",")
                    if v.count(".") == 1 and v.replace(".", "").lstrip("-").isdigit())
+
+
+def test_pages_are_not_cached_and_a_county_sees_nothing_of_another_or_of_the_province(
+        round_h1, bureau_pages, bureau_page):
+    page = bureau_page
+    pages = bureau_pages(round_h1.province)
+    pages.account("省厅填表", "operator")
+    pages.account("新城区操作", "operator", region="610102")
+    sign_in(page, pages, "省厅填表", path="/decisions?period=2025-H1")
+    page.get_by_role("button", name="以填表人身份签字 Approve as filled by").click()
+    assert "已以填表人身份签字" in page.locator(".note.ok").inner_text()
+    assert "approve" in page.locator("table.record").inner_text()
+    page.get_by_role("button", name="退出 Sign out").click()
+    page.wait_for_url("**/login")
+    sign_in(page, pages, "新城区操作", path="/decisions?period=2025-H1")
+    for path in ("/decisions?period=2025-H1", "/table?period=2025-H1&region=610102",
+                 "/export/table.csv?period=2025-H1&region=610102", "/warnings"):
+        response = page.request.get(pages.url + path)
+        assert response.status == 200 and response.headers["cache-control"] == "no-store", path
+    main = page.locator("main").inner_text()
+    assert page.locator("#signoff").count() == 0 and "填表人" not in main
+    assert "approve" not in page.locator("table.record").inner_text()
+    assert "610102" in page.locator("table.members").inner_text()
+    response = page.request.get(pages.url + "/table/search?q=辍学&period=2025-H1&region=610103")
+    assert response.status == 403 and "无权访问" in response.text()
+    fields = form_fields(page, "form[action='/logout']") | {"period": "2025-H1"}
+    for member in ("610103", "2161010011"):  # another county; a school of it, not enrolled here
+        for path in ("/decisions/unlock", "/decisions/return"):
+            refused = page.request.post(pages.url + path, form=fields | {"member": member,
+                                                                           "reason": "x"})
+            assert refused.status == 403, (path, member)

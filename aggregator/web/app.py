@@ -68,6 +68,7 @@ def create_app(the_bureau: Bureau, secure_cookies: bool = False) -> Flask:
         app.register_blueprint(module.blueprint)
     app.add_url_rule("/", "home", lambda: _home())
     app.after_request(no_other_host)
+    app.after_request(_not_kept)
     app.context_processor(_common)
     app.jinja_env.globals.update(local=local, local_day=local_day)
     app.jinja_env.filters["period"] = lambda code: Period.parse(code).label_zh
@@ -95,6 +96,14 @@ def _aware(moment: datetime | str) -> datetime:
     if at.tzinfo is None:
         raise ValueError("a shown time must be timezone-aware")
     return at
+
+
+def _not_kept(response):  # noqa: ANN001, ANN202 (a Flask Response, returned)
+    """``after_request``: a signed-in page or export is kept by no browser or proxy cache
+    (RFC 9111 §5.2.2.5 ``no-store``), so a shared computer keeps no figures after sign-out."""
+    if g.get("user") is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _home():  # noqa: ANN202

@@ -37,6 +37,7 @@ from aggregator.web.access import (
     allowed,
     asked_period,
     date_field,
+    scoped_unit,
     whole_region,
 )
 from aggregator.web.bureau import bureau
@@ -60,7 +61,10 @@ def _member() -> str:
     """The member a form names, once it is enrolled here and within the account's region."""
     here = bureau()
     member_id = request.form.get("member", "").strip()
-    member = here.store.member(member_id) if 0 < len(member_id) <= 10 else None
+    if not 0 < len(member_id) <= 10:
+        raise BadInput("本级没有这个成员。 No such member here.")
+    scoped_unit(member_id)  # outside the account's region: Forbidden, whether enrolled or not
+    member = here.store.member(member_id)
     if member is None:
         raise BadInput("本级没有这个成员。 No such member here.")
     if not region_within(member.region, g.user.region):
@@ -85,16 +89,17 @@ def overview() -> str:
     rollup = here.store.latest_rollup(period.code)
     report = rollup_report(rollup) if rollup is not None else None
     names = {s.key_id: s.name for s in here.store.staff()}
+    whole = g.user.region == here.settings.region  # the rollup and its record are its alone
     signed = signoff.approvals_of(here.store, period)  # of the latest revision
     mine = {s.member.member_id for s in members}
     made = [d for d in here.store.decisions(None, period.code)
-            if d.member_id is None or d.member_id in mine]
+            if d.member_id in mine or (d.member_id is None and whole)]
     return render_template(
         "decisions.html", period=period, periods=here.period_choices(period), members=members, limits=deadlines(here.store, period),
         rollup=rollup, report=report, signed=signed,
         lacking=[code for code in ROLES if code not in {s.role for s in signed}],
         roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
-        whole=g.user.region == here.settings.region, top=here.settings.parent_region is None,
+        whole=whole, top=here.settings.parent_region is None,
         decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
         max_reason=MAX_REASON_CHARS)
 

@@ -92,9 +92,11 @@ def search() -> str:
     cells = indicators.find(catalogue, words) if words else []
     rules = indicators.find_rules(load_rules(), words) if words else []
     period = request.args.get("period") or ""
+    region = request.args.get("region") or ""
+    if region:
+        scoped_unit(region)  # Forbidden outside the account's scope, as on every page
     return render_template("search.html", q=" ".join(words), cells=cells, rules=rules,
-                           catalogue=catalogue, period=period,
-                           region=request.args.get("region") or "")
+                           catalogue=catalogue, period=period, region=region)
 
 
 @blueprint.get("/export/table.<fmt>")
