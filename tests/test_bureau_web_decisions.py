@@ -108,8 +108,8 @@ def test_return_unlock_sign_off_and_send_up_each_by_its_own_official(
     page.get_by_role("button", name="上报上级 Send up").click()
     assert "已上报 陕西省（610000）" in page.locator(".note.ok").inner_text()
     record = page.locator("table.record").inner_text()
-    for name, kind in (("李填表", "return"), ("李填表", "unlock"), ("王审核", "approve"),
-                       ("张局长", "approve")):
+    for name, kind in (("李填表", "退回修改"), ("李填表", "准予补报"), ("王审核", "审核签字"),
+                       ("张局长", "审核签字")):
         assert any(name in line and kind in line for line in record.splitlines()), (name, kind)
     # made at 02:00 UTC by the pages' clock, shown in Beijing time like the deadlines
     assert "2027-06-30 10:00" in record and "UTC" not in record

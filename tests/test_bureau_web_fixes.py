@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.bureau_web import sign_in
 from tests.node_web import form_fields
 
@@ -87,3 +89,25 @@ def test_pages_are_not_cached_and_a_county_sees_nothing_of_another_or_of_the_pro
             refused = page.request.post(pages.url + path, form=fields | {"member": member,
                                                                            "reason": "x"})
             assert refused.status == 403, (path, member)
+
+
+def test_the_small_texts_read_right(round_h1, bureau_pages, bureau_page, clock):
+    page = bureau_page
+    pages = bureau_pages(round_h1.province)
+    pages.account("省厅文字", "viewer")
+    clock.moment += timedelta(days=200)  # to January 2028: the example follows today
+    bare = page.request.get(pages.url + "/table", max_redirects=0)
+    assert bare.status == 302 and bare.text() == "" and "/login" in bare.headers["location"]
+    sign_in(page, pages, "省厅文字", path="/table?period=2025-H1")
+    example = page.get_by_label("查找指标 Find an indicator").get_attribute("placeholder")
+    page.get_by_label("查找指标 Find an indicator").fill(example.removeprefix("例如 "))
+    page.get_by_role("button", name="查找 Search").click()
+    page.wait_for_url("**/table/search?**")
+    assert page.locator("tbody tr a").count() >= 1
+    said = page.locator("main").inner_text()
+    assert "1 indicators" not in said and "Indicators: 1" in said
+    response = page.goto(pages.url + "/no-such-page")
+    assert response.status == 404
+    assert page.title().startswith("没有这个页面 Not found") and "未完成" not in page.content()
+    response = page.goto(pages.url + "/table?period=2025-H9")
+    assert response.status == 400 and "use one like 2028-H1, 2028-H2 or 2028" in page.content()

@@ -39,6 +39,17 @@ class DecisionError(GuanaiError):
     """A decision that cannot be made as asked; nothing was changed."""
 
 
+# A recorded decision's kind as a person reads it (the bureau's decisions log): Chinese first.
+KINDS: dict[str, tuple[str, str]] = {
+    "deadline": ("截止日", "deadline"),
+    "unlock": ("准予补报", "unlock"),
+    "return": ("退回修改", "return"),
+    "revoke": ("吊销密钥", "revoke"),
+    "staff": ("登记工作人员", "staff"),
+    "approve": ("审核签字", "approve"),
+    "waive": ("免签", "waive"),
+}
+
 
 def _record(store: Store, settings: Settings, credential: staff.Credential, kind: str,
             at: datetime, member_id: str | None = None, period: str | None = None,

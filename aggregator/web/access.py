@@ -136,8 +136,10 @@ def _require() -> Response | None:
         if sid:
             _sessions().close(sid)
             session.pop("sid", None)
-        return redirect(url_for("login", next=request.full_path,
-                                expired=1 if expired or held is not None else None))
+        moved = redirect(url_for("login", next=request.full_path,
+                                 expired=1 if expired or held is not None else None))
+        moved.set_data(b"")  # a plain 302: no English "Redirecting..." page
+        return moved
     g.user = User(account.name, account.role, account.region, held.credential)
     return None
 
@@ -222,8 +224,9 @@ def period_param(value: str | None, default: Period) -> Period:
     try:
         return Period.from_human(value.strip())
     except PeriodError:
-        raise BadInput(f"报送期不对：{value[:20]!r}，应为 2027-H1、2027-H2 或 2027。 Unknown "
-                       "period.") from None
+        year = bureau().today().year
+        raise BadInput(f"报送期不对：{value[:20]!r}，应为 {year}-H1、{year}-H2 或 {year} 这样的报送期。 "
+                       f"Unknown period: use one like {year}-H1, {year}-H2 or {year}.") from None
 
 
 def refused_page(exc: GuanaiError, status: int) -> tuple[str, int]:

@@ -101,7 +101,7 @@ def overview() -> str:
         roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
         whole=whole, top=here.settings.parent_region is None,
         decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
-        max_reason=MAX_REASON_CHARS)
+        max_reason=MAX_REASON_CHARS, kinds=decisions.KINDS)
 
 
 @blueprint.post("/decisions/return")

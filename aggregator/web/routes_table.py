@@ -86,7 +86,7 @@ def table() -> str:
 @blueprint.get("/table/search")
 @allowed()
 def search() -> str:
-    """``/table/search?q=辍学 小学``: the indicators (and warning rules) matching every word."""
+    """``/table/search?q=残疾 小学``: the indicators (and warning rules) matching every word."""
     words = (request.args.get("q") or "").split()[:10]
     catalogue = load()
     cells = indicators.find(catalogue, words) if words else []
