@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/secure_aggregation.py
 	$(BIN)/python bench/figures_store.py
 	$(BIN)/python bench/node_web.py
+	$(BIN)/python bench/official_speed.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen
