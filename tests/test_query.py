@@ -188,7 +188,7 @@ def test_the_pages_trend_is_the_query_services_figures(round_):
             assert (point.interval.value, point.interval.low, point.interval.high) == (
                 figure.value, figure.low, figure.high)
         w03 = trend(store, round_.province.settings, "610102", "W03")  # a rule names its indicator
-        assert w03.indicator.label.zh.startswith("重点学生") and w03.indicator.kind == "ratio"
+        assert w03.indicator.label.zh.startswith("重点学生") and w03.indicator.kind == "share"
         primary = trend(store, round_.province.settings, "2161010001", "pop.in_difficulty",
                         "primary")
         assert primary.indicator.label.zh.endswith("（小学）")
