@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/figures_store.py
 	$(BIN)/python bench/node_web.py
 	$(BIN)/python bench/bureau_web.py
+	$(BIN)/python bench/official_speed.py
 
 protos: $(STAMP)
 	$(BIN)/python -m protos.codegen

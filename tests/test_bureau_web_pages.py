@@ -80,3 +80,30 @@ def _cells(path) -> list:  # noqa: ANN001
 
     return [[list(r) for r in ws.iter_rows(values_only=True)]
             for ws in openpyxl.load_workbook(path).worksheets]
+
+
+def test_the_analysis_form_shows_the_estimates_alone(round_h1, bureau_pages, bureau_page,
+                                                   tmp_path):
+    """The analysis form is the estimates as held, those of the CLI's CSV; it makes no
+    official table (a solve over every region held: seconds at a province), so
+    it has no official column."""
+    import pandas as pd
+
+    from aggregator.web.routes_table import _shown
+
+    pages = bureau_pages(round_h1.province)
+    pages.account("省厅分析", "viewer")
+    page = bureau_page
+    sign_in(page, pages, "省厅分析", path="/table?period=2025-H1&region=610000&form=analysis")
+    headers = page.locator("table.stat thead th").all_inner_texts()
+    assert "估计值 Estimate" in headers and not any("正式值" in h for h in headers)
+    column = headers.index("估计值 Estimate")
+    shown = {r.get_attribute("id"): r.locator("td").nth(column).inner_text()
+             for r in page.locator("table.stat tbody tr").all()}
+    cli = tmp_path / "cli.csv"
+    aggregator_cli(round_h1.province.db, "table", "--period", "2025-H1", "--region", "610000",
+                   "--format", "csv", "--out", str(cli))
+    estimates = pd.read_csv(cli)
+    cells = estimates.columns[0]
+    assert shown == {c: _shown(float(v)) for c, v in zip(estimates[cells], estimates["估计值 Estimate"],
+                                                  strict=True)}

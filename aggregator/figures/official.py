@@ -9,7 +9,9 @@ System TopDown Algorithm", Harvard Data Science Review, 2022):
 
 1. The top region's table is the weighted least-squares projection of its estimate onto the
    table's constraints — every cell ≥ 0, the catalogue's rules, public (exact) cells kept —
-   with weights 1/variance (a convex quadratic programme, solved by HiGHS through ``highspy``).
+   with weights 1/variance (a convex quadratic programme on sparse matrices, solved by
+   Clarabel's interior-point method: HiGHS's active-set QP solver took minutes a solve at a
+   province of 107 counties, one iteration per cell at its bound 0).
    It is then rounded to integers that keep every rule ("controlled rounding", Cox and Ernst,
    "Controlled rounding", INFOR 20(4), 1982; solved as a small integer programme by HiGHS
    through ``scipy.optimize.milp``), each cell within one unit of its projected value where
@@ -28,13 +30,15 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-import highspy
+import clarabel
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix, csc_matrix, hstack, vstack
+from scipy.sparse import coo_matrix, csc_matrix, diags, hstack, identity, vstack
 
 from aggregator.warnings.rules import Figures
 from common.errors import GuanaiError
@@ -147,93 +151,103 @@ def _merge(*parts: _Rows) -> _Rows:
     return merged
 
 
-def _highs() -> highspy.Highs:
-    """A quiet HiGHS solver. HiGHS prints its banner on the process's standard output the
-    first time one is made, whatever its options; that would corrupt a command's CSV or JSON,
-    so the first one is made with the standard output sent to the null device."""
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN:
-        solver = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                solver = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_SHOWN = True
-    solver.setOptionValue("output_flag", False)
-    return solver
-
-
-_BANNER_SHOWN = False
+# Clarabel's duality gap (relative to the objective, absolute) and feasibility tolerances,
+# tightest first. The objective (Σ u², near a million at a province) dwarfs one cell's share
+# of it, and a cell's distance from the optimum is at most √gap in u: 1e-8 of the objective
+# (Clarabel's default) leaves a province's cells a unit away; 1e-14 of it keeps them within
+# 1e-4 sd, as HiGHS's tolerance did. On small, degenerate problems (a parent's sums and its
+# leaves' rules depend on each other) the tightest can stall, or even report infeasible: a
+# looser one is then tried, where the objective is small and a relative gap costs little.
+_TOLERANCES = ((1e-14, 1e-12, 1e-10), (1e-12, 1e-10, 1e-8), (1e-8, 1e-8, 1e-8))
 
 
 def _project(problem: _Problem, constraints: _Rows, weight: np.ndarray) -> np.ndarray:
     """argmin Σ weight·(x − y)²/v subject to the constraints, x ≥ 0, fixed cells kept (QP).
 
     Solved in standardised variables u = (x − y)/sd, so that cells counted in students and in
-    yuan are equally well conditioned: minimise Σ u², with A·x = A·(y + sd·u).
+    yuan are equally well conditioned: minimise Σ weight·u², with A·x = A·(y + sd·u). Fixed
+    cells (sd = 0) have u = 0 and leave the problem. Solved by Clarabel's interior-point
+    method on sparse matrices (Goulart and Chen, "Clarabel: An interior-point solver for conic
+    programs with quadratic objectives", arXiv:2405.12762, 2024): its iterations do not grow
+    with the number of cells at their bound 0, as an active-set method's do (a province's
+    counties: thousands of cells at 0, minutes with HiGHS's QP solver, seconds here).
+
+    ``weight`` has one entry per variable (region × cell). Returns x (same shape as y),
+    clipped at 0 against the solver's tolerance. Raises OfficialError if no table meets the
+    constraints, SolveError if the solver stops without an answer.
     """
     size = len(problem.y)
-    sd = np.sqrt(np.where(problem.fixed, 0.0, problem.v))
+    free = ~problem.fixed
+    sd = np.sqrt(np.where(free, problem.v, 0.0))
     a = constraints.matrix(size)
     offset = a @ problem.y
-    scaled = (a @ csc_matrix((sd, (np.arange(size), np.arange(size))), shape=(size, size))).tocsr()
+    scaled = (a @ diags(sd)).tocsr()
     # each row divided by its largest coefficient: rows in yuan and in students alike near 1
     norm = np.abs(scaled).max(axis=1).toarray().ravel()
     norm[norm == 0] = 1.0
-    scaled = (csc_matrix((1 / norm, (np.arange(len(norm)), np.arange(len(norm)))),
-                         shape=(len(norm), len(norm))) @ scaled).tocsc()
-    free = ~problem.fixed
-    lower_u = np.where(free, -problem.y / np.where(free, sd, 1.0), 0.0)
-    upper_u = np.where(free, highspy.kHighsInf, 0.0)
-
-    lp = highspy.HighsLp()
-    lp.num_col_ = size
-    lp.num_row_ = len(constraints.lower)
-    lp.col_cost_ = np.zeros(size)
-    lp.col_lower_ = lower_u
-    lp.col_upper_ = upper_u
-    inf = highspy.kHighsInf
-    def bound(x: float, o: float, k: float, none: float) -> float:
-        if not math.isfinite(x):
-            return none
-        b = (x - o) / k
-        return 0.0 if abs(b) < 1e-9 else b  # sums of whole numbers: float dust is zero
-
-    lp.row_lower_ = np.array([bound(lo, o, k, -inf)
-                              for lo, o, k in zip(constraints.lower, offset, norm, strict=True)])
-    lp.row_upper_ = np.array([bound(up, o, k, inf)
-                              for up, o, k in zip(constraints.upper, offset, norm, strict=True)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = scaled.indptr
-    lp.a_matrix_.index_ = scaled.indices
-    lp.a_matrix_.value_ = scaled.data
-    model = highspy.HighsModel()
-    model.lp_ = lp
-    model.hessian_.dim_ = size
-    model.hessian_.format_ = highspy.HessianFormat.kTriangular
-    model.hessian_.start_ = np.arange(size + 1)
-    model.hessian_.index_ = np.arange(size)
-    model.hessian_.value_ = np.where(free, 2.0 * weight, 1.0)
-    solver = _highs()
-    # in standard deviations: 1e-4 of one is far below a unit, and the rounding that follows
-    # keeps every constraint exactly
-    solver.setOptionValue("primal_feasibility_tolerance", 1e-4)
-    solver.passModel(model)
-    solver.run()
-    status = solver.getModelStatus()
-    if status == highspy.HighsModelStatus.kSolveError:
-        raise SolveError("HiGHS could not solve the projection")
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise OfficialError(f"无法形成正式表 no table meets the constraints "
-                            f"({solver.modelStatusToString(solver.getModelStatus())})")
-    u = np.array(solver.getSolution().col_value)
+    scaled = (diags(1 / norm) @ scaled).tocsc()[:, free]
+    lower = (np.array(constraints.lower) - offset) / norm
+    upper = (np.array(constraints.upper) - offset) / norm
+    # sums of whole numbers: float dust is zero
+    lower[np.abs(lower) < 1e-9] = 0.0
+    upper[np.abs(upper) < 1e-9] = 0.0
+    # a row on fixed cells alone is kept or broken whatever the solver does: check it here
+    # (the solver stalls on such empty rows)
+    empty = np.diff(scaled.tocsr().indptr) == 0
+    if np.any(empty & ((lower > 1e-6) | (upper < -1e-6))):
+        raise OfficialError("无法形成正式表 no table meets the constraints "
+                            "(the exact cells break a rule)")
+    equal = ~empty & (np.array(constraints.lower) == np.array(constraints.upper))
+    above = ~empty & ~equal & np.isfinite(upper)
+    below = ~empty & ~equal & np.isfinite(lower)
+    count = int(free.sum())
+    # Clarabel's form: A·u + s = b with s in a cone — zero cone for =, non-negative for ≤
+    rows = vstack([scaled[equal], scaled[above], -scaled[below], -identity(count)]).tocsc()
+    bound = np.concatenate([upper[equal], upper[above], -lower[below],
+                            problem.y[free] / sd[free]])
+    cones = [clarabel.ZeroConeT(int(equal.sum())),
+             clarabel.NonnegativeConeT(int(above.sum() + below.sum()) + count)]
+    hessian = diags(2.0 * weight[free]).tocsc()
+    for gap_rel, gap_abs, feasible in _TOLERANCES:
+        settings = clarabel.DefaultSettings()
+        settings.verbose = False
+        settings.tol_gap_rel, settings.tol_gap_abs = gap_rel, gap_abs
+        settings.tol_feas = feasible
+        solution = clarabel.DefaultSolver(hessian, np.zeros(count), rows, bound, cones,
+                                          settings).solve()
+        status = solution.status
+        if status in (clarabel.SolverStatus.Solved, clarabel.SolverStatus.AlmostSolved):
+            break
+    else:
+        if status in (clarabel.SolverStatus.PrimalInfeasible,
+                      clarabel.SolverStatus.AlmostPrimalInfeasible):
+            raise OfficialError(f"无法形成正式表 no table meets the constraints ({status})")
+        raise SolveError(f"投影未能求解 the projection could not be solved ({status})")
+    u = np.zeros(size)
+    u[free] = np.array(solution.x)
     return np.maximum(problem.y + sd * u, 0.0)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The process's standard output sent to the null device for a while. The HiGHS inside
+    scipy prints debugging lines there for some integer programmes ("HighsMipSolverData::
+    transformNewIntegerFeasibleSolution tmpSolver.run();"), whatever its options; they would
+    corrupt a command's CSV or JSON. One at a time: a service's threads share the process's
+    output, and one restoring it while another has it sent away would lose it."""
+    with _QUIET:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+_QUIET = threading.Lock()
 
 
 def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows,
@@ -252,11 +266,12 @@ def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows,
     lower = np.concatenate([constraints.lower, np.full(size, -np.inf), projected])
     upper = np.concatenate([constraints.upper, projected, np.full(size, np.inf)])
     cost = np.concatenate([np.zeros(size), weight])
-    result = milp(cost, constraints=LinearConstraint(rows, lower, upper),
-                  integrality=np.concatenate([np.ones(size), np.zeros(size)]),
-                  bounds=Bounds(np.concatenate([low, np.zeros(size)]),
-                                np.concatenate([high, np.full(size, np.inf)])),
-                  options={"time_limit": 60.0})
+    with _quiet():
+        result = milp(cost, constraints=LinearConstraint(rows, lower, upper),
+                      integrality=np.concatenate([np.ones(size), np.zeros(size)]),
+                      bounds=Bounds(np.concatenate([low, np.zeros(size)]),
+                                    np.concatenate([high, np.full(size, np.inf)])),
+                      options={"time_limit": 60.0})
     if result.x is None:
         raise OfficialError(f"无法取整 no integer table keeps the rules ({result.message})")
     return np.round(result.x[:size])
@@ -295,10 +310,7 @@ def _solve(catalogue: Catalogue, figures: Mapping[str, Figures], regions: Sequen
                      for r in regions if below[r] != [r]))
     top = range(len(regions))
     constraints = _merge(rules, problem.sums(top, parent)) if parent is not None else rules
-    try:
-        projected = _project(problem, constraints, weight)
-    except SolveError:  # HiGHS's QP solver can stall on uneven weights: try even ones
-        projected = _project(problem, constraints, np.ones_like(weight))
+    projected = _project(problem, constraints, weight)
     rounded = _round(problem, projected, constraints, weight)
     return [Official(r, dict(zip(problem.ids, map(int, rounded[i * n:(i + 1) * n]), strict=True)),
                      dict(zip(problem.ids, map(float, projected[i * n:(i + 1) * n]), strict=True)))

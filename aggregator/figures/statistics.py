@@ -86,18 +86,32 @@ def own_table(catalogue: Catalogue, figures: Figures) -> RegionTable:
     return RegionTable(unit, figures, official, catalogue)
 
 
+def _within(holdings: Holdings, unit: str) -> None:
+    if unit != holdings.region and not holdings.within(unit, holdings.region):
+        raise TableError(f"不在本辖区 {unit} is not within {holdings.region}")
+
+
+def region_figures(holdings: Holdings, unit: str) -> Figures:
+    """The estimates of ``unit`` (a region or school within this aggregator's region) as
+    held: the analysis form alone, a read, with no official table made (that is a solve over
+    every region held, seconds at a province). The same figures ``region_table`` gives.
+
+    Raises TableError when nothing is held for it."""
+    _within(holdings, unit)
+    own = holdings.figures(unit)
+    if own is None:
+        raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
+    return own
+
+
 def region_table(holdings: Holdings, unit: str) -> RegionTable:
     """The table of ``unit`` (a region or school within this aggregator's region).
 
     Raises TableError when nothing is held for it."""
-    if unit != holdings.region and not holdings.within(unit, holdings.region):
-        raise TableError(f"不在本辖区 {unit} is not within {holdings.region}")
+    _within(holdings, unit)
     figures, official = official_of(holdings)
     if unit not in official:
-        own = holdings.figures(unit)
-        if own is None:
-            raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
-        return own_table(holdings.catalogue, own)
+        return own_table(holdings.catalogue, region_figures(holdings, unit))
     return RegionTable(unit, figures[unit], official[unit], holdings.catalogue)
 
 
@@ -157,31 +171,36 @@ def official_sheets(table: RegionTable, period_zh: str, period_en: str,
     })
     return [Sheet("统计表", f"{title.zh}", subtitle_zh, zh, sign_off),
             Sheet("English", title.en, subtitle_en, en, sign_off),
-            analysis_sheet(table, cells, confidence, f"{period_zh} {period_en}", true_values)]
+            analysis_sheet(table.figures, catalogue, cells, confidence,
+                           f"{period_zh} {period_en}", table.official, true_values)]
 
 
-def analysis_sheet(table: RegionTable, cells: Iterable[Cell], confidence: float,
-                   period: str, true_values: Mapping[str, int] | None = None) -> Sheet:
+def analysis_sheet(figures: Figures, catalogue: Catalogue, cells: Iterable[Cell],
+                   confidence: float, period: str, official: Official | None = None,
+                   true_values: Mapping[str, int] | None = None) -> Sheet:
     """The analysis form: unbiased estimates, variances, unclipped intervals (may be < 0);
-    with ``true_values`` (a school at its own node: they never leave it) the true table too."""
+    with ``official`` its official figures beside them (the exports; the web page's analysis
+    form has none, so as not to make them); with ``true_values`` (a school at its own node:
+    they never leave it) the true table too."""
     cells = list(cells)
     level = f"{round(100 * confidence)}%"
-    low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
+    low, high = zip(*(_interval(figures, c.id, confidence) for c in cells), strict=True) \
         if cells else ((), ())
     data = pd.DataFrame({
         LABEL_COLUMNS["cell"]: [c.id for c in cells],
         LABEL_COLUMNS["zh"]: [c.label.zh for c in cells],
         LABEL_COLUMNS["en"]: [c.label.en for c in cells],
-        "估计值 Estimate": [table.figures.values[c.id] for c in cells],
-        "噪声方差 Noise variance": [table.figures.variances[c.id] for c in cells],
+        "估计值 Estimate": [figures.values[c.id] for c in cells],
+        "噪声方差 Noise variance": [figures.variances[c.id] for c in cells],
         f"{level}下限 Lower": list(low),
         f"{level}上限 Upper": list(high),
-        "正式值 Official": [table.official.values[c.id] for c in cells],
     })
+    if official is not None:
+        data["正式值 Official"] = [official.values[c.id] for c in cells]
     if true_values is not None:
         data[TRUE_COLUMN] = [true_values[c.id] for c in cells]
-    return Sheet("分析 Analysis", f"{table.catalogue.title.zh} {table.catalogue.title.en}",
-                 f"分析用估计值 analysis form (unbiased, may be negative) · {table.region} · "
+    return Sheet("分析 Analysis", f"{catalogue.title.zh} {catalogue.title.en}",
+                 f"分析用估计值 analysis form (unbiased, may be negative) · {figures.region} · "
                  f"{period}", data)
 
 

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, render_template, request, send_file
 from aggregator.figures import indicators
 from aggregator.figures.holdings import Holdings, is_school, level_of
 from aggregator.figures.printed import region_sheets
-from aggregator.figures.statistics import cells_of, parts
+from aggregator.figures.statistics import analysis_sheet, cells_of, parts, region_figures
 from aggregator.warnings.rules import load_rules
 from aggregator.web.access import BadInput, allowed, period_param, scoped_unit
 from aggregator.web.bureau import bureau
@@ -73,10 +73,17 @@ def table() -> str:
                    periods=sorted({*held, period.code}, reverse=True))
     if period.code not in held:
         return render_template("table.html", empty=True, **choices)
-    found, sheets = region_sheets(here.store, here.settings, period, unit, stage,
-                                  "csv" if form == "analysis" else "xlsx", here.today())
-    sheet = sheets[-1] if form == "analysis" else sheets[0]
-    cells = [c.id for c in cells_of(found.catalogue, stage)]
+    if form == "analysis":  # the estimates alone: a read, no official table made
+        holdings = Holdings(here.store, here.settings, period)
+        shown = cells_of(holdings.catalogue, stage)
+        sheet = analysis_sheet(region_figures(holdings, unit), holdings.catalogue, shown, 0.95,
+                               f"{period.label_zh} {period.label_en}")
+    else:
+        found, sheets = region_sheets(here.store, here.settings, period, unit, stage, "xlsx",
+                                      here.today())
+        shown = cells_of(found.catalogue, stage)
+        sheet = sheets[0]
+    cells = [c.id for c in shown]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(
         "table.html", empty=False, sheet=sheet, headers=list(sheet.data.columns),
