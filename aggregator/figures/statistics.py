@@ -58,13 +58,48 @@ def parts(holdings: Holdings) -> dict[str, list[str]]:
     return {k: v for k, v in below.items() if v}
 
 
+def pooled(own: Figures, below: Iterable[Figures]) -> Figures:
+    """A region's own figure combined with the sum of its parts' figures, cell by cell, by
+    inverse-variance weighting (the minimum-variance unbiased combination of two independent
+    unbiased estimates of one total): value (v₂·y₁ + v₁·y₂)/(v₁ + v₂), variance v₁v₂/(v₁ + v₂).
+    A cell exact (variance 0) in ``own`` keeps its own value, exact in the parts' sum only, the
+    sum's. For a region that published its own figure (secure aggregation, DESIGN §8), whose
+    noise is independent of its parts': made first top down (aggregator/figures/official.py),
+    its official table should follow both, not its own figure alone, which can be the less
+    precise of the two (a province's one draw against a city's three counties' draws)."""
+    below = list(below)
+    values, variances = {}, {}
+    for cell, y1 in own.values.items():
+        v1 = own.variances[cell]
+        y2 = sum(f.values[cell] for f in below)
+        v2 = sum(f.variances[cell] for f in below)
+        if v1 <= 0 or v2 <= 0:
+            values[cell], variances[cell] = (y1, v1) if v1 <= 0 else (y2, 0.0)
+        else:
+            values[cell] = (v2 * y1 + v1 * y2) / (v1 + v2)
+            variances[cell] = v1 * v2 / (v1 + v2)
+    return Figures(own.region, own.level, values, variances, own.members, own.missing,
+                   own.schools)
+
+
 def official_of(holdings: Holdings) -> tuple[dict[str, Figures], dict[str, Official]]:
-    """Every region's figures (analysis form) and official table this aggregator can make."""
+    """Every region's figures (analysis form) and official table this aggregator can make.
+
+    When this aggregator's region published its own figure and its parts cover the same
+    schools, its official table is made from that figure pooled with its parts' (``pooled``);
+    the figures returned (and the intervals shown) stay its own."""
     tree = parts(holdings)
-    units = {holdings.region, *(u for v in tree.values() for u in v)}
+    top = holdings.region
+    units = {top, *(u for v in tree.values() for u in v)}
     figures = {u: f for u in units if (f := holdings.figures(u)) is not None}
     tree = {k: [u for u in v if u in figures] for k, v in tree.items()}
-    return figures, official_tables(holdings.catalogue, figures, tree, holdings.region)
+    solved = figures
+    row = holdings.store.figure_unit(holdings.period.code, top)
+    below = [figures[u] for u in tree.get(top, [])]
+    if row is not None and row.kind == "published" and below and \
+            figures[top].schools == sum(f.schools for f in below):
+        solved = {**figures, top: pooled(figures[top], below)}
+    return figures, official_tables(holdings.catalogue, solved, tree, top)
 
 
 @dataclass(frozen=True)
