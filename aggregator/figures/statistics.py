@@ -58,13 +58,48 @@ def parts(holdings: Holdings) -> dict[str, list[str]]:
     return {k: v for k, v in below.items() if v}
 
 
+def pooled(own: Figures, below: Iterable[Figures]) -> Figures:
+    """A region's own figure combined with the sum of its parts' figures, cell by cell, by
+    inverse-variance weighting (the minimum-variance unbiased combination of two independent
+    unbiased estimates of one total): value (v₂·y₁ + v₁·y₂)/(v₁ + v₂), variance v₁v₂/(v₁ + v₂).
+    A cell exact (variance 0) in ``own`` keeps its own value, exact in the parts' sum only, the
+    sum's. For a region that published its own figure (secure aggregation, DESIGN §8), whose
+    noise is independent of its parts': made first top down (aggregator/figures/official.py),
+    its official table should follow both, not its own figure alone, which can be the less
+    precise of the two (a province's one draw against a city's three counties' draws)."""
+    below = list(below)
+    values, variances = {}, {}
+    for cell, y1 in own.values.items():
+        v1 = own.variances[cell]
+        y2 = sum(f.values[cell] for f in below)
+        v2 = sum(f.variances[cell] for f in below)
+        if v1 <= 0 or v2 <= 0:
+            values[cell], variances[cell] = (y1, v1) if v1 <= 0 else (y2, 0.0)
+        else:
+            values[cell] = (v2 * y1 + v1 * y2) / (v1 + v2)
+            variances[cell] = v1 * v2 / (v1 + v2)
+    return Figures(own.region, own.level, values, variances, own.members, own.missing,
+                   own.schools)
+
+
 def official_of(holdings: Holdings) -> tuple[dict[str, Figures], dict[str, Official]]:
-    """Every region's figures (analysis form) and official table this aggregator can make."""
+    """Every region's figures (analysis form) and official table this aggregator can make.
+
+    When this aggregator's region published its own figure and its parts cover the same
+    schools, its official table is made from that figure pooled with its parts' (``pooled``);
+    the figures returned (and the intervals shown) stay its own."""
     tree = parts(holdings)
-    units = {holdings.region, *(u for v in tree.values() for u in v)}
+    top = holdings.region
+    units = {top, *(u for v in tree.values() for u in v)}
     figures = {u: f for u in units if (f := holdings.figures(u)) is not None}
     tree = {k: [u for u in v if u in figures] for k, v in tree.items()}
-    return figures, official_tables(holdings.catalogue, figures, tree, holdings.region)
+    solved = figures
+    row = holdings.store.figure_unit(holdings.period.code, top)
+    below = [figures[u] for u in tree.get(top, [])]
+    if row is not None and row.kind == "published" and below and \
+            figures[top].schools == sum(f.schools for f in below):
+        solved = {**figures, top: pooled(figures[top], below)}
+    return figures, official_tables(holdings.catalogue, solved, tree, top)
 
 
 @dataclass(frozen=True)
@@ -128,6 +163,33 @@ def _interval(figures: Figures, cell: str, confidence: float) -> tuple[float, fl
     return figures.values[cell] - half, figures.values[cell] + half
 
 
+def shown_interval(figures: Figures, cell: str, confidence: float) -> tuple[int, int]:
+    """The estimate's interval as the official form shows it: whole units, clipped at 0.
+
+    An interval lying wholly below zero (a small true count drawn negative) shows as 0–0, as a
+    public or exact cell does; ``outside`` marks it when the official value is not 0."""
+    low, high = _interval(figures, cell, confidence)
+    return max(0, math.floor(low)), max(0, math.ceil(high))
+
+
+OUTSIDE_MARK = "※"
+OUTSIDE_NOTE_ZH = "※ 正式值在本级估计值区间之外：为与上级正式值相加一致（及非负、勾稽关系）而调整"
+OUTSIDE_NOTE_EN = ("※ official value outside this region's own estimate's interval: adjusted to "
+                   "add up to the level above's official table (and to be non-negative and keep "
+                   "the rules)")
+
+
+def outside(table: RegionTable, cell: str, confidence: float = 0.95) -> bool:
+    """Whether the official value of ``cell`` lies outside the interval shown beside it.
+
+    It can: the interval is of this region's own estimate alone, while the official value also
+    follows the official table of the region above (made first, from its own — often more
+    precise — figure), to which this region and its siblings must add up (DESIGN §9). A cell
+    of variance 0 (public, or no school can reach it) is kept exactly and is never outside."""
+    low, high = shown_interval(table.figures, cell, confidence)
+    return not low <= table.official.values[cell] <= high
+
+
 def official_sheets(table: RegionTable, period_zh: str, period_en: str,
                     stage: str | None = None, confidence: float = 0.95,
                     sign_off: SignOff | None = None,
@@ -138,36 +200,41 @@ def official_sheets(table: RegionTable, period_zh: str, period_en: str,
     catalogue = table.catalogue
     cells = cells_of(catalogue, stage)
     level = f"{round(100 * confidence)}%"
-    low, high = zip(*(_interval(table.figures, c.id, confidence) for c in cells), strict=True) \
-        if cells else ((), ())
-    shown_low = [max(0, math.floor(x)) for x in low]
-    shown_high = [max(0, math.ceil(x)) for x in high]
+    shown_low, shown_high = zip(*(shown_interval(table.figures, c.id, confidence)
+                                  for c in cells), strict=True) if cells else ((), ())
     values = [table.official.values[c.id] for c in cells]
+    marks = [OUTSIDE_MARK if outside(table, c.id, confidence) else "" for c in cells]
+    note_zh = f" · {OUTSIDE_NOTE_ZH}" if any(marks) else ""
+    note_en = f" · {OUTSIDE_NOTE_EN}" if any(marks) else ""
     where = f"{name(table.region) if not is_school(table.region) else ''} {table.region}".strip()
     stage_label = catalogue.stages.value(stage).label if stage else None
     title = catalogue.title
     subtitle_zh = (f"{where} · {period_zh}" + (f" · {stage_label.zh}" if stage_label else "")
                    + f" · 差分隐私发布值经加权最小二乘与受控取整（非负、上下级相加一致）· "
-                   f"区间为{level}置信区间（显示时截于0）· 目录 {catalogue.version}")
+                   f"区间为本级估计值的{level}置信区间（显示时截于0）· 目录 {catalogue.version}"
+                   + note_zh)
     subtitle_en = (f"{where} · {period_en}" + (f" · {stage_label.en}" if stage_label else "")
                    + f" · differentially private figures made consistent (weighted least "
                    f"squares, controlled rounding) · {level} intervals clipped at 0 for "
-                   f"display · catalogue {catalogue.version}")
+                   f"display (this region's own estimate's) · catalogue {catalogue.version}"
+                   + note_en)
     zh = pd.DataFrame({
         LABEL_COLUMNS["section"]: [catalogue.sections[c.section].zh for c in cells],
         "指标 Indicator": [c.label.zh for c in cells],
         "单位 Unit": [catalogue.units[c.unit].zh for c in cells],
         "数值 Value": values,
-        f"{level}区间下限 Lower": shown_low,
-        f"{level}区间上限 Upper": shown_high,
+        f"{level}区间下限 Lower": list(shown_low),
+        f"{level}区间上限 Upper": list(shown_high),
+        "注 Note": marks,
     })
     en = pd.DataFrame({
         "Section": [catalogue.sections[c.section].en for c in cells],
         "Indicator": [c.label.en for c in cells],
         "Unit": [catalogue.units[c.unit].en for c in cells],
         "Value": values,
-        f"{level} lower": shown_low,
-        f"{level} upper": shown_high,
+        f"{level} lower": list(shown_low),
+        f"{level} upper": list(shown_high),
+        "Note": marks,
     })
     return [Sheet("统计表", f"{title.zh}", subtitle_zh, zh, sign_off),
             Sheet("English", title.en, subtitle_en, en, sign_off),
