@@ -3,7 +3,7 @@ delivered signed to the county concerned, answered, and the answer visible at th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import grpc
 import pytest
@@ -16,6 +16,7 @@ from aggregator.warnings.delivery import DeliveryError, deliver_pending, respond
 from aggregator.warnings.monitoring import evaluate_period
 from aggregator.warnings.notices import open_response, open_warning, sign_response, sign_warning
 from aggregator.warnings.rules import load_rules
+from common.clock import SimulatedClock
 from protos.periods import Period
 from protos.query_pb2 import SignedWarning, SignedWarningResponse, Warning, WarningResponse
 from protos.query_pb2_grpc import WarningsStub
@@ -294,3 +295,26 @@ def test_the_board_shows_history_responses_scope_and_the_severest(round_):
             board.entries(province, H2.code))
     finally:
         province.close()
+
+
+def test_responses_made_within_one_millisecond_are_all_kept(round_):
+    """Two answers to one warning in quick succession: both kept, in the order made (they
+    were once keyed by the millisecond alone and the second replaced the first)."""
+    submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100}})
+    judge(round_, H1)
+    province = Store(round_.province.db)
+    try:
+        deliver_pending(province, round_.province.settings)
+    finally:
+        province.close()
+    county = Store(round_.counties["610102"].db)
+    try:
+        w03 = next(w for w in county.warnings() if w.rule_id == "W03")
+        instant = SimulatedClock(datetime(2025, 8, 1, 2, 0, tzinfo=UTC))  # time stands still
+        made = [respond(county, round_.counties["610102"].settings, w03.warning_id, action,
+                        clock=instant) for action in ("acknowledged", "rectifying", "rectified")]
+        kept = county.warning_responses(w03.warning_id)
+    finally:
+        county.close()
+    assert [r.action for r in kept] == ["acknowledged", "rectifying", "rectified"]
+    assert len({r.responded_unix_ms for r in made}) == 3

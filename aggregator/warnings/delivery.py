@@ -23,7 +23,7 @@ from aggregator.keys import own_identity
 from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Store, StoredResponse
 from aggregator.warnings.notices import NoticeError, check_action, read_warning, sign_response
-from common.clock import SYSTEM, stamp
+from common.clock import SYSTEM, Clock, stamp
 from common.errors import GuanaiError
 from member.client import ClientTls, TlsMisconfigured, calling
 from privacy.identity import Identity
@@ -98,11 +98,12 @@ def deliver_pending(store: Store, settings: Settings, *, client_tls: ClientTls |
 
 
 def respond(store: Store, settings: Settings, warning_id: str, action: str,
-            planned_by: date | None = None) -> StoredResponse:
+            planned_by: date | None = None, *, clock: Clock = SYSTEM) -> StoredResponse:
     """Record this region's response to a notice received from above (sent by send_responses):
     a warning, a clear answer or an undecided one, each with the actions that answer it
     (aggregator/warnings/notices.py ``RESPONSES``). Raises DeliveryError, recording nothing,
-    for an unknown notice or an action that does not answer it."""
+    for an unknown notice or an action that does not answer it. ``clock`` stamps the response
+    (common.clock)."""
     stored = store.warning(warning_id)
     if stored is None or stored.issuer == settings.region:
         raise DeliveryError(f"无此警示 no warning {warning_id} received from above; list them "
@@ -111,7 +112,10 @@ def respond(store: Store, settings: Settings, warning_id: str, action: str,
         check_action(read_warning(stored.signed), action)
     except NoticeError as exc:
         raise DeliveryError(str(exc)) from None
-    now_ms = to_ms(SYSTEM.now())
+    # a response is kept by (warning, millisecond): a second one within the same millisecond
+    # takes the next, so no response replaces another
+    earlier = max((r.responded_unix_ms for r in store.warning_responses(warning_id)), default=0)
+    now_ms = max(to_ms(clock.now()), earlier + 1)
     response = WarningResponse(warning_id=warning_id, responder=settings.region, action=action,
                                planned_by=planned_by.isoformat() if planned_by else "",
                                responded_unix_ms=now_ms)
