@@ -13,7 +13,7 @@ new approvals: nobody signs a table they have not seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from aggregator.keys import staff
 from aggregator.keys.own_identity import Settings
@@ -24,11 +24,10 @@ from common.clock import stamp
 from common.errors import GuanaiError
 from privacy.envelope import parse_signed, sign_report
 from privacy.signoff import sign_approval
+from protos.deadlines import CHINA
 from protos.periods import Period
 from protos.report_pb2 import Approval, Report
 from protos.signoff import MAX_REASON_CHARS, ROLES, missing_roles, role_code, role_label
-
-BEIJING = timezone(timedelta(hours=8))
 
 
 class SignOffError(GuanaiError):
@@ -176,4 +175,4 @@ def _ms(at: datetime) -> int:
 
 
 def _date(approval: Approval) -> str:
-    return datetime.fromtimestamp(approval.approved_unix_ms / 1000, BEIJING).date().isoformat()
+    return datetime.fromtimestamp(approval.approved_unix_ms / 1000, CHINA).date().isoformat()
