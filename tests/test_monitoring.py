@@ -10,7 +10,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from aggregator.figures.holdings import level_of
-from aggregator.store.sqlite import Store
+from aggregator.store.sqlite import Store, StoredWarning
 from aggregator.warnings import board
 from aggregator.warnings.delivery import DeliveryError, deliver_pending, respond, send_responses
 from aggregator.warnings.monitoring import evaluate_period
@@ -245,10 +245,8 @@ def test_a_ratio_warns_only_if_the_test_at_the_threshold_agrees():
     assert finding.interval.low > w03.threshold and not finding.fires
 
 
-def test_the_board_shows_history_responses_scope_and_the_severest(round_):
-    """What /warnings and the map read (aggregator/warnings/board.py), as the CLI shows it."""
-    submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100, "acad.dropped_out": 40},
-                            "610103": {"mentor.assigned": 80}})
+def _judged_and_delivered_w03(round_: Round) -> StoredWarning:
+    """Judge H1 at the province, deliver down, and give 610102's copy of its W03 warning."""
     judge(round_, H1)
     province = Store(round_.province.db)
     try:
@@ -257,7 +255,18 @@ def test_the_board_shows_history_responses_scope_and_the_severest(round_):
         province.close()
     county = Store(round_.counties["610102"].db)
     try:
-        w03 = next(w for w in county.warnings() if w.rule_id == "W03")
+        return next(w for w in county.warnings() if w.rule_id == "W03")
+    finally:
+        county.close()
+
+
+def test_the_board_shows_history_responses_scope_and_the_severest(round_):
+    """What /warnings and the map read (aggregator/warnings/board.py), as the CLI shows it."""
+    submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100, "acad.dropped_out": 40},
+                            "610103": {"mentor.assigned": 80}})
+    w03 = _judged_and_delivered_w03(round_)
+    county = Store(round_.counties["610102"].db)
+    try:
         respond(county, round_.counties["610102"].settings, w03.warning_id, "acknowledged")
         respond(county, round_.counties["610102"].settings, w03.warning_id, "rectified")
         send_responses(county, round_.counties["610102"].settings)
@@ -301,15 +310,9 @@ def test_responses_made_within_one_millisecond_are_all_kept(round_):
     """Two answers to one warning in quick succession: both kept, in the order made (they
     were once keyed by the millisecond alone and the second replaced the first)."""
     submit_all(round_, H1, {"610102": {"psy.talk_monthly": 100}})
-    judge(round_, H1)
-    province = Store(round_.province.db)
-    try:
-        deliver_pending(province, round_.province.settings)
-    finally:
-        province.close()
+    w03 = _judged_and_delivered_w03(round_)
     county = Store(round_.counties["610102"].db)
     try:
-        w03 = next(w for w in county.warnings() if w.rule_id == "W03")
         instant = SimulatedClock(datetime(2025, 8, 1, 2, 0, tzinfo=UTC))  # time stands still
         made = [respond(county, round_.counties["610102"].settings, w03.warning_id, action,
                         clock=instant) for action in ("acknowledged", "rectifying", "rectified")]
