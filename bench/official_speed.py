@@ -6,6 +6,8 @@ city over its counties. At a province of 15,000 schools and 107 counties that wa
 with HiGHS's active-set QP solver (issue 14); this prints the seconds it takes now, in
 process, for the last period held (all stages: the table is made whole, a stage only
 filters its rows), and the analysis form alone (a read, what ``/table?form=analysis`` does).
+The making is what the server does once per change of a period's figures
+(aggregator/figures/kept.py); pages read the kept tables (bench/bureau_web.py).
 
 The store is the one bench/bureau_web.py builds (read here, never written):
 
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator.figures.holdings import Holdings  # noqa: E402
-from aggregator.figures.statistics import region_figures, region_table  # noqa: E402
+from aggregator.figures.statistics import official_of, region_figures  # noqa: E402
 from aggregator.keys.own_identity import load as own_settings  # noqa: E402
 from aggregator.store.sqlite import Store  # noqa: E402
 from protos.periods import Period  # noqa: E402
@@ -51,15 +53,15 @@ def main() -> None:
     print(f"official_speed: {args.db.parent.name}, {settings.region}, {period.code}")
     print(f"{'form':<28} {'wall s':>8} {'CPU s':>8}")
     for _ in range(args.rounds):
-        table, wall, cpu = _timed(lambda: region_table(Holdings(store, settings, period),
-                                                       settings.region))
+        (_, tables), wall, cpu = _timed(lambda: official_of(Holdings(store, settings, period)))
         print(f"{'official (all regions)':<28} {wall:>8.2f} {cpu:>8.2f}")
     for _ in range(args.rounds):
         _, wall, cpu = _timed(lambda: region_figures(Holdings(store, settings, period),
                                                      settings.region))
         print(f"{'analysis (estimates only)':<28} {wall:>8.3f} {cpu:>8.3f}")
-    negative = sum(v < 0 for v in table.official.values.values())
-    print(f"province cells {len(table.official.values)}, negative official cells {negative}")
+    top = tables[settings.region]
+    negative = sum(v < 0 for v in top.values.values())
+    print(f"province cells {len(top.values)}, negative official cells {negative}")
 
 
 if __name__ == "__main__":

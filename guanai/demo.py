@@ -33,7 +33,8 @@ from aggregator.calendar import decisions
 from aggregator.cli.commands import status as status_command
 from aggregator.cli.staff import evaluate, send, warnings
 from aggregator.figures.holdings import Holdings
-from aggregator.figures.statistics import official_sheets, region_table
+from aggregator.figures.kept import region_table
+from aggregator.figures.statistics import official_sheets
 from aggregator.grpc.server import RunningAggregator, start
 from aggregator.intake import enrolment
 from aggregator.keys import accounts, own_identity, staff

@@ -333,3 +333,18 @@ def test_the_inspector_verifies_both_bundles_and_flags_a_partial_or_a_set_that_d
     found = secagg_failures(verify([leader_bundle, helper_bundle]))
     assert any(f"{SCHOOLS[1]} is named in this party's set but missing from the other "
                "party's log" in f for f in found), found
+
+
+def test_recording_a_publication_counts_one_change_of_its_period_figures(published):
+    """The published row is a change of the county's figures: its official tables, kept for
+    the generation before it (aggregator/figures/kept.py), are stale once it is recorded."""
+    county, _helper, _schools, publication = published
+    store = Store(county.db)
+    try:
+        before = store.figure_generation("2025-H1")
+        assert before >= 1  # the publication's own recording
+        with store.transaction():
+            cube.record_publication(store, publication)
+        assert store.figure_generation("2025-H1") == before + 1
+    finally:
+        store.close()

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.figures.holdings import Holdings
-from aggregator.figures.statistics import TRUE_COLUMN, region_table
+from aggregator.figures.kept import region_table
+from aggregator.figures.statistics import TRUE_COLUMN
 from aggregator.store.sqlite import Store
 from common.tables import LABEL_COLUMNS
 from guanai.cli import cli

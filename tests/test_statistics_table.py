@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.figures.holdings import Holdings
-from aggregator.figures.statistics import TableError, region_table
+from aggregator.figures.kept import region_table
+from aggregator.figures.statistics import TableError
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from guanai.cli import cli as main

@@ -2,7 +2,9 @@
 
 The terminal, Excel and PDF show the official form (non-negative integers that add up across
 levels, aggregator/figures/official.py) with the sign-off block; CSV and JSON give the
-analysis form (unbiased estimates, variances, intervals) for further work.
+analysis form (unbiased estimates, variances, intervals) for further work. The official
+tables are read as kept (aggregator/figures/kept.py): made here only if the serving
+aggregator has not made them since the figures last changed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from aggregator.figures.holdings import Holdings
+from aggregator.figures.kept import region_table
 from aggregator.figures.printed import region_sheets
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
@@ -49,9 +53,10 @@ def table(db: Path, period: Period, region: str | None, stage: str | None, fmt: 
     """统计表 The whole statistics table of a region, official form with the sign-off block."""
     store = Store(db)
     try:
-        _, sheets = region_sheets(store, own_identity.load(store), period, region, stage, fmt,
-                                  local_date(SYSTEM.now()), unit_name, head, reviewer, filler,
-                                  filed)
+        settings = own_identity.load(store)
+        found = region_table(Holdings(store, settings, period), region or settings.region)
+        sheets = region_sheets(store, settings, period, found, stage, fmt,
+                               local_date(SYSTEM.now()), unit_name, head, reviewer, filler, filed)
     finally:
         store.close()
     text = tables.write(sheets, fmt, out)

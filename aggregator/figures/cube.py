@@ -6,7 +6,8 @@ returned for correction (the rule of rollups and completeness, aggregator/calend
 a unit below a member (a school under a county, a county under a city) holds the report
 forwarded with the counted rollup of the member with the lowest code that carries it, unless it
 is a member itself. ``record_submission`` and ``record_return`` apply the rule to the units a
-change touches, inside the caller's transaction, so the store is never stale; ``expected``
+change touches, inside the caller's transaction, so the store is never stale, and count the
+period's change (its generation: a kept official table of an older one is stale); ``expected``
 applies it to a whole period from the log alone, and ``check`` compares the two.
 
 Signed reports are parsed here only: on their way in, and when the store is rebuilt or checked.
@@ -118,13 +119,16 @@ def carried_figure(store: Store, report: Report) -> partials.Published | None:
 
 def _refresh(store: Store, period: str, units: Iterable[str],
              parsed: Mapping[bytes, Report]) -> None:
-    """Re-apply the rule to ``units``, lowest level first (a rollup counts the schools below)."""
+    """Re-apply the rule to ``units``, lowest level first (a rollup counts the schools below),
+    and count the period's figures changed once (its generation, what kept official tables
+    are checked against: aggregator/figures/kept.py)."""
     for unit in sorted(set(units), key=lambda u: (-_RANKS[_level(u)], u)):
         row = _row(store, period, unit, parsed)
         if row is None:
             store.delete_figure(period, unit)
         else:
             store.put_figure(row.unit, row.cells)
+    store.bump_generation(period)
 
 
 def record_submission(store: Store, report: Report, report_sha256: bytes,
@@ -170,9 +174,11 @@ def published_row(store: Store, publication: Publication) -> Row:
 
 
 def record_publication(store: Store, publication: Publication) -> None:
-    """After a leader completed a publication: its region's row. Call inside its transaction."""
+    """After a leader completed a publication: its region's row, the period's generation
+    counted once. Call inside its transaction."""
     row = published_row(store, publication)
     store.put_figure(row.unit, row.cells)
+    store.bump_generation(publication.period)
 
 
 def expected(store: Store, period: str) -> list[Row]:
@@ -242,14 +248,18 @@ def check(store: Store) -> list[str]:
 
 
 def rebuild(store: Store) -> int:
-    """Replace the whole figures store by a rebuild from the log, in one transaction; rows."""
+    """Replace the whole figures store by a rebuild from the log, in one transaction; rows.
+    Every period of the log, or held before or after, counts one change of its figures."""
     count = 0
     with store.transaction():
+        before = store.figure_periods()
         store.clear_figures()
         for period in store.periods():
             for row in expected(store, period):
                 store.put_figure(row.unit, row.cells)
                 count += 1
+        for period in sorted({*before, *store.periods(), *store.figure_periods()}):
+            store.bump_generation(period)
         store.set_meta("figures", FIGURES_VERSION)
     return count
 

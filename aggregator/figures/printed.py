@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from aggregator.figures.holdings import Holdings, is_school
-from aggregator.figures.statistics import RegionTable, region_table, table_sheets
+from aggregator.figures.holdings import is_school
+from aggregator.figures.statistics import RegionTable, table_sheets
 from aggregator.keys.own_identity import Settings
 from aggregator.rollup import signoff
 from aggregator.store.sqlite import Store
@@ -21,17 +21,17 @@ from protos.periods import Period
 from protos.regions import name
 
 
-def region_sheets(store: Store, settings: Settings, period: Period, unit: str | None,
+def region_sheets(store: Store, settings: Settings, period: Period, found: RegionTable,
                   stage: str | None, fmt: str, today: date, unit_name: str | None = None,
                   head: str = "", reviewer: str = "", filler: str = "",
-                  filed: str | None = None) -> tuple[RegionTable, list[Sheet]]:
-    """The table of ``unit`` (default this aggregator's region) and the sheets ``fmt`` shows
+                  filed: str | None = None) -> list[Sheet]:
+    """The sheets ``fmt`` shows of the table ``found`` (aggregator/figures/kept.py
+    ``region_table``: the kept official table the page shows, at the same generation)
     (common/tables.py FORMATS: official form for table/xlsx/pdf, analysis form for csv/json).
 
     ``today`` is the date written when nobody has signed yet and ``filed`` is not given.
-    Raises TableError (nothing held, or outside this aggregator) and CatalogueError (stage).
+    Raises CatalogueError (stage).
     """
-    found = region_table(Holdings(store, settings, period), unit or settings.region)
     signed = ({s.role: s for s in signoff.approvals_of(store, period)}
               if found.region == settings.region else {})
 
@@ -47,5 +47,4 @@ def region_sheets(store: Store, settings: Settings, period: Period, unit: str | 
         (found.region if is_school(found.region) else name(found.region)),
         head=by("head", head), reviewer=by("reviewer", reviewer), filler=by("filler", filler),
         date=filed or latest or today.isoformat())
-    return found, table_sheets(found, fmt, period.label_zh, period.label_en, stage, 0.95,
-                               sign_off)
+    return table_sheets(found, fmt, period.label_zh, period.label_en, stage, 0.95, sign_off)

@@ -10,6 +10,8 @@ by city at a province (a city without an aggregator of its own is the sum of its
 then the counties of each city. A school's table, or a region this aggregator cannot place
 in that tree, is projected on its own (``own_table``) — which is also how a school sees its
 own table at its node (`guanai node report`, guanai/school_table.py), from the release it sent.
+The whole tree's official tables are made once per change of a period's figures and kept
+(aggregator/figures/kept.py ``region_table``, what every caller asks).
 """
 
 from __future__ import annotations
@@ -129,7 +131,8 @@ def _within(holdings: Holdings, unit: str) -> None:
 def region_figures(holdings: Holdings, unit: str) -> Figures:
     """The estimates of ``unit`` (a region or school within this aggregator's region) as
     held: the analysis form alone, a read, with no official table made (that is a solve over
-    every region held, seconds at a province). The same figures ``region_table`` gives.
+    every region held, seconds at a province: made once per change of the figures and kept,
+    aggregator/figures/kept.py). The same figures ``kept.region_table`` gives.
 
     Raises TableError when nothing is held for it."""
     _within(holdings, unit)
@@ -137,17 +140,6 @@ def region_figures(holdings: Holdings, unit: str) -> Figures:
     if own is None:
         raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
     return own
-
-
-def region_table(holdings: Holdings, unit: str) -> RegionTable:
-    """The table of ``unit`` (a region or school within this aggregator's region).
-
-    Raises TableError when nothing is held for it."""
-    _within(holdings, unit)
-    figures, official = official_of(holdings)
-    if unit not in official:
-        return own_table(holdings.catalogue, region_figures(holdings, unit))
-    return RegionTable(unit, figures[unit], official[unit], holdings.catalogue)
 
 
 def cells_of(catalogue: Catalogue, stage: str | None) -> list[Cell]:

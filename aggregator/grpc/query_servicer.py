@@ -20,8 +20,9 @@ import grpc
 from aggregator.figures import indicators, trends
 from aggregator.figures.estimates import Interval
 from aggregator.figures.holdings import RANKS, Holdings, Span, level_of
+from aggregator.figures.kept import region_table
 from aggregator.figures.official import OfficialError
-from aggregator.figures.statistics import TableError, region_table
+from aggregator.figures.statistics import TableError
 from aggregator.figures.trends import MAX_PERIODS
 from aggregator.grpc import access
 from aggregator.grpc.status import CODES, clipped

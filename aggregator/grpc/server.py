@@ -6,6 +6,8 @@ server reflection; TLS when given a certificate, mutual TLS when also given the 
 members' client certificates; a message size limit (larger requests get RESOURCE_EXHAUSTED
 from gRPC itself). Stopping is graceful: health turns NOT_SERVING, new calls are refused,
 calls in flight get up to ``grace`` seconds to finish, then queued commits are completed.
+Beside the services, one thread makes and keeps a period's official tables once its figures
+changed and settled (aggregator/figures/kept.py ``Keeper``), so that pages and queries read them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from aggregator.figures import cube
+from aggregator.figures.kept import Keeper
 from aggregator.grpc.aggregator_servicer import AggregatorService
 from aggregator.grpc.helper_servicer import HelperService
 from aggregator.grpc.inflight import InFlight
@@ -89,8 +92,10 @@ class RunningAggregator:
 
     def __init__(self, server: grpc.Server, port: int, host: str, settings: own_identity.Settings,
                  store: Store, committer: Committer, health_servicer: health.HealthServicer,
-                 metrics: MetricsServer | None = None, inflight: InFlight | None = None) -> None:
+                 metrics: MetricsServer | None = None, inflight: InFlight | None = None,
+                 keeper: Keeper | None = None) -> None:
         self._server = server
+        self._keeper = keeper
         self._inflight = inflight or InFlight()
         self.port = port
         self.address = f"{host}:{port}"
@@ -117,6 +122,8 @@ class RunningAggregator:
         self._server.stop(ANSWER_SECONDS).wait()  # time to send the answers just made
         if self._metrics is not None:
             self._metrics.stop()
+        if self._keeper is not None:
+            self._keeper.stop(DRAIN_SECONDS)
         self._store.close()
         logger.info("aggregator %s stopped", self.settings.region)
 
@@ -191,12 +198,14 @@ def start(db: Path, listen: str = "127.0.0.1:0", tls: Tls | None = None,
         raise own_identity.ConfigError(
             f"无法监听 cannot serve metrics on {metrics_listen}: {exc.strerror}") from None
     server.start()
+    # the official tables made when figures change, not when someone asks (the helper holds none)
+    keeper = None if settings.helper else Keeper(store, settings, clock).start()
     for service in ("", *services[:2]):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     logger.info("aggregator %s (log of %d leaves) serving on port %d%s", settings.describe(),
                 log.size, port, " with TLS" if tls else "")
     return RunningAggregator(server, port, listen.rsplit(":", 1)[0], settings, store, committer,
-                             health_servicer, exporter, inflight)
+                             health_servicer, exporter, inflight, keeper)
 
 
 def serve(db: Path, listen: str, tls: Tls | None = None,

@@ -5,7 +5,8 @@ One row per (period, unit) in ``figure_units`` (the unit's membership counts and
 from) and one per (period, unit, cell) in ``figure_cells`` (value and noise variance); a cell
 that is 0 with no noise (a stage the school does not teach) has no row and reads as 0. Which
 report a unit's row holds is decided in aggregator/figures/cube.py, in the transaction that
-accepts a submission or records a return; this module only reads and writes rows. Every
+accepts a submission or records a return; this module only reads and writes rows, and counts
+each period's changes (``bump_generation``: what tells a kept official table it is stale). Every
 statement is portable SQL (no upsert dialect, no SQLite functions), so PostgreSQL can answer the
 same queries (docs/aggregator.md).
 """
@@ -76,6 +77,9 @@ class FigureStore(Protocol):
     def figures_current(self) -> bool: ...
     def clear_figures(self) -> None: ...
     def carriers(self, period: str, unit: str) -> list[tuple[str, int, bytes, bytes]]: ...
+    def bump_generation(self, period: str) -> int: ...
+    def figure_generation(self, period: str) -> int: ...
+    def figure_generations(self) -> dict[str, int]: ...
 
 
 FIGURES_VERSION = "1"  # meta 'figures': the store follows the rule of aggregator/figures/cube.py
@@ -243,6 +247,25 @@ class SqliteFigures(SqliteConnection):
     def clear_figures(self) -> None:
         self._run("DELETE FROM figure_cells")
         self._run("DELETE FROM figure_units")
+
+    def bump_generation(self, period: str) -> int:
+        """Count one more change of the period's figures; the new generation (call inside the
+        transaction that changes them). Check-then-write, no upsert dialect."""
+        if self._run("UPDATE figure_generations SET generation = generation + 1"
+                     " WHERE period = ?", [period]) == 0:
+            self._run("INSERT INTO figure_generations (period, generation) VALUES (?, 1)",
+                      [period])
+        return self.figure_generation(period)
+
+    def figure_generation(self, period: str) -> int:
+        """How many times the period's figures changed (0: never since the count began)."""
+        row = self._one("SELECT generation FROM figure_generations WHERE period = ?", [period])
+        return row[0] if row else 0
+
+    def figure_generations(self) -> dict[str, int]:
+        """{period: generation} of every period whose figures changed since the count began:
+        one read of a table of a row per period, cheap enough to poll."""
+        return dict(self._all("SELECT period, generation FROM figure_generations"))
 
     def carriers(self, period: str, unit: str) -> list[tuple[str, int, bytes, bytes]]:
         """(member, its submission's log index, SHA-256, SignedReport) of every submission

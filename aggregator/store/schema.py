@@ -191,6 +191,31 @@ CREATE TABLE IF NOT EXISTS figure_cells (
     variance REAL NOT NULL,
     PRIMARY KEY (period, unit, cell)
 );
+-- How many times each period's figures changed: bumped once per changed period in the
+-- transaction that changes them (aggregator/figures/cube.py), never otherwise.
+CREATE TABLE IF NOT EXISTS figure_generations (
+    period TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL           -- no row: 0 (figures not changed since this table came)
+);
+
+-- 正式表留存 Kept official tables (aggregator/figures/kept.py): every region's official table
+-- of one period, made once from the figures of one generation; only the newest is kept.
+CREATE TABLE IF NOT EXISTS kept_periods (
+    period TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,          -- of figure_generations when the figures were read
+    catalogue_version TEXT NOT NULL,
+    algorithm TEXT NOT NULL,              -- the code that made them (kept.py ALGORITHM)
+    made_at TEXT NOT NULL
+);
+-- One row per region: its official values and projection, the catalogue's cells in order,
+-- packed (kept.py: little-endian int64 values, float64 projection).
+CREATE TABLE IF NOT EXISTS kept_tables (
+    period TEXT NOT NULL REFERENCES kept_periods(period),
+    region TEXT NOT NULL,
+    official_values BLOB NOT NULL,
+    projected BLOB NOT NULL,
+    PRIMARY KEY (period, region)
+);
 
 -- Who is enrolled below, as member aggregators' signed rollups say (aggregator/store/enrolments.py).
 CREATE TABLE IF NOT EXISTS enrolled_below (

@@ -3,7 +3,8 @@
 It holds its members' public keys, the submissions it accepted (each one a leaf of its log, in
 log order), the member reports that rollups forwarded, and its own rollups. Nothing that
 arrives carries a name: it is a DP table. All SQL of the aggregator lives in aggregator/store/,
-split by concern (members, submissions, rollups, calendar, warnings, figures, accounts), each declaring a
+split by concern (members, submissions, rollups, calendar, warnings, figures, kept official
+tables, accounts), each declaring a
 Protocol of what it offers and its SQLite implementation; ``Store`` composes them over one
 connection, so that another database can take SQLite's place when one machine is outgrown.
 """
@@ -17,6 +18,7 @@ from aggregator.store.calendar import CalendarStore, Decision, Return, SqliteCal
 from aggregator.store.connection import SqliteConnection, StoreError, Transactions
 from aggregator.store.enrolments import EnrolledBelow, EnrolmentsBelow, RevokedBelow
 from aggregator.store.figures import CellSums, FigureStore, FigureUnit, SqliteFigures
+from aggregator.store.kept import KeptRace, KeptRegion, KeptSet, KeptStore, SqliteKept
 from aggregator.store.members import Member, MemberKey, MemberStore, SqliteMembers
 from aggregator.store.publications import Publication, PublicationStore, SqlitePublications
 from aggregator.store.register import SchoolRegister
@@ -33,7 +35,8 @@ from aggregator.store.warnings import SqliteWarnings, StoredResponse, StoredWarn
 
 __all__ = [
     "SCHEMA", "Account", "AccountStore", "CalendarStore", "CellSums", "Decision", "EnrolledBelow",
-    "EnrolmentsBelow", "FigureStore", "FigureUnit", "Forwarded", "LeaderEnrolment", "Member",
+    "EnrolmentsBelow", "FigureStore", "FigureUnit", "Forwarded", "KeptRace", "KeptRegion",
+    "KeptSet", "KeptStore", "LeaderEnrolment", "Member",
     "MemberKey", "MemberStore", "Publication", "PublicationStore", "Return", "RevokedBelow",
     "Rollup", "RollupStore", "ShareStore", "SqliteConnection", "StoredShare", "Staff", "Store",
     "StoreError",
@@ -44,7 +47,7 @@ __all__ = [
 
 class Store(SqliteMembers, SqliteSubmissions, SqliteRollups, SqliteCalendar, SqliteWarnings,
             SqliteFigures, SqliteShares, SqlitePublications, EnrolmentsBelow, SchoolRegister,
-            SqliteAccounts):
+            SqliteAccounts, SqliteKept):
     """One aggregator's SQLite file: every concern's SQLite implementation over one connection.
 
     ``Store(path, create=False)``; StoreError when the file is missing and not to be created.

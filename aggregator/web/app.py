@@ -48,10 +48,16 @@ NAV: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-def create_app(the_bureau: Bureau, secure_cookies: bool = False) -> Flask:
-    """The Flask app of one aggregator's pages (``secure_cookies`` under TLS)."""
+OFFICIAL_WAIT_SECONDS = 2.0  # a page waits this long for its official tables being made
+
+
+def create_app(the_bureau: Bureau, secure_cookies: bool = False,
+               official_wait: float = OFFICIAL_WAIT_SECONDS) -> Flask:
+    """The Flask app of one aggregator's pages (``secure_cookies`` under TLS); a table page
+    waits ``official_wait`` seconds for official tables being made before it says so."""
     app = Flask(__name__)
     app.config.update(
+        OFFICIAL_WAIT_SECONDS=official_wait,
         SECRET_KEY=secrets.token_bytes(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",

@@ -2,7 +2,8 @@
 
 One Store for all requests (its connection is shared by cheroot's threads under the store's
 own lock, as the gRPC server shares it); the clock is injected so that sessions expire and
-periods are judged by the same time in tests as in service.
+periods are judged by the same time in tests as in service. ``makers``: the official tables
+being made in the background for the pages (aggregator/figures/kept.py), one per period.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from aggregator.figures.kept import Makers
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from common.clock import Clock
@@ -26,6 +28,7 @@ class Bureau:
     clock: Clock
     store: Store = field(init=False)
     settings: own_identity.Settings = field(init=False)
+    makers: Makers = field(init=False, default_factory=Makers)  # official tables being made
 
     def __post_init__(self) -> None:
         self.store = Store(self.db)

@@ -5,7 +5,10 @@ The table is the one ``guanai aggregator table`` prints and the Query service's 
 (aggregator/figures/statistics.py): the official form (non-negative integers consistent
 across levels, with 95% intervals clipped at zero for display) or the analysis form
 (unbiased estimates, variances, unclipped intervals). The exports are the CLI's files, made by
-the same function (aggregator/figures/printed.py). The search is ``guanai query --list``'s
+the same function (aggregator/figures/printed.py). The official form is read as kept
+(aggregator/figures/kept.py); while a period's official tables are being made after its figures
+changed, the page says so and refreshes itself (the analysis form is there at once), and an
+export waits for them. The search is ``guanai query --list``'s
 (aggregator/figures/indicators.py).
 """
 
@@ -17,12 +20,18 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 
-from aggregator.figures import indicators
+from aggregator.figures import indicators, kept
 from aggregator.figures.holdings import Holdings, is_school, level_of
 from aggregator.figures.printed import region_sheets
-from aggregator.figures.statistics import analysis_sheet, cells_of, parts, region_figures
+from aggregator.figures.statistics import (
+    RegionTable,
+    analysis_sheet,
+    cells_of,
+    parts,
+    region_figures,
+)
 from aggregator.warnings.rules import load_rules
 from aggregator.web.access import BadInput, allowed, period_param, scoped_unit
 from aggregator.web.bureau import bureau
@@ -79,10 +88,12 @@ def table() -> str:
         sheet = analysis_sheet(region_figures(holdings, unit), holdings.catalogue, shown, 0.95,
                                f"{period.label_zh} {period.label_en}")
     else:
-        found, sheets = region_sheets(here.store, here.settings, period, unit, stage, "xlsx",
-                                      here.today())
+        found = _official(here, period, unit, current_app.config["OFFICIAL_WAIT_SECONDS"])
+        if found is None:
+            return render_template("table_making.html", **choices), 202
+        sheet = region_sheets(here.store, here.settings, period, found, stage, "xlsx",
+                              here.today())[0]
         shown = cells_of(found.catalogue, stage)
-        sheet = sheets[0]
     cells = [c.id for c in shown]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(
@@ -119,8 +130,8 @@ def export(fmt: str) -> Response:
     if period.code not in here.store.figure_periods():
         raise BadInput(f"{EMPTY_ZH}：{period.label_zh}。 {EMPTY_EN}: {period.code}.")
     shows = "pdf" if fmt == "csv" and form == "official" else fmt  # pdf's sheet: the official form
-    _, sheets = region_sheets(here.store, here.settings, period, unit, stage, shows,
-                              here.today())
+    found = _official(here, period, unit, None)
+    sheets = region_sheets(here.store, here.settings, period, found, stage, shows, here.today())
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"table.{fmt}"
         write(sheets, fmt, out)
@@ -133,6 +144,27 @@ def export(fmt: str) -> Response:
     chinese = quote(f"统计表-{unit}-{period.code}{suffix}.{fmt}")
     sent.headers["Content-Disposition"] += f"; filename*=UTF-8''{chinese}"
     return sent
+
+
+def _official(here, period: Period, unit: str, wait: float | None  # noqa: ANN001
+              ) -> RegionTable | None:
+    """The official table of ``unit`` as kept (aggregator/figures/kept.py). When the kept
+    tables are not current, they are made in the background — one making per period however
+    many pages ask — and waited for ``wait`` seconds (None: until made, as an export does);
+    None if they are still being made then. Raises TableError, OfficialError."""
+    found = kept.kept_table(Holdings(here.store, here.settings, period), unit)
+    if found is not None:
+        return found
+    making = here.makers.start(period.code, lambda: kept.make(
+        Holdings(here.store, here.settings, period), here.clock))
+    if not making.wait(wait):
+        return None
+    if making.error is not None:
+        raise making.error
+    holdings = Holdings(here.store, here.settings, period)  # the rows as they are now
+    if wait is None:  # an export: made again here should the figures have moved meanwhile
+        return kept.region_table(holdings, unit, here.clock)
+    return kept.kept_table(holdings, unit)
 
 
 def _below(here, period: Period, unit: str) -> list[str]:  # noqa: ANN001
