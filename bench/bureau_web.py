@@ -8,7 +8,9 @@ A synthetic province of 15,000 schools in 107 counties with ten half-years (2021
 path) into bench-out/bureau-web/ (git-ignored) and reused; ``--fresh`` builds it again. Every
 period's warnings are judged once with `guanai aggregator warnings evaluate`, so the map has
 something to colour, and a provincial viewer account is made with `guanai aggregator account
-add`. Then `guanai aggregator web` serves the province in its own process; the benchmark signs
+add`. The last period's official tables are made and kept once, as the serving aggregator does
+when figures change (timed, with the size they take). Then `guanai aggregator web` serves the
+province in its own process; the benchmark signs
 in as that viewer over HTTP and fetches each page ``--calls`` times after a warm-up, on one
 kept-alive connection: completeness of the province, the whole attachment-1 table (official
 and analysis forms) and the warnings map, for the last period. It prints median and p95 wall
@@ -78,6 +80,35 @@ def prepare(db: Path) -> None:
                "--password-file", str(secret))
 
 
+def keep(db: Path, period: str) -> None:
+    """Make and keep the period's official tables once, as the serving aggregator's thread
+    does after its figures change (aggregator/figures/kept.py); print how long that took and
+    what a kept period takes in the store. Kept already (an earlier run, same figures and
+    code): say so, and make nothing."""
+    from aggregator.figures import kept
+    from aggregator.figures.holdings import Holdings
+    from aggregator.keys.own_identity import load
+    from aggregator.store.sqlite import Store
+    from protos.periods import Period
+
+    store = Store(db)  # an older store gains the kept tables here (CREATE TABLE IF NOT EXISTS)
+    try:
+        holdings = Holdings(store, load(store), Period.parse(period))
+        held = store.kept_set(period)
+        if kept.is_current(holdings, held):
+            print(f"official tables of {period}: kept already (made {held.made_at}), not made "
+                  "again")
+        else:
+            wall, cpu = time.perf_counter(), time.process_time()
+            kept.make(holdings)
+            print(f"official tables of {period}: made and kept in "
+                  f"{time.perf_counter() - wall:.1f} s ({time.process_time() - cpu:.1f} s CPU)")
+        regions, size = store.kept_size(period)
+        print(f"kept for {period}: {regions} regions, {size / 1024:.0f} KB of cells")
+    finally:
+        store.close()
+
+
 def connect(port: int) -> http.client.HTTPConnection:
     return http.client.HTTPConnection("127.0.0.1", port, timeout=GIVE_UP_S)
 
@@ -142,6 +173,7 @@ def main() -> None:
     db = folder / "province.db"
     prepare(db)
     last = asked[-1].code
+    keep(db, last)
     pages = [
         ("completeness, province", f"/completeness?period={last}&region={PROVINCE}"),
         ("attachment-1 table, official form",

@@ -3,7 +3,6 @@ county, the county's own summary forwarded to the province, listed and shown the
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
 import grpc
@@ -32,7 +31,14 @@ from protos.periods import Period
 from protos.report_pb2 import Report
 from protos.summary_pb2 import AnnualSummary
 from tests.conftest import School
-from tests.federation import CANARY_ID, Aggregator, make_report, school_identity, sealed
+from tests.federation import (
+    CANARY_ID,
+    Aggregator,
+    dump,
+    make_report,
+    school_identity,
+    sealed,
+)
 
 H1, H2, YEAR = (Period.parse(p) for p in ("2025-H1", "2025-H2", "2025"))
 SCHOOL = "2161010001"
@@ -60,15 +66,6 @@ def federation(tmp_path):
     yield clock, province, county, school
     for aggregator in (county, province):
         aggregator.stop()
-
-
-def dump(path) -> dict:  # noqa: ANN001
-    conn = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
-    finally:
-        conn.close()
 
 
 def aggregator_cli(db, *args: str) -> str:  # noqa: ANN001

@@ -49,6 +49,7 @@ class KeptStore(Protocol):
     def kept_region(self, period: str, region: str) -> KeptRegion | None: ...
     def kept_set(self, period: str) -> KeptSet | None: ...
     def keep_tables(self, kept: KeptSet, rows: Sequence[tuple[str, bytes, bytes]]) -> bool: ...
+    def kept_size(self, period: str) -> tuple[int, int]: ...
 
 
 _SET = "p.period, p.generation, p.catalogue_version, p.algorithm, p.made_at"
@@ -72,6 +73,12 @@ class SqliteKept(SqliteConnection):
         """What the period's kept tables were made from; None when nothing is kept."""
         row = self._one(f"SELECT {_SET} FROM kept_periods p WHERE p.period = ?", [period])
         return KeptSet(*row) if row else None
+
+    def kept_size(self, period: str) -> tuple[int, int]:
+        """(regions, bytes of their packed cells) kept for the period; (0, 0) if none."""
+        row = self._one("SELECT COUNT(*), SUM(LENGTH(official_values) + LENGTH(projected)) "
+                        "FROM kept_tables WHERE period = ?", [period])
+        return row[0], row[1] or 0
 
     def keep_tables(self, kept: KeptSet, rows: Sequence[tuple[str, bytes, bytes]]) -> bool:
         """Keep ``rows`` (region, packed values, packed projection) as the period's tables,
