@@ -35,6 +35,7 @@ from aggregator.web.bureau import Bureau
 from common.web.server import start
 from guanai.cli import cli
 from tests.bureau_web import PASSWORD, sign_in
+from tests.federation import aggregator_cli
 from tests.rounds import H1, Round
 from tests.test_figures_store import return_
 
@@ -124,6 +125,20 @@ def test_the_serving_county_keeps_its_tables_without_anyone_asking(round_):
         assert set(found) == {"610102", *LAYOUT["610102"]}
         for unit, official in solved.items():
             assert found[unit].official == official, unit
+    finally:
+        store.close()
+
+
+def test_the_server_notices_a_change_made_by_another_process(round_):
+    county = round_.counties["610102"]
+    store = opened(county.db)
+    try:
+        until(lambda: current_kept(store))
+        before = store.figure_generation(H1.code)
+        aggregator_cli(county.db, "check-figures", "--rebuild")  # the CLI, its own connection
+        assert store.figure_generation(H1.code) == before + 1
+        made = until(lambda: current_kept(store))  # nobody asked: the server made them
+        assert made.generation == before + 1
     finally:
         store.close()
 
