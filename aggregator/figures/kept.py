@@ -203,6 +203,7 @@ class Keeper:
                                         daemon=True)
 
     def start(self) -> Keeper:
+        """Start the thread (a daemon: it never keeps the process alive); self."""
         self._thread.start()
         return self
 
