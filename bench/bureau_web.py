@@ -35,7 +35,14 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from figures_store import PROVINCE, cpu_ms, prepared, province_options, rss_mb  # noqa: E402
+from figures_store import (  # noqa: E402
+    PROVINCE,
+    cpu_ms,
+    keep,
+    prepared,
+    province_options,
+    rss_mb,
+)
 from node_web import quantiles, timed  # noqa: E402
 
 from tests.federation import free_port  # noqa: E402
@@ -78,35 +85,6 @@ def prepare(db: Path) -> None:
         secret.write_text(PASSWORD + "\n", encoding="utf-8")
         guanai(db, "account", "add", "--name", VIEWER, "--role", "viewer",
                "--password-file", str(secret))
-
-
-def keep(db: Path, period: str) -> None:
-    """Make and keep the period's official tables once, as the serving aggregator's thread
-    does after its figures change (aggregator/figures/kept.py); print how long that took and
-    what a kept period takes in the store. Kept already (an earlier run, same figures and
-    code): say so, and make nothing."""
-    from aggregator.figures import kept
-    from aggregator.figures.holdings import Holdings
-    from aggregator.keys.own_identity import load
-    from aggregator.store.sqlite import Store
-    from protos.periods import Period
-
-    store = Store(db)  # an older store gains the kept tables here (CREATE TABLE IF NOT EXISTS)
-    try:
-        holdings = Holdings(store, load(store), Period.parse(period))
-        held = store.kept_set(period)
-        if kept.is_current(holdings, held):
-            print(f"official tables of {period}: kept already (made {held.made_at}), not made "
-                  "again")
-        else:
-            wall, cpu = time.perf_counter(), time.process_time()
-            kept.make(holdings)
-            print(f"official tables of {period}: made and kept in "
-                  f"{time.perf_counter() - wall:.1f} s ({time.process_time() - cpu:.1f} s CPU)")
-        regions, size = store.kept_size(period)
-        print(f"kept for {period}: {regions} regions, {size / 1024:.0f} KB of cells")
-    finally:
-        store.close()
 
 
 def connect(port: int) -> http.client.HTTPConnection:
