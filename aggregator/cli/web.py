@@ -19,6 +19,8 @@ from common.web.server import (
     make_server,
     serve_until_signalled,
 )
+from member.client import ClientTls
+from member.options import client_tls_options
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +45,16 @@ def split_address(listen: str) -> tuple[str, int]:
               help="TLS 证书 Certificate chain (PEM), the same as gRPC's; enables HTTPS.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TLS 私钥 Private key (PEM) of the certificate.")
+@client_tls_options
 @config_option("web")
 @click.pass_obj
-def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> None:
-    """网页 Serve the bureau's web pages (completeness, statistics table, exports)."""
+def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
+        client_tls: ClientTls | None) -> None:
+    """网页 Serve the bureau's web pages (completeness, statistics table, exports).
+
+    What the pages send — the signed-off rollup and answers to warnings up, warnings down —
+    goes with the client certificate given (or the configuration's rollup.client_cert and
+    rollup.client_key), for a parent or member aggregators that require mutual TLS."""
     from aggregator.web.app import create_app
     from aggregator.web.bureau import Bureau
 
@@ -55,7 +63,7 @@ def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> N
     host, port = split_address(listen)
     tls = Tls(tls_cert, tls_key) if tls_cert else None
     check_binding(host, tls, True)
-    the_bureau = Bureau(db, SYSTEM)
+    the_bureau = Bureau(db, SYSTEM, client_tls)
     if not the_bureau.store.accounts():
         click.echo("还没有账号 no accounts yet: add one with `guanai aggregator account add`",
                    err=True)

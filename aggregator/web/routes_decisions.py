@@ -40,7 +40,8 @@ from aggregator.web.access import (
     scoped_unit,
     whole_region,
 )
-from aggregator.web.bureau import bureau
+from aggregator.web.bureau import bureau, parent_refused
+from member.client import TlsMisconfigured
 from protos.deadlines import TIMELINESS_LABELS, end_of_day
 from protos.periods import Period
 from protos.regions import name
@@ -164,7 +165,12 @@ def send() -> Response:
         raise BadInput("本级为最高级，汇总表留存本级，不上报。 This is the top level: nothing is "
                        "sent up.")
     made = signoff.sign_off(here.store, here.settings, period)
-    body = send_to_parent(here.store, here.settings, made, here.now(), attempts=3, timeout=15)
+    try:
+        body = send_to_parent(here.store, here.settings, made, here.now(),
+                              client_tls=here.client_tls, attempts=3, timeout=15)
+    except TlsMisconfigured as exc:  # no receipt: the rollup is not marked sent
+        flash(parent_refused(exc), "error")
+        return _back(period, "#signoff")
     flash(f"已上报 {name(body.aggregator_id)}（{body.aggregator_id}），回执已核验，日志序号 "
           f"{body.log_index}。 Delivered; receipt verified.", "ok")
     return _back(period, "#signoff")
