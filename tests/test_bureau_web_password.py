@@ -12,9 +12,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 
 from aggregator.keys import accounts
 from aggregator.store.sqlite import Store
+from guanai.cli import cli
 from privacy.envelope import verify_with_context
 from privacy.memberauth import DECISION_CONTEXT
 from tests.bureau_web import PASSWORD, sign_in
@@ -122,3 +124,10 @@ def test_a_viewer_changes_their_password_too(county_round, bureau_pages, bureau_
             accounts.sign_in(store, "赵查看", PASSWORD, "-", county.bureau.now())
     finally:
         store.close()
+    # the administrator resets it (another process, as `guanai aggregator account password`):
+    # the open session ends at its next request
+    reset = CliRunner().invoke(cli, ["aggregator", "--db", str(county.aggregator.db), "account",
+                                     "password", "--name", "赵查看"], input=f"{PASSWORD}\n" * 2)
+    assert reset.exit_code == 0, reset.output
+    page.reload()
+    assert "/login" in page.url and "会话已过期或已结束" in page.content()

@@ -160,10 +160,7 @@ def change_password(store: Store, account_name: str, current: str, new: str, add
     account = _checked(store, account_name, current, address, now,
                        "当前密码不对 the current password is wrong")
     seed = _opened_seed(account, current)
-    changed = _resealed(account, hashed, seed, new)
-    with store.transaction():
-        store.set_account_secrets(account.name, changed.password_hash, changed.staff_key_id,
-                                  changed.sealed_key, changed.salt)
+    changed = _saved(store, _resealed(account, hashed, seed, new))
     logger.info("web account %r changed its password from %s", account.name, address)
     return changed
 
@@ -199,8 +196,13 @@ def reset_password(store: Store, settings: Settings, account_name: str, new: str
             changed = _resealed(account, hashed, _opened_seed(account, old), new)
         except SignInRefused:
             raise AccountError("旧密码不对 the old password does not open the credential") from None
+    return _saved(store, changed)
+
+
+def _saved(store: Store, changed: Account) -> Account:
+    """Write the account's new hash and sealed credential together (one transaction)."""
     with store.transaction():
-        store.set_account_secrets(account.name, changed.password_hash, changed.staff_key_id,
+        store.set_account_secrets(changed.name, changed.password_hash, changed.staff_key_id,
                                   changed.sealed_key, changed.salt)
     return changed
 
