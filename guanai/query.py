@@ -12,6 +12,7 @@ from aggregator.warnings.rules import Figures, load_rules
 from common import tables
 from common.tables import FORMATS
 from member.client import ClientTls
+from member.options import client_tls_options
 from privacy.credential import from_text
 from privacy.identity import Identity
 from protos.catalogue import load
@@ -103,16 +104,13 @@ def _whole_table(target: Identity, token: bytes, tls: ClientTls | None, regions:
 @click.option("--threshold", type=float,
               help="阈值线 Threshold line on the chart (a ratio as a fraction: 0.1 = 10%); default: "
                    "the rule's, when INDICATOR is a rule id.")
-@click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="客户端证书 Client certificate (PEM), for an aggregator that requires mutual TLS.")
-@click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@client_tls_options
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.",
               type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 def query(words: tuple[str, ...], listing: bool, whole_table: bool, export: Path | None,
           credential_file: Path | None, period_text: str | None, regions: tuple[str, ...], below: str | None, stage: str | None, confidence: float,
           fmt: str, out: Path | None, chart: Path | None, threshold: float | None,
-          client_cert: Path | None, client_key: Path | None, timeout: float) -> None:
+          client_tls: ClientTls | None, timeout: float) -> None:
     """统计查询 Figures with confidence intervals, from an aggregator.
 
     WORDS is the indicator: a warning rule's id (W01 … W07), or cells of the catalogue joined
@@ -132,14 +130,13 @@ def query(words: tuple[str, ...], listing: bool, whole_table: bool, export: Path
 
     target = Identity.from_json(export.read_text(encoding="utf-8"))
     token = from_text(credential_file.read_text(encoding="ascii"))
-    tls = ClientTls.from_files(client_cert, client_key)
     if whole_table:
-        _whole_table(target, token, tls, regions, period_text, stage, confidence, fmt, out,
+        _whole_table(target, token, client_tls, regions, period_text, stage, confidence, fmt, out,
                      timeout)
         return
     asked = request(indicator, periods_between(period_text), regions, below or "", stage or "",
                     confidence)
-    response = ask(target, token, asked, client_tls=tls, timeout=timeout)
+    response = ask(target, token, asked, client_tls=client_tls, timeout=timeout)
     text = write_result(response, fmt, out)
     if text is not None:
         click.echo(text)

@@ -87,7 +87,8 @@ class ClientTls:
     def from_files(cls, certificate: Path | None, key: Path | None) -> ClientTls | None:
         """The certificate and key named on a command line or in a configuration, if any."""
         if (certificate is None) != (key is None):
-            raise GuanaiError("--client-cert and --client-key go together")
+            raise GuanaiError("客户端证书和私钥须一同给出 --client-cert and --client-key (or "
+                              "client_cert and client_key) go together")
         return cls(certificate.read_bytes(), key.read_bytes()) if certificate else None
 
 

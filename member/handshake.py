@@ -107,8 +107,8 @@ def _refused_certificate(where: str, has_certificate: bool) -> TlsMismatch:
         return TlsMismatch(
             f"传输配置错误：对方汇总节点要求客户端证书 TLS mismatch: {where} requires mutual TLS "
             "and this side has no client certificate; configure one (`--client-cert` and "
-            "`--client-key`, or `submit.client_cert` and `submit.client_key`) issued by the CA "
-            "that aggregator trusts")
+            "`--client-key`; in a configuration file `client_cert` and `client_key` of [submit] "
+            "or [rollup]) issued by the CA that aggregator trusts")
     return TlsMismatch(
         f"传输配置错误：对方汇总节点不接受本端的客户端证书 TLS mismatch: {where} refuses this "
         "side's client certificate (issued by a CA it does not trust, expired, or not for this "

@@ -7,6 +7,7 @@ A school's `guanai node submit` and a county's `guanai aggregator rollup` send t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 
 from common.configspec import Key
+from common.errors import GuanaiError
 from member.client import Backoff, ClientTls
 
 DEFAULT_TIMEOUT = 120.0  # seconds: a rollup carries its members' reports
@@ -43,12 +45,10 @@ class Sending:
 
     @classmethod
     def from_options(cls, attempts: int | None, backoff: float, max_backoff: float,
-                     timeout: float, client_cert: Path | None,
-                     client_key: Path | None) -> Sending:
-        """The options ``send_options`` adds, checked; ``GuanaiError`` if only one of the
-        certificate and its key is given."""
-        return cls(attempts, Backoff(initial=backoff, maximum=max_backoff), timeout,
-                   ClientTls.from_files(client_cert, client_key))
+                     timeout: float, client_tls: ClientTls | None) -> Sending:
+        """The options ``send_options`` adds (the certificate already read and checked by
+        ``client_tls_options``)."""
+        return cls(attempts, Backoff(initial=backoff, maximum=max_backoff), timeout, client_tls)
 
     def keywords(self) -> dict:
         """As keyword arguments: attempts, backoff, timeout, client_tls."""
@@ -69,14 +69,37 @@ def send_options(command: Callable) -> Callable:
                      help="最长重试间隔 " + SEND_SECTION["max_backoff"].help),
         click.option("--timeout", type=click.FloatRange(min=0.1), show_default=True,
                      default=SEND_SECTION["timeout"].default, help="超时秒数 " + SEND_SECTION["timeout"].help),
-        click.option("--client-cert", type=click.Path(exists=True, dir_okay=False,
-                                                      path_type=Path),
-                     help="客户端证书 Client certificate (PEM) for a parent that requires "
-                          "mutual TLS."),
-        click.option("--client-key", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path),
-                     help="客户端私钥 " + SEND_SECTION["client_key"].help),
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return client_tls_options(command)
+
+
+def client_tls_options(command: Callable) -> Callable:
+    """Add ``--client-cert`` and ``--client-key`` to a click command: every command that calls
+    an aggregator (submit, rollup, warnings, rotations, query, the web pages) takes its client
+    certificate this one way. The command receives ``client_tls`` (``ClientTls``, both files
+    read when the command starts, or None) instead of the two paths; one without the other is
+    a click.UsageError, said Chinese first, before anything is done."""
+
+    @functools.wraps(command)
+    def with_client_tls(*args: object, client_cert: Path | None = None,
+                        client_key: Path | None = None, **kwargs: object) -> object:
+        try:
+            client_tls = ClientTls.from_files(client_cert, client_key)
+        except GuanaiError as exc:
+            raise click.UsageError(str(exc)) from None
+        return command(*args, client_tls=client_tls, **kwargs)
+
+    for option in reversed(CLIENT_TLS_OPTIONS):
+        with_client_tls = option(with_client_tls)
+    return with_client_tls
+
+
+CLIENT_TLS_OPTIONS = [
+    click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="客户端证书 Client certificate (PEM), for an aggregator that requires "
+                      "mutual TLS; with --client-key."),
+    click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="客户端私钥 " + SEND_SECTION["client_key"].help),
+]

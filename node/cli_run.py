@@ -11,6 +11,7 @@ import click
 
 from common.clock import SYSTEM, SystemClock
 from member.client import ClientTls
+from member.options import client_tls_options
 from node import status as node_status
 from node import upstream
 from node.config import load_config
@@ -23,20 +24,13 @@ from protos.periods import Period
 config_option = click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
                              envvar="GUANAI_NODE_CONFIG",
                              help="配置文件 Node configuration (TOML): [budget] and [schedule].")
-client_cert_option = click.option(
-    "--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="客户端证书 Client certificate (PEM) for an aggregator that requires mutual TLS.")
-client_key_option = click.option(
-    "--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
 @click.command("run")
 @config_option
-@client_cert_option
-@client_key_option
+@client_tls_options
 @click.pass_obj
-def run(db: Path, config: Path | None, client_cert: Path | None,
-        client_key: Path | None) -> None:
+def run(db: Path, config: Path | None, client_tls: ClientTls | None) -> None:
     """日程 Keep the reporting calendar: check, release and submit each period on time.
 
     Runs until SIGTERM or Ctrl-C; what it finds is logged and shown by `guanai node status`.
@@ -48,7 +42,7 @@ def run(db: Path, config: Path | None, client_cert: Path | None,
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     Daemon(db, SystemClock(), settings.schedule, settings.budget,
-           ClientTls.from_files(client_cert, client_key)).run(stop)
+           client_tls).run(stop)
 
 
 @click.command("status")
@@ -90,13 +84,11 @@ def summary(db: Path, year: Period, text_file: Path, allow: tuple[str, ...]) -> 
 
 
 @click.command("rotate-key")
-@client_cert_option
-@client_key_option
+@client_tls_options
 @click.pass_obj
-def rotate_key(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
+def rotate_key(db: Path, client_tls: ClientTls | None) -> None:
     """密钥轮换 Move to a new signing key; the parent enrols it first, nothing is lost."""
-    old, new = upstream.rotate_own_key(open_store(db), db, SYSTEM.now(),
-                                       ClientTls.from_files(client_cert, client_key))
+    old, new = upstream.rotate_own_key(open_store(db), db, SYSTEM.now(), client_tls)
     click.echo(f"已轮换 signing key {old} → {new}: the parent enrolled {new}; what {old} signed "
                "stays valid")
 

@@ -23,6 +23,7 @@ from common.web.server import (
     serve_until_signalled,
 )
 from member.client import ClientTls
+from member.options import client_tls_options
 from node.config import load_config
 from node.store import get_meta, open_store, set_meta
 from node.web.app import create_app
@@ -44,13 +45,10 @@ PASSWORD_KEY = "web_password_argon2id"
               help="TLS 私钥 Private key (PEM) of the TLS certificate.")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
               envvar="GUANAI_NODE_CONFIG", help="配置文件 Node configuration (TOML): budget, schedule.")
-@click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="客户端证书 Client certificate (PEM) for a parent that requires mutual TLS.")
-@click.option("--client-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="客户端私钥 Private key (PEM) of the client certificate.")
+@client_tls_options
 @click.pass_obj
 def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
-        config: Path | None, client_cert: Path | None, client_key: Path | None) -> None:
+        config: Path | None, client_tls: ClientTls | None) -> None:
     """网页 Serve the school's web pages (open the printed address in a browser)."""
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -59,7 +57,7 @@ def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | N
     check_binding(host, tls, stored is not None)
     beyond = not is_loopback(host)
     site = Site(db, SystemClock(), load_config(config), served_beyond_loopback=beyond,
-                client_tls=ClientTls.from_files(client_cert, client_key))
+                client_tls=client_tls)
     app = create_app(site, stored if beyond else None, secure_cookies=tls is not None)
     running = RunningServer(make_server(app, host, port, tls), "https" if tls else "http")
     click.echo(f"学校网页已启动 the school's pages are at {running.url}/ "

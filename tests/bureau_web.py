@@ -19,6 +19,7 @@ from aggregator.keys import accounts
 from aggregator.web.app import create_app
 from aggregator.web.bureau import Bureau
 from common.web.server import start
+from member.client import ClientTls
 from tests.federation import Aggregator
 from tests.node_web import guarded_page
 from tests.rounds import H1, Round
@@ -32,9 +33,10 @@ LAYOUT = {"610102": ["2161010001", "2161010002", "2161010003"],
 class BureauPages:
     """One aggregator's pages on loopback."""
 
-    def __init__(self, aggregator: Aggregator, clock) -> None:  # noqa: ANN001
+    def __init__(self, aggregator: Aggregator, clock,  # noqa: ANN001
+                 client_tls: ClientTls | None = None) -> None:
         self.aggregator = aggregator
-        self.bureau = Bureau(aggregator.db, clock)
+        self.bureau = Bureau(aggregator.db, clock, client_tls)
         self.server = start(create_app(self.bureau))
         self.url = self.server.url
 
@@ -65,11 +67,12 @@ def round_h1(tmp_path_factory):
 
 @pytest.fixture
 def bureau_pages(clock):
-    """``bureau_pages(aggregator)``: that aggregator's pages, stopped at the end."""
+    """``bureau_pages(aggregator[, client_tls])``: that aggregator's pages (presenting that
+    client certificate in their gRPC calls), stopped at the end."""
     started: list[BureauPages] = []
 
-    def serve(aggregator: Aggregator) -> BureauPages:
-        started.append(BureauPages(aggregator, clock))
+    def serve(aggregator: Aggregator, client_tls: ClientTls | None = None) -> BureauPages:
+        started.append(BureauPages(aggregator, clock, client_tls))
         return started[-1]
 
     yield serve

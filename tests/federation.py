@@ -44,8 +44,11 @@ class Aggregator:
     """An aggregator's store and keys in a folder; ``start`` serves it on a loopback port.
 
     Its calendar leaves 2025's periods open (the tests use them, long after their lock dates)
-    unless ``open_2025`` is false.
+    unless ``open_2025`` is false. ``tls_ca`` (PEM text), once set, goes into its export: the
+    CA its members trust for its TLS certificate.
     """
+
+    tls_ca: str | None = None
 
     def __init__(self, folder: Path, region: str, level: str, parent_region: str | None = None,
                  open_2025: bool = True, role: str | None = None):
@@ -67,7 +70,7 @@ class Aggregator:
     def identity(self, address: str | None = None) -> Identity:
         """Its export; the address of its running server unless another is given."""
         return self.settings.identity(address or (self.running.address if self.running
-                                                  else "127.0.0.1:1"))
+                                                  else "127.0.0.1:1"), self.tls_ca)
 
     def enrol(self, identity: Identity) -> None:
         store = Store(self.db)

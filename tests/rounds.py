@@ -16,6 +16,7 @@ from pathlib import Path
 import grpc
 from nacl.signing import SigningKey
 
+from aggregator.grpc.server import Tls
 from aggregator.rollup.build import send_rollup
 from aggregator.store.sqlite import Store
 from member.client import Backoff
@@ -36,13 +37,18 @@ FAST = dict(attempts=5, backoff=Backoff(initial=0.05, maximum=0.2), timeout=10)
 
 class Round:
     """``layout``: county code → its school ids; ``direct``: (school id, county) pairs that
-    report straight to the province; ``clock``: the servers' clock (default the system's)."""
+    report straight to the province; ``clock``: the servers' clock (default the system's);
+    ``province_tls``: the province serves gRPC with this TLS (its server certificate, and a
+    client CA for mutual TLS), its export naming the CA (PEM text) that signed it."""
 
     def __init__(self, folder: Path, layout: dict[str, list[str]],
-                 direct: tuple[tuple[str, str], ...] = (), clock=None) -> None:  # noqa: ANN001
+                 direct: tuple[tuple[str, str], ...] = (), clock=None,  # noqa: ANN001
+                 province_tls: tuple[Tls, str] | None = None) -> None:
         serving = {"budget": ROUND_NUMBERS} | ({"clock": clock} if clock else {})
         self.province = Aggregator(folder, "610000", "province")
-        self.province.start(**serving)
+        if province_tls is not None:
+            self.province.tls_ca = province_tls[1]
+        self.province.start(**serving, **({"tls": province_tls[0]} if province_tls else {}))
         self.counties = {code: Aggregator(folder, code, "county", "610000") for code in layout}
         self.keys: dict[str, SigningKey] = {}
         self.home: dict[str, tuple[str, Aggregator]] = {}

@@ -102,3 +102,61 @@ def test_signing_in_opens_the_staff_credential_the_decision_is_signed_with(count
     viewer = accounts.add(store, settings, "李四", "viewer", "a good password", NOW)
     assert viewer.staff_key_id is None
     assert accounts.sign_in(store, "李四", "a good password", "::1", NOW).credential is None
+
+
+def _password(db, name: str, typed: str, *more: str):  # noqa: ANN001, ANN202
+    """``guanai aggregator account password --name NAME [MORE]`` with ``typed`` on stdin."""
+    return CliRunner().invoke(cli, ["aggregator", "--db", str(db), "account", "password",
+                                    "--name", name, *more], input=typed)
+
+
+def test_the_administrator_resets_a_password_keeping_or_renewing_the_credential(county):
+    store = Store(county.db)
+    settings = load(store)
+    accounts.add(store, settings, "李四", "viewer", "a good password", NOW)
+    made = accounts.add(store, settings, "张三", "operator", "a good password", NOW)
+    # a viewer: the new password twice
+    reset = _password(county.db, "李四", "a new password\na new password\n")
+    assert reset.exit_code == 0 and "密码已重设" in reset.output, reset.output
+    assert accounts.sign_in(store, "李四", "a new password", "-", NOW).credential is None
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(store, "李四", "a good password", "-", NOW)
+    # a deciding role: the old password opens its credential, sealed again under the new one
+    reset = _password(county.db, "张三", "a good password\nthe new password\nthe new password\n")
+    assert reset.exit_code == 0 and "the same" in reset.output, reset.output
+    signed = accounts.sign_in(store, "张三", "the new password", "-", NOW)
+    assert signed.credential.label == f"staff:{made.staff_key_id}"
+    assert len(store.staff()) == 1
+    # forgotten: --new-key registers a new credential (a decision of the aggregator's own);
+    # the old one stays registered, so what it signed still verifies
+    reset = _password(county.db, "张三", "a third password\na third password\n", "--new-key")
+    assert reset.exit_code == 0 and "(new, registered)" in reset.output, reset.output
+    renewed = store.account("张三")
+    assert renewed.staff_key_id != made.staff_key_id
+    assert {s.key_id for s in store.staff()} == {made.staff_key_id, renewed.staff_key_id}
+    assert [d.kind for d in store.decisions()].count("staff") == 2
+    signed = accounts.sign_in(store, "张三", "a third password", "-", NOW)
+    assert signed.credential.label == f"staff:{renewed.staff_key_id}"
+    raw = county.db.read_bytes()
+    assert bytes(signed.credential.key) not in raw and b"a third password" not in raw
+
+
+@pytest.mark.parametrize("name, typed, more, words", [
+    ("王五", "a new password\na new password\n", (), "no active account"),
+    ("李四", "a new password\nanother password\n", (), "两次输入的密码不一致"),
+    ("张三", "a wrong password\nthe new password\nthe new password\n", (), "旧密码不对"),
+    ("张三", "a good password\n张三\n张三\n", (), "密码不能与账号名相同"),
+    ("张三", "a good password\nshort\nshort\n", (), "密码至少 8 位"),
+    ("李四", "a new password\na new password\n", ("--new-key",), "没有签字凭据"),
+])
+def test_a_bad_reset_is_refused_clearly_and_changes_nothing(county, name, typed, more, words):
+    store = Store(county.db)
+    settings = load(store)
+    accounts.add(store, settings, "李四", "viewer", "a good password", NOW)
+    accounts.add(store, settings, "张三", "operator", "a good password", NOW)
+    before = dump(county.db)
+    failed = _password(county.db, name, typed, *more)
+    # GuanaiError and ClickException: one clear line from guanai.cli.main, exit status 2
+    said = failed.output + str(failed.exception or "")
+    assert failed.exit_code != 0 and words in said, said
+    assert dump(county.db) == before

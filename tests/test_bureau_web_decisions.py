@@ -6,6 +6,8 @@ cannot decide; a forged member changes nothing. Each decision is recorded as the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from aggregator.store.sqlite import Store
@@ -124,3 +126,29 @@ def test_return_unlock_sign_off_and_send_up_each_by_its_own_official(
     finally:
         store.close()
     assert held.revision == 1
+
+
+def test_an_unlock_shows_until_when_and_is_shown_expired_once_past(
+        county_round, bureau_pages, bureau_page, clock):
+    page = bureau_page
+    county = bureau_pages(county_round.counties["610102"])
+    county.account("李填表", "operator")
+    sign_in(page, county, "李填表", path="/decisions?period=2027-H1")
+    late = member_row(page, "2161010003")
+    late.get_by_label("补报截止 Until").fill("2027-07-31")
+    late.get_by_role("button", name="准予补报 Unlock").click()
+    shown = member_row(page, "2161010003").locator(".unlock").inner_text()
+    assert "准予补报至 2027-07-31 24:00" in shown and "已过期" not in shown
+    assert member_row(page, "2161010001").locator(".unlock").count() == 0  # none granted
+
+    start = clock.moment
+    try:
+        clock.moment = datetime(2027, 7, 31, 16, 0, tzinfo=UTC)  # 24:00 Beijing: its last moment
+        sign_in(page, county, "李填表", path="/decisions?period=2027-H1")
+        assert "准予补报至" in member_row(page, "2161010003").locator(".unlock").inner_text()
+        clock.moment += timedelta(seconds=1)  # the session goes on; the unlock does not
+        page.reload()
+        shown = member_row(page, "2161010003").locator(".unlock").inner_text()
+        assert "已过期" in shown and "2027-07-31 24:00" in shown and "准予补报至" not in shown
+    finally:
+        clock.moment = start

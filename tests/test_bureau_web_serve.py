@@ -45,3 +45,28 @@ def test_the_command_serves_tls_from_the_configuration_and_stops_on_sigterm(tmp_
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+
+
+def test_a_client_certificate_needs_its_key_and_is_read_from_the_configuration(tmp_path):
+    county = Aggregator(tmp_path, "610102", "county", "610000")
+    cert, key = tls_certificate(tmp_path)
+    # one without the other: a usage error, Chinese first, before anything is served
+    run = subprocess.run([sys.executable, "-m", "guanai", "aggregator", "--db", str(county.db),
+                          "web", "--client-cert", str(cert)], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "客户端证书和私钥须一同给出" in run.stderr and "go together" in run.stderr
+    # a file named in the configuration that is not there: said at start, nothing served
+    config = tmp_path / "county.toml"
+    config.write_text(f"[aggregator]\ndb = '{county.db.name}'\n[rollup]\nclient_cert = "
+                      "'cert.pem'\nclient_key = 'gone.pem'\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "guanai", "aggregator", "web", "--config",
+                          str(config)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "gone.pem" in run.stderr and "Traceback" not in run.stderr
+    # the pages present the same client certificate as `rollup`
+    from aggregator.cli.configfile import load_config
+
+    config.write_text(f"[aggregator]\ndb = '{county.db.name}'\n[rollup]\nclient_cert = "
+                      f"'{cert.name}'\nclient_key = '{key.name}'\n", encoding="utf-8")
+    web = load_config(config).default_map()["web"]
+    assert (web["client_cert"], web["client_key"]) == (str(cert), str(key))

@@ -38,8 +38,16 @@ def open_return(store: Store, member_id: str, period: str) -> Return | None:
 
 
 def exception_until(store: Store, member_id: str, period: str) -> datetime | None:
+    """When the exception granted to the member for the period (``unlock``) ends (UTC, aware),
+    or None if none was granted."""
     held = store.exception(member_id, period)
     return datetime.fromisoformat(held[0]) if held else None
+
+
+def in_force(until: datetime, now: datetime) -> bool:
+    """Whether an exception ending at ``until`` still admits a submission at ``now`` (its end
+    included): what ``admit`` applies, and what the pages show as in force or 已过期."""
+    return now <= until
 
 
 def admit(store: Store, member_id: str, period: str, now: datetime) -> tuple[str, int | None]:
@@ -50,7 +58,7 @@ def admit(store: Store, member_id: str, period: str, now: datetime) -> tuple[str
     if open_return(store, member_id, period) is not None:
         return limits.timeliness(now), None
     held = store.exception(member_id, period)
-    if held is not None and now <= datetime.fromisoformat(held[0]):
+    if held is not None and in_force(datetime.fromisoformat(held[0]), now):
         return limits.timeliness(now), held[1]
     raise Refused(
         Kind.NOT_NOW,

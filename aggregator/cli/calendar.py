@@ -18,7 +18,7 @@ from aggregator.store.sqlite import Store
 from common import tables
 from common.clock import SYSTEM
 from member.client import ClientTls
-from member.options import Sending, send_options
+from member.options import Sending, client_tls_options, send_options
 from privacy.envelope import parse_signed
 from protos.catalogue import load
 from protos.deadlines import (
@@ -184,18 +184,10 @@ def staff_list(db: Path) -> None:
         click.echo(f"{official.key_id}  {official.added_at}  {official.name}")
 
 
-client_cert_option = click.option("--client-cert", type=click.Path(exists=True, dir_okay=False,
-                                                                   path_type=Path),
-                                  help="客户端证书 Client certificate (PEM) for a parent with mutual TLS.")
-client_key_option = click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False,
-                                                                 path_type=Path))
-
-
 @click.command("rotate-keys")
-@client_cert_option
-@client_key_option
+@client_tls_options
 @click.pass_obj
-def rotate_keys(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
+def rotate_keys(db: Path, client_tls: ClientTls | None) -> None:
     """密钥轮换 Move to new signing and sealing keys; the parent enrols the new one first."""
     store, settings = _open(db)
     new_signing, _ = keyring.next_keys(db)
@@ -204,8 +196,7 @@ def rotate_keys(db: Path, client_cert: Path | None, client_key: Path | None) -> 
         if parent is None:
             raise click.ClickException("未设置上级 no parent address: import its export with "
                                        "`guanai aggregator parent FILE` first")
-        keyring.announce(settings, parent, new_signing, _now(), ClientTls.from_files(client_cert,
-                                                                             client_key))
+        keyring.announce(settings, parent, new_signing, _now(), client_tls)
         click.echo(f"上级已登记新密钥 {parent.id} enrolled the new signing key")
     keyring.switch(store, settings, _now())
     click.echo("已轮换 keys rotated; old ones kept beside the store. Restart the service "
@@ -214,14 +205,13 @@ def rotate_keys(db: Path, client_cert: Path | None, client_key: Path | None) -> 
 
 
 @click.command("notify-revocations")
-@client_cert_option
-@client_key_option
+@client_tls_options
 @click.pass_obj
-def notify_revocations(db: Path, client_cert: Path | None, client_key: Path | None) -> None:
+def notify_revocations(db: Path, client_tls: ClientTls | None) -> None:
     """上报吊销 Tell the parent now of every member key revoked here, so that it refuses them
     too (the next rollup also carries them)."""
     store, settings = _open(db)
-    count = notify_parent(store, settings, _now(), ClientTls.from_files(client_cert, client_key))
+    count = notify_parent(store, settings, _now(), client_tls)
     click.echo(f"已告知上级 the parent took the revoked keys of {count} member(s); from each "
                "revocation's time it answers them nothing")
 

@@ -90,7 +90,10 @@ class AggregatorConfig:
             **{k: c[f"budget.{k}"] for k in SPEC["budget"]},
         }
         rollup = {k: c[f"rollup.{k}"] for k in SPEC["rollup"]}
-        web = {"listen": c["web.listen"], "tls_cert": c["tls.cert"], "tls_key": c["tls.key"]}
+        # the pages send as `rollup` does (the rollup, warnings and answers): the same
+        # client certificate, for a parent or members that require mutual TLS
+        web = {"listen": c["web.listen"], "tls_cert": c["tls.cert"], "tls_key": c["tls.key"],
+               "client_cert": c["rollup.client_cert"], "client_key": c["rollup.client_key"]}
         publish = {**rollup, **{k: c[f"budget.{k}"] for k in LEVEL_KEYS}}
         mapping = {"serve": _plain(serve), "rollup": _plain(rollup), "publish": _plain(publish),
                    "web": _plain(web)}

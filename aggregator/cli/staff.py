@@ -21,6 +21,7 @@ from aggregator.warnings.rules import SEVERITIES, load_rules
 from aggregator.warnings.verdicts import ANSWERS
 from common.tables import to_text
 from member.client import ClientTls
+from member.options import client_tls_options
 from privacy import credential
 from protos.periods import Period
 from protos.regions import check_region, name
@@ -29,19 +30,6 @@ from protos.regions import check_region, name
 def _open(db: Path) -> tuple[Store, own_identity.Settings]:
     store = Store(db)
     return store, own_identity.load(store)
-
-
-tls_options = [
-    click.option("--client-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="客户端证书 Client certificate (PEM) for aggregators that require mutual TLS."),
-    click.option("--client-key", help="客户端私钥 Private key (PEM) of the client certificate.", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
-]
-
-
-def with_tls(command):  # noqa: ANN001, ANN201
-    for option in reversed(tls_options):
-        command = option(command)
-    return command
 
 
 @click.command("credential")
@@ -130,14 +118,13 @@ def evaluate(db: Path, period: str, rules_file: Path | None, today) -> None:  # 
 
 @warnings.command("send")
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-@with_tls
+@client_tls_options
 @click.pass_obj
-def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | None) -> None:
+def send(db: Path, timeout: float, client_tls: ClientTls | None) -> None:
     """发布警示 Deliver warnings to the regions concerned; send responses to the issuer."""
     store, settings = _open(db)
-    tls = ClientTls.from_files(client_cert, client_key)
-    down = deliver_pending(store, settings, client_tls=tls, timeout=timeout)
-    up = send_responses(store, settings, client_tls=tls, timeout=timeout)
+    down = deliver_pending(store, settings, client_tls=client_tls, timeout=timeout)
+    up = send_responses(store, settings, client_tls=client_tls, timeout=timeout)
     click.echo(f"警示 warnings: 已送达 delivered {down.delivered}, 本级留存 kept here {down.kept}, "
                f"未送达 not delivered {down.failed}; 回复 responses sent {up.delivered}, "
                f"未送达 not sent {up.failed}")
@@ -154,10 +141,10 @@ def send(db: Path, timeout: float, client_cert: Path | None, client_key: Path | 
 @click.option("--planned-by", type=click.DateTime(["%Y-%m-%d"]),
               help="整改完成日 When rectification is planned to be done.")
 @click.option("--timeout", help="超时秒数 Seconds to wait for each attempt.", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
-@with_tls
+@client_tls_options
 @click.pass_obj
 def respond_command(db: Path, warning_id: str, action: str, planned_by, timeout: float,  # noqa: ANN001
-                    client_cert: Path | None, client_key: Path | None) -> None:
+                    client_tls: ClientTls | None) -> None:
     """回复 Record this region's response to a warning and send it to the issuer."""
     store, settings = _open(db)
     matches = [w.warning_id for w in store.warnings() if w.warning_id.startswith(warning_id)]
@@ -165,8 +152,7 @@ def respond_command(db: Path, warning_id: str, action: str, planned_by, timeout:
         raise click.ClickException(f"{warning_id!r} matches {len(matches)} warnings; give more "
                                    "of its id (see `guanai aggregator warnings`)")
     respond(store, settings, matches[0], action, planned_by.date() if planned_by else None)
-    sent = send_responses(store, settings, client_tls=ClientTls.from_files(client_cert, client_key),
-                          timeout=timeout)
+    sent = send_responses(store, settings, client_tls=client_tls, timeout=timeout)
     click.echo(f"已回复 recorded {ACTIONS[action].both()} for {matches[0]}; "
                + ("已送达上级 sent to the issuer" if sent.delivered else
                   "未送达 not sent yet: run `guanai aggregator warnings send`"))

@@ -19,6 +19,8 @@ from common.web.server import (
     make_server,
     serve_until_signalled,
 )
+from member.client import ClientTls
+from member.options import client_tls_options
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +45,16 @@ def split_address(listen: str) -> tuple[str, int]:
               help="TLS 证书 Certificate chain (PEM), the same as gRPC's; enables HTTPS.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TLS 私钥 Private key (PEM) of the certificate.")
+@client_tls_options
 @config_option("web")
 @click.pass_obj
-def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> None:
-    """网页 Serve the bureau's web pages (completeness, statistics table, exports)."""
+def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
+        client_tls: ClientTls | None) -> None:
+    """网页 Serve the bureau's web pages (completeness, statistics table, exports).
+
+    What the pages send — the signed-off rollup and answers to warnings up, warnings down —
+    goes with the client certificate given (or the configuration's rollup.client_cert and
+    rollup.client_key), for a parent or member aggregators that require mutual TLS."""
     from aggregator.web.app import create_app
     from aggregator.web.bureau import Bureau
 
@@ -55,7 +63,7 @@ def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> N
     host, port = split_address(listen)
     tls = Tls(tls_cert, tls_key) if tls_cert else None
     check_binding(host, tls, True)
-    the_bureau = Bureau(db, SYSTEM)
+    the_bureau = Bureau(db, SYSTEM, client_tls)
     if not the_bureau.store.accounts():
         click.echo("还没有账号 no accounts yet: add one with `guanai aggregator account add`",
                    err=True)
@@ -68,7 +76,7 @@ def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None) -> N
 
 @click.group("account")
 def account() -> None:
-    """网页账号 Accounts of the bureau's web pages: add, revoke, list."""
+    """网页账号 Accounts of the bureau's web pages: add, reset a password, revoke, list."""
 
 
 @account.command("add")
@@ -85,17 +93,54 @@ def account_add(db: Path, account_name: str, role: str, region: str | None,
                 password_file: Path | None) -> None:
     """添加账号 Add an account (password asked twice; only its argon2id hash is kept)."""
     store, settings = _open(db)
-    if password_file is not None:
-        lines = password_file.read_text(encoding="utf-8").splitlines()
-        password = lines[0] if lines else ""
-    else:
-        password = click.prompt("密码 Password", hide_input=True, confirmation_prompt=
-                                "再输一次 Repeat the password")
+    password = _new_password(password_file)
     made = accounts.add(store, settings, account_name, role, password, SYSTEM.now(), region)
     click.echo(f"账号已添加 account added: {made.name}, {accounts.role_label(made.role)}, "
                f"sees {made.region} and below"
                + (f"; staff credential {made.staff_key_id} registered (kept sealed by the "
                   "password)" if made.staff_key_id else ""))
+
+
+@account.command("password")
+@click.option("--name", "account_name", required=True, help="账号 The account, e.g. 张三.")
+@click.option("--new-key", is_flag=True,
+              help="新凭据 For a deciding role whose old password is not known: register a new "
+                   "staff credential (a decision, as `account add` does); the old one's only "
+                   "copy is destroyed. Without it the old password is asked, to re-seal the key.")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="密码文件 Read the new password from this file's first line (else asked twice).")
+@click.pass_obj
+def account_password(db: Path, account_name: str, new_key: bool,
+                     password_file: Path | None) -> None:
+    """重设密码 Reset an account's password (docs/bureau-web.md); its sessions end.
+
+    A deciding role's staff credential is sealed by its password: give the old password (asked)
+    to keep the same credential, or --new-key to register a new one."""
+    store, settings = _open(db)
+    held = accounts.active_account(store, account_name)
+    old = None
+    if held.sealed_key is not None and not new_key:
+        old = click.prompt("旧密码 Old password", hide_input=True)
+    changed = accounts.reset_password(store, settings, account_name, _new_password(password_file),
+                                      SYSTEM.now(), old, new_key)
+    click.echo(f"密码已重设 password reset: {changed.name}; its open sessions end at their next "
+               "request" + ("" if changed.staff_key_id is None else
+                            f"; staff credential {changed.staff_key_id}"
+                            + (" (new, registered)" if changed.staff_key_id != held.staff_key_id
+                               else " (the same, sealed by the new password)")))
+
+
+def _new_password(password_file: Path | None) -> str:
+    """A new password: the first line of ``password_file``, or asked twice, hidden (read from
+    stdin when it is not a terminal)."""
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    password = click.prompt("新密码 Password", hide_input=True)
+    if click.prompt("再输一次 Repeat the password", hide_input=True) != password:
+        raise click.ClickException("两次输入的密码不一致，没有做任何更改 the two passwords differ: "
+                                   "nothing was changed")
+    return password
 
 
 @account.command("revoke")

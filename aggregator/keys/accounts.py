@@ -16,12 +16,19 @@ Sign-in is rate-limited from the recorded attempts (so a restart does not reset 
 ``LOCK_FAILURES`` failures within ``LOCK_MINUTES`` the account is locked until the window
 passes; an address is locked after ``ADDRESS_FAILURES`` (several officials may share one
 office's address). Every attempt is recorded with its name, address and time.
+
+A password is changed in place (``change_password``, the page 修改密码): the current password is
+checked as a sign-in attempt (a wrong one counts toward the lock), and the credential's seed,
+opened with it, is sealed again under the new one with a fresh salt, in one transaction: the
+same staff key, never written in clear. An administrator's reset (``reset_password``) cannot
+open the seed without the old password: it takes the old one, or registers a new credential
+(``new_key``), the old seed's only copy being destroyed (docs/bureau-web.md §2).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import nacl.pwhash
@@ -112,20 +119,120 @@ def add(store: Store, settings: Settings, account_name: str, role: str, password
     if store.account(account_name) is not None:
         raise AccountError(f"账号已存在 an account named {account_name} exists (revoked ones "
                            "keep their name, for the record)")
-    try:
-        hashed = hash_password(password)
-    except PasswordTooShort as exc:
-        raise AccountError(str(exc)) from None
+    hashed = password_hash(account_name, password)
     key_id = sealed = salt = None
     with store.transaction():
         if ROLES[role][2]:
-            key = SigningKey.generate()
-            salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
-            sealed = bytes(_box(password, salt).encrypt(bytes(key)))
-            key_id = register_staff_key(store, settings, account_name, key, at)
+            key_id, sealed, salt = _new_credential(store, settings, account_name, password, at)
         account = Account(account_name, role, region, hashed, key_id, sealed, salt, stamp(at))
         store.add_account(account)
     return account
+
+
+def password_hash(account_name: str, password: str) -> str:
+    """The argon2id hash of an account's new password (common/web/passwords.py), once the
+    password keeps the rules every account's does — at least ``MIN_LENGTH`` characters, not
+    the account's name — whether it is set by ``add``, ``change_password`` or
+    ``reset_password``. AccountError (Chinese first) otherwise."""
+    if password.strip() == account_name.strip():
+        raise AccountError("密码不能与账号名相同 the password must not be the account's name")
+    try:
+        return hash_password(password)
+    except PasswordTooShort as exc:
+        raise AccountError(str(exc)) from None
+
+
+def change_password(store: Store, account_name: str, current: str, new: str, address: str,
+                    now: datetime) -> Account:
+    """An official changes their own password (the page 修改密码): the account as changed.
+
+    ``current`` is checked as a sign-in attempt from ``address`` (recorded; a wrong one counts
+    toward the lock of ``LOCK_FAILURES`` in ``LOCK_MINUTES``); the staff credential's seed is
+    opened with it and sealed again under ``new`` with a fresh argon2id salt, with the new
+    hash, in one transaction: the same staff key id, never a new credential, never the seed in
+    clear. Raises AccountError for a new password that breaks the rules or equals the current
+    one, SignInRefused for a wrong current password or a locked account; nothing changed.
+    """
+    account_name = account_name.strip()
+    hashed = password_hash(account_name, new)
+    if new == current:
+        raise AccountError("新密码与当前密码相同 the new password is the current one")
+    account = _checked(store, account_name, current, address, now,
+                       "当前密码不对 the current password is wrong")
+    seed = _opened_seed(account, current)
+    changed = _saved(store, _resealed(account, hashed, seed, new))
+    logger.info("web account %r changed its password from %s", account.name, address)
+    return changed
+
+
+def reset_password(store: Store, settings: Settings, account_name: str, new: str, at: datetime,
+                   old: str | None = None, new_key: bool = False) -> Account:
+    """The administrator sets an account's password (``account password``): the account as
+    changed. A viewer's only hash changes. A deciding role's credential seed is sealed under
+    the password, so either ``old`` (the current password) opens it and it is sealed again
+    under ``new``, the same key, as ``change_password`` does; or, with ``new_key``, a new
+    credential is made and registered by the aggregator's signed decision as ``add`` does, the
+    old seed's only copy destroyed (its public key stays registered, so the decisions it signed
+    still verify). Raises AccountError for an unknown or revoked account, a password that
+    breaks the rules, a wrong ``old``, or a deciding role given neither; nothing changed.
+    """
+    account = active_account(store, account_name)
+    hashed = password_hash(account.name, new)
+    if account.sealed_key is None and new_key:
+        raise AccountError("查看账号没有签字凭据 a viewer's account holds no staff credential")
+    if account.sealed_key is None:
+        changed = _resealed(account, hashed, None, new)
+    elif new_key:
+        with store.transaction():
+            key_id, sealed, salt = _new_credential(store, settings, account.name, new, at)
+            store.set_account_secrets(account.name, hashed, key_id, sealed, salt)
+        return store.account(account.name)
+    elif old is None:
+        raise AccountError("该账号的签字凭据由密码加密：需要旧密码，或用 --new-key 登记新凭据 the "
+                           "account's staff credential is sealed by its password: give the old "
+                           "password, or register a new credential with --new-key")
+    else:
+        try:
+            changed = _resealed(account, hashed, _opened_seed(account, old), new)
+        except SignInRefused:
+            raise AccountError("旧密码不对 the old password does not open the credential") from None
+    return _saved(store, changed)
+
+
+def _saved(store: Store, changed: Account) -> Account:
+    """Write the account's new hash and sealed credential together (one transaction)."""
+    with store.transaction():
+        store.set_account_secrets(changed.name, changed.password_hash, changed.staff_key_id,
+                                  changed.sealed_key, changed.salt)
+    return changed
+
+
+def active_account(store: Store, account_name: str) -> Account:
+    """The active account of that name; AccountError if there is none (unknown or revoked)."""
+    account = store.account(account_name.strip())
+    if account is None or not account.active:
+        raise AccountError(f"没有这个有效账号 no active account named {account_name}")
+    return account
+
+
+def _new_credential(store: Store, settings: Settings, account_name: str, password: str,
+                    at: datetime) -> tuple[str, bytes, bytes]:
+    """A fresh staff key registered for the account (inside the caller's transaction), sealed
+    under the password: (key id, sealed seed, salt)."""
+    key = SigningKey.generate()
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    sealed = bytes(_box(password, salt).encrypt(bytes(key)))
+    return register_staff_key(store, settings, account_name, key, at), sealed, salt
+
+
+def _resealed(account: Account, hashed: str, seed: bytes | None, password: str) -> Account:
+    """The account with its new hash and, if it holds a credential, ``seed`` sealed under
+    ``password`` with a fresh salt."""
+    if seed is None:
+        return replace(account, password_hash=hashed)
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    return replace(account, password_hash=hashed, salt=salt,
+                   sealed_key=bytes(_box(password, salt).encrypt(seed)))
 
 
 def revoke(store: Store, account_name: str, at: datetime) -> None:
@@ -138,6 +245,16 @@ def revoke(store: Store, account_name: str, at: datetime) -> None:
 def sign_in(store: Store, account_name: str, password: str, address: str,
             now: datetime) -> SignedIn:
     """Check a sign-in; record it; SignInRefused if it fails or the rate limit holds."""
+    account = _checked(store, account_name, password, address, now,
+                       "账号或密码不对 wrong name or password")
+    logger.info("web sign-in of %r (%s) from %s", account.name, account.role, address)
+    return SignedIn(account, _open_credential(account, password))
+
+
+def _checked(store: Store, account_name: str, password: str, address: str, now: datetime,
+             wrong: str) -> Account:
+    """The active account whose password this is, the attempt recorded; SignInRefused
+    (``wrong``) if it is not, or (locked) while the rate limit holds."""
     account_name = account_name.strip()[:MAX_NAME]
     since = stamp(now - timedelta(minutes=LOCK_MINUTES))
     if (store.failures_since(since, name=account_name) >= LOCK_FAILURES
@@ -152,9 +269,8 @@ def sign_in(store: Store, account_name: str, password: str, address: str,
     store.add_login_attempt(account_name, address, stamp(now), ok)
     if not ok:
         logger.warning("web sign-in failed for %r from %s", account_name, address)
-        raise SignInRefused("账号或密码不对 wrong name or password")
-    logger.info("web sign-in of %r (%s) from %s", account.name, account.role, address)
-    return SignedIn(account, _open_credential(account, password))
+        raise SignInRefused(wrong)
+    return account
 
 
 def current(store: Store, account_name: str) -> Account | None:
@@ -164,13 +280,21 @@ def current(store: Store, account_name: str) -> Account | None:
 
 
 def _open_credential(account: Account, password: str) -> staff.Credential | None:
+    seed = _opened_seed(account, password)
+    if seed is None:
+        return None
+    return staff.Credential(f"staff:{account.staff_key_id}", SigningKey(seed))
+
+
+def _opened_seed(account: Account, password: str) -> bytes | None:
+    """The credential's 32-byte seed opened with the password (None for a viewer);
+    SignInRefused if it does not open."""
     if account.sealed_key is None or account.salt is None:
         return None
     try:
-        seed = _box(password, account.salt).decrypt(account.sealed_key)
-    except CryptoError:  # the password matched its hash: the store was tampered with
+        return _box(password, account.salt).decrypt(account.sealed_key)
+    except CryptoError:  # after a matching hash: the store was tampered with
         raise SignInRefused("凭据无法打开 the account's credential cannot be opened") from None
-    return staff.Credential(f"staff:{account.staff_key_id}", SigningKey(seed))
 
 
 def _box(password: str, salt: bytes) -> nacl.secret.SecretBox:

@@ -36,6 +36,8 @@ class AccountStore(Protocol):
     def account(self, name: str) -> Account | None: ...
     def accounts(self) -> list[Account]: ...
     def revoke_account(self, name: str, at: str) -> int: ...
+    def set_account_secrets(self, name: str, password_hash: str, staff_key_id: str | None,
+                            sealed_key: bytes | None, salt: bytes | None) -> int: ...
     def add_login_attempt(self, name: str, address: str, at: str, ok: bool) -> None: ...
     def failures_since(self, since: str, name: str | None = None,
                        address: str | None = None) -> int: ...
@@ -62,6 +64,15 @@ class SqliteAccounts(SqliteConnection):
         """Revoke the account (if active); how many were revoked (0 or 1)."""
         return self._run("UPDATE accounts SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                          [at, name])
+
+    def set_account_secrets(self, name: str, password_hash: str, staff_key_id: str | None,
+                            sealed_key: bytes | None, salt: bytes | None) -> int:
+        """Replace an active account's password hash and sealed credential (a password change);
+        how many accounts changed (0 or 1)."""
+        return self._run(
+            "UPDATE accounts SET password_hash = ?, staff_key_id = ?, sealed_key = ?, salt = ? "
+            "WHERE name = ? AND revoked_at IS NULL",
+            [password_hash, staff_key_id, sealed_key, salt, name])
 
     def add_login_attempt(self, name: str, address: str, at: str, ok: bool) -> None:
         self._run("INSERT INTO login_attempts (name, address, at, ok) VALUES (?,?,?,?)",

@@ -5,8 +5,10 @@ Flask's signed, HttpOnly, SameSite=Strict cookie (Secure under TLS). A session e
 ``IDLE`` without a request, ``ABSOLUTE`` after sign-in, at sign-out, when the server restarts
 (its memory and cookie key go), and at the next request after its account is revoked (the
 account is read from the store at every request, so a revocation by the CLI in another process
-takes effect at once). The opened staff credential of a deciding role lives in the session
-only (aggregator/keys/accounts.py).
+takes effect at once), and at the next request after its password is changed (the session
+keeps the hash it signed in with; ``Sessions.changed`` keeps the session that changed it and
+ends the account's others at once). The opened staff credential of a deciding role lives in
+the session only (aggregator/keys/accounts.py).
 
 Every view is wrapped by ``allowed(*roles)``; every region a request names is read through
 ``scoped_region``: a region outside the account's scope is ``Forbidden`` (403, a page saying
@@ -24,12 +26,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from aggregator.figures.holdings import region_of, region_prefix, region_within
 from aggregator.keys import accounts, staff
+from aggregator.store.sqlite import Account
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
+from common.web.passwords import MIN_LENGTH
 from protos.periods import Period, PeriodError
 from protos.regions import CodeError, check_region, check_school, name
 
@@ -50,12 +64,14 @@ class BadInput(GuanaiError):
 
 @dataclass
 class Session:
-    """One signed-in browser: who, since when, last seen, the opened credential if any."""
+    """One signed-in browser: who, since when, last seen, the opened credential if any, and
+    the account's password hash when it signed in (a change ends it)."""
 
     account: str
     started: datetime
     seen: datetime
     credential: staff.Credential | None
+    password_hash: str
 
 
 class Sessions:
@@ -65,15 +81,27 @@ class Sessions:
         self._held: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def open(self, account: str, credential: staff.Credential | None, now: datetime) -> str:
+    def open(self, account: Account, credential: staff.Credential | None,
+             now: datetime) -> str:
         """A new session's id; sessions already expired are forgotten (with their keys)."""
         sid = secrets.token_urlsafe(32)
         with self._lock:
             for old in [k for k, s in self._held.items()
                         if now - s.seen > IDLE or now - s.started > ABSOLUTE]:
                 del self._held[old]
-            self._held[sid] = Session(account, now, now, credential)
+            self._held[sid] = Session(account.name, now, now, credential, account.password_hash)
         return sid
+
+    def changed(self, account: Account, keep: str) -> int:
+        """The account's password changed in session ``keep``: that one goes on under the new
+        hash, every other session of the account ends now (with its opened key); how many."""
+        with self._lock:
+            others = [k for k, s in self._held.items() if s.account == account.name and k != keep]
+            for sid in others:
+                del self._held[sid]
+            if keep in self._held:
+                self._held[keep].password_hash = account.password_hash
+        return len(others)
 
     def get(self, sid: str, now: datetime) -> tuple[Session | None, bool]:
         """(the live session, False) or (None, whether it existed and expired)."""
@@ -117,6 +145,7 @@ def install(app: Flask) -> None:
     app.before_request(_require)
     app.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
     app.add_url_rule("/logout", "logout", _logout, methods=["POST"])
+    app.add_url_rule("/password", "password", _password, methods=["GET", "POST"])
 
 
 def _sessions() -> Sessions:
@@ -132,6 +161,8 @@ def _require() -> Response | None:
     sid = session.get("sid")
     held, expired = _sessions().get(sid, here.now()) if sid else (None, False)
     account = accounts.current(here.store, held.account) if held else None
+    if account is not None and account.password_hash != held.password_hash:
+        account = None  # the password changed elsewhere (another session, the CLI)
     if held is None or account is None:
         if sid:
             _sessions().close(sid)
@@ -159,11 +190,41 @@ def _login() -> str | Response | tuple[str, int]:
         if old:
             _sessions().close(old)
         session.clear()  # a new session id and CSRF token at each sign-in (no fixation)
-        session["sid"] = _sessions().open(signed.account.name, signed.credential, here.now())
+        session["sid"] = _sessions().open(signed.account, signed.credential, here.now())
         target = request.args.get("next", "/")
         return redirect(target if target.startswith("/") and not target.startswith("//")
                         else "/")
     return render_template("login.html", failed=None, expired=expired, name="")
+
+
+def _password() -> str | Response | tuple[str, int]:
+    """修改密码 ``/password``: every signed-in account changes its own password (current one,
+    new one twice; aggregator/keys/accounts.py ``change_password``). A wrong current password
+    counts as a failed sign-in and changes nothing; on success this session goes on and the
+    account's other sessions end."""
+    here = bureau()
+    if request.method == "GET":
+        return render_template("password.html", failed=None, rules=_RULES)
+    new = request.form.get("new", "")
+    try:
+        if new != request.form.get("again", ""):
+            raise accounts.AccountError("两次输入的新密码不一致 the two new passwords differ")
+        changed = accounts.change_password(here.store, g.user.name,
+                                           request.form.get("current", ""), new,
+                                           request.remote_addr or "-", here.now())
+    except accounts.SignInRefused as exc:
+        return (render_template("password.html", failed=str(exc), rules=_RULES),
+                429 if exc.locked else 401)
+    except accounts.AccountError as exc:
+        return render_template("password.html", failed=str(exc), rules=_RULES), 400
+    ended = _sessions().changed(changed, session["sid"])
+    flash(f"密码已修改；本账号的其他会话（{ended} 个）已退出。 Password changed; the account's other "
+          f"sessions ({ended}) are signed out.", "ok")
+    return redirect(url_for("password"))
+
+
+_RULES = (f"至少 {MIN_LENGTH} 位，不能与账号名相同。 At least {MIN_LENGTH} characters, not the "
+          "account's name.")
 
 
 def _logout() -> Response:

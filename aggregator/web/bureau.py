@@ -1,9 +1,13 @@
-"""What every bureau page handler needs: the aggregator's store and identity, and the clock.
+"""What every bureau page handler needs: the aggregator's store and identity, the clock, and
+the client certificate its pages' gRPC calls present.
 
 One Store for all requests (its connection is shared by cheroot's threads under the store's
 own lock, as the gRPC server shares it); the clock is injected so that sessions expire and
-periods are judged by the same time in tests as in service. ``makers``: the official tables
-being made in the background for the pages (aggregator/figures/kept.py), one per period.
+periods are judged by the same time in tests as in service. ``client_tls`` (read when the
+pages start: ``guanai aggregator web --client-cert/--client-key``) goes with every call the
+pages make — the rollup and answers up, warnings down — for aggregators requiring mutual TLS.
+``makers``: the official tables being made in the background for the pages
+(aggregator/figures/kept.py), one per period.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from aggregator.figures.kept import Makers
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from common.clock import Clock
+from member.client import ClientTls, TlsMisconfigured
 from protos.deadlines import local_date
 from protos.periods import Period
 
@@ -26,6 +31,7 @@ from protos.periods import Period
 class Bureau:
     db: Path
     clock: Clock
+    client_tls: ClientTls | None = None
     store: Store = field(init=False)
     settings: own_identity.Settings = field(init=False)
     makers: Makers = field(init=False, default_factory=Makers)  # official tables being made
@@ -55,6 +61,12 @@ class Bureau:
 
     def close(self) -> None:
         self.store.close()
+
+
+def parent_refused(exc: TlsMisconfigured) -> str:
+    """What a page says when the parent refused the connection of a send (its TLS setup and
+    this side's do not match, member/handshake.py): Chinese first, then why and what to do."""
+    return f"上级拒绝了连接，未送达。 The parent refused the connection: nothing was sent. {exc}"
 
 
 def bureau() -> Bureau:

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from aggregator.calendar import decisions
 from aggregator.calendar.completeness import member_status
 from aggregator.calendar.decisions import MAX_REASON_CHARS
-from aggregator.calendar.timeliness import deadlines
+from aggregator.calendar.timeliness import deadlines, exception_until, in_force
 from aggregator.figures.holdings import region_within
 from aggregator.keys import staff
 from aggregator.rollup import signoff
@@ -40,7 +40,8 @@ from aggregator.web.access import (
     scoped_unit,
     whole_region,
 )
-from aggregator.web.bureau import bureau
+from aggregator.web.bureau import bureau, parent_refused
+from member.client import TlsMisconfigured
 from protos.deadlines import TIMELINESS_LABELS, end_of_day
 from protos.periods import Period
 from protos.regions import name
@@ -80,8 +81,9 @@ def _back(period: Period, anchor: str = "") -> Response:
 @blueprint.get("/decisions")
 @allowed()
 def overview() -> str:
-    """``/decisions?period=P``: the members' submissions with unlock and return, the rollup's
-    sign-off, and the decisions recorded for the period."""
+    """``/decisions?period=P``: the members' submissions with unlock and return (an unlock
+    granted shows until when, Beijing time, or 已过期 once past: ``in_force`` by the Bureau's
+    clock), the rollup's sign-off, and the decisions recorded for the period."""
     here = bureau()
     period = asked_period()
     members = [s for s in member_status(here.store, period)
@@ -92,6 +94,8 @@ def overview() -> str:
     whole = g.user.region == here.settings.region  # the rollup and its record are its alone
     signed = signoff.approvals_of(here.store, period)  # of the latest revision
     mine = {s.member.member_id for s in members}
+    ends = {m: exception_until(here.store, m, period.code) for m in mine}
+    unlocks = {m: (until, in_force(until, here.now())) for m, until in ends.items() if until}
     made = [d for d in here.store.decisions(None, period.code)
             if d.member_id in mine or (d.member_id is None and whole)]
     return render_template(
@@ -101,7 +105,7 @@ def overview() -> str:
         roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
         whole=whole, top=here.settings.parent_region is None,
         decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
-        max_reason=MAX_REASON_CHARS, kinds=decisions.KINDS)
+        max_reason=MAX_REASON_CHARS, kinds=decisions.KINDS, unlocks=unlocks)
 
 
 @blueprint.post("/decisions/return")
@@ -164,7 +168,12 @@ def send() -> Response:
         raise BadInput("本级为最高级，汇总表留存本级，不上报。 This is the top level: nothing is "
                        "sent up.")
     made = signoff.sign_off(here.store, here.settings, period)
-    body = send_to_parent(here.store, here.settings, made, here.now(), attempts=3, timeout=15)
+    try:
+        body = send_to_parent(here.store, here.settings, made, here.now(),
+                              client_tls=here.client_tls, attempts=3, timeout=15)
+    except TlsMisconfigured as exc:  # no receipt: the rollup is not marked sent
+        flash(parent_refused(exc), "error")
+        return _back(period, "#signoff")
     flash(f"已上报 {name(body.aggregator_id)}（{body.aggregator_id}），回执已核验，日志序号 "
           f"{body.log_index}。 Delivered; receipt verified.", "ok")
     return _back(period, "#signoff")

@@ -35,8 +35,9 @@ from aggregator.web.access import (
     scoped_region,
     whole_region,
 )
-from aggregator.web.bureau import bureau
+from aggregator.web.bureau import bureau, parent_refused
 from aggregator.web.tilemap import HEADER, layout
+from member.client import TlsMisconfigured
 from protos.deadlines import from_ms
 from protos.periods import Period
 from protos.regions import name
@@ -94,7 +95,7 @@ def deliver() -> Response:
     whole_region("研判和送达涉及本级所有地区，", "Judging and delivering concern every region here")
     here = bureau()
     period = asked_period()
-    sent = deliver_pending(here.store, here.settings, timeout=10)
+    sent = deliver_pending(here.store, here.settings, client_tls=here.client_tls, timeout=10)
     flash(f"已送达 {sent.delivered} 条，本级留存 {sent.kept} 条，未送达 {sent.failed} 条（稍后再送）。 "
           f"Delivered {sent.delivered}, kept here {sent.kept}, not delivered {sent.failed}.",
           "error" if sent.failed else "ok")
@@ -121,7 +122,12 @@ def answer() -> Response:
         raise BadInput("处理情况须从列表中选择。 Choose the action from the list.")
     respond(here.store, here.settings, warning_id, action,
             date_field("planned_by", "整改完成日", "The planned date"))
-    sent = send_responses(here.store, here.settings, timeout=10)
+    try:
+        sent = send_responses(here.store, here.settings, client_tls=here.client_tls, timeout=10)
+    except TlsMisconfigured as exc:  # the answer is kept, not marked sent: resent from here
+        flash(f"已回复“{ACTIONS[action].zh}”并留存本级。 Answered and kept here. "
+              + parent_refused(exc), "error")
+        return _back(period)
     if sent.delivered:
         flash(f"已回复“{ACTIONS[action].zh}”，已送达上级。 Answered and sent to the issuer.", "ok")
     else:
@@ -135,7 +141,11 @@ def answer() -> Response:
 def resend() -> Response:
     """Send this region's answers the issuer has not taken yet."""
     here = bureau()
-    sent = send_responses(here.store, here.settings, timeout=10)
+    try:
+        sent = send_responses(here.store, here.settings, client_tls=here.client_tls, timeout=10)
+    except TlsMisconfigured as exc:
+        flash(parent_refused(exc), "error")
+        return _back(asked_period())
     flash(f"已送达回复 {sent.delivered} 条，未送达 {sent.failed} 条。 Sent {sent.delivered}, not "
           f"sent {sent.failed}.", "error" if sent.failed else "ok")
     return _back(asked_period())
