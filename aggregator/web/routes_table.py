@@ -83,6 +83,7 @@ def table() -> str:
                                       here.today())
         shown = cells_of(found.catalogue, stage)
         sheet = sheets[0]
+        choices["english"] = sheets[1]  # its subtitle and labels shown beside the Chinese
     cells = [c.id for c in shown]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(
