@@ -100,9 +100,14 @@ def test_the_small_texts_read_right(round_h1, bureau_pages, bureau_page, clock):
     assert bare.status == 302 and bare.text() == "" and "/login" in bare.headers["location"]
     sign_in(page, pages, "省厅文字", path="/table?period=2025-H1")
     example = page.get_by_label("查找指标 Find an indicator").get_attribute("placeholder")
-    page.get_by_label("查找指标 Find an indicator").fill(example.removeprefix("例如 "))
+    chinese, english = example.removeprefix("例如 ").split(" · e.g. ")  # each finds something
+    page.get_by_label("查找指标 Find an indicator").fill(english)
     page.get_by_role("button", name="查找 Search").click()
     page.wait_for_url("**/table/search?**")
+    assert page.locator("tbody tr a").count() >= 1
+    page.get_by_label("词语 Words").fill(chinese)
+    page.get_by_role("button", name="查找 Search").click()
+    page.wait_for_url("**/table/search?q=%E6%AE%8B**")
     assert page.locator("tbody tr a").count() >= 1
     said = page.locator("main").inner_text()
     assert "1 indicators" not in said and "Indicators: 1" in said

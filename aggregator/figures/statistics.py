@@ -259,7 +259,7 @@ def analysis_sheet(figures: Figures, catalogue: Catalogue, cells: Iterable[Cell]
     if true_values is not None:
         data[TRUE_COLUMN] = [true_values[c.id] for c in cells]
     return Sheet("分析 Analysis", f"{catalogue.title.zh} {catalogue.title.en}",
-                 f"分析用估计值 analysis form (unbiased, may be negative) · {figures.region} · "
+                 f"分析用估计值（无偏，可为负） analysis form (unbiased, may be negative) · {figures.region} · "
                  f"{period}", data)
 
 

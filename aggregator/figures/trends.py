@@ -18,7 +18,7 @@ from aggregator.figures.estimates import Interval
 from aggregator.figures.holdings import Span
 from aggregator.figures.indicators import Indicator
 from aggregator.warnings.rules import load_rules
-from protos.catalogue import load
+from protos.catalogue import Catalogue, load
 from protos.periods import Period
 
 if TYPE_CHECKING:
@@ -44,11 +44,14 @@ class Point(NamedTuple):
 
 @dataclass(frozen=True)
 class Trend:
-    """An indicator of one region over the periods held, oldest first."""
+    """An indicator of one region over the periods held, oldest first; ``catalogue`` is the
+    one the indicator was read in (the latest period's), where its rows are found. Each
+    point's figure is the unbiased estimate with its interval, not the official value."""
 
     indicator: Indicator
     region: str
     points: list[Point]
+    catalogue: Catalogue
 
 
 def points(span: Span, indicator: Indicator, units: Sequence[str],
@@ -89,4 +92,4 @@ def trend(store: Store, settings: Settings, region: str, text: str, stage: str |
     indicator = indicators.parse(text, catalogue, load_rules())
     if stage:
         indicator = indicators.for_stage(indicator, catalogue, stage)
-    return Trend(indicator, region, points(span, indicator, [region], confidence))
+    return Trend(indicator, region, points(span, indicator, [region], confidence), catalogue)

@@ -18,6 +18,7 @@ from aggregator.store.sqlite import Store, StoredResponse, StoredWarning
 from aggregator.warnings.notices import answer_of, read_response, read_warning
 from aggregator.warnings.rules import SEVERITIES
 from aggregator.warnings.verdicts import ANSWERS, HERE
+from protos.catalogue import Label
 from protos.query_pb2 import Warning, WarningResponse
 
 SEVERITY_RANK = {code: rank for rank, code in enumerate(SEVERITIES)}  # red first
@@ -95,10 +96,15 @@ def shown(warning: Warning, x: float) -> str:
     return text(x, warning.kind, bounds)
 
 
-def answer_text(warning: Warning) -> str:
-    """The answer of a notice in Chinese (警示, 未见异常, 数据不足以判断), with where it was
-    judged when not on this half-year alone."""
-    said = ANSWERS[answer_of(warning)].zh
+def answer_label(warning: Warning) -> Label:
+    """The answer of a notice (警示 warning, 未见异常, 数据不足以判断), in Chinese and in
+    English, with where it was judged when not on this half-year alone."""
+    said = ANSWERS[answer_of(warning)]
     if warning.basis_zh and warning.basis_zh != HERE.zh:
-        said += f"（{warning.basis_zh}）"
+        return Label(f"{said.zh}（{warning.basis_zh}）", f"{said.en} ({warning.basis_en})")
     return said
+
+
+def answer_text(warning: Warning) -> str:
+    """``answer_label`` in Chinese, as the terminal's table shows it."""
+    return answer_label(warning).zh

@@ -91,9 +91,11 @@ def table() -> str:
         found = _official(here, period, unit, current_app.config["OFFICIAL_WAIT_SECONDS"])
         if found is None:
             return render_template("table_making.html", **choices), 202
-        sheet = region_sheets(here.store, here.settings, period, found, stage, "xlsx",
-                              here.today())[0]
+        sheets = region_sheets(here.store, here.settings, period, found, stage, "xlsx",
+                               here.today())
         shown = cells_of(found.catalogue, stage)
+        sheet = sheets[0]
+        choices["english"] = sheets[1]  # its subtitle and labels shown beside the Chinese
     cells = [c.id for c in shown]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(

@@ -64,7 +64,7 @@ def listing() -> str:
     listed = found if everything else [e for e in found if e.warns]
     return render_template(
         "warnings.html", period=period, periods=here.period_choices(period), region=region, entries=listed, everything=everything,
-        others=sum(not e.warns for e in found), answer_text=board.answer_text,
+        others=sum(not e.warns for e in found), answer_text=board.answer_label,
         kept={e.stored.warning_id for e in listed if e.warning.issuer == here.settings.region
               and not e.stored.delivered_at
               and target(here.store, here.settings, e.stored.region) is None},
@@ -83,8 +83,10 @@ def evaluate() -> Response:
     here = bureau()
     period = asked_period()
     found = evaluate_period(here.store, here.settings, period, today=here.today())
-    counts = ", ".join(f"{STATUSES[s].zh} {sum(w.status == s for w in found)}" for s in STATUSES)
-    flash(f"已研判 {period.label_zh}：{counts}。 Judged {period.code}.", "ok")
+    counts = {s: sum(w.status == s for w in found) for s in STATUSES}
+    flash(f"已研判 {period.label_zh}：{', '.join(f'{STATUSES[s].zh} {n}' for s, n in counts.items())}。 "
+          f"Judged {period.code}: {', '.join(f'{STATUSES[s].en} {n}' for s, n in counts.items())}.",
+          "ok")
     return _back(period)
 
 
@@ -129,10 +131,11 @@ def answer() -> Response:
               + parent_refused(exc), "error")
         return _back(period)
     if sent.delivered:
-        flash(f"已回复“{ACTIONS[action].zh}”，已送达上级。 Answered and sent to the issuer.", "ok")
+        flash(f"已回复“{ACTIONS[action].zh}”，已送达上级。 Answered “{ACTIONS[action].en}” and "
+              "sent to the issuer.", "ok")
     else:
-        flash(f"已回复“{ACTIONS[action].zh}”，但未能送达上级，请稍后在此页重试。 Answered; not sent "
-              "yet — try again later.", "error")
+        flash(f"已回复“{ACTIONS[action].zh}”，但未能送达上级，请稍后在此页重试。 Answered "
+              f"“{ACTIONS[action].en}”; not sent yet — try again later.", "error")
     return _back(period)
 
 

@@ -2,9 +2,12 @@
 
 Why here: both are edges over Flask and cheroot with the same needs — argon2id passwords
 (``passwords``), CSRF tokens and single-use forms (``csrf``), the loopback rule and TLS
-(``server``), long work with progress (``jobs``) and one stylesheet and script (``static/``,
-served under ``/shared/static/`` by ``shared_blueprint``). One copy serves both, so a fix to
-any of them reaches every page. Nothing here knows a school or an aggregator.
+(``server``), long work with progress (``jobs``), one stylesheet and script (``static/``,
+served under ``/shared/static/`` by ``shared_blueprint``) and one page frame
+(``templates/common/_frame.html``: head, header, main menu, flashed notes, footer; found through
+the same blueprint, after each app's own templates, and extended by each app's layout.html).
+One copy serves both, so a fix to any of them reaches every page. Nothing here knows a school
+or an aggregator.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 
 def shared_blueprint() -> Blueprint:
     """The blueprint serving ``common/web/static`` at ``/shared/static/<file>``
-    (endpoint ``shared.static``); register it on every app."""
+    (endpoint ``shared.static``) and offering ``common/web/templates`` (the page frame
+    ``common/_frame.html``) to the app's Jinja loader; register it on every app."""
     return Blueprint("shared", __name__, static_folder="static", url_prefix="/shared",
-                     static_url_path="/static")
+                     static_url_path="/static", template_folder="templates")
 
 
 def no_other_host(response):  # noqa: ANN001, ANN201 (a Flask Response, returned)
