@@ -14,6 +14,8 @@ import re
 
 import pytest
 
+from aggregator.figures.holdings import Holdings
+from aggregator.figures.kept import region_table
 from aggregator.figures.printed import region_sheets
 from aggregator.store.sqlite import Store
 from aggregator.web.routes_trends import BEYOND, READING, SERIES
@@ -103,8 +105,9 @@ def test_the_table_s_subtitle_is_in_chinese_then_english_in_both_forms(
     sign_in(page, province, "省厅表格", path="/table?period=2025-H2&region=610000")
     store = Store(spoken.province.db)
     try:
-        _, sheets = region_sheets(store, spoken.province.settings, H2, "610000", None, "xlsx",
-                                  NOW.date())
+        holdings = Holdings(store, spoken.province.settings, H2)
+        sheets = region_sheets(store, spoken.province.settings, H2,
+                               region_table(holdings, "610000"), None, "xlsx", NOW.date())
     finally:
         store.close()
     lines = page.locator("p.subtitle").all_inner_texts()
