@@ -94,6 +94,7 @@ class Holdings:
         from the store unless given, as ``Span`` gives them for several periods read at once.
         HoldingsError if the period's reports mix catalogue versions."""
         self.store = store
+        self._settings = settings
         self.region = settings.region
         self.period = period
         self.members: dict[str, Member] = (
@@ -108,6 +109,11 @@ class Holdings:
         self._index = {cell: i for i, cell in enumerate(self._ids)}
         self._rows: dict[str, FigureUnit] = {}  # held rows read so far, by unit
         self._levels: set[str] = set()  # levels whose held rows are all in _rows
+
+    def unread(self) -> Holdings:
+        """The same store, region and period with nothing read yet: what changed since this
+        one read its rows is seen (a making of official tables reads the generation first)."""
+        return Holdings(self.store, self._settings, self.period)
 
     def _load(self, levels: Iterable[str]) -> None:
         """Read the held rows of whole levels once (for ``units`` and the figures after it)."""

@@ -88,20 +88,22 @@ def kept_table(holdings: Holdings, unit: str) -> RegionTable | None:
     found = holdings.store.kept_region(holdings.period.code, unit)
     if found is None or not is_current(holdings, found.kept):
         return None
-    if found.official_values is None:
+    if found.packed is None:
         return own_table(holdings.catalogue, figures)
-    return RegionTable(unit, figures, _unpack(holdings.catalogue, unit, found.official_values,
-                                              found.projected or b""), holdings.catalogue)
+    return RegionTable(unit, figures, _unpack(holdings.catalogue, unit, *found.packed),
+                       holdings.catalogue)
 
 
 def make(holdings: Holdings, clock: Clock = SYSTEM) -> dict[str, Official]:
     """Every region's official table of the period (statistics.official_of), kept in the
-    store under the generation read before the figures: if they change meanwhile, nothing
-    is kept (the next making will be). Another process keeping the same generation first
-    changes nothing. Returns region → Official. Raises OfficialError (no table meets the
-    rules, or the solver failed) and HoldingsError (mixed catalogues), keeping nothing."""
+    store under the generation read before the figures (read afresh, whatever ``holdings``
+    read before): if they change meanwhile, nothing is kept (the next making will be).
+    Another process keeping the same generation first changes nothing. Returns region →
+    Official. Raises OfficialError (no table meets the rules, or the solver failed) and
+    HoldingsError (mixed catalogues), keeping nothing."""
     store, period = holdings.store, holdings.period.code
     generation = store.figure_generation(period)
+    holdings = holdings.unread()
     _, tables = official_of(holdings)
     kept = KeptSet(period, generation, holdings.catalogue.version, ALGORITHM,
                    stamp(clock.now()))

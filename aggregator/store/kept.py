@@ -37,12 +37,11 @@ class KeptSet:
 
 @dataclass(frozen=True)
 class KeptRegion:
-    """One region's kept table: the packed official values and projection (None, None when
-    the period's kept tables hold no table of that region)."""
+    """One region's kept table: (packed official values, packed projection), or None when
+    the period's kept tables hold no table of that region."""
 
     kept: KeptSet
-    official_values: bytes | None
-    projected: bytes | None
+    packed: tuple[bytes, bytes] | None
 
 
 class KeptStore(Protocol):
@@ -66,8 +65,8 @@ class SqliteKept(SqliteConnection):
                         "WHERE p.period = ?", [region, period])
         if row is None:
             return None
-        packed = (None, None) if row[5] is None else (bytes(row[5]), bytes(row[6]))
-        return KeptRegion(KeptSet(*row[:5]), *packed)
+        return KeptRegion(KeptSet(*row[:5]),
+                          None if row[5] is None else (bytes(row[5]), bytes(row[6])))
 
     def kept_set(self, period: str) -> KeptSet | None:
         """What the period's kept tables were made from; None when nothing is kept."""
