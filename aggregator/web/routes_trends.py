@@ -63,10 +63,9 @@ def _beyond(points: list[Point], kind: str, bounds: Range) -> bool:
     """Whether a held estimate or interval end lies where the true figure cannot: below the
     catalogue's lower bound (0 for a count), or a share above 1 (the ``BEYOND`` note)."""
     top = 1.0 if kind == "share" else math.inf
-    return any(p.held and (p.interval.low < bounds.low or p.interval.value < bounds.low
-                           or p.interval.value > top or math.isfinite(p.interval.high)
-                           and p.interval.high > top)
-               for p in points)
+    drawn = [x for p in points if p.held
+             for x in (p.interval.value, p.interval.low, p.interval.high) if math.isfinite(x)]
+    return any(x < bounds.low or x > top for x in drawn)
 
 
 def _rows(indicator: Indicator, catalogue: Catalogue) -> str:
