@@ -12,11 +12,10 @@ from common import tables
 from privacy import dp
 from privacy.budget import LEVELS, BudgetPolicy
 from protos.catalogue import LATEST_VERSION, Catalogue, load
-from protos.regions import SCHOOL_TYPES
+from protos.regions import LEVEL_NAMES, SCHOOL_TYPES
 
 DEFAULT_MEMBERS = "1,100,20000"
 PARTIES = 2  # a published figure carries the leader's and the helper's noise (DESIGN §8)
-LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 RELEASES_PER_YEAR = 2  # the half-year tables; the annual period releases none (docs/calendar.md)
 YEARS = (3, 6, 9)  # 初中 or 高中; 小学; 义务教育 at one school after another
 

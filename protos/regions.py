@@ -51,6 +51,9 @@ def check_region(code: str) -> str:
     return code
 
 
+LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}  # 级别 a level in Chinese
+
+
 def level(code: str) -> str:
     """province, city or county, read from the code's trailing zeros."""
     check_region(code)

@@ -22,7 +22,7 @@ from tests.federation import aggregator_cli_fails as fails
 
 def test_init_makes_private_keys_and_refuses_a_second_time_or_a_wrong_level(tmp_path):
     db = tmp_path / "county.db"
-    assert "新城区 610102 (county)" in run(db, "init", "--level", "county", "--region", "610102",
+    assert "新城区 610102 (县级 county)" in run(db, "init", "--level", "county", "--region", "610102",
                                          "--parent-region", "610000")
     for path in key_paths(db):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -41,6 +41,7 @@ def test_bad_input_is_a_clear_page_and_changes_nothing(round_h1, bureau_pages, b
                         ("/completeness?period=2025-H1&region=620102", "本级没有这个地区"),
                         ("/completeness?period=2025-H1&region=610199", "本级没有这个地区"),
                         ("/completeness?period=2025-H3", "报送期不对"),
+                        ("/completeness?period=1999-H1", "年份不在 2000–2999 之间"),
                         ("/table?period=2025-H1&stage=kindergarten", "学段不对"),
                         ("/table?period=2025-H1&form=pretty", "表式不对"),
                         ("/table?period=2025-H1&region=2161019999", "没有这所学校"),
@@ -48,6 +49,7 @@ def test_bad_input_is_a_clear_page_and_changes_nothing(round_h1, bureau_pages, b
         response = bureau_page.goto(pages.url + path)
         assert response.status == 400, path
         assert words in bureau_page.content() and "Nothing was changed" in bureau_page.content()
+        assert bureau_page.locator("h1").inner_text() == "输入有误 Bad input", path
 
 
 def test_every_page_says_load_nothing_from_another_host(round_h1, bureau_pages, bureau_page):

@@ -74,6 +74,10 @@ def test_a_trend_says_it_draws_the_estimate_below_0_too_and_opens_the_official_t
     assert BEYOND.zh in beyond and BEYOND.en in beyond
     rows = page.locator("table.figures tbody tr").all_inner_texts()
     assert "-10" in rows[0] and "[-18, -2]" in rows[0] and "-4" in rows[1]
+    # the table counts the schools behind each estimate, and says whose "missing" it counts
+    heads = page.locator("table.figures thead th").all_inner_texts()
+    assert heads[3:] == ["学校 Schools", "未报的直接成员 Direct members missing"]
+    assert page.locator("p.small a[href*='/completeness?region=610103']").count() == 2
     shot(page, "bureau-trends-below-zero")
 
     # the link opens this indicator's rows of the official table, same region and period

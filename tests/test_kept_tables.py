@@ -287,6 +287,7 @@ def test_the_page_says_the_table_is_being_made_then_shows_it(alone, bureau_page)
     assert "正式表正在生成（本期数据有更新），请稍候" in text
     assert "The official table is being made" in text
     assert 'http-equiv="refresh"' in text and "form=analysis" in text
+    assert H1.label_zh in text and H1.label_en in text  # which table is being made
     shot(page, "bureau-table-being-made")  # before it refreshes itself, 2 s after loading
     page.locator("table.stat").wait_for(timeout=120_000)  # after the page refreshed itself
     assert current_kept(bureau.store) is not None

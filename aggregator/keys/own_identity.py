@@ -25,7 +25,7 @@ from privacy.keys import (
     load_signing_key,
 )
 from privacy.receipt import log_origin
-from protos.regions import check_region, level, name, parents
+from protos.regions import LEVEL_NAMES, check_region, level, name, parents
 
 
 class ConfigError(GuanaiError):
@@ -75,7 +75,8 @@ class Settings:
                         keys=self.public_keys, address=address, tls_ca=tls_ca, role=self.role)
 
     def describe(self) -> str:
-        return f"{name(self.region)} {self.region} ({self.level})"
+        """``陕西省 610000 (省级 province)``: the region, its code and level, Chinese first."""
+        return f"{name(self.region)} {self.region} ({LEVEL_NAMES[self.level]} {self.level})"
 
 
 def init(db: Path, level_name: str, region: str, parent_region: str | None,

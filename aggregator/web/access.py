@@ -19,6 +19,7 @@ nothing. Times come from the Bureau's clock.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -51,6 +52,7 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 OPEN_ENDPOINTS = frozenset({"login", "shared.static", "static"})
 ALL_ROLES = tuple(accounts.ROLES)
+_PERIOD_CODE = re.compile(r"[0-9]{4}(-[Hh][12])?")  # a period's code, whatever its year
 
 
 class Forbidden(GuanaiError):
@@ -286,6 +288,9 @@ def period_param(value: str | None, default: Period) -> Period:
         return Period.from_human(value.strip())
     except PeriodError:
         year = bureau().today().year
+        if _PERIOD_CODE.fullmatch(value.strip()):  # well formed: only its year is out of range
+            raise BadInput(f"报送期不对：{value[:20]!r} 的年份不在 2000–2999 之间。 "
+                           f"Unknown period: its year is outside 2000–2999.") from None
         raise BadInput(f"报送期不对：{value[:20]!r}，应为 {year}-H1、{year}-H2 或 {year} 这样的报送期。 "
                        f"Unknown period: use one like {year}-H1, {year}-H2 or {year}.") from None
 
