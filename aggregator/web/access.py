@@ -43,7 +43,7 @@ from aggregator.keys import accounts, staff
 from aggregator.store.sqlite import Account
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
-from common.web.passwords import MIN_LENGTH
+from common.web.passwords import RULES
 from protos.periods import Period, PeriodError
 from protos.regions import CodeError, check_region, check_school, name
 
@@ -223,8 +223,7 @@ def _password() -> str | Response | tuple[str, int]:
     return redirect(url_for("password"))
 
 
-_RULES = (f"至少 {MIN_LENGTH} 位，不能与账号名相同。 At least {MIN_LENGTH} characters, not the "
-          "account's name.")
+_RULES = f"{RULES[0][:-1]}，不能与账号名相同。 {RULES[1][:-1]}, not the account's name."
 
 
 def _logout() -> Response:
