@@ -3,6 +3,8 @@ credential kept sealed by the password and opened only by signing in."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -246,3 +248,27 @@ def test_the_longest_password_is_kept_and_a_longer_one_never_signs_in(county):
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in(store, "张三", longest + "长", "-", NOW)
     store.close()
+
+
+def test_passwords_piped_to_the_cli_are_read_without_a_getpass_warning(county):
+    """``printf 'old\\nnew\\nnew\\n' | guanai aggregator account password``, and ``account add``
+    the same way, in a process with no terminal at all (its own session): no "Password input
+    may be echoed" warning, and the passwords taken are the lines piped."""
+    def piped(*args: str, typed: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "guanai", "aggregator", "--db",
+                               str(county.db), "account", *args], input=typed,
+                              capture_output=True, text=True, timeout=120,
+                              start_new_session=True)
+
+    added = piped("add", "--name", "张三", "--role", "operator",
+                  typed="a good password\na good password\n")
+    changed = piped("password", "--name", "张三",
+                    typed="a good password\nthe new password\nthe new password\n")
+    for run in (added, changed):
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stderr and "echoed" not in run.stderr, run.stderr
+    store = Store(county.db)
+    assert accounts.sign_in(store, "张三", "the new password", "-", NOW).credential is not None
+    store.close()
+    ended = piped("password", "--name", "张三", typed="the new password\n")
+    assert ended.returncode == 1 and "标准输入已结束" in ended.stderr, ended.stderr
