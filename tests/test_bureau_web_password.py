@@ -65,6 +65,8 @@ def test_an_official_changes_their_password_keeping_their_credential(
     assert "两次输入的新密码不一致" in page.get_by_role("alert").inner_text()
     change(page, PASSWORD, "李填表")
     assert "密码不能与账号名相同" in page.get_by_role("alert").inner_text()
+    change(page, PASSWORD, " " * 8)  # a password of spaces: not a password
+    assert "密码不能全是空格" in page.get_by_role("alert").inner_text()
     assert store.account("李填表") == before
 
     change(page, PASSWORD, NEW)
