@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/node_release.py
 	$(BIN)/python bench/submit_throughput.py
 	$(BIN)/python bench/intake_checks.py
+	$(BIN)/python bench/secure_delete.py
 	$(BIN)/python bench/verify_bundle.py
 	$(BIN)/python bench/warnings_precision.py
 	$(BIN)/python bench/secure_aggregation.py

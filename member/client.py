@@ -15,6 +15,7 @@ channel with ``calling``, so each gets that diagnosis the same way.
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ import grpc
 from common.errors import GuanaiError
 from member.handshake import diagnose
 from privacy.identity import Identity
+from privacy.keys import read_private_file
 from protos.aggregator_pb2 import Receipt, Submission
 from protos.aggregator_pb2_grpc import AggregatorStub
 from protos.helper_pb2_grpc import HelperStub
@@ -85,11 +87,48 @@ class ClientTls:
 
     @classmethod
     def from_files(cls, certificate: Path | None, key: Path | None) -> ClientTls | None:
-        """The certificate and key named on a command line or in a configuration, if any."""
+        """The certificate and key named on a command line or in a configuration, if any,
+        read and checked before anything is done with them.
+
+        The key file must be readable by its owner only (privacy/keys.py
+        ``read_private_file``, as guanai's own key files); the pair is loaded as OpenSSL loads
+        it for a TLS client (``ssl.SSLContext.load_cert_chain``: PEM certificate chain, an
+        unencrypted PEM private key, the key belonging to the certificate). Raises GuanaiError
+        (Chinese first, naming the file, never its content) for one without the other, a key
+        readable by others, a file that is not PEM, or a key of another certificate.
+        """
         if (certificate is None) != (key is None):
             raise GuanaiError("客户端证书和私钥须一同给出 --client-cert and --client-key (or "
                               "client_cert and client_key) go together")
-        return cls(certificate.read_bytes(), key.read_bytes()) if certificate else None
+        if certificate is None or key is None:
+            return None
+        private_key = read_private_file(key)
+        _check_pair(certificate, key)
+        return cls(certificate.read_bytes(), private_key)
+
+
+def _check_pair(certificate: Path, key: Path) -> None:
+    """GuanaiError unless OpenSSL takes ``certificate`` and ``key`` as a TLS client's pair;
+    the message says which file is wrong."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=certificate)
+    except (ssl.SSLError, ValueError):
+        raise GuanaiError(f"客户端证书不是 PEM 证书 the client certificate {certificate} is not a "
+                          "PEM certificate") from None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(certificate, key,
+                                                                password=_no_passphrase)
+    except ssl.SSLError as exc:
+        if getattr(exc, "reason", None) == "KEY_VALUES_MISMATCH":
+            raise GuanaiError(f"客户端私钥与证书不配 the client key {key} is not the key of the "
+                              f"certificate {certificate}") from None
+        raise GuanaiError(f"客户端私钥不是未加密的 PEM 私钥 the client key {key} is not an "
+                          "unencrypted PEM private key") from None
+
+
+def _no_passphrase() -> str:
+    """OpenSSL asks for a passphrase only for an encrypted key, which gRPC cannot use."""
+    raise ssl.SSLError("encrypted key")
 
 
 def open_channel(target: Identity, client_tls: ClientTls | None = None) -> grpc.Channel:

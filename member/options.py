@@ -79,8 +79,10 @@ def client_tls_options(command: Callable) -> Callable:
     """Add ``--client-cert`` and ``--client-key`` to a click command: every command that calls
     an aggregator (submit, rollup, warnings, rotations, query, the web pages) takes its client
     certificate this one way. The command receives ``client_tls`` (``ClientTls``, both files
-    read when the command starts, or None) instead of the two paths; one without the other is
-    a click.UsageError, said Chinese first, before anything is done."""
+    read and checked when the command starts, or None) instead of the two paths; one without
+    the other, a key readable by others, a file that is not PEM or a key of another
+    certificate (``ClientTls.from_files``) is a click.UsageError, said Chinese first, before
+    anything is done."""
 
     @functools.wraps(command)
     def with_client_tls(*args: object, client_cert: Path | None = None,

@@ -146,7 +146,11 @@ def _write_key_file(path: Path, kind: str, raw: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _read_key_file(path: Path, kind: str) -> bytes:
+def read_private_file(path: Path) -> bytes:
+    """The bytes of a private key file (guanai's own, or a TLS client key in PEM), once it is
+    readable by its owner only; raises ``KeyFileError`` naming the file (never its content)
+    when it is missing, unreadable, or its mode grants the group or others any access."""
+    path = Path(path)
     try:
         mode = path.stat().st_mode
         text = path.read_bytes()
@@ -159,7 +163,11 @@ def _read_key_file(path: Path, kind: str) -> bytes:
             f"密钥文件权限过宽 key file is accessible by others: {path} has mode "
             f"{stat.S_IMODE(mode):04o}; run `chmod 600 {path}`"
         )
-    parts = text.split()
+    return text
+
+
+def _read_key_file(path: Path, kind: str) -> bytes:
+    parts = read_private_file(path).split()
     if len(parts) != 2 or parts[0] != kind.encode("ascii"):
         raise KeyFileError(
             f"密钥文件格式错误 not a {kind} file: {path} must hold one line '{kind} <base64 key>'"

@@ -18,6 +18,7 @@ from protos.aggregator_pb2_grpc import AggregatorStub
 from tests.federation import WAIVE_ALL, Aggregator, leave_open, make_report, school_identity, sealed
 from tests.federation import aggregator_cli as run
 from tests.federation import aggregator_cli_fails as fails
+from tests.node_web import tls_certificate
 
 
 def test_init_makes_private_keys_and_refuses_a_second_time_or_a_wrong_level(tmp_path):
@@ -118,11 +119,9 @@ def test_a_client_certificate_needs_its_key_everywhere(tmp_path):
     from common.errors import GuanaiError
     from member.client import ClientTls
 
-    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
-    cert.write_bytes(b"CERT")
-    key.write_bytes(b"KEY")
+    cert, key = tls_certificate(tmp_path)
     assert ClientTls.from_files(None, None) is None
-    assert ClientTls.from_files(cert, key) == ClientTls(b"CERT", b"KEY")
+    assert ClientTls.from_files(cert, key) == ClientTls(cert.read_bytes(), key.read_bytes())
     for pair in ((cert, None), (None, key)):
         with pytest.raises(GuanaiError, match="go together"):
             ClientTls.from_files(*pair)

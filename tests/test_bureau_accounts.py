@@ -3,6 +3,8 @@ credential kept sealed by the password and opened only by signing in."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -160,3 +162,113 @@ def test_a_bad_reset_is_refused_clearly_and_changes_nothing(county, name, typed,
     said = failed.output + str(failed.exception or "")
     assert failed.exit_code != 0 and words in said, said
     assert dump(county.db) == before
+
+
+def _files_of(db) -> dict[str, bytes]:  # noqa: ANN001
+    """The bytes of the store's .db, -wal and -shm files (those that exist)."""
+    return {p.name: p.read_bytes() for p in (db, db.with_name(db.name + "-wal"),
+                                             db.with_name(db.name + "-shm")) if p.exists()}
+
+
+@pytest.mark.parametrize("how", ["change", "reset", "new key"])
+def test_a_password_change_leaves_no_readable_old_sealed_seed(county, how):
+    """The old SecretBox of the staff seed opens with the old password: after a change (the
+    function /password calls), a reset keeping the key, or a new key, neither the .db nor its
+    -wal or -shm holds it (secure_delete and a truncating checkpoint)."""
+    store = Store(county.db)
+    settings = load(store)
+    accounts.add(store, settings, "张三", "operator", "a good password", NOW)
+    accounts.add(store, settings, "李四", "viewer", "a good password", NOW)
+    old = store.account("张三").sealed_key
+    accounts.sign_in(store, "张三", "a good password", "127.0.0.1", NOW)  # more frames in the WAL
+    assert any(old in raw for raw in _files_of(county.db).values())  # the search can find it
+    if how == "change":
+        accounts.change_password(store, "张三", "a good password", "the new password",
+                                 "127.0.0.1", NOW)
+    else:
+        accounts.reset_password(store, settings, "张三", "the new password", NOW,
+                                old=None if how == "new key" else "a good password",
+                                new_key=how == "new key")
+    assert store.account("张三").sealed_key != old
+    held = {name: old in raw for name, raw in _files_of(county.db).items()}
+    assert not any(held.values()), held
+    store.close()
+
+
+def test_replaced_content_is_overwritten_in_the_file_not_left_in_free_space(county):
+    """secure_delete: a value replaced by a longer one (its cell freed, not overwritten in
+    place, as a grown row is) leaves no copy in the file after ``forgetting``."""
+    store = Store(county.db)
+    old = b"an old secret value 0123456789abcdef"
+    store.set_meta("probe", old.decode())
+    store.set_meta("probe later", "a row written after it")
+    with store.forgetting():
+        store.set_meta("probe", "a new and much longer value " * 4)
+    assert not any(old in raw for raw in _files_of(county.db).values())
+    store.close()
+
+
+BAD_PASSWORDS = [
+    (" " * 8, "密码不能全是空格"),
+    ("\u3000" * 8, "密码不能全是空格"),  # ideographic spaces
+    ("\t" * 8, "密码不能含控制字符"),
+    ("abc\x00defgh", "密码不能含控制字符"),
+    ("a good password\n", "密码不能含控制字符"),
+    ("x" * 1025, "密码最多 1024 位"),
+    ("short", "密码至少 8 位"),
+]
+
+
+@pytest.mark.parametrize("password, words", BAD_PASSWORDS)
+def test_a_password_that_is_no_password_is_refused_by_add_change_and_reset(county, password,
+                                                                            words):
+    store = Store(county.db)
+    settings = load(store)
+    accounts.add(store, settings, "张三", "operator", "a good password", NOW)
+    before = dump(county.db)
+    attempts = [
+        lambda: accounts.add(store, settings, "李四", "viewer", password, NOW),
+        lambda: accounts.change_password(store, "张三", "a good password", password, "-", NOW),
+        lambda: accounts.reset_password(store, settings, "张三", password, NOW,
+                                        old="a good password"),
+        lambda: accounts.reset_password(store, settings, "张三", password, NOW, new_key=True),
+    ]
+    for attempt in attempts:
+        with pytest.raises(accounts.AccountError, match=words):
+            attempt()
+    assert dump(county.db) == before
+    store.close()
+
+
+def test_the_longest_password_is_kept_and_a_longer_one_never_signs_in(county):
+    store = Store(county.db)
+    longest = "长" * 1024
+    accounts.add(store, load(store), "张三", "viewer", longest, NOW)
+    assert accounts.sign_in(store, "张三", longest, "-", NOW).account.name == "张三"
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(store, "张三", longest + "长", "-", NOW)
+    store.close()
+
+
+def test_passwords_piped_to_the_cli_are_read_without_a_getpass_warning(county):
+    """``printf 'old\\nnew\\nnew\\n' | guanai aggregator account password``, and ``account add``
+    the same way, in a process with no terminal at all (its own session): no "Password input
+    may be echoed" warning, and the passwords taken are the lines piped."""
+    def piped(*args: str, typed: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "guanai", "aggregator", "--db",
+                               str(county.db), "account", *args], input=typed,
+                              capture_output=True, text=True, timeout=120,
+                              start_new_session=True)
+
+    added = piped("add", "--name", "张三", "--role", "operator",
+                  typed="a good password\na good password\n")
+    changed = piped("password", "--name", "张三",
+                    typed="a good password\nthe new password\nthe new password\n")
+    for run in (added, changed):
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stderr and "echoed" not in run.stderr, run.stderr
+    store = Store(county.db)
+    assert accounts.sign_in(store, "张三", "the new password", "-", NOW).credential is not None
+    store.close()
+    ended = piped("password", "--name", "张三", typed="the new password\n")
+    assert ended.returncode == 1 and "标准输入已结束" in ended.stderr, ended.stderr

@@ -8,6 +8,7 @@ changes nothing and counts toward the sign-in lock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.keys import accounts
-from aggregator.store.sqlite import Store
+from aggregator.store.sqlite import Account, Store
 from guanai.cli import cli
 from privacy.envelope import verify_with_context
 from privacy.memberauth import DECISION_CONTEXT
@@ -64,6 +65,8 @@ def test_an_official_changes_their_password_keeping_their_credential(
     assert "两次输入的新密码不一致" in page.get_by_role("alert").inner_text()
     change(page, PASSWORD, "李填表")
     assert "密码不能与账号名相同" in page.get_by_role("alert").inner_text()
+    change(page, PASSWORD, " " * 8)  # a password of spaces: not a password
+    assert "密码不能全是空格" in page.get_by_role("alert").inner_text()
     assert store.account("李填表") == before
 
     change(page, PASSWORD, NEW)
@@ -79,6 +82,9 @@ def test_an_official_changes_their_password_keeping_their_credential(
     # the other session has ended; this one goes on, and decides with the same credential
     second_page.reload()
     assert "/login" in second_page.url
+    assert second_page.get_by_role("status").inner_text() == (
+        "密码已在别处修改，请重新登录。The password was changed elsewhere; please sign in again.")
+    shot(second_page, "bureau-password-changed-elsewhere")
     page.goto(county.url + "/decisions?period=2027-H1")
     late = page.locator("tr#m-2161010003")
     late.get_by_label("补报截止 Until").fill("2027-07-31")
@@ -130,4 +136,24 @@ def test_a_viewer_changes_their_password_too(county_round, bureau_pages, bureau_
                                      "password", "--name", "赵查看"], input=f"{PASSWORD}\n" * 2)
     assert reset.exit_code == 0, reset.output
     page.reload()
-    assert "/login" in page.url and "会话已过期或已结束" in page.content()
+    assert "/login" in page.url and "密码已在别处修改" in page.content()
+    assert "会话已过期" not in page.content()
+
+
+def test_a_session_ended_by_a_password_change_is_told_so_for_a_while_only(clock):
+    """``Sessions`` remembers the ids a change ended for ``IDLE`` (then forgets them): the
+    next request within it is told why, one after it is a plain unknown session."""
+    from aggregator.web.access import IDLE, PASSWORD_CHANGED, Sessions
+
+    account = Account("李填表", "viewer", "610102", "$argon2id$old", None, None, None,
+                      "2027-06-30T02:00:00+00:00")
+    sessions = Sessions()
+    now = clock.now()
+    keep, told, late = (sessions.open(account, None, now) for _ in range(3))
+    changed = replace(account, password_hash="$argon2id$new")
+    assert sessions.changed(changed, keep, now) == 2
+    assert sessions.get(keep, now)[0].password_hash == "$argon2id$new"
+    assert sessions.get(told, now + IDLE) == (None, PASSWORD_CHANGED)
+    assert sessions.get(told, now + IDLE) == (None, None)  # told once
+    sessions.open(account, None, now + IDLE + timedelta(seconds=1))  # forgets what is past
+    assert sessions.get(late, now + IDLE + timedelta(seconds=1)) == (None, None)

@@ -70,3 +70,45 @@ def test_a_client_certificate_needs_its_key_and_is_read_from_the_configuration(t
                       f"'{cert.name}'\nclient_key = '{key.name}'\n", encoding="utf-8")
     web = load_config(config).default_map()["web"]
     assert (web["client_cert"], web["client_key"]) == (str(cert), str(key))
+
+
+def _web(db, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+    """``guanai aggregator web`` on a free loopback port; a refusal returns at once, a start
+    would run until the 60-second timeout (and fail the test)."""
+    return subprocess.run([sys.executable, "-m", "guanai", "aggregator", "--db", str(db), "web",
+                           "--listen", f"127.0.0.1:{free_port()}", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_a_client_certificate_is_checked_at_start(tmp_path):
+    """Not PEM, a key of another certificate, a key readable by others: each a usage error
+    (exit 2), Chinese first, naming the file, and nothing served; a good pair serves."""
+    county = Aggregator(tmp_path, "610102", "county", "610000")
+    (tmp_path / "other").mkdir()
+    cert, key = tls_certificate(tmp_path)
+    _, other_key = tls_certificate(tmp_path / "other")
+    hello = tmp_path / "hello.pem"
+    hello.write_text("hello\n")
+    hello.chmod(0o600)
+    open_key = tmp_path / "open.key"
+    open_key.write_bytes(key.read_bytes())
+    open_key.chmod(0o644)
+    for pair, words in (((hello, hello), f"客户端证书不是 PEM 证书 the client certificate {hello}"),
+                        ((cert, hello), f"客户端私钥不是未加密的 PEM 私钥 the client key {hello}"),
+                        ((cert, other_key), f"客户端私钥与证书不配 the client key {other_key}"),
+                        ((cert, open_key), f"密钥文件权限过宽 key file is accessible by others: "
+                                           f"{open_key} has mode 0644")):
+        run = _web(county.db, "--client-cert", str(pair[0]), "--client-key", str(pair[1]))
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert words in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert "汇总网页已启动" not in run.stdout
+    process = subprocess.Popen(
+        [sys.executable, "-m", "guanai", "aggregator", "--db", str(county.db), "web",
+         "--listen", f"127.0.0.1:{free_port()}", "--client-cert", str(cert), "--client-key",
+         str(key)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "汇总网页已启动" in line, line + process.stderr.read()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

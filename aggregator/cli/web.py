@@ -4,6 +4,7 @@ the accounts that sign in to them (docs/bureau-web.md)."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -120,7 +121,7 @@ def account_password(db: Path, account_name: str, new_key: bool,
     held = accounts.active_account(store, account_name)
     old = None
     if held.sealed_key is not None and not new_key:
-        old = click.prompt("旧密码 Old password", hide_input=True)
+        old = _typed("旧密码 Old password")
     changed = accounts.reset_password(store, settings, account_name, _new_password(password_file),
                                       SYSTEM.now(), old, new_key)
     click.echo(f"密码已重设 password reset: {changed.name}; its open sessions end at their next "
@@ -131,16 +132,28 @@ def account_password(db: Path, account_name: str, new_key: bool,
 
 
 def _new_password(password_file: Path | None) -> str:
-    """A new password: the first line of ``password_file``, or asked twice, hidden (read from
-    stdin when it is not a terminal)."""
+    """A new password: the first line of ``password_file``, or typed twice (``_typed``)."""
     if password_file is not None:
         lines = password_file.read_text(encoding="utf-8").splitlines()
         return lines[0] if lines else ""
-    password = click.prompt("新密码 Password", hide_input=True)
-    if click.prompt("再输一次 Repeat the password", hide_input=True) != password:
+    password = _typed("新密码 Password")
+    if _typed("再输一次 Repeat the password") != password:
         raise click.ClickException("两次输入的密码不一致，没有做任何更改 the two passwords differ: "
                                    "nothing was changed")
     return password
+
+
+def _typed(prompt: str) -> str:
+    """A password the person types: asked with ``prompt``, hidden, at a terminal; when stdin is
+    not a terminal (a pipe, a file) its next line, read directly (there is no echo to hide, so
+    no getpass warning), without its line ending. click.ClickException if stdin has ended."""
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True)
+    line = sys.stdin.readline()  # the one stream: a wrapper made per call would read ahead
+    if not line:
+        raise click.ClickException(f"标准输入已结束，没有做任何更改 stdin ended before the {prompt} "
+                                   "line: nothing was changed")
+    return line.rstrip("\r\n")
 
 
 @account.command("revoke")

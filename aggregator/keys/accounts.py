@@ -44,7 +44,7 @@ from aggregator.keys.own_identity import Settings
 from aggregator.store.sqlite import Account, Store
 from common.clock import stamp
 from common.errors import GuanaiError
-from common.web.passwords import PasswordTooShort, check_password, hash_password
+from common.web.passwords import PasswordRefused, check_password, hash_password
 from protos.regions import CodeError, check_region, name
 
 logger = logging.getLogger(__name__)
@@ -131,14 +131,15 @@ def add(store: Store, settings: Settings, account_name: str, role: str, password
 
 def password_hash(account_name: str, password: str) -> str:
     """The argon2id hash of an account's new password (common/web/passwords.py), once the
-    password keeps the rules every account's does — at least ``MIN_LENGTH`` characters, not
-    the account's name — whether it is set by ``add``, ``change_password`` or
-    ``reset_password``. AccountError (Chinese first) otherwise."""
+    password keeps the rules every account's does — common/web/passwords.py ``RULES`` (8 to
+    1,024 characters, not only whitespace, no control characters), not the account's name —
+    whether it is set by ``add``, ``change_password`` or ``reset_password``. AccountError
+    (Chinese first) otherwise."""
     if password.strip() == account_name.strip():
         raise AccountError("密码不能与账号名相同 the password must not be the account's name")
     try:
         return hash_password(password)
-    except PasswordTooShort as exc:
+    except PasswordRefused as exc:
         raise AccountError(str(exc)) from None
 
 
@@ -183,7 +184,7 @@ def reset_password(store: Store, settings: Settings, account_name: str, new: str
     if account.sealed_key is None:
         changed = _resealed(account, hashed, None, new)
     elif new_key:
-        with store.transaction():
+        with store.forgetting():
             key_id, sealed, salt = _new_credential(store, settings, account.name, new, at)
             store.set_account_secrets(account.name, hashed, key_id, sealed, salt)
         return store.account(account.name)
@@ -200,8 +201,9 @@ def reset_password(store: Store, settings: Settings, account_name: str, new: str
 
 
 def _saved(store: Store, changed: Account) -> Account:
-    """Write the account's new hash and sealed credential together (one transaction)."""
-    with store.transaction():
+    """Write the account's new hash and sealed credential together (one transaction), the old
+    sealed seed overwritten in the file and the WAL (``Store.forgetting``)."""
+    with store.forgetting():
         store.set_account_secrets(changed.name, changed.password_hash, changed.staff_key_id,
                                   changed.sealed_key, changed.salt)
     return changed

@@ -6,6 +6,7 @@ storage, ``SqliteAccounts`` its SQLite implementation mixed into the Store.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +33,7 @@ class Account:
 class AccountStore(Protocol):
     """Accounts by name; sign-in attempts (UTC ISO 8601 times) by name and by address."""
 
+    def forgetting(self) -> Iterator[object]: ...  # a transaction leaving no old copy
     def add_account(self, account: Account) -> None: ...
     def account(self, name: str) -> Account | None: ...
     def accounts(self) -> list[Account]: ...

@@ -1,4 +1,5 @@
-"""One aggregator's SQLite file: opening it (WAL, fsync on every commit), its transactions.
+"""One aggregator's SQLite file: opening it (WAL, fsync on every commit, deleted content
+overwritten), its transactions.
 
 Every concern module of the store (members, submissions, rollups, calendar, warnings) runs its
 SQL through the one connection kept here, so a transaction that accepts a submission covers all
@@ -7,6 +8,7 @@ the tables it touches. A lock makes the connection safe to share by the server's
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -17,6 +19,8 @@ from typing import Protocol
 
 from aggregator.store.schema import SCHEMA
 from common.errors import GuanaiError
+
+logger = logging.getLogger(__name__)
 
 CACHE_KIB = 65536  # SQLite's page cache per connection, KiB
 
@@ -60,6 +64,10 @@ class SqliteConnection:
         conn.execute("PRAGMA synchronous=FULL")  # a commit is on disk before a receipt leaves
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        # content deleted or replaced is overwritten with zeros, in its page and in freed pages
+        # (https://sqlite.org/pragma.html#pragma_secure_delete): an account's old sealed
+        # credential leaves no copy in the file once checkpointed (``forgetting``)
+        conn.execute("PRAGMA secure_delete=ON")
         # 64 MiB of pages kept between reads (SQLite's default is 2 MiB): a trend's ten
         # periods of county rows and cells stay in memory instead of being read again
         conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -82,6 +90,21 @@ class SqliteConnection:
                 self.db.conn.execute("ROLLBACK")
                 raise
             self.db.conn.execute("COMMIT")
+
+    @contextmanager
+    def forgetting(self) -> Iterator[SqliteConnection]:
+        """A transaction (as ``transaction``) whose replaced content must leave no readable
+        copy: after the commit the WAL is checkpointed into the file, where secure_delete has
+        zeroed the old bytes, and truncated to zero bytes (``PRAGMA wal_checkpoint(TRUNCATE)``,
+        https://sqlite.org/pragma.html#pragma_wal_checkpoint), so its frames holding the old
+        pages go. The checkpoint waits up to the busy timeout for other connections' readers;
+        if one still reads, it is logged and the old frames stay until the next checkpoint."""
+        with self.transaction():
+            yield self
+        with self._lock:
+            busy, _, _ = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            logger.warning("WAL of %s not truncated: another connection was reading", self.path)
 
     def _all(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         with self._lock:

@@ -7,7 +7,10 @@ Flask's signed, HttpOnly, SameSite=Strict cookie (Secure under TLS). A session e
 account is read from the store at every request, so a revocation by the CLI in another process
 takes effect at once), and at the next request after its password is changed (the session
 keeps the hash it signed in with; ``Sessions.changed`` keeps the session that changed it and
-ends the account's others at once). The opened staff credential of a deciding role lives in
+ends the account's others at once). A session that ended by a password change is sent to the
+sign-in page with ``expired=password``, which says so; one that expired or was revoked with
+``expired=1`` (for ``IDLE`` after a change, ``Sessions`` remembers the ids it ended, nothing
+else). The opened staff credential of a deciding role lives in
 the session only (aggregator/keys/accounts.py).
 
 Every view is wrapped by ``allowed(*roles)``; every region a request names is read through
@@ -44,7 +47,7 @@ from aggregator.keys import accounts, staff
 from aggregator.store.sqlite import Account
 from aggregator.web.bureau import bureau
 from common.errors import GuanaiError
-from common.web.passwords import MIN_LENGTH
+from common.web.passwords import RULES
 from protos.periods import Period, PeriodError
 from protos.regions import CodeError, check_region, check_school, name
 
@@ -53,6 +56,9 @@ ABSOLUTE = timedelta(hours=12)
 OPEN_ENDPOINTS = frozenset({"login", "shared.static", "static"})
 ALL_ROLES = tuple(accounts.ROLES)
 _PERIOD_CODE = re.compile(r"[0-9]{4}(-[Hh][12])?")  # a period's code, whatever its year
+# why a session ended, as the sign-in page's ``expired`` parameter says it
+ENDED = "1"  # expired (idle, absolute limit) or its account revoked
+PASSWORD_CHANGED = "password"  # its account's password changed elsewhere
 
 
 class Forbidden(GuanaiError):
@@ -77,10 +83,13 @@ class Session:
 
 
 class Sessions:
-    """Server-side sessions by random id; expired ones are dropped when next looked at."""
+    """Server-side sessions by random id; expired ones are dropped when next looked at. The
+    ids of sessions a password change ended are kept for ``IDLE`` (with the time, nothing
+    else), so that their next request can be told why."""
 
     def __init__(self) -> None:
         self._held: dict[str, Session] = {}
+        self._ended: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def open(self, account: Account, credential: staff.Credential | None,
@@ -91,31 +100,37 @@ class Sessions:
             for old in [k for k, s in self._held.items()
                         if now - s.seen > IDLE or now - s.started > ABSOLUTE]:
                 del self._held[old]
+            for old in [k for k, at in self._ended.items() if now - at > IDLE]:
+                del self._ended[old]
             self._held[sid] = Session(account.name, now, now, credential, account.password_hash)
         return sid
 
-    def changed(self, account: Account, keep: str) -> int:
-        """The account's password changed in session ``keep``: that one goes on under the new
-        hash, every other session of the account ends now (with its opened key); how many."""
+    def changed(self, account: Account, keep: str, now: datetime) -> int:
+        """The account's password changed in session ``keep`` at ``now``: that one goes on
+        under the new hash, every other session of the account ends now (with its opened key),
+        remembered as ended by the change; how many."""
         with self._lock:
             others = [k for k, s in self._held.items() if s.account == account.name and k != keep]
             for sid in others:
                 del self._held[sid]
+                self._ended[sid] = now
             if keep in self._held:
                 self._held[keep].password_hash = account.password_hash
         return len(others)
 
-    def get(self, sid: str, now: datetime) -> tuple[Session | None, bool]:
-        """(the live session, False) or (None, whether it existed and expired)."""
+    def get(self, sid: str, now: datetime) -> tuple[Session | None, str | None]:
+        """(the live session, None) or (None, why it ended: ``ENDED`` if it expired now,
+        ``PASSWORD_CHANGED`` if a password change ended it within ``IDLE``, None if unknown)."""
         with self._lock:
             held = self._held.get(sid)
             if held is None:
-                return None, False
+                ended = self._ended.pop(sid, None)
+                return None, PASSWORD_CHANGED if ended and now - ended <= IDLE else None
             if now - held.seen > IDLE or now - held.started > ABSOLUTE:
                 del self._held[sid]
-                return None, True
+                return None, ENDED
             held.seen = now
-            return held, False
+            return held, None
 
     def close(self, sid: str) -> None:
         with self._lock:
@@ -161,16 +176,17 @@ def _require() -> Response | None:
         return None
     here = bureau()
     sid = session.get("sid")
-    held, expired = _sessions().get(sid, here.now()) if sid else (None, False)
+    held, why = _sessions().get(sid, here.now()) if sid else (None, None)
     account = accounts.current(here.store, held.account) if held else None
+    if held is not None:
+        why = ENDED  # if it ends here: revoked
     if account is not None and account.password_hash != held.password_hash:
-        account = None  # the password changed elsewhere (another session, the CLI)
+        account, why = None, PASSWORD_CHANGED  # elsewhere: another process (the CLI)
     if held is None or account is None:
         if sid:
             _sessions().close(sid)
             session.pop("sid", None)
-        moved = redirect(url_for("login", next=request.full_path,
-                                 expired=1 if expired or held is not None else None))
+        moved = redirect(url_for("login", next=request.full_path, expired=why))
         moved.set_data(b"")  # a plain 302: no English "Redirecting..." page
         return moved
     g.user = User(account.name, account.role, account.region, held.credential)
@@ -179,14 +195,14 @@ def _require() -> Response | None:
 
 def _login() -> str | Response | tuple[str, int]:
     here = bureau()
-    expired = bool(request.args.get("expired"))
+    expired = request.args.get("expired")  # why the session ended (``_require``), if it did
     if request.method == "POST":
         try:
             signed = accounts.sign_in(here.store, request.form.get("name", ""),
                                       request.form.get("password", ""),
                                       request.remote_addr or "-", here.now())
         except accounts.SignInRefused as exc:
-            return render_template("login.html", failed=str(exc), expired=False,
+            return render_template("login.html", failed=str(exc), expired=None,
                                    name=request.form.get("name", "")), 429 if exc.locked else 401
         old = session.get("sid")
         if old:
@@ -219,14 +235,13 @@ def _password() -> str | Response | tuple[str, int]:
                 429 if exc.locked else 401)
     except accounts.AccountError as exc:
         return render_template("password.html", failed=str(exc), rules=_RULES), 400
-    ended = _sessions().changed(changed, session["sid"])
+    ended = _sessions().changed(changed, session["sid"], here.now())
     flash(f"密码已修改；本账号的其他会话（{ended} 个）已退出。 Password changed; the account's other "
           f"sessions ({ended}) are signed out.", "ok")
     return redirect(url_for("password"))
 
 
-_RULES = (f"至少 {MIN_LENGTH} 位，不能与账号名相同。 At least {MIN_LENGTH} characters, not the "
-          "account's name.")
+_RULES = f"{RULES[0][:-1]}，不能与账号名相同。 {RULES[1][:-1]}, not the account's name."
 
 
 def _logout() -> Response:
