@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aggregator.store.sqlite import Store
 from tests.bureau_web import sign_in
 from tests.node_web import form_fields
 
@@ -83,12 +84,25 @@ def test_pages_are_not_cached_and_a_county_sees_nothing_of_another_or_of_the_pro
     assert "610102" in page.locator("table.members").inner_text()
     response = page.request.get(pages.url + "/table/search?q=辍学&period=2025-H1&region=610103")
     assert response.status == 403 and "无权访问" in response.text()
+    assert page.locator("form[action='/decisions/return']").count() == 0
     fields = form_fields(page, "form[action='/logout']") | {"period": "2025-H1"}
-    for member in ("610103", "2161010011"):  # another county; a school of it, not enrolled here
+    before = decisions_made(round_h1.province)
+    # another county; a school of it, not enrolled here; its own county, a member of the
+    # province: deciding for this aggregator's members is the whole region's act
+    for member in ("610103", "2161010011", "610102"):
         for path in ("/decisions/unlock", "/decisions/return"):
             refused = page.request.post(pages.url + path, form=fields | {"member": member,
                                                                            "reason": "x"})
-            assert refused.status == 403, (path, member)
+            assert refused.status == 403 and "本级账号" in refused.text(), (path, member)
+    assert decisions_made(round_h1.province) == before  # nothing changed
+
+
+def decisions_made(aggregator) -> list:  # noqa: ANN001
+    store = Store(aggregator.db)
+    try:
+        return store.decisions(None, "2025-H1")
+    finally:
+        store.close()
 
 
 def test_the_small_texts_read_right(round_h1, bureau_pages, bureau_page, clock):

@@ -12,7 +12,7 @@ alone, show the 'being made' page while a making runs longer than their wait, th
 
 from __future__ import annotations
 
-import json
+import logging
 import shutil
 import sqlite3
 import threading
@@ -22,16 +22,21 @@ from types import SimpleNamespace
 
 import grpc
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from aggregator.figures import cube, kept
 from aggregator.figures.holdings import Holdings
+from aggregator.figures.official import OfficialError
 from aggregator.figures.statistics import official_of
 from aggregator.keys import accounts, own_identity
+from aggregator.store.figures import FigureUnit
 from aggregator.store.sqlite import KeptSet, Store
 from aggregator.web.app import create_app
 from aggregator.web.bureau import Bureau
+from aggregator.web.routes_table import _shown
 from common.web.server import start
 from guanai.cli import cli
 from tests.bureau_web import PASSWORD, sign_in
@@ -164,13 +169,19 @@ def test_a_later_submission_makes_the_kept_tables_stale_at_once(round_):
 
 
 def table_json(db: Path, region: str) -> dict[str, int]:
-    """The official values ``guanai aggregator table --format json`` gives, by cell."""
+    """The official values ``guanai aggregator table --format xlsx`` writes, by cell (its
+    analysis sheet has them beside the estimates; the csv/json analysis form has no official
+    values: it needs no official table)."""
+    out = db.parent / f"table-{region}.xlsx"
     result = CliRunner().invoke(cli, ["aggregator", "--db", str(db), "table", "--period",
-                                      H1.code, "--region", region, "--format", "json"],
-                                catch_exceptions=False)
+                                      H1.code, "--region", region, "--format", "xlsx",
+                                      "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)[0]["rows"]
-    return {r["指标编号 Cell id"]: r["正式值 Official"] for r in rows}
+    rows = list(load_workbook(out, read_only=True)["分析 Analysis"].iter_rows(values_only=True))
+    out.unlink()
+    header = rows[2]  # under the title and the subtitle
+    cell, official = header.index("指标编号 Cell id"), header.index("正式值 Official")
+    return {r[cell]: r[official] for r in rows[3:] if r[official] is not None}  # no sign-off
 
 
 def test_the_command_run_twice_reads_what_was_kept_instead_of_solving_again(round_):
@@ -317,3 +328,81 @@ def test_bad_input_is_refused_and_starts_no_making(alone, bureau_page):
     time.sleep(1.0)  # a making started by mistake would have ended and kept by now
     assert bureau.store.kept_set(H1.code) == before
     assert current_kept(bureau.store) is None
+
+
+# --- an official table that cannot be made: said once, the estimates still there
+
+HOME = "psy.home_activities"  # exact (no noise): a region's row must equal its members' sum
+
+
+def cannot_be_made(bureau: Bureau) -> None:
+    """The state the demo's tester found (a published province figure over more schools than
+    are counted now): the province's own row as a published one whose exact cell is 11 above
+    its members' sum, so no official table meets the constraints. Written as cube.py's
+    ``record_publication`` writes a row, with the generation counted."""
+    store = bureau.store
+    holdings = Holdings(store, bureau.settings, H1)
+    summed, catalogue = holdings.figures("610000"), holdings.catalogue
+    rows = [(c.index, int(summed.values[c.id]) + (11 if c.id == HOME else 0),
+             float(summed.variances[c.id])) for c in catalogue.cells]
+    unit = FigureUnit(H1.code, "610000", "province", "610000", False, "610000", "published",
+                      summed.members, 0, summed.schools, catalogue.version,
+                      cube.PUBLISHED_LOG_INDEX, bytes(32))
+    with store.transaction():
+        store.put_figure(unit, [r for r in rows if r[1] or r[2]])
+        store.bump_generation(H1.code)
+
+
+def test_an_official_table_that_cannot_be_made_is_said_once_and_the_estimates_download(
+        alone, bureau_page, caplog, tmp_path):
+    bureau, pages = alone
+    page = bureau_page
+    sign_in(page, pages, "省厅查看")
+    cannot_be_made(bureau)
+    with pytest.raises(OfficialError):  # the core says why, typed
+        official_of(Holdings(bureau.store, bureau.settings, H1))
+    caplog.set_level(logging.ERROR, logger="aggregator.figures.kept")
+    asked = f"period={H1.code}&region=610000"
+    first = page.goto(f"{pages.url}/table?{asked}&form=official")
+    assert first.status in (202, 503)  # being made (the page waits 0 s), or failed already
+
+    def failures() -> int:
+        return sum("could not be made" in r.getMessage() for r in caplog.records)
+
+    until(failures)
+    for _ in range(2):
+        response = page.goto(f"{pages.url}/table?{asked}&form=official")
+        assert response.status == 503
+        main = page.locator("main").inner_text()
+        assert "正式表暂时无法生成" in main and "The official table cannot be made at present" in main
+        assert "no table meets the constraints" in main  # why, in one line
+        assert "请联系管理员" in main and "没有做任何更改" not in main
+        exported = page.request.get(f"{pages.url}/export/table.xlsx?{asked}")
+        assert exported.status == 503
+    time.sleep(1.0)  # a second making, had one started, would have failed by now
+    assert failures() == 1
+    assert current_kept(bureau.store) is None
+
+    # the estimates: the link on the page, its CSV, the CLI's, all the same figures
+    with page.expect_navigation():
+        page.get_by_role("link", name="分析用估计值 Analysis form").click()
+    assert "form=analysis" in page.url and "region=610000" in page.url
+    headers = page.locator("table.stat thead th").all_inner_texts()
+    column = headers.index("估计值 Estimate")
+    shown = {r.get_attribute("id"): r.locator("td").nth(column).inner_text()
+             for r in page.locator("table.stat tbody tr").all()}
+    assert shown[HOME] == _shown(Holdings(bureau.store, bureau.settings, H1).figures(
+        "610000").values[HOME])
+    download = page.request.get(f"{pages.url}/export/table.csv?{asked}&form=analysis")
+    assert download.status == 200
+    web = tmp_path / "web.csv"
+    web.write_bytes(download.body())
+    cli_csv = tmp_path / "cli.csv"
+    aggregator_cli(bureau.store.path, "table", "--period", H1.code, "--region", "610000",
+                   "--format", "csv", "--out", str(cli_csv))
+    estimates = pd.read_csv(web)
+    assert estimates.equals(pd.read_csv(cli_csv))
+    ids = estimates[estimates.columns[0]]
+    assert shown == {c: _shown(float(v)) for c, v in zip(ids, estimates["估计值 Estimate"],
+                                                         strict=True)}
+    assert failures() == 1  # the estimates started no making

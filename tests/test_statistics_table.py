@@ -86,7 +86,8 @@ def test_the_command_prints_the_official_table_and_writes_the_analysis_form(roun
     assert written.exit_code == 0, written.output
     rows = json.loads(out.read_text(encoding="utf-8"))[0]["rows"]
     assert rows and all(r["指标编号 Cell id"].endswith(".primary") for r in rows)
-    assert {"估计值 Estimate", "噪声方差 Noise variance", "正式值 Official"} <= set(rows[0])
+    assert {"估计值 Estimate", "噪声方差 Noise variance"} <= set(rows[0])
+    assert "正式值 Official" not in rows[0]  # the estimates alone: no official table needed
     pdf = tmp_path / "county.pdf"
     signed = CliRunner().invoke(main, ["aggregator", "--db", db, "table", "--period", "2025-H1",
                                        "--format", "pdf", "--out", str(pdf), "--filler", "张填表",

@@ -2,7 +2,8 @@
 
 The terminal, Excel and PDF show the official form (non-negative integers that add up across
 levels, aggregator/figures/official.py) with the sign-off block; CSV and JSON give the
-analysis form (unbiased estimates, variances, intervals) for further work. The official
+analysis form (unbiased estimates, variances, intervals) for further work, read from the
+estimates alone (no official table needed, as the web's analysis form). The official
 tables are read as kept (aggregator/figures/kept.py): made here only if the serving
 aggregator has not made them since the figures last changed.
 """
@@ -15,7 +16,7 @@ import click
 
 from aggregator.figures.holdings import Holdings
 from aggregator.figures.kept import region_table
-from aggregator.figures.printed import region_sheets
+from aggregator.figures.printed import estimates_sheet, region_sheets
 from aggregator.keys import own_identity
 from aggregator.store.sqlite import Store
 from common import tables
@@ -54,9 +55,14 @@ def table(db: Path, period: Period, region: str | None, stage: str | None, fmt: 
     store = Store(db)
     try:
         settings = own_identity.load(store)
-        found = region_table(Holdings(store, settings, period), region or settings.region)
-        sheets = region_sheets(store, settings, period, found, stage, fmt,
-                               local_date(SYSTEM.now()), unit_name, head, reviewer, filler, filed)
+        holdings = Holdings(store, settings, period)
+        if fmt in ("csv", "json"):  # the analysis form: the estimates alone, as the web's
+            sheets = [estimates_sheet(holdings, region or settings.region, stage)]
+        else:
+            found = region_table(holdings, region or settings.region)
+            sheets = region_sheets(store, settings, period, found, stage, fmt,
+                                   local_date(SYSTEM.now()), unit_name, head, reviewer, filler,
+                                   filed)
     finally:
         store.close()
     text = tables.write(sheets, fmt, out)

@@ -16,6 +16,23 @@ A leader's own region has a row only once it published the period's figure with 
 (secure aggregation, aggregator/rollup/publish.py): the two parties' noisy partials added,
 kind ``published``; ``record_publication`` writes it and ``expected`` makes it again from the
 stored publication, so a rebuild and the check know it too.
+
+A publication stands for the region only while every school of its named set is still counted
+here at the revision the set names (``stands``): a school that reports here (a direct member) by
+its counted submission (``_counted``) at exactly that revision; a school carried in a member's
+rollup by still having a row and by its carrier's word: the member's counted rollup still
+carries a named set naming the school at that revision. A member carries its set only while its
+own publication stands by this same rule (aggregator/rollup/build.py), so a school returned or
+corrected at the county takes the province's figure down with the county's next rollup; the
+forwarded report's own revision is not read (that would mean parsing every forwarded report of
+the period), the member's set is (one parse per member). A return of the member here removes its
+carried rows. When a publication no longer stands (a named school returned
+or revised, a member carrying named schools returned) the region's own row goes, as before it
+published: the region is then the sum of its counted members, noisier. ``_refresh`` (after a
+submission or a return) and ``expected`` apply this, so ``check`` and a rebuild agree. It stands
+again only if every named school is counted at its named revision once more (a member returned
+here sends its rollup again with the same set); a level publishes once per period, so a fallen
+figure is never made afresh.
 """
 
 from __future__ import annotations
@@ -128,7 +145,21 @@ def _refresh(store: Store, period: str, units: Iterable[str],
             store.delete_figure(period, unit)
         else:
             store.put_figure(row.unit, row.cells)
+    _keep_published(store, period)
     store.bump_generation(period)
+
+
+def _keep_published(store: Store, period: str) -> None:
+    """The region's own row by the rule: the published figure while its publication stands,
+    none otherwise. Nothing is read beyond the publications when there is none completed."""
+    for publication in _completed(store, period):
+        held = store.figure_unit(period, publication.region)
+        carriers = {u.unit: u.source for u in store.figure_units(period, "school")}
+        if not stands(store, publication, carriers):
+            store.delete_figure(period, publication.region)
+        elif held is None or held.kind != "published":
+            row = published_row(store, publication)
+            store.put_figure(row.unit, row.cells)
 
 
 def record_submission(store: Store, report: Report, report_sha256: bytes,
@@ -173,11 +204,59 @@ def published_row(store: Store, publication: Publication) -> Row:
         zip(figure.values, figure.variances, strict=True)) if v or w))
 
 
+def _completed(store: Store, period: str) -> list[Publication]:
+    """The period's publications this aggregator completed as leader (the helper's answer
+    held): at most one, of its own region; none at a helper or before publishing."""
+    return [p for p in store.publications(period) if p.other_noisy is not None]
+
+
+def stands(store: Store, publication: Publication, carriers: Mapping[str, str]) -> bool:
+    """Whether a completed publication still stands for its region (module docstring): every
+    named school that reports here counted at the named revision; every other named school
+    held in a row of the period (``carriers``: school code → the member whose rollup carries
+    its row) whose carrier's counted rollup still carries a named set naming it at that
+    revision. Two reads and one parse per carrying member, however many schools are named."""
+    named = partials.open_named_set(publication.named_set)[0]
+    period = publication.period
+    latest = {s.sender_id: s.revision for s in store.latest_submissions(period)}
+    returned = {(r.member_id, r.revision) for r in store.returns(period)}
+    sets: dict[str, set[tuple[str, int]]] = {}
+    for member in named.members:
+        school, revision = member.school_id, member.revision
+        if school in latest:  # reports here: its counted submission must be the named one
+            if latest[school] != revision or (school, revision) in returned:
+                return False
+            continue
+        carrier = carriers.get(school)
+        if carrier is None:
+            return False
+        if carrier not in sets:
+            sets[carrier] = _named_by(store, period, carrier)
+        if (school, revision) not in sets[carrier]:
+            return False
+    return True
+
+
+def _named_by(store: Store, period: str, member: str) -> set[tuple[str, int]]:
+    """(school, revision) of the named set the member's counted rollup carries (it carries one
+    only while the member's own publication stands: aggregator/rollup/build.py); empty if none."""
+    counted = _counted(store, period, member)
+    if counted is None:
+        return set()
+    report = parse_signed(counted.signed)[1]
+    if not report.named_set:
+        return set()
+    try:
+        named = partials.open_named_set(report.named_set)[0]
+    except Refused:
+        return set()
+    return {(m.school_id, m.revision) for m in named.members}
+
+
 def record_publication(store: Store, publication: Publication) -> None:
-    """After a leader completed a publication: its region's row, the period's generation
-    counted once. Call inside its transaction."""
-    row = published_row(store, publication)
-    store.put_figure(row.unit, row.cells)
+    """After a leader completed a publication: its region's row if it stands (``stands``),
+    the period's generation counted once. Call inside its transaction, after storing it."""
+    _keep_published(store, publication.period)
     store.bump_generation(publication.period)
 
 
@@ -192,9 +271,12 @@ def expected(store: Store, period: str) -> list[Row]:
         row = _row(_Overlay(store, period, rows), period, unit, {})
         if row is not None:
             rows[unit] = row
-    for publication in store.publications(period):
-        if publication.other_noisy is not None:
+    for publication in _completed(store, period):
+        carriers = {u: r.unit.source for u, r in rows.items() if r.unit.level == "school"}
+        if stands(store, publication, carriers):
             rows[publication.region] = published_row(store, publication)
+        else:
+            rows.pop(publication.region, None)
     return [rows[u] for u in sorted(rows)]
 
 

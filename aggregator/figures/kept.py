@@ -16,7 +16,8 @@ them makes every kept table stale). ``region_table`` — what the CLI's ``table`
 service's Table, the web page and its exports all call — reads the kept table when current,
 else makes the whole tree once (``make``), keeps it and answers. The aggregator's server makes
 them ahead of anyone asking (``Keeper``, one thread), and the web pages start a making in the
-background rather than hang a request on it (``Makers``).
+background rather than hang a request on it (``Makers``). A making that fails (OfficialError:
+no table meets the rules) is not started again by either until the figures change.
 
 A school, or a region outside the tree, is not in the kept set: its table is projected on its
 own (statistics.own_table, a small solve), as before.
@@ -136,9 +137,11 @@ def region_table(holdings: Holdings, unit: str, clock: Clock = SYSTEM) -> Region
 
 @dataclass
 class Making:
-    """One period's making under way in the background; ``wait`` for it."""
+    """One period's making under way in the background (or ended), of the figures of
+    ``generation``; ``wait`` for it."""
 
     period: str
+    generation: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
 
@@ -149,20 +152,28 @@ class Making:
 
 class Makers:
     """The makings under way in this process: at most one per period at a time, however many
-    requests ask (each asking while one runs gets that one)."""
+    requests ask (each asking while one runs gets that one); and the last failed making of
+    each period, answered again without starting anew until the period's figures change (as
+    the ``Keeper`` tries a failed generation again only once its figures change)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: dict[str, Making] = {}
+        self._failed: dict[str, Making] = {}
 
-    def start(self, period: str, work: Callable[[], object]) -> Making:
-        """Run ``work`` (a ``make``) in a thread unless the period's making already runs;
-        the Making under way. A failure is logged and kept in ``Making.error``."""
+    def start(self, period: str, generation: int, work: Callable[[], object]) -> Making:
+        """Run ``work`` (a ``make`` of the figures of ``generation``, the period's generation
+        read before asking) in a thread unless the period's making already runs; the Making
+        under way. A failure is logged once and kept in ``Making.error``; while the generation
+        stays the one that failed, that ended Making is returned and nothing is started."""
         with self._lock:
             making = self._running.get(period)
             if making is not None:
                 return making
-            making = self._running[period] = Making(period)
+            failed = self._failed.get(period)
+            if failed is not None and failed.generation == generation:
+                return failed
+            making = self._running[period] = Making(period, generation)
 
         def run() -> None:
             try:
@@ -173,6 +184,10 @@ class Makers:
             finally:
                 with self._lock:
                     del self._running[period]
+                    if making.error is not None:
+                        self._failed[period] = making
+                    else:
+                        self._failed.pop(period, None)
                 making.done.set()
 
         threading.Thread(target=run, name=f"kept-{period}", daemon=True).start()

@@ -1,6 +1,10 @@
 """The statistics table as exported and printed: the sheets of one region's table with the
 sign-off block filled in, for ``guanai aggregator table`` and the bureau's export links.
 
+The analysis form alone (``estimates_sheet``) needs no official table: the page's analysis form,
+its CSV export and the CLI's csv/json read the estimates only, so they are there at once while
+the official tables are being made, or when they cannot be made.
+
 One function for both, so that the .xlsx, CSV and PDF a bureau downloads from its pages are
 the files its CLI writes. The sign-off of this aggregator's own table is who approved its
 rollup (or the waiver, aggregator/rollup/signoff.py); names given by the caller stand in where
@@ -11,8 +15,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from aggregator.figures.holdings import is_school
-from aggregator.figures.statistics import RegionTable, table_sheets
+from aggregator.figures.holdings import Holdings, is_school
+from aggregator.figures.statistics import (
+    RegionTable,
+    analysis_sheet,
+    cells_of,
+    region_figures,
+    table_sheets,
+)
 from aggregator.keys.own_identity import Settings
 from aggregator.rollup import signoff
 from aggregator.store.sqlite import Store
@@ -48,3 +58,17 @@ def region_sheets(store: Store, settings: Settings, period: Period, found: Regio
         head=by("head", head), reviewer=by("reviewer", reviewer), filler=by("filler", filler),
         date=filed or latest or today.isoformat())
     return table_sheets(found, fmt, period.label_zh, period.label_en, stage, 0.95, sign_off)
+
+
+def estimates_sheet(holdings: Holdings, unit: str, stage: str | None,
+                    confidence: float = 0.95) -> Sheet:
+    """The analysis form of ``unit`` (a region or school within this aggregator) from the
+    estimates alone (statistics.region_figures, analysis_sheet): unbiased estimates, noise
+    variances and unclipped ``confidence`` intervals of the cells of ``stage`` (all if None),
+    no official figure beside them and none made or waited for. What the /table page's
+    analysis form shows, its CSV export and ``guanai aggregator table --format csv|json``.
+    Raises TableError (nothing held, or outside this aggregator), CatalogueError (stage)."""
+    period = holdings.period
+    return analysis_sheet(region_figures(holdings, unit), holdings.catalogue,
+                          cells_of(holdings.catalogue, stage), confidence,
+                          f"{period.label_zh} {period.label_en}")

@@ -77,9 +77,11 @@ def make_rollup(store: Store, settings: Settings, period: Period) -> tuple[Rollu
     missing = [m.member_id for m in store.members() if m.member_id not in submitted]
     enrolled = enrolment(store, period)
     published = store.publication(period.code, settings.region)
+    own = store.figure_unit(period.code, settings.region)  # published: the figure stands
     carried = ({"named_set": published.named_set, "partial": published.partial,
                 "noisy": published.noisy, "helper_noisy": published.other_noisy}
-               if published is not None and published.other_noisy else {})
+               if published is not None and published.other_noisy and own is not None
+               and own.kind == "published" else {})
     previous = store.latest_rollup(period.code)
     if previous is not None:
         old = parse_signed(previous.signed)[1]

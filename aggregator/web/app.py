@@ -3,7 +3,8 @@
 ``create_app`` is what ``guanai aggregator web``, the demo, the tests and the benchmark start.
 Every request but the sign-in page needs a live session (aggregator/web/access.py); every
 view checks its role and region there; a refusal or bad input is a clear page (403 or 400)
-and changes nothing; every POST carries a CSRF token (common/web/csrf.py); the
+and changes nothing; an official table that cannot be made is a 503 page pointing to the
+estimates; every POST carries a CSRF token (common/web/csrf.py); the
 Content-Security-Policy lets a page load nothing from another host.
 """
 
@@ -13,9 +14,10 @@ import logging
 import secrets
 from datetime import datetime
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from aggregator.figures.official import OfficialError
 from aggregator.web import (
     access,
     routes_completeness,
@@ -81,6 +83,7 @@ def create_app(the_bureau: Bureau, secure_cookies: bool = False,
     app.register_error_handler(Forbidden, lambda exc: refused_page(exc, 403))
     app.register_error_handler(BadInput, lambda exc: refused_page(exc, 400))
     app.register_error_handler(GuanaiError, lambda exc: refused_page(exc, 400))
+    app.register_error_handler(OfficialError, _no_official)
     app.register_error_handler(HTTPException, _http_error)
     return app
 
@@ -124,6 +127,16 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
              413: ("提交的内容太大。", "The request is too large.")}
     zh, en = texts.get(exc.code or 500, ("请求有误。", "Bad request."))
     return render_template("refused.html", message=f"{zh} {en}", status=exc.code), exc.code or 500
+
+
+def _no_official(exc: OfficialError) -> tuple[str, int]:
+    """An official table that cannot be made (aggregator/figures/official.py): not the user's
+    doing, so 503 (RFC 9110 §15.6.4: the server cannot handle it at present), why in one line,
+    and the way to the analysis form of the same region, period and stage, which needs no
+    official table (aggregator/figures/printed.py ``estimates_sheet``)."""
+    asked = request.args
+    return render_template("table_failed.html", reason=str(exc), period=asked.get("period"),
+                           region=asked.get("region"), stage=asked.get("stage") or None), 503
 
 
 def _common() -> dict[str, object]:

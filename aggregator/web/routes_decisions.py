@@ -37,7 +37,6 @@ from aggregator.web.access import (
     allowed,
     asked_period,
     date_field,
-    scoped_unit,
     whole_region,
 )
 from aggregator.web.bureau import bureau, parent_refused
@@ -59,18 +58,16 @@ def _credential() -> staff.Credential:
 
 
 def _member() -> str:
-    """The member a form names, once it is enrolled here and within the account's region."""
-    here = bureau()
+    """The member a form names, once the account is of this aggregator's whole region and the
+    member is enrolled here. Every member is a direct member of this aggregator (a school of
+    the county; at the province a city, a county, or a university located in a county but
+    reporting straight here), so deciding for one (return, unlock) is this level's act, like
+    signing its rollup: an account scoped below is Forbidden before the form is even read."""
+    whole_region("对本级成员的决定（退回修改、准予补报）",
+                 "Deciding for this aggregator's members (return, unlock)")
     member_id = request.form.get("member", "").strip()
-    if not 0 < len(member_id) <= 10:
+    if not 0 < len(member_id) <= 10 or bureau().store.member(member_id) is None:
         raise BadInput("本级没有这个成员。 No such member here.")
-    scoped_unit(member_id)  # outside the account's region: Forbidden, whether enrolled or not
-    member = here.store.member(member_id)
-    if member is None:
-        raise BadInput("本级没有这个成员。 No such member here.")
-    if not region_within(member.region, g.user.region):
-        raise Forbidden(f"您的账号只能处理{name(g.user.region)}（{g.user.region}）及以下的成员。 "
-                        "Your account decides for its own region only.")
     return member_id
 
 
@@ -102,7 +99,8 @@ def overview() -> str:
         "decisions.html", period=period, periods=here.period_choices(period), members=members, limits=deadlines(here.store, period),
         rollup=rollup, report=report, signed=signed,
         lacking=[code for code in ROLES if code not in {s.role for s in signed}],
-        roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role), can_decide=g.user.role in DECIDING,
+        roles=ROLES, my_role=SIGNING_ROLE.get(g.user.role),
+        can_decide=g.user.role in DECIDING and whole,
         whole=whole, top=here.settings.parent_region is None,
         decisions=made, names=names, timeliness=TIMELINESS_LABELS, region_name=name,
         max_reason=MAX_REASON_CHARS, kinds=decisions.KINDS, unlocks=unlocks)

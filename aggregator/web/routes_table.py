@@ -8,8 +8,9 @@ across levels, with 95% intervals clipped at zero for display) or the analysis f
 the same function (aggregator/figures/printed.py). The official form is read as kept
 (aggregator/figures/kept.py); while a period's official tables are being made after its figures
 changed, the page says so and refreshes itself (the analysis form is there at once), and an
-export waits for them. The search is ``guanai query --list``'s
-(aggregator/figures/indicators.py).
+export waits for them; when they cannot be made, the page and the exports say so (503) and
+point to the analysis form. The analysis form and its CSV read the estimates only. The search
+is ``guanai query --list``'s (aggregator/figures/indicators.py).
 """
 
 from __future__ import annotations
@@ -24,14 +25,8 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 
 from aggregator.figures import indicators, kept
 from aggregator.figures.holdings import Holdings, is_school, level_of
-from aggregator.figures.printed import region_sheets
-from aggregator.figures.statistics import (
-    RegionTable,
-    analysis_sheet,
-    cells_of,
-    parts,
-    region_figures,
-)
+from aggregator.figures.printed import estimates_sheet, region_sheets
+from aggregator.figures.statistics import RegionTable, cells_of, parts
 from aggregator.warnings.rules import load_rules
 from aggregator.web.access import BadInput, allowed, period_param, scoped_unit
 from aggregator.web.bureau import bureau
@@ -85,8 +80,7 @@ def table() -> str:
     if form == "analysis":  # the estimates alone: a read, no official table made
         holdings = Holdings(here.store, here.settings, period)
         shown = cells_of(holdings.catalogue, stage)
-        sheet = analysis_sheet(region_figures(holdings, unit), holdings.catalogue, shown, 0.95,
-                               f"{period.label_zh} {period.label_en}")
+        sheet = estimates_sheet(holdings, unit, stage)
     else:
         found = _official(here, period, unit, current_app.config["OFFICIAL_WAIT_SECONDS"])
         if found is None:
@@ -131,9 +125,13 @@ def export(fmt: str) -> Response:
     form = _form()
     if period.code not in here.store.figure_periods():
         raise BadInput(f"{EMPTY_ZH}：{period.label_zh}。 {EMPTY_EN}: {period.code}.")
-    shows = "pdf" if fmt == "csv" and form == "official" else fmt  # pdf's sheet: the official form
-    found = _official(here, period, unit, None)
-    sheets = region_sheets(here.store, here.settings, period, found, stage, shows, here.today())
+    if fmt == "csv" and form == "analysis":  # the estimates alone, as the page's analysis form
+        sheets = [estimates_sheet(Holdings(here.store, here.settings, period), unit, stage)]
+    else:  # the official form (a CSV of it: the pdf's sheet), made or waited for
+        shows = "pdf" if fmt == "csv" else fmt
+        found = _official(here, period, unit, None)
+        sheets = region_sheets(here.store, here.settings, period, found, stage, shows,
+                               here.today())
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"table.{fmt}"
         write(sheets, fmt, out)
@@ -152,13 +150,15 @@ def _official(here, period: Period, unit: str, wait: float | None  # noqa: ANN00
               ) -> RegionTable | None:
     """The official table of ``unit`` as kept (aggregator/figures/kept.py). When the kept
     tables are not current, they are made in the background — one making per period however
-    many pages ask — and waited for ``wait`` seconds (None: until made, as an export does);
-    None if they are still being made then. Raises TableError, OfficialError."""
+    many pages ask, none again for a generation that failed — and waited for ``wait`` seconds
+    (None: until made, as an export does); None if they are still being made then. Raises
+    TableError, OfficialError (the app answers 503)."""
     found = kept.kept_table(Holdings(here.store, here.settings, period), unit)
     if found is not None:
         return found
-    making = here.makers.start(period.code, lambda: kept.make(
-        Holdings(here.store, here.settings, period), here.clock))
+    making = here.makers.start(period.code, here.store.figure_generation(period.code),
+                               lambda: kept.make(Holdings(here.store, here.settings, period),
+                                                 here.clock))
     if not making.wait(wait):
         return None
     if making.error is not None:
