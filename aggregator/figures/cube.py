@@ -26,8 +26,10 @@ own publication stands by this same rule (aggregator/rollup/build.py), so a scho
 corrected at the county takes the province's figure down with the county's next rollup; the
 forwarded report's own revision is not read (that would mean parsing every forwarded report of
 the period), the member's set is (one parse per member). A return of the member here removes its
-carried rows. When a publication no longer stands (a named school returned
-or revised, a member carrying named schools returned) the region's own row goes, as before it
+carried rows. Nor does it stand once a school is held here that the set leaves out (one that
+reported without shares, or after the set was named). When a publication no longer stands (a
+named school returned or revised, a member carrying named schools returned, a school held but
+not named) the region's own row goes, as before it
 published: the region is then the sum of its counted members, noisier. ``_refresh`` (after a
 submission or a return) and ``expected`` apply this, so ``check`` and a rebuild agree. It stands
 again only if every named school is counted at its named revision once more (a member returned
@@ -215,8 +217,13 @@ def stands(store: Store, publication: Publication, carriers: Mapping[str, str]) 
     named school that reports here counted at the named revision; every other named school
     held in a row of the period (``carriers``: school code → the member whose rollup carries
     its row) whose carrier's counted rollup still carries a named set naming it at that
-    revision. Two reads and one parse per carrying member, however many schools are named."""
+    revision; and no school held in a row of the period left out of the set (one that reported
+    without shares, or after the set was named: the published figure would not sum the region
+    as held, and its exact cells would not add up with its parts'). Two reads and one parse
+    per carrying member, however many schools are named."""
     named = partials.open_named_set(publication.named_set)[0]
+    if set(carriers) - {m.school_id for m in named.members}:
+        return False
     period = publication.period
     latest = {s.sender_id: s.revision for s in store.latest_submissions(period)}
     returned = {(r.member_id, r.revision) for r in store.returns(period)}
