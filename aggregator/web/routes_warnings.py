@@ -64,7 +64,7 @@ def listing() -> str:
     listed = found if everything else [e for e in found if e.warns]
     return render_template(
         "warnings.html", period=period, periods=here.period_choices(period), region=region, entries=listed, everything=everything,
-        others=sum(not e.warns for e in found), answer_text=board.answer_label,
+        others=sum(not e.warns for e in found), answer_label=board.answer_label,
         kept={e.stored.warning_id for e in listed if e.warning.issuer == here.settings.region
               and not e.stored.delivered_at
               and target(here.store, here.settings, e.stored.region) is None},
