@@ -416,9 +416,9 @@ def demo(out: Path, counties: int, schools_per_county: int, period: str, seed: i
             pages.stop()
     assert pages is not None  # the round got past starting them, or it raised
     if stay:
-        click.echo(f"\n省级网页仍在运行 the provincial pages stay open at {pages.url}/ "
-                   f"(账号 user {DEMO_ACCOUNT}, 密码 password {pages.password}); Ctrl-C 停止 stops")
-        serve_until_signalled(pages.running)
+        serve_until_signalled(pages.running, lambda: click.echo(
+            f"\n省级网页仍在运行 the provincial pages stay open at {pages.url}/ "
+            f"(账号 user {DEMO_ACCOUNT}, 密码 password {pages.password}); Ctrl-C 停止 stops"))
     click.echo(f"\n完成 done in {time.perf_counter() - started:.0f} s: every server stopped. "
                f"Schools' databases (with names) are in {out}/nodes; aggregators' (no names) in "
                f"{out}/aggregators.")

@@ -60,9 +60,9 @@ def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | N
                 client_tls=client_tls)
     app = create_app(site, stored if beyond else None, secure_cookies=tls is not None)
     running = RunningServer(make_server(app, host, port, tls), "https" if tls else "http")
-    click.echo(f"学校网页已启动 the school's pages are at {running.url}/ "
-               f"({'TLS + 密码 password' if beyond else '仅本机 this PC only'}); Ctrl-C 停止 stops")
-    serve_until_signalled(running)
+    serve_until_signalled(running, lambda: click.echo(
+        f"学校网页已启动 the school's pages are at {running.url}/ "
+        f"({'TLS + 密码 password' if beyond else '仅本机 this PC only'}); Ctrl-C 停止 stops"))
 
 
 @click.command("web-password")

@@ -70,9 +70,9 @@ def web(db: Path, listen: str, tls_cert: Path | None, tls_key: Path | None,
                    err=True)
     app = create_app(the_bureau, secure_cookies=tls is not None)
     running = RunningServer(make_server(app, host, port, tls), "https" if tls else "http")
-    click.echo(f"汇总网页已启动 the bureau's pages are at {running.url}/ "
-               f"({the_bureau.settings.describe()}); Ctrl-C 停止 stops")
-    serve_until_signalled(running)
+    serve_until_signalled(running, lambda: click.echo(
+        f"汇总网页已启动 the bureau's pages are at {running.url}/ "
+        f"({the_bureau.settings.describe()}); Ctrl-C 停止 stops"))
 
 
 @click.group("account")

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,14 +94,18 @@ def make_server(app: object, host: str = "127.0.0.1", port: int = 8765,
     return server
 
 
-def serve_until_signalled(running: RunningServer) -> None:
-    """Block until SIGTERM or Ctrl-C, then stop ``running`` (the CLI's ``web`` commands)."""
+def serve_until_signalled(running: RunningServer, ready: Callable[[], None]) -> None:
+    """Block until SIGTERM or Ctrl-C, then stop ``running`` (the CLI's ``web`` commands).
+
+    ``ready`` (the CLI saying where the pages are) is called once both signals are caught, so
+    that whoever reads it may stop the pages at once and still get a clean stop (exit 0)."""
     # What start-up made lives as long as the process: out of the collector's sight, a full
     # collection no longer walks it during a page (as `guanai aggregator serve` does).
     gc.freeze()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    ready()
     stop.wait()
     running.stop()
 
