@@ -250,6 +250,9 @@ def _quiet() -> Iterator[None]:
 _QUIET = threading.Lock()
 
 
+MILP_SOLVE_ERROR = 4  # scipy.optimize.milp's status for HiGHS's other errors
+
+
 def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows,
            weight: np.ndarray) -> np.ndarray:
     """Integers within one unit of ``projected`` (two where the rules need it) that keep the
@@ -266,12 +269,18 @@ def _round(problem: _Problem, projected: np.ndarray, constraints: _Rows,
     lower = np.concatenate([constraints.lower, np.full(size, -np.inf), projected])
     upper = np.concatenate([constraints.upper, projected, np.full(size, np.inf)])
     cost = np.concatenate([np.zeros(size), weight])
-    with _quiet():
-        result = milp(cost, constraints=LinearConstraint(rows, lower, upper),
-                      integrality=np.concatenate([np.ones(size), np.zeros(size)]),
-                      bounds=Bounds(np.concatenate([low, np.zeros(size)]),
-                                    np.concatenate([high, np.full(size, np.inf)])),
-                      options={"time_limit": 60.0})
+    for presolve in (True, False):
+        with _quiet():
+            result = milp(cost, constraints=LinearConstraint(rows, lower, upper),
+                          integrality=np.concatenate([np.ones(size), np.zeros(size)]),
+                          bounds=Bounds(np.concatenate([low, np.zeros(size)]),
+                                        np.concatenate([high, np.full(size, np.inf)])),
+                          options={"time_limit": 60.0, "presolve": presolve})
+        # status 4: HiGHS stopped with a "solve error" (numerical trouble in its presolve,
+        # seen once in the suite's random draws), not a proof of infeasibility: solve once more
+        # without presolve before giving up
+        if result.x is not None or result.status != MILP_SOLVE_ERROR:
+            break
     if result.x is None:
         raise OfficialError(f"无法取整 no integer table keeps the rules ({result.message})")
     return np.round(result.x[:size])
