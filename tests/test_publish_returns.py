@@ -21,6 +21,7 @@ import pytest
 
 from aggregator.figures import cube, kept
 from aggregator.figures.holdings import Holdings
+from aggregator.figures.statistics import NothingCounted, region_figures
 from aggregator.keys import own_identity
 from aggregator.rollup.build import send_rollup
 from aggregator.rollup.helper import send_enrolment
@@ -182,6 +183,13 @@ def test_a_school_held_outside_the_set_takes_the_figure_down_until_it_is_returne
 def test_the_province_returning_a_county_takes_its_figure_down(world):
     province = world["610000"]
     falls(province, lambda: return_(province, "610103", world["folder"]))
+    # the returned county has nothing counted: no table of zeros that would read as true
+    store = Store(province.db)
+    try:
+        with pytest.raises(NothingCounted, match="已退回修改"):
+            region_figures(Holdings(store, province.settings, H1), "610103")
+    finally:
+        store.close()
 
 
 def test_a_return_of_a_named_school_takes_the_county_figure_down(world):

@@ -38,6 +38,11 @@ class TableError(GuanaiError):
     """A region or stage for which no table can be given."""
 
 
+class NothingCounted(TableError):
+    """A unit held here with no report counted for the period (not reported, or returned for
+    correction): its table would be zeros that read as true figures, so none is given."""
+
+
 def parts(holdings: Holdings) -> dict[str, list[str]]:
     """Region → the regions or direct schools whose figures add up to it, from the top down.
 
@@ -134,11 +139,16 @@ def region_figures(holdings: Holdings, unit: str) -> Figures:
     every region held, seconds at a province: made once per change of the figures and kept,
     aggregator/figures/kept.py). The same figures ``kept.region_table`` gives.
 
-    Raises TableError when nothing is held for it."""
+    Raises TableError when nothing is held for it, NothingCounted when no report of it is
+    counted (not reported, or returned)."""
     _within(holdings, unit)
     own = holdings.figures(unit)
     if own is None:
         raise TableError(f"无数据 nothing is held for {unit} in {holdings.period}")
+    if own.schools == 0:
+        raise NothingCounted(f"本期无计入数字：{unit} 在 {holdings.period} 没有计入的报表"
+                             f"（未报或已退回修改）。 Nothing counted for {unit} in "
+                             f"{holdings.period}: not reported, or returned for correction.")
     return own
 
 

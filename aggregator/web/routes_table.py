@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from aggregator.figures import indicators, kept
 from aggregator.figures.holdings import Holdings, is_school, level_of
 from aggregator.figures.printed import estimates_sheet, region_sheets
-from aggregator.figures.statistics import RegionTable, cells_of, parts
+from aggregator.figures.statistics import NothingCounted, RegionTable, cells_of, parts
 from aggregator.warnings.rules import load_rules
 from aggregator.web.access import BadInput, allowed, period_param, scoped_unit
 from aggregator.web.bureau import bureau
@@ -77,19 +77,22 @@ def table() -> str:
                    periods=sorted({*held, period.code}, reverse=True))
     if period.code not in held:
         return render_template("table.html", empty=True, **choices)
-    if form == "analysis":  # the estimates alone: a read, no official table made
-        holdings = Holdings(here.store, here.settings, period)
-        shown = cells_of(holdings.catalogue, stage)
-        sheet = estimates_sheet(holdings, unit, stage)
-    else:
-        found = _official(here, period, unit, current_app.config["OFFICIAL_WAIT_SECONDS"])
-        if found is None:
-            return render_template("table_making.html", **choices), 202
-        sheets = region_sheets(here.store, here.settings, period, found, stage, "xlsx",
-                               here.today())
-        shown = cells_of(found.catalogue, stage)
-        sheet = sheets[0]
-        choices["english"] = sheets[1]  # its subtitle and labels shown beside the Chinese
+    try:
+        if form == "analysis":  # the estimates alone: a read, no official table made
+            holdings = Holdings(here.store, here.settings, period)
+            shown = cells_of(holdings.catalogue, stage)
+            sheet = estimates_sheet(holdings, unit, stage)
+        else:
+            found = _official(here, period, unit, current_app.config["OFFICIAL_WAIT_SECONDS"])
+            if found is None:
+                return render_template("table_making.html", **choices), 202
+            sheets = region_sheets(here.store, here.settings, period, found, stage, "xlsx",
+                                   here.today())
+            shown = cells_of(found.catalogue, stage)
+            sheet = sheets[0]
+            choices["english"] = sheets[1]  # its subtitle and labels shown beside the Chinese
+    except NothingCounted:  # zeros would read as true figures
+        return render_template("table.html", empty=True, nothing=True, **choices)
     cells = [c.id for c in shown]
     rows = [[_shown(v) for v in row] for row in sheet.data.itertuples(index=False)]
     return render_template(
