@@ -67,7 +67,7 @@ def web(db: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | N
 
 @click.command("web-password")
 @click.password_option("--password", prompt="新密码 New password",
-                       help="密码 8 to 1,024 characters, not only spaces, no control characters; asked for when not given.")
+                       help="密码 8 to 1,024 characters, not only spaces, no control or invisible characters; asked for when not given.")
 @click.pass_obj
 def web_password(db: Path, password: str) -> None:
     """网页密码 Set the password the pages ask for when served beyond this PC."""

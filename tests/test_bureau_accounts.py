@@ -214,6 +214,8 @@ BAD_PASSWORDS = [
     ("\t" * 8, "密码不能含控制字符"),
     ("abc\x00defgh", "密码不能含控制字符"),
     ("a good password\n", "密码不能含控制字符"),
+    ("\u200b" * 12, "不可见字符"),  # zero-width spaces: nothing to see, nothing to retype
+    ("\u2060" * 8 + "\ufeff", "不可见字符"),  # word joiners and a byte-order mark
     ("x" * 1025, "密码最多 1024 位"),
     ("short", "密码至少 8 位"),
 ]

@@ -132,7 +132,7 @@ def add(store: Store, settings: Settings, account_name: str, role: str, password
 def password_hash(account_name: str, password: str) -> str:
     """The argon2id hash of an account's new password (common/web/passwords.py), once the
     password keeps the rules every account's does — common/web/passwords.py ``RULES`` (8 to
-    1,024 characters, not only whitespace, no control characters), not the account's name —
+    1,024 characters, not only whitespace, no control or invisible characters), not the account's name —
     whether it is set by ``add``, ``change_password`` or ``reset_password``. AccountError
     (Chinese first) otherwise."""
     if password.strip() == account_name.strip():

@@ -16,9 +16,10 @@ MIN_LENGTH = 8
 # argon2id itself takes any length, but a 10 KB password took 1.3 s: a sign-in form must not
 # become a way to burn the server's cores
 MAX_LENGTH = 1024
-RULES = (f"至少 {MIN_LENGTH} 位、最多 {MAX_LENGTH} 位，不能全是空白，不能含控制字符（如制表符）。",
-         f"{MIN_LENGTH} to {MAX_LENGTH} characters, not only whitespace, no control characters "
-         "(such as tabs).")
+RULES = (f"至少 {MIN_LENGTH} 位、最多 {MAX_LENGTH} 位，不能全是空白，不能含控制字符或不可见字符"
+         "（如制表符、零宽空格）。",
+         f"{MIN_LENGTH} to {MAX_LENGTH} characters, not only whitespace, no control or invisible "
+         "characters (such as tabs or zero-width spaces).")
 
 
 class PasswordRefused(ValueError):
@@ -28,16 +29,18 @@ class PasswordRefused(ValueError):
 def check_new_password(password: str) -> None:
     """Raise PasswordRefused unless ``password`` keeps ``RULES``: ``MIN_LENGTH`` to
     ``MAX_LENGTH`` characters (code points), not whitespace only (``str.isspace``), no control
-    character (Unicode general category Cc: NUL, tab, newline, DEL, C1 controls)."""
+    character (Unicode general category Cc: NUL, tab, newline, DEL, C1 controls) nor invisible
+    format character (Cf: zero-width space, joiner, BOM), which nobody can see to retype."""
     if len(password) < MIN_LENGTH:
         raise PasswordRefused(f"密码至少 {MIN_LENGTH} 位 the password needs at least "
                               f"{MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         raise PasswordRefused(f"密码最多 {MAX_LENGTH} 位 the password may have at most "
                               f"{MAX_LENGTH} characters")
-    if any(unicodedata.category(c) == "Cc" for c in password):
-        raise PasswordRefused("密码不能含控制字符（如制表符、换行、NUL） the password must not "
-                              "contain control characters (such as tab, newline or NUL)")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in password):
+        raise PasswordRefused("密码不能含控制字符或不可见字符（如制表符、换行、NUL、零宽空格） the "
+                              "password must not contain control or invisible characters (such "
+                              "as tab, newline, NUL or a zero-width space)")
     if password.isspace():
         raise PasswordRefused("密码不能全是空格 the password must not be only spaces")
 
