@@ -225,7 +225,7 @@ def stands(store: Store, publication: Publication, carriers: Mapping[str, str]) 
     if set(carriers) - {m.school_id for m in named.members}:
         return False
     period = publication.period
-    latest = {s.sender_id: s.revision for s in store.latest_submissions(period)}
+    latest = store.latest_revisions(period)
     returned = {(r.member_id, r.revision) for r in store.returns(period)}
     sets: dict[str, set[tuple[str, int]]] = {}
     for member in named.members:
@@ -270,9 +270,9 @@ def record_publication(store: Store, publication: Publication) -> None:
 def expected(store: Store, period: str) -> list[Row]:
     """Every row of the period as the rule gives it from the log (and the completed
     publications) alone, by unit."""
-    units = {s.sender_id for s in store.latest_submissions(period)}
-    units |= {f.sender_id for s in store.latest_submissions(period)
-              for f in store.forwarded(s.log_index)}
+    latest = store.latest_submissions(period)
+    units = {s.sender_id for s in latest}
+    units |= {f.sender_id for s in latest for f in store.forwarded(s.log_index)}
     rows: dict[str, Row] = {}
     for unit in sorted(units, key=lambda u: (-_RANKS[_level(u)], u)):
         row = _row(_Overlay(store, period, rows), period, unit, {})

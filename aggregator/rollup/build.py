@@ -113,7 +113,7 @@ def enrolment(store: Store, period: Period) -> list[Enrolled]:
     carries, signed with it (protos/membership.py), by member id. The parent learns this
     aggregator's revocations from it (aggregator/intake/enrolled_below.py)."""
     returned = {(r.member_id, r.revision) for r in store.returns(period.code)}
-    latest = {s.sender_id: s.revision for s in store.latest_submissions(period.code)}
+    latest = store.latest_revisions(period.code)
     return [_enrolled(store, m.member_id, m.region, latest.get(m.member_id, 0)
                       if (m.member_id, latest.get(m.member_id)) in returned else 0)
             for m in store.members()]
