@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,7 @@ class Makers:
 
 
 POLL_SECONDS = 1.0  # how often the keeper reads the generations (one row per period)
+STEP_SECONDS = 0.1  # how soon the keeper's sleep notices ``stop``
 SETTLE_POLLS = 2  # unchanged polls before a changed period is made: ≈ 2 s with no change
 
 
@@ -208,8 +210,9 @@ class Keeper:
     for ``settle`` polls (a batch of submissions has landed) and whose kept tables are not
     current is made and kept. A failed making is logged with its period and tried again only
     once its figures change again. At start every period held is looked at once (the figures
-    may have changed while no server ran). Sleeps on an Event (never the injected clock, which
-    a simulated one does not let a foreign thread sleep on) so ``stop`` ends it at once."""
+    may have changed while no server ran). Sleeps in short relative sleeps (``_stopped_after``),
+    never on the injected clock (a simulated one does not let a foreign thread sleep on it), so
+    ``stop`` ends it within a tenth of a second."""
 
     def __init__(self, store: Store, settings: Settings, clock: Clock,
                  poll: float = POLL_SECONDS, settle: int = SETTLE_POLLS) -> None:
@@ -235,7 +238,7 @@ class Keeper:
         seen: dict[str, int] = dict.fromkeys(self._store.figure_periods(), -1)
         steady: dict[str, int] = {}
         settled: dict[str, int] = {}  # period → the generation made, found current, or failed
-        while not self._stop.wait(self._poll):
+        while not self._stopped_after(self._poll):
             try:
                 generations = self._store.figure_generations()
             except Exception:  # the store closed under us, or locked for long: next poll
@@ -253,6 +256,15 @@ class Keeper:
                     return
                 settled[period] = generation
                 self._make(period)
+
+    def _stopped_after(self, seconds: float) -> bool:
+        """Sleep ``seconds`` (less once stopped); whether stopped. ``time.sleep`` in steps of
+        0.1 s, not a timed ``Event.wait``: under libfaketime (the suite run at another date) a
+        timed wait's deadline is taken on the faked monotonic clock and never comes."""
+        end = time.monotonic() + seconds
+        while not self._stop.is_set() and time.monotonic() < end:
+            time.sleep(min(STEP_SECONDS, max(0.0, end - time.monotonic())))
+        return self._stop.is_set()
 
     def _make(self, period: str) -> None:
         try:
